@@ -1,0 +1,256 @@
+"""Typed configuration: dataset specs (what a dataset is) and run config (what to do with it).
+
+A :class:`DatasetSpec` is declarative: column names and aliases, how the time index is built,
+target, horizon, features, covariates, default window length and split sizes. Two specs are
+built in (``weekly-temperature`` and ``bike-hourly``). A :class:`PrepareConfig` is the one
+object that drives a ``prepare`` run and doubles as the Prefect UI form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DatasetName = Literal["weekly-temperature", "bike-hourly"]
+TimeIndexKind = Literal["year-week", "date-hour"]
+ScalerKind = Literal["minmax", "standard"]
+LongGapAction = Literal["fail", "drop-windows"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def fingerprint(self) -> str:
+        """Stable short hash of this object's JSON form (used in cache keys)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class ColumnSpec(Frozen):
+    """A canonical column of the raw file and the other names it may carry."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: Literal["int", "float", "category", "date"] = "float"
+    required: bool = True
+
+
+class FlagSpec(Frozen):
+    """A 0/1 feature derived from a categorical column: 1 where ``column == true_value``."""
+
+    name: str
+    column: str
+    true_value: str
+
+
+class SplitSpec(Frozen):
+    """Chronological split sizes, counted in supervised rows (target times) from the end.
+
+    ``unit="rows"``: ``val`` and ``test`` are row counts; ``unit="fraction"``: shares of the
+    supervised rows (rounded to the nearest row). Train is everything before validation.
+    """
+
+    unit: Literal["rows", "fraction"]
+    val: float = Field(gt=0)
+    test: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> SplitSpec:
+        if self.unit == "fraction" and self.val + self.test >= 1:
+            raise ValueError("val + test fractions must leave rows for training")
+        if self.unit == "rows" and (self.val != int(self.val) or self.test != int(self.test)):
+            raise ValueError("row counts must be whole numbers")
+        return self
+
+
+class DatasetSpec(Frozen):
+    """Everything the pipeline needs to know about one kind of input file."""
+
+    name: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    time_index: TimeIndexKind
+    target: str
+    horizon: int = Field(ge=1)
+    value_features: tuple[str, ...]
+    flags: tuple[FlagSpec, ...] = ()
+    calendar_features: tuple[str, ...] = ()
+    covariates: tuple[str, ...] = ()
+    timesteps: int = Field(ge=1)
+    split: SplitSpec
+    scale_target: bool
+    max_fill_steps: int = Field(ge=0)
+    seasonal_period: int = Field(ge=1)
+    sample_file: str
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Input features in window order: values, flags, calendar (of the row's own time)."""
+        return [*self.value_features, *(f.name for f in self.flags), *self.calendar_features]
+
+    @property
+    def covariate_names(self) -> list[str]:
+        """Known-future covariates: the calendar of the target time."""
+        return [f"target_{c}" for c in self.covariates]
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def key_columns(self) -> list[str]:
+        return ["year", "week"] if self.time_index == "year-week" else ["Date", "Hour"]
+
+
+WEEKLY_TEMPERATURE = DatasetSpec(
+    name="weekly-temperature",
+    description="Seoul weekly average temperature; forecast next week's temperature",
+    columns=(
+        ColumnSpec(name="year", aliases=("yr",), kind="int"),
+        ColumnSpec(name="week", aliases=("wk", "weekofyear"), kind="int"),
+        ColumnSpec(
+            name="AvgTemp",
+            aliases=("avg temp", "average temperature", "avgtemperature", "temperature"),
+        ),
+    ),
+    time_index="year-week",
+    target="AvgTemp",
+    horizon=1,
+    value_features=("AvgTemp",),
+    calendar_features=("week_sin", "week_cos"),
+    covariates=("week_sin", "week_cos"),
+    timesteps=4,
+    split=SplitSpec(unit="rows", val=53, test=53),
+    scale_target=False,
+    max_fill_steps=2,
+    seasonal_period=53,
+    sample_file="data/raw/weekly_temperature_sample.csv",
+)
+
+_WEATHER = (
+    "Temperature",
+    "Humidity",
+    "Wind speed",
+    "Visibility",
+    "Dew point temperature",
+    "Solar Radiation",
+    "Rainfall",
+    "Snowfall",
+)
+
+BIKE_HOURLY = DatasetSpec(
+    name="bike-hourly",
+    description="Seoul hourly public-bike rentals with weather; forecast rentals 2 hours ahead",
+    columns=(
+        ColumnSpec(name="Date", kind="date"),
+        ColumnSpec(name="Rented Bike Count", aliases=("count", "rented bikes"), kind="int"),
+        ColumnSpec(name="Hour", aliases=("hr",), kind="int"),
+        ColumnSpec(name="Temperature", aliases=("temp",)),
+        ColumnSpec(name="Humidity", aliases=("hum",)),
+        ColumnSpec(name="Wind speed", aliases=("windspeed",)),
+        ColumnSpec(name="Visibility"),
+        ColumnSpec(name="Dew point temperature", aliases=("dew point",)),
+        ColumnSpec(name="Solar Radiation"),
+        ColumnSpec(name="Rainfall", aliases=("rain",)),
+        ColumnSpec(name="Snowfall", aliases=("snow",)),
+        ColumnSpec(name="Seasons", aliases=("season",), kind="category"),
+        ColumnSpec(name="Holiday", kind="category"),
+        ColumnSpec(name="Functioning Day", kind="category"),
+    ),
+    time_index="date-hour",
+    target="Rented Bike Count",
+    horizon=2,
+    value_features=("Rented Bike Count", *_WEATHER),
+    flags=(
+        FlagSpec(name="holiday", column="Holiday", true_value="Holiday"),
+        FlagSpec(name="functioning", column="Functioning Day", true_value="Yes"),
+    ),
+    calendar_features=("hour_sin", "hour_cos", "dow_sin", "dow_cos"),
+    covariates=("hour_sin", "hour_cos", "dow_sin", "dow_cos"),
+    timesteps=24,
+    split=SplitSpec(unit="fraction", val=0.2, test=0.2),
+    scale_target=True,
+    max_fill_steps=4,
+    seasonal_period=24,
+    sample_file="data/raw/bike_hourly_sample.csv",
+)
+
+SPECS: dict[str, DatasetSpec] = {s.name: s for s in (WEEKLY_TEMPERATURE, BIKE_HOURLY)}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    try:
+        return SPECS[name]
+    except KeyError:
+        from seqcast.errors import ConfigError
+
+        raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted(SPECS)}") from None
+
+
+class GapPolicy(Frozen):
+    """How missing values and missing timestamps are handled (one explicit policy)."""
+
+    max_fill_steps: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Gaps of up to this many steps are filled by time interpolation "
+        "(default: the dataset's own, 4 hours for bikes, 2 weeks for temperature).",
+    )
+    on_long_gap: LongGapAction = Field(
+        default="fail",
+        description="A longer gap fails the run, or removes every window whose inputs or "
+        "target touch it.",
+    )
+
+
+class PrepareConfig(Frozen):
+    """One run of ``prepare``: which data, where to, and every stage setting."""
+
+    dataset: DatasetName = Field(description="Built-in dataset spec.")
+    source: str | None = Field(
+        default=None,
+        description="Local path or http(s) URL of a CSV or a zip holding one CSV. "
+        "Default: the bundled synthetic sample.",
+    )
+    out: str = Field(default="outputs", description="Output root directory.")
+    timesteps: int | None = Field(
+        default=None, ge=1, le=1000, description="Window length (default: the dataset's)."
+    )
+    horizon: int | None = Field(
+        default=None, ge=1, le=1000, description="Steps ahead (default: the dataset's)."
+    )
+    scaler: ScalerKind = Field(default="minmax", description="Scaler fitted on training rows.")
+    scale_target: bool | None = Field(
+        default=None, description="Scale the target too (default: on for bikes, off for temps)."
+    )
+    gaps: GapPolicy = Field(default_factory=GapPolicy)
+    download_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    download_retries: int = Field(default=3, ge=0, le=10)
+    max_download_mb: float = Field(default=200.0, gt=0, le=10_000)
+
+    @property
+    def spec(self) -> DatasetSpec:
+        return get_spec(self.dataset)
+
+    @property
+    def resolved_timesteps(self) -> int:
+        return self.timesteps or self.spec.timesteps
+
+    @property
+    def resolved_horizon(self) -> int:
+        return self.horizon or self.spec.horizon
+
+    @property
+    def resolved_scale_target(self) -> bool:
+        return self.spec.scale_target if self.scale_target is None else self.scale_target
+
+    @property
+    def resolved_max_fill_steps(self) -> int:
+        g = self.gaps.max_fill_steps
+        return self.spec.max_fill_steps if g is None else g

@@ -1,0 +1,141 @@
+"""Ingest: raw bytes -> a frame with canonical column names (pure; no file or network I/O).
+
+Accepts a CSV or a zip holding exactly one CSV; decodes UTF-8 (with or without BOM) and falls
+back to cp1252, then latin-1; maps header names to the spec's canonical names, including the
+original UCI release's names with units and a degree sign (``Temperature(°C)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from seqcast.config import DatasetSpec
+from seqcast.errors import DataError, Problem
+
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+
+@dataclass(frozen=True)
+class Ingested:
+    frame: pd.DataFrame
+    sha256: str
+    encoding: str
+    member: str | None
+    renamed: dict[str, str] = field(default_factory=dict)
+    extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def meta(self) -> dict:
+        return {
+            "sha256": self.sha256,
+            "encoding": self.encoding,
+            "zip_member": self.member,
+            "rows": len(self.frame),
+            "columns": list(self.frame.columns),
+            "renamed": self.renamed,
+            "extra_columns_ignored": self.extra_columns,
+        }
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def normalise_header(name: str) -> str:
+    """``'Temperature(°C)'`` -> ``'temperature'``; ``'Wind speed (m/s)'`` -> ``'windspeed'``."""
+    name = re.sub(r"\(.*?\)", "", str(name))
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _unzip(content: bytes, source: str) -> tuple[bytes, str | None]:
+    if not content.startswith(b"PK"):
+        return content, None
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            members = [
+                m for m in zf.namelist() if m.lower().endswith(".csv") and not m.startswith("__")
+            ]
+            if len(members) != 1:
+                raise DataError(
+                    source,
+                    "ingest",
+                    [
+                        Problem(
+                            "(file)", f"zip must hold exactly one CSV, found {members or 'none'}"
+                        )
+                    ],
+                )
+            return zf.read(members[0]), members[0]
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+        raise DataError(
+            source, "ingest", [Problem("(file)", f"corrupt or truncated zip: {exc}")]
+        ) from None
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    for enc in ENCODINGS:
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte string")  # pragma: no cover
+
+
+def _canonical_map(spec: DatasetSpec) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for col in spec.columns:
+        for alias in (col.name, *col.aliases):
+            names[normalise_header(alias)] = col.name
+    return names
+
+
+def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
+    """Parse ``content`` (the raw file's bytes) into a frame with canonical headers."""
+    digest = sha256_of(content)
+    raw, member = _unzip(content, source)
+    text, encoding = _decode(raw)
+    if not text.strip():
+        raise DataError(source, "ingest", [Problem("(file)", "file is empty")])
+    try:
+        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        raise DataError(source, "ingest", [Problem("(file)", f"not a valid CSV: {exc}")]) from None
+
+    canonical = _canonical_map(spec)
+    renamed: dict[str, str] = {}
+    extra: list[str] = []
+    seen: dict[str, str] = {}
+    for col in frame.columns:
+        target = canonical.get(normalise_header(col))
+        if target is None:
+            extra.append(str(col))
+            continue
+        if target in seen:
+            raise DataError(
+                source,
+                "ingest",
+                [Problem(target, f"two columns map to it: {seen[target]!r} and {col!r}")],
+            )
+        seen[target] = str(col)
+        if col != target:
+            renamed[str(col)] = target
+
+    missing = [c.name for c in spec.columns if c.required and c.name not in seen]
+    if missing:
+        raise DataError(
+            source,
+            "ingest",
+            [Problem(m, "required column is missing") for m in missing],
+            hint=f"columns found: {[str(c) for c in frame.columns]}",
+        )
+    frame = frame.rename(columns=renamed).drop(columns=extra)
+    frame = frame[[c.name for c in spec.columns if c.name in frame.columns]]
+    if frame.empty:
+        raise DataError(source, "ingest", [Problem("(file)", "header only: no data rows")])
+    return Ingested(frame, digest, encoding, member, renamed, extra)

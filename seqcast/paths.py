@@ -1,0 +1,66 @@
+"""Where every file lives. The only module that builds output paths.
+
+Layout under the output root ``DIR``::
+
+    DIR/downloads/<sha256>.<ext>                    downloaded sources, by content hash
+    DIR/<dataset>/stages/<stage>/<key>/             each stage's stored output (run-stage reads it)
+    DIR/<dataset>/validation/<key>/failure_cases.csv   validation failures
+    DIR/<dataset>/prepared/<key>/                   train/val/test parquet, scaler.json, summary.json
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+STAGES = ("ingest", "validate", "clean", "target", "split", "scale", "temporalize")
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+    dataset: str
+
+    @classmethod
+    def of(cls, root: str | Path, dataset: str) -> Layout:
+        return cls(Path(root).resolve(), dataset)
+
+    @property
+    def base(self) -> Path:
+        return self.root / self.dataset
+
+    @property
+    def downloads(self) -> Path:
+        return self.root / "downloads"
+
+    def stage_dir(self, stage: str, key: str) -> Path:
+        if stage == "temporalize":
+            return self.prepared_dir(key)
+        return self.base / "stages" / stage / key
+
+    def prepared_dir(self, key: str) -> Path:
+        return self.base / "prepared" / key
+
+    def failure_cases(self, key: str) -> Path:
+        return self.base / "validation" / key / "failure_cases.csv"
+
+    @staticmethod
+    def frame_file(stage_dir: Path) -> Path:
+        return stage_dir / "frame.parquet"
+
+    @staticmethod
+    def meta_file(stage_dir: Path) -> Path:
+        return stage_dir / "meta.json"
+
+    @staticmethod
+    def split_file(stage_dir: Path, split: str) -> Path:
+        return stage_dir / f"{split}.parquet"
+
+    @staticmethod
+    def scaler_file(stage_dir: Path) -> Path:
+        return stage_dir / "scaler.json"
+
+    @staticmethod
+    def summary_file(stage_dir: Path) -> Path:
+        return stage_dir / "summary.json"

@@ -1,0 +1,71 @@
+"""Scale: fitted on training rows only, stored as JSON (never pickle), exactly invertible.
+
+A fitted scaler is an affine map per column, ``scaled = raw * scale + shift``, taken from a
+scikit-learn ``MinMaxScaler`` or ``StandardScaler`` fitted on the training rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from seqcast.config import ScalerKind
+
+
+@dataclass(frozen=True)
+class AffineScaler:
+    kind: ScalerKind
+    names: list[str]
+    scale: np.ndarray  # (features,)
+    shift: np.ndarray  # (features,)
+    stats: dict = field(default_factory=dict)  # data_min/data_max or mean/std, per column
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64) * self.scale + self.shift
+
+    def inverse(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=np.float64) - self.shift) / self.scale
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "columns": self.names,
+            "scale": self.scale.tolist(),
+            "shift": self.shift.tolist(),
+            **{k: list(map(float, v)) for k, v in self.stats.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AffineScaler:
+        stat_keys = [k for k in d if k not in ("kind", "columns", "scale", "shift")]
+        return cls(
+            kind=d["kind"],
+            names=list(d["columns"]),
+            scale=np.asarray(d["scale"], dtype=np.float64),
+            shift=np.asarray(d["shift"], dtype=np.float64),
+            stats={k: np.asarray(d[k], dtype=np.float64) for k in stat_keys},
+        )
+
+
+def fit_scaler(x: np.ndarray, names: list[str], kind: ScalerKind) -> AffineScaler:
+    """Fit on ``x`` (training rows only; missing values are ignored). ``x``: (rows, columns)."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if kind == "minmax":
+        mm = MinMaxScaler().fit(x)
+        return AffineScaler(
+            kind,
+            list(names),
+            mm.scale_.copy(),
+            mm.min_.copy(),
+            {"data_min": mm.data_min_.copy(), "data_max": mm.data_max_.copy()},
+        )
+    st = StandardScaler().fit(x)
+    return AffineScaler(
+        kind,
+        list(names),
+        1.0 / st.scale_,
+        -st.mean_ / st.scale_,
+        {"mean": st.mean_.copy(), "std": st.scale_.copy()},
+    )

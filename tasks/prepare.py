@@ -1,0 +1,245 @@
+"""Tasks of the ``prepare`` flow: one per stage, each cached across runs.
+
+Cache key: the task's inputs except the full config (``INPUTS - "cfg"``: that is the upstream
+stage's reference, which carries its key), the task's source (``TASK_SOURCE``), and the stage key
+(this stage's own config fields, schema and stage-code versions, and the output root). Changing
+only a later stage's settings leaves earlier stages Cached. A stored output removed by hand after
+it was cached is reported by the next stage with a hint to rerun with ``--refresh``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from prefect.context import TaskRunContext
+
+from schemas import CLEAN, RAW, SCHEMA_VERSION
+from seqcast import stages, storage
+from seqcast.config import PrepareConfig
+from seqcast.errors import DataError, SeqcastError
+from seqcast.ingest import sha256_of
+from seqcast.paths import Layout
+from seqcast.refs import SourceRef, StageRef, stage_key
+from seqcast.sources import fetch
+from seqcast.validate import validate_frame
+from seqcast.windows import to_table
+
+
+def _previous_key(params: dict[str, Any]) -> str:
+    up = params["upstream"]
+    return up.sha256 if isinstance(up, SourceRef) else up.key
+
+
+def _key_of(stage: str, params: dict[str, Any]) -> str:
+    return stage_key(stage, _previous_key(params), params["cfg"], SCHEMA_VERSION)
+
+
+def _stage_cache_key(ctx: TaskRunContext, params: dict[str, Any]) -> str:
+    cfg: PrepareConfig = params["cfg"]
+    return f"{cfg.dataset}:{Layout.of(cfg.out, cfg.dataset).root}:{_key_of(ctx.task.name, params)}"
+
+
+STAGE_CACHE = (INPUTS - "cfg") + TASK_SOURCE + CachePolicy.from_cache_key_fn(_stage_cache_key)
+
+
+def _publish(
+    stage: str,
+    upstream: SourceRef | StageRef,
+    cfg: PrepareConfig,
+    result: stages.StageResult,
+    *,
+    frame_from: str | None = None,
+    extra: dict | None = None,
+) -> StageRef:
+    """Write a stage's outputs into its key's directory, atomically, and return its ref."""
+    layout = Layout.of(cfg.out, cfg.dataset)
+    key = stage_key(stage, _previous_key({"upstream": upstream}), cfg, SCHEMA_VERSION)
+    final = layout.stage_dir(stage, key)
+    meta = dict(upstream.meta) if isinstance(upstream, StageRef) else {}
+    meta[stage] = result.report
+    meta["keys"] = {**meta.get("keys", {}), stage: key}
+    meta.update(extra or {})
+    with storage.staged_dir(final) as tmp:
+        frame_path = frame_from
+        if result.frame is not None:
+            storage.write_frame(Layout.frame_file(tmp), result.frame)
+            frame_path = str(Layout.frame_file(final))
+        for name, table in result.tables.items():
+            storage.write_csv(tmp / f"{name}.csv", table)
+        for name, doc in result.documents.items():
+            storage.write_json(tmp / f"{name}.json", doc)
+        for split, ws in result.windows.items():
+            storage.write_table(Layout.split_file(tmp, split), to_table(ws))
+        ref = StageRef(
+            stage=stage,
+            key=key,
+            dir=str(final),
+            frame=frame_path,
+            source=upstream.source,
+            meta=meta,
+        )
+        if stage == "temporalize":
+            storage.write_json(Layout.summary_file(tmp), summary_of(ref, cfg))
+        storage.write_json(Layout.meta_file(tmp), ref.model_dump())
+    return ref
+
+
+def summary_of(ref: StageRef, cfg: PrepareConfig) -> dict:
+    m = ref.meta
+    return {
+        "dataset": cfg.dataset,
+        "source": ref.source,
+        "data_fingerprint": {"sha256": m["source"]["sha256"]},
+        "key": ref.key,
+        "config": cfg.model_dump(mode="json"),
+        "rows": {
+            "in": m["ingest"]["rows"],
+            "after_clean": m["clean"]["rows_out"],
+            "supervised": m["target"]["rows_out"],
+            "windows": {s: shape[0] for s, shape in m["temporalize"]["shapes"].items()},
+        },
+        "extra_columns_ignored": m["ingest"]["extra_columns_ignored"],
+        "renamed_columns": m["ingest"]["renamed"],
+        "encoding": m["ingest"]["encoding"],
+        "rows_reordered": m["clean"]["rows_reordered"],
+        "timestamps_inserted": m["clean"]["timestamps_inserted"],
+        "filled_cells": m["clean"]["filled_cells"],
+        "filled_cells_by_column": m["clean"]["filled_cells_by_column"],
+        "windows_removed_for_gaps": m["temporalize"]["windows_removed_for_gaps"],
+        "split_periods": m["split"]["periods"],
+        "scaler_fitted_on": m["scale"]["fitted_on"],
+        "shapes": m["temporalize"]["shapes"],
+        "feature_names": cfg.spec.feature_names,
+        "covariate_names": cfg.spec.covariate_names,
+        "timesteps": cfg.resolved_timesteps,
+        "horizon": cfg.resolved_horizon,
+        "stage_keys": m["keys"],
+        "stage_dirs": {
+            stage: str(Layout.of(cfg.out, cfg.dataset).stage_dir(stage, key))
+            for stage, key in m["keys"].items()
+        },
+    }
+
+
+class StageOutputMissing(SeqcastError):
+    pass
+
+
+def _load(ref: StageRef) -> pd.DataFrame:
+    assert ref.frame is not None
+    path = Path(ref.frame)
+    if not path.exists():
+        raise StageOutputMissing(
+            f"the stored output of stage {ref.stage!r} ({path}) was removed after it was cached; "
+            "rerun with --refresh (or `seqcast run-stage` for that stage)"
+        )
+    return storage.read_frame(path)
+
+
+def _check(
+    frame: pd.DataFrame, schema: Any, cfg: PrepareConfig, stage: str, key: str, source: str
+) -> None:
+    """Validate lazily; on failure write every failure case to CSV, publish a table artifact,
+    and raise a DataError that names the file, the columns, the checks and example rows."""
+    spec = cfg.spec
+    key_columns = spec.key_columns if stage == "validate" else ["time"]
+    result = validate_frame(frame, schema, key_columns, file_lines=stage == "validate")
+    if result.ok:
+        return
+    path = Layout.of(cfg.out, cfg.dataset).failure_cases(key)
+    storage.write_csv(path, result.failure_cases)
+    with contextlib.suppress(Exception):
+        create_table_artifact(
+            key=f"{cfg.dataset}-{stage}-failures",
+            table=result.failure_cases.head(500).astype(str).to_dict(orient="records"),
+            description=f"{stage} failures for {source}",
+        )
+    raise DataError(source, stage, result.problems, failure_cases_path=str(path))
+
+
+@task(name="fetch", retries=0)
+def fetch_source(cfg: PrepareConfig) -> SourceRef:
+    """Fetch the source (never cached: its content decides every later key)."""
+    source = cfg.source or cfg.spec.sample_file
+    got = fetch(
+        source,
+        Layout.of(cfg.out, cfg.dataset).downloads,
+        timeout_s=cfg.download_timeout_s,
+        retries=cfg.download_retries,
+        max_bytes=int(cfg.max_download_mb * 2**20),
+    )
+    return SourceRef(source=source, path=str(got.path), sha256=sha256_of(got.content))
+
+
+@task(name="ingest", cache_policy=STAGE_CACHE)
+def ingest(upstream: SourceRef, cfg: PrepareConfig) -> StageRef:
+    content = Path(upstream.path).read_bytes()
+    result = stages.ingest(content, cfg, upstream.source)
+    source_meta = {"source": upstream.model_dump()}
+    return _publish("ingest", upstream, cfg, result, extra=source_meta)
+
+
+@task(name="validate", cache_policy=STAGE_CACHE)
+def validate(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
+    frame = _load(upstream)
+    key = _key_of("validate", {"upstream": upstream, "cfg": cfg})
+    _check(frame, RAW[cfg.dataset], cfg, "validate", key, upstream.source)
+    report = {"schema": RAW[cfg.dataset].__name__, "schema_version": SCHEMA_VERSION, "ok": True}
+    result = stages.StageResult(None, report)
+    return _publish("validate", upstream, cfg, result, frame_from=upstream.frame)
+
+
+@task(name="clean", cache_policy=STAGE_CACHE)
+def clean(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
+    result = stages.clean_stage(_load(upstream), cfg, upstream.source)
+    key = _key_of("clean", {"upstream": upstream, "cfg": cfg})
+    assert result.frame is not None
+    _check(result.frame, CLEAN[cfg.dataset], cfg, "clean", key, upstream.source)
+    return _publish("clean", upstream, cfg, result)
+
+
+@task(name="target", cache_policy=STAGE_CACHE)
+def target(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
+    return _publish(
+        "target", upstream, cfg, stages.target_stage(_load(upstream), cfg, upstream.source)
+    )
+
+
+@task(name="split", cache_policy=STAGE_CACHE)
+def split(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
+    return _publish(
+        "split", upstream, cfg, stages.split_stage(_load(upstream), cfg, upstream.source)
+    )
+
+
+@task(name="scale", cache_policy=STAGE_CACHE)
+def scale(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
+    return _publish(
+        "scale", upstream, cfg, stages.scale_stage(_load(upstream), cfg, upstream.source)
+    )
+
+
+@task(name="temporalize", cache_policy=STAGE_CACHE)
+def temporalize(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
+    result = stages.temporalize_stage(_load(upstream), cfg, upstream.source)
+    result.documents["scaler"] = storage.read_json(Layout.scaler_file(Path(upstream.dir)))
+    clean_dir = Layout.of(cfg.out, cfg.dataset).stage_dir("clean", upstream.meta["keys"]["clean"])
+    result.tables["filled_cells"] = pd.read_csv(clean_dir / "filled_cells.csv")
+    return _publish("temporalize", upstream, cfg, result)
+
+
+STAGE_TASKS = {
+    "ingest": ingest,
+    "validate": validate,
+    "clean": clean,
+    "target": target,
+    "split": split,
+    "scale": scale,
+    "temporalize": temporalize,
+}
