@@ -44,10 +44,14 @@ class _BikeValues(pa.DataFrameModel):
 
 class BikeHourlyRaw(_BikeValues):
     date: Series[str] = pa.Field(alias="Date", str_matches=r"^\d{1,2}/\d{1,2}/\d{4}$")
-    hour: Series[int] = pa.Field(alias="Hour", ge=0, le=23, coerce=True)
+    hour: Series[float] = pa.Field(alias="Hour", ge=0, le=23, coerce=True)
     seasons: Series[str] = pa.Field(alias="Seasons", isin=SEASONS)
     holiday: Series[str] = pa.Field(alias="Holiday", isin=HOLIDAY)
     functioning: Series[str] = pa.Field(alias="Functioning Day", isin=FUNCTIONING)
+
+    @pa.check("Hour", name="whole_number")
+    def _whole_hour(cls, s):
+        return integral(s)
 
     @pa.check(*_MEASURED, name="not_entirely_missing", element_wise=False)
     def _has_values(cls, s):

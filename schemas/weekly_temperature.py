@@ -9,8 +9,9 @@ from schemas.fields import CleanBase, integral, not_all_missing, temperature
 
 
 class WeeklyTemperatureRaw(pa.DataFrameModel):
-    year: Series[int] = pa.Field(ge=1800, le=2200, coerce=True)
-    week: Series[int] = pa.Field(ge=1, le=53, coerce=True)
+    # Whole numbers, checked as floats: integer coercion would silently truncate 2.5 to 2.
+    year: Series[float] = pa.Field(ge=1800, le=2200, coerce=True)
+    week: Series[float] = pa.Field(ge=1, le=53, coerce=True)
     AvgTemp: Series[float] = temperature()
 
     @pa.check("AvgTemp", name="not_entirely_missing", element_wise=False)

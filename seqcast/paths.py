@@ -3,9 +3,9 @@
 Layout under the output root ``DIR``::
 
     DIR/downloads/<sha256>.<ext>                    downloaded sources, by content hash
-    DIR/<dataset>/stages/<stage>/<key>/             each stage's stored output (run-stage reads it)
-    DIR/<dataset>/validation/<key>/failure_cases.csv   validation failures
-    DIR/<dataset>/prepared/<key>/                   train/val/test parquet, scaler.json, summary.json
+    DIR/<dataset>/stages/<stage>/<key>/             a stage's stored output (run-stage reads it)
+    DIR/<dataset>/validation/<key>/failure_cases.csv  every failed check, one row per cell
+    DIR/<dataset>/prepared/<key>/    train/val/test parquet, scaler.json, summary.json
 """
 
 from __future__ import annotations

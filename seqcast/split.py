@@ -41,7 +41,7 @@ def split_sizes(n_rows: int, spec: SplitSpec, *, min_train: int, source: str) ->
                     "(rows)",
                     f"too few rows: {n_rows} supervised row(s) give {val} validation + {test} "
                     f"test and leave {max(train, 0)} for training; at least {min_train} "
-                    "training row(s) are needed (timesteps) for one window",
+                    "training row(s) are needed",
                 )
             ],
             hint="use a longer file, fewer timesteps or smaller split sizes",

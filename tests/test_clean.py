@@ -1,0 +1,103 @@
+"""Clean: regular sorted index, the gap policy, and the record of every filled cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqcast.clean import clean, run_lengths
+from seqcast.config import WEEKLY_TEMPERATURE
+from seqcast.errors import DataError
+from seqcast.timeindex import times_of
+
+SPEC = WEEKLY_TEMPERATURE
+
+
+def weekly(temps, weeks=None, year=2010) -> pd.DataFrame:
+    weeks = list(range(1, len(temps) + 1)) if weeks is None else weeks
+    return pd.DataFrame({"year": year, "week": weeks, "AvgTemp": temps})
+
+
+def test_run_lengths():
+    """Each True position gets the length of its run."""
+    mask = np.array([0, 1, 1, 0, 1, 0, 1, 1, 1], dtype=bool)
+    assert run_lengths(mask).tolist() == [0, 2, 2, 0, 1, 0, 3, 3, 3]
+
+
+def test_week_start_dates_follow_53_weeks_a_year():
+    """Week w starts on 1 January + 7(w-1) days; week 53 of a leap year starts 30 December."""
+    steps = np.array([2010 * 53, 2010 * 53 + 52, 2011 * 53, 2012 * 53 + 52])
+    assert [str(t.date()) for t in times_of(steps, "year-week")] == [
+        "2010-01-01",
+        "2010-12-31",
+        "2011-01-01",
+        "2012-12-30",
+    ]
+
+
+def test_short_gap_is_interpolated_in_time_and_recorded():
+    """Two missing values between 1 and 4 become 2 and 3; both cells are recorded."""
+    got = clean(
+        weekly([1.0, np.nan, np.nan, 4.0, 5.0]),
+        SPEC,
+        max_fill_steps=2,
+        on_long_gap="fail",
+        source="t.csv",
+    )
+    assert got.frame["AvgTemp"].tolist() == pytest.approx([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert got.filled_cells["column"].tolist() == ["AvgTemp", "AvgTemp"]
+    assert [str(t.date()) for t in got.filled_cells["time"]] == ["2010-01-08", "2010-01-15"]
+    assert got.report["filled_cells"] == 2
+    assert not got.frame["gap"].any()
+
+
+def test_missing_timestamp_is_inserted_and_filled():
+    """Week 3 absent from the file: inserted, interpolated, counted."""
+    got = clean(
+        weekly([1.0, 2.0, 4.0], weeks=[1, 2, 4]),
+        SPEC,
+        max_fill_steps=2,
+        on_long_gap="fail",
+        source="t.csv",
+    )
+    assert got.frame["step"].diff().dropna().eq(1).all()
+    assert got.frame["AvgTemp"].tolist() == pytest.approx([1.0, 2.0, 3.0, 4.0])
+    assert got.report["timestamps_inserted"] == 1
+
+
+def test_unsorted_rows_are_sorted_and_reported():
+    """Rows out of order come out sorted; the report counts the rows that moved."""
+    raw = weekly([3.0, 1.0, 2.0], weeks=[3, 1, 2])
+    got = clean(raw, SPEC, max_fill_steps=0, on_long_gap="fail", source="t.csv")
+    assert got.frame["AvgTemp"].tolist() == [1.0, 2.0, 3.0]
+    assert got.report["was_sorted"] is False
+    assert got.report["rows_reordered"] == 3
+    assert raw["week"].tolist() == [3, 1, 2]  # the input frame is not modified
+
+
+def test_long_gap_fails_naming_column_and_period():
+    """A gap longer than the policy allows fails with the column and the missing period."""
+    raw = weekly([1.0, np.nan, np.nan, np.nan, 5.0])
+    with pytest.raises(DataError) as info:
+        clean(raw, SPEC, max_fill_steps=2, on_long_gap="fail", source="t.csv")
+    problem = info.value.problems[0]
+    assert problem.column == "AvgTemp"
+    assert problem.count == 3
+    assert "2010-01-08" in problem.examples[0] and "2010-01-22" in problem.examples[0]
+
+
+def test_long_gap_can_be_flagged_instead():
+    """With drop-windows the long gap stays missing and its rows are flagged."""
+    raw = weekly([1.0, np.nan, np.nan, np.nan, 5.0])
+    got = clean(raw, SPEC, max_fill_steps=2, on_long_gap="drop-windows", source="t.csv")
+    assert got.frame["gap"].tolist() == [False, True, True, True, False]
+    assert got.frame["AvgTemp"].isna().tolist() == [False, True, True, True, False]
+    assert got.report["filled_cells"] == 0
+
+
+def test_calendar_features_are_added():
+    """Week 1 has week_sin 0 and week_cos 1."""
+    got = clean(weekly([1.0, 2.0]), SPEC, max_fill_steps=0, on_long_gap="fail", source="t.csv")
+    assert got.frame.loc[0, "week_sin"] == pytest.approx(0.0)
+    assert got.frame.loc[0, "week_cos"] == pytest.approx(1.0)

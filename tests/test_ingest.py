@@ -1,0 +1,104 @@
+"""Ingest: encodings, zips, header aliases, and the errors for unusable files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+import pytest
+
+from seqcast.config import BIKE_HOURLY, WEEKLY_TEMPERATURE
+from seqcast.errors import DataError
+from seqcast.ingest import normalise_header, read_table
+
+WEEKLY = b"year,week,AvgTemp\n2010,1,-3\n2010,2,-7.5\n"
+UCI_HEADER = (
+    "Date,Rented Bike Count,Hour,Temperature(\u00b0C),Humidity(%),Wind speed (m/s),"
+    "Visibility (10m),Dew point temperature(\u00b0C),Solar Radiation (MJ/m2),Rainfall(mm),"
+    "Snowfall (cm),Seasons,Holiday,Functioning Day"
+)
+UCI_ROW = "01/12/2017,254,0,-5.2,37,2.2,2000,-17.6,0,0,0,Winter,No Holiday,Yes"
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("Temperature(\u00b0C)", "temperature"),
+        ("Wind speed (m/s)", "windspeed"),
+        ("Dew point temperature(\u00b0C)", "dewpointtemperature"),
+        (" Rented Bike Count ", "rentedbikecount"),
+        ("avg_temp", "avgtemp"),
+    ],
+)
+def test_normalise_header_drops_units_case_and_punctuation(raw, canonical):
+    """Header names compare without units, case, spaces or punctuation."""
+    assert normalise_header(raw) == canonical
+
+
+def test_uci_headers_in_cp1252_map_to_canonical_names():
+    """The original UCI release (units, degree sign, cp1252) reads with canonical names."""
+    content = f"{UCI_HEADER}\n{UCI_ROW}\n".encode("cp1252")
+    got = read_table(content, "uci.csv", BIKE_HOURLY)
+    assert got.encoding == "cp1252"
+    assert list(got.frame.columns) == [c.name for c in BIKE_HOURLY.columns]
+    assert got.renamed["Temperature(\u00b0C)"] == "Temperature"
+    assert got.frame.loc[0, "Dew point temperature"] == -17.6
+
+
+def test_records_sha256_of_the_raw_bytes():
+    """The fingerprint is the SHA-256 of the file as given (zip included)."""
+    zipped = _zip({"t.csv": WEEKLY})
+    assert (
+        read_table(WEEKLY, "t.csv", WEEKLY_TEMPERATURE).sha256 == hashlib.sha256(WEEKLY).hexdigest()
+    )
+    got = read_table(zipped, "t.zip", WEEKLY_TEMPERATURE)
+    assert got.sha256 == hashlib.sha256(zipped).hexdigest()
+    assert got.member == "t.csv"
+    assert got.frame["AvgTemp"].tolist() == [-3.0, -7.5]
+
+
+def test_utf8_bom_is_accepted():
+    """A UTF-8 byte-order mark does not end up in the first column's name."""
+    got = read_table(b"\xef\xbb\xbf" + WEEKLY, "t.csv", WEEKLY_TEMPERATURE)
+    assert got.encoding == "utf-8-sig"
+    assert list(got.frame.columns) == ["year", "week", "AvgTemp"]
+
+
+def test_extra_columns_are_ignored_and_listed():
+    """Unknown columns are dropped from the frame and named in the ingest report."""
+    got = read_table(b"year,week,AvgTemp,station\n2010,1,-3,A\n", "t.csv", WEEKLY_TEMPERATURE)
+    assert list(got.frame.columns) == ["year", "week", "AvgTemp"]
+    assert got.meta["extra_columns_ignored"] == ["station"]
+
+
+@pytest.mark.parametrize(
+    ("content", "column", "check"),
+    [
+        (b"", "(file)", "file is empty"),
+        (b"   \n", "(file)", "file is empty"),
+        (b"year,week,AvgTemp\n", "(file)", "header only"),
+        (b"year,AvgTemp\n2010,1\n", "week", "required column is missing"),
+        (_zip({"a.csv": WEEKLY, "b.csv": WEEKLY}), "(file)", "exactly one CSV"),
+        (_zip({"a.csv": WEEKLY})[:40], "(file)", "corrupt or truncated zip"),
+        (b"year,week,AvgTemp,Avg Temp\n2010,1,2,3\n", "AvgTemp", "two columns map to it"),
+    ],
+)
+def test_unusable_files_raise_data_error_naming_the_problem(content, column, check):
+    """Each unusable file gets a DataError naming the source, column and check."""
+    with pytest.raises(DataError) as info:
+        read_table(content, "bad.csv", WEEKLY_TEMPERATURE)
+    err = info.value
+    assert err.source == "bad.csv"
+    assert err.stage == "ingest"
+    assert err.problems[0].column == column
+    assert check in err.problems[0].check
+    assert "bad.csv" in err.report()
