@@ -1,0 +1,171 @@
+"""The prepare flow under a Prefect test server: outputs, chronology, caching, run-stage, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from seqcast.cli import main
+from seqcast.config import PrepareConfig
+from seqcast.errors import DataError
+from seqcast.windows import from_table
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def task_states(flow_run_id) -> dict[str, str]:
+    """Task name -> final state name ('Cached' or 'Completed') for one flow run."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async def read():
+        async with get_client() as client:
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs}
+
+    return asyncio.run(read())
+
+
+def run_prepare(cfg: PrepareConfig):
+    from flows.prepare import prepare
+
+    state = prepare(cfg, return_state=True)
+    return Path(state.result()), task_states(state.state_details.flow_run_id)
+
+
+def load(prepared: Path, split: str):
+    return from_table(pq.read_table(prepared / f"{split}.parquet"))
+
+
+def test_prepare_sample_writes_windows_scaler_and_summary(out):
+    """The sample prepares into train/val/test windows whose targets never cross a split."""
+    prepared, _ = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out)))
+    assert prepared.parent.name == "prepared"
+    summary = json.loads((prepared / "summary.json").read_text())
+    sets = {s: load(prepared, s) for s in ("train", "val", "test")}
+    assert [len(sets[s]) for s in ("val", "test")] == [53, 53]
+    assert sets["train"].x.shape[1:] == (4, 3)
+    assert summary["shapes"]["test"] == [53, 4, 3]
+    assert sets["train"].target_time.max() < sets["val"].target_time.min()
+    assert sets["val"].target_time.max() < sets["test"].target_time.min()
+    assert summary["data_fingerprint"]["sha256"] and summary["rows"]["in"] == 212
+    scaler = json.loads((prepared / "scaler.json").read_text())
+    assert scaler["fitted_on"]["split"] == "train"
+    assert scaler["target"] is None  # the temperature target is not scaled by default
+
+
+def test_windows_hold_the_scaled_source_rows(out):
+    """Each window's last row equals the scaled source row at the window's own time."""
+    cfg = PrepareConfig(dataset="bike-hourly", out=str(out), timesteps=6)
+    prepared, _ = run_prepare(cfg)
+    scaler = json.loads((prepared / "scaler.json").read_text())
+    raw = pd.read_csv("data/raw/bike_hourly_sample.csv")
+    test = load(prepared, "test")
+    count_col = test.feature_names.index("Rented Bike Count")
+    scale, shift = scaler["features"]["scale"][count_col], scaler["features"]["shift"][count_col]
+    # Origin of the last test window = its target time - 2 h = the file's second-to-last row.
+    last_input = test.x[-1, -1, count_col]
+    assert last_input == pytest.approx(raw["Rented Bike Count"].iloc[-3] * scale + shift, rel=1e-5)
+    assert test.y_raw[-1] == raw["Rented Bike Count"].iloc[-1]
+    # The target is scaled for bikes, and y_raw is its inverse.
+    t = scaler["target"]
+    np.testing.assert_allclose((test.y - t["shift"][0]) / t["scale"][0], test.y_raw, rtol=1e-4)
+
+
+def test_second_run_with_only_timesteps_changed_reuses_earlier_stages(out):
+    """Changing timesteps recomputes temporalize only; an unchanged rerun is all Cached."""
+    _, first = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out)))
+    assert first["clean"] == "Completed"
+    _, second = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out), timesteps=6))
+    assert {k: v for k, v in second.items() if k != "fetch"} == {
+        "ingest": "Cached",
+        "validate": "Cached",
+        "clean": "Cached",
+        "target": "Cached",
+        "split": "Cached",
+        "scale": "Cached",
+        "temporalize": "Completed",
+    }
+    _, third = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out), timesteps=6))
+    assert third["temporalize"] == "Cached"
+
+
+def test_bad_input_fails_with_report_and_no_prepared_dir(out, tmp_path):
+    """A negative count fails validation, writes the failure cases, leaves no prepared/."""
+    raw = pd.read_csv("data/raw/bike_hourly_sample.csv")
+    raw.loc[10, "Rented Bike Count"] = -3
+    bad = tmp_path / "bad.csv"
+    raw.to_csv(bad, index=False)
+    before = bad.read_bytes()
+    from flows.prepare import prepare
+
+    with pytest.raises(DataError) as info:
+        prepare(PrepareConfig(dataset="bike-hourly", source=str(bad), out=str(out)))
+    err = info.value
+    assert err.problems[0].column == "Rented Bike Count"
+    assert "line 12" in err.problems[0].examples[0]
+    cases = pd.read_csv(err.failure_cases_path)
+    assert cases["failure_case"].tolist() == [-3.0]
+    assert cases["file_line"].tolist() == [12]
+    assert not (out / "bike-hourly" / "prepared").exists()
+    assert bad.read_bytes() == before  # the raw file is never modified
+
+
+def test_run_stage_recomputes_one_stage_from_stored_output(out):
+    """run-stage reruns the chosen stage (Completed) into the same keyed directory."""
+    cfg = PrepareConfig(dataset="weekly-temperature", out=str(out))
+    run_prepare(cfg)
+    from flows.run_stage import run_stage
+
+    state = run_stage("scale", cfg, return_state=True)
+    states = task_states(state.state_details.flow_run_id)
+    assert states["scale"] == "Completed"
+    assert (
+        Path(state.result())
+        == out.resolve() / "weekly-temperature" / "stages" / "scale" / Path(state.result()).name
+    )
+    assert (Path(state.result()) / "scaler.json").exists()
+
+
+def test_run_stage_without_stored_output_says_what_to_do(out, capsys):
+    """run-stage before any prepare exits 2 with a hint to run prepare first."""
+    code = main(["run-stage", "clean", "--dataset", "weekly-temperature", "--out", str(out)])
+    assert code == 2
+    assert "run `seqcast prepare` with the same options first" in capsys.readouterr().err
+
+
+def test_cli_prints_prepared_dir_last_and_reports_bad_input(out, tmp_path, capsys):
+    """The CLI's last stdout line is the prepared dir; bad input exits 2 with a summary."""
+    assert main(["prepare", "--dataset", "weekly-temperature", "--out", str(out)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert (Path(last) / "summary.json").exists()
+
+    bad = tmp_path / "text.csv"
+    bad.write_text("year,week,AvgTemp\n2010,1,1.0\n2010,2,warm\n")
+    assert (
+        main(
+            ["prepare", "--dataset", "weekly-temperature", "--source", str(bad), "--out", str(out)]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert f"validate failed for {bad}" in err
+    assert "column 'AvgTemp': wrong type" in err and "line 3" in err
+
+
+def test_cli_rejects_out_of_range_option_before_any_work(out, capsys):
+    """--timesteps 0 is rejected by the config, naming the option."""
+    assert (
+        main(["prepare", "--dataset", "weekly-temperature", "--timesteps", "0", "--out", str(out)])
+        == 2
+    )
+    assert "--timesteps" in capsys.readouterr().err
+    assert not out.exists()
