@@ -14,16 +14,22 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from seqcast.config import SPECS, PrepareConfig
+from seqcast.config import SPECS, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
+from seqcast.models import DEEP_VARIANTS
 from seqcast.paths import STAGES
 
 
-def _add_data_options(p: argparse.ArgumentParser) -> None:
+def _add_data_options(p: argparse.ArgumentParser, timesteps_list: bool = False) -> None:
     p.add_argument("--dataset", required=True, choices=sorted(SPECS))
     p.add_argument("--source", help="local path or http(s) URL (default: the bundled sample)")
     p.add_argument("--out", default="outputs", help="output root directory (default: outputs)")
-    p.add_argument("--timesteps", type=int, help="window length (default: the dataset's)")
+    if timesteps_list:
+        p.add_argument(
+            "--timesteps", type=_int_list, help="window length, or N,N,... to sweep lengths"
+        )
+    else:
+        p.add_argument("--timesteps", type=int, help="window length (default: the dataset's)")
     p.add_argument("--horizon", type=int, help="steps ahead (default: the dataset's)")
     p.add_argument("--scaler", choices=["minmax", "standard"], default="minmax")
     p.add_argument(
@@ -60,6 +66,55 @@ def _pydantic_message(exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or N,N,...: {text!r}") from None
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    lengths = args.timesteps or []
+    data = _prepare_config(
+        argparse.Namespace(**{**vars(args), "timesteps": lengths[0] if len(lengths) == 1 else None})
+    ).model_dump()
+    variant = {
+        k: v
+        for k, v in {
+            "units": args.units,
+            "layers": args.layers,
+            "dropout": args.dropout,
+            "learning_rate": args.learning_rate,
+        }.items()
+        if v is not None
+    }
+    training = {
+        k: v
+        for k, v in {
+            "max_epochs": args.max_epochs,
+            "patience": args.patience,
+            "batch_size": args.batch_size,
+            "seed": args.seed,
+        }.items()
+        if v is not None
+    }
+    fields: dict = {
+        **data,
+        "timesteps_sweep": tuple(lengths) if len(lengths) > 1 else (),
+        "variant": variant,
+        "training": training,
+        "task_runner": args.task_runner,
+        "workers": args.workers,
+        "dask_address": args.dask_address,
+    }
+    if args.variants:
+        fields["variants"] = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    try:
+        return TrainConfig(**fields)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_message(exc)) from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqcast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +122,21 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prepare", help="raw file -> train/val/test windows (cached stages)")
     _add_data_options(p)
     p.add_argument("--refresh", action="store_true", help="recompute every stage")
+
+    t = sub.add_parser("train", help="prepare, then train and compare every variant")
+    _add_data_options(t, timesteps_list=True)
+    t.add_argument("--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)}")
+    t.add_argument("--max-epochs", type=int)
+    t.add_argument("--patience", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--learning-rate", type=float)
+    t.add_argument("--units", type=int)
+    t.add_argument("--layers", type=int)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
+    t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
+    t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
 
     r = sub.add_parser("run-stage", help="rerun one stage from the stored output before it")
     r.add_argument("stage", choices=STAGES)
@@ -83,6 +153,13 @@ def _cmd_prepare(args: argparse.Namespace) -> str:
     return prepare(cfg)
 
 
+def _cmd_train(args: argparse.Namespace) -> str:
+    cfg = _train_config(args)
+    from flows.train import train
+
+    return train(cfg)
+
+
 def _cmd_run_stage(args: argparse.Namespace) -> str:
     cfg = _prepare_config(args)
     from flows.run_stage import run_stage
@@ -93,7 +170,7 @@ def _cmd_run_stage(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _build_parser().parse_args(argv)
-    commands = {"prepare": _cmd_prepare, "run-stage": _cmd_run_stage}
+    commands = {"prepare": _cmd_prepare, "train": _cmd_train, "run-stage": _cmd_run_stage}
     try:
         out = commands[args.command](args)
     except SeqcastError as exc:

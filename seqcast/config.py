@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from seqcast.models import VariantConfig, VariantName
+from seqcast.train import TrainingConfig
+
 DatasetName = Literal["weekly-temperature", "bike-hourly"]
 TimeIndexKind = Literal["year-week", "date-hour"]
 ScalerKind = Literal["minmax", "standard"]
@@ -254,3 +257,62 @@ class PrepareConfig(Frozen):
     def resolved_max_fill_steps(self) -> int:
         g = self.gaps.max_fill_steps
         return self.spec.max_fill_steps if g is None else g
+
+
+TaskRunnerKind = Literal["process", "thread", "dask"]
+
+
+def _all_variants() -> tuple[str, ...]:
+    from seqcast.models import DEEP_VARIANTS
+
+    return DEEP_VARIANTS
+
+
+class TrainConfig(PrepareConfig):
+    """One run of ``train``: prepare (as :class:`PrepareConfig`), then every variant."""
+
+    timesteps_sweep: tuple[int, ...] = Field(
+        default=(),
+        max_length=16,
+        description="Train every variant at each of these window lengths (overrides timesteps).",
+    )
+    variants: tuple[VariantName, ...] = Field(
+        default_factory=_all_variants, min_length=1, description="Deep variants to train."
+    )
+    variant: VariantConfig = Field(default_factory=VariantConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    task_runner: TaskRunnerKind = Field(
+        default="process",
+        description="process: one process per variant (reproducible); thread; dask: an "
+        "existing Dask cluster at dask_address.",
+    )
+    workers: int | None = Field(
+        default=None, ge=1, le=256, description="Parallel training processes (default: cores)."
+    )
+    dask_address: str | None = Field(
+        default=None,
+        pattern=r"^(tcp|tls)://[^\s/]+:\d+$",
+        description="Scheduler address of an existing Dask cluster, e.g. tcp://host:8786.",
+    )
+
+    @model_validator(mode="after")
+    def _check_runner(self) -> TrainConfig:
+        if self.task_runner == "dask" and not self.dask_address:
+            raise ValueError("task_runner 'dask' needs dask_address (tcp://HOST:PORT)")
+        if any(t < 1 or t > 1000 for t in self.timesteps_sweep):
+            raise ValueError("every sweep window length must be within 1..1000")
+        if len(set(self.variants)) != len(self.variants):
+            raise ValueError("variants must not repeat")
+        return self
+
+    def prepare_configs(self) -> list[PrepareConfig]:
+        """One prepare config per window length of the run."""
+        base = self.model_dump(include=set(PrepareConfig.model_fields))
+        lengths = self.timesteps_sweep or (self.timesteps,)
+        return [PrepareConfig(**{**base, "timesteps": t}) for t in lengths]
+
+    @property
+    def worker_count(self) -> int:
+        import os
+
+        return self.workers or os.cpu_count() or 1

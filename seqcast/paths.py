@@ -6,6 +6,9 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/stages/<stage>/<key>/             a stage's stored output (run-stage reads it)
     DIR/<dataset>/validation/<key>/failure_cases.csv  every failed check, one row per cell
     DIR/<dataset>/prepared/<key>/    train/val/test parquet, scaler.json, summary.json
+    DIR/<dataset>/models/<prepared key>/<variant>-<config hash>/   one trained variant (cache)
+    DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, models/, manifest.json
+    DIR/<dataset>/champion.json      the promoted model; champion_history.jsonl keeps the past
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ class Layout:
     def of(cls, root: str | Path, dataset: str) -> Layout:
         return cls(Path(root).resolve(), dataset)
 
+    @classmethod
+    def of_prepared(cls, prepared_dir: str | Path) -> tuple[Layout, str]:
+        """The layout a ``DIR/<dataset>/prepared/<key>`` directory belongs to, and its key."""
+        path = Path(prepared_dir).resolve()
+        return cls(path.parents[2], path.parents[1].name), path.name
+
     @property
     def base(self) -> Path:
         return self.root / self.dataset
@@ -41,6 +50,24 @@ class Layout:
 
     def prepared_dir(self, key: str) -> Path:
         return self.base / "prepared" / key
+
+    def model_dir(self, prepared_key: str, variant: str, config_hash: str) -> Path:
+        return self.base / "models" / prepared_key / f"{variant}-{config_hash}"
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.base / "runs" / run_id
+
+    @property
+    def champion(self) -> Path:
+        return self.base / "champion.json"
+
+    @property
+    def champion_history(self) -> Path:
+        return self.base / "champion_history.jsonl"
+
+    @property
+    def champion_lock(self) -> Path:
+        return self.base / ".champion.lock"
 
     def failure_cases(self, key: str) -> Path:
         return self.base / "validation" / key / "failure_cases.csv"

@@ -29,8 +29,8 @@ STAGE_VERSIONS = {
     "clean": "1",
     "target": "1",
     "split": "1",
-    "scale": "1",
-    "temporalize": "1",
+    "scale": "2",
+    "temporalize": "2",
 }
 
 
@@ -109,6 +109,7 @@ def scale_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageRe
     train = frame[frame["split"] == "train"]
     feature_scaler = fit_scaler(train[features].to_numpy(), features, cfg.scaler)
     out = frame.copy()
+    out["target_raw"] = frame[spec.target].astype(np.float64)  # for the naive references
     out[features] = feature_scaler.transform(frame[features].to_numpy()).astype(np.float32)
     out["y_raw"] = frame["y"].astype(np.float64)
     target_scaler = None
@@ -144,6 +145,8 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
     windows: dict[str, WindowSet] = {}
     report: dict = {"timesteps": timesteps, "shapes": {}, "windows_removed_for_gaps": {}}
     removed_times = []
+    target_raw = frame["target_raw"].to_numpy(np.float64)  # (rows,) on a regular index
+    horizon, season = cfg.resolved_horizon, spec.seasonal_period
     for split in SPLITS:
         in_split = (frame["split"] == split).to_numpy()
         ends = np.flatnonzero(ok & in_split)
@@ -171,13 +174,16 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
             y_raw=part["y_raw"].to_numpy(np.float64),
             target_time=part["target_time"].to_numpy(),
             covariates=part[spec.covariate_names].to_numpy(np.float32),
+            y_last_raw=target_raw[ends],
+            y_seasonal_raw=_lookup(target_raw, ends + horizon - season),
             feature_names=features,
             covariate_names=spec.covariate_names,
             meta={
                 "dataset": spec.name,
                 "split": split,
                 "timesteps": timesteps,
-                "horizon": cfg.resolved_horizon,
+                "horizon": horizon,
+                "seasonal_period": season,
             },
         )
         report["shapes"][split] = list(x.shape)
@@ -188,3 +194,11 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
         windows=windows,
         tables={"removed_windows": pd.DataFrame({"target_time": removed_times})},
     )
+
+
+def _lookup(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, NaN where a row falls before the start of the series."""
+    out = np.full(len(rows), np.nan)
+    ok = rows >= 0
+    out[ok] = values[rows[ok]]
+    return out

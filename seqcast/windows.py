@@ -24,6 +24,8 @@ class WindowSet:
     feature_names: list[str]
     covariate_names: list[str]
     meta: dict
+    y_last_raw: np.ndarray | None = None  # (samples,) target at the window's last row
+    y_seasonal_raw: np.ndarray | None = None  # (samples,) target one season before target_time
 
     def __len__(self) -> int:
         return len(self.y)
@@ -62,6 +64,10 @@ def to_table(ws: WindowSet) -> pa.Table:
         "y_raw": pa.array(ws.y_raw.astype(np.float64)),
         "target_time": pa.array(pd.DatetimeIndex(ws.target_time).as_unit("ns")),
     }
+    for name in ("y_last_raw", "y_seasonal_raw"):
+        values = getattr(ws, name)
+        if values is not None:
+            columns[name] = pa.array(values.astype(np.float64))
     for i, name in enumerate(ws.covariate_names):
         columns[name] = pa.array(ws.covariates[:, i].astype(np.float32))
     meta = {
@@ -93,4 +99,12 @@ def from_table(table: pa.Table) -> WindowSet:
         feature_names=feature_names,
         covariate_names=covariate_names,
         meta=meta,
+        y_last_raw=_optional(table, "y_last_raw"),
+        y_seasonal_raw=_optional(table, "y_seasonal_raw"),
     )
+
+
+def _optional(table: pa.Table, name: str) -> np.ndarray | None:
+    if name not in table.column_names:
+        return None
+    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)

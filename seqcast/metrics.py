@@ -1,0 +1,32 @@
+"""Forecast metrics in original units.
+
+``wape`` is the percentage error chosen because it is defined where the true value is 0 (the
+bike data has zero counts): 100 * sum|y - yhat| / sum|y|. ``mase`` divides the model's MAE by
+the persistence forecast's MAE on the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METRICS = ("mae", "rmse", "r2", "mase", "wape")
+
+
+def evaluate(y_true: np.ndarray, y_pred: np.ndarray, persistence_mae: float) -> dict[str, float]:
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"shape mismatch: {y_true.shape} vs {y_pred.shape}")
+    if not np.isfinite(y_pred).all():
+        raise ValueError("predictions contain NaN or infinity")
+    err = y_pred - y_true
+    mae = float(np.mean(np.abs(err)))
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
+    denom = float(np.sum(np.abs(y_true)))
+    return {
+        "mae": mae,
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "r2": 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else float("nan"),
+        "mase": mae / persistence_mae if persistence_mae > 0 else float("nan"),
+        "wape": 100.0 * float(np.sum(np.abs(err))) / denom if denom > 0 else float("nan"),
+    }

@@ -1,0 +1,44 @@
+"""Reference forecasts, computed in the same run and evaluated like the deep variants.
+
+``persistence``: the last observed value. ``seasonal-naive``: the value one season before the
+target time (53 weeks; 24 hours). ``ridge`` and ``gradient-boosting``: scikit-learn models on
+the flattened window plus the known-future covariates, fitted on the training windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import Ridge
+
+from seqcast.windows import WindowSet
+
+REFERENCES = ("persistence", "seasonal-naive", "ridge", "gradient-boosting")
+
+
+def flat(ws: WindowSet) -> np.ndarray:
+    # (samples, timesteps, features) -> (samples, timesteps * features + covariates)
+    return np.concatenate([ws.x.reshape(len(ws), -1), ws.covariates], axis=1)
+
+
+def reference_predictions(
+    train: WindowSet, splits: dict[str, WindowSet], seed: int
+) -> dict[str, dict[str, np.ndarray]]:
+    """Predictions in original units: ``{reference: {split: (samples,)}}``."""
+    out: dict[str, dict[str, np.ndarray]] = {
+        "persistence": {s: _required(ws.y_last_raw, "y_last_raw") for s, ws in splits.items()},
+        "seasonal-naive": {
+            s: _required(ws.y_seasonal_raw, "y_seasonal_raw") for s, ws in splits.items()
+        },
+    }
+    ridge = Ridge(alpha=1.0).fit(flat(train), train.y_raw)
+    gbr = HistGradientBoostingRegressor(random_state=seed).fit(flat(train), train.y_raw)
+    out["ridge"] = {s: ridge.predict(flat(ws)) for s, ws in splits.items()}
+    out["gradient-boosting"] = {s: gbr.predict(flat(ws)) for s, ws in splits.items()}
+    return out
+
+
+def _required(values: np.ndarray | None, name: str) -> np.ndarray:
+    if values is None:
+        raise ValueError(f"windows lack {name}; prepare them again with this version")
+    return values

@@ -1,0 +1,217 @@
+"""The evaluation report: Markdown (figures as PNG files beside it) and self-contained HTML
+(figures embedded). Pure: returns text and PNG bytes; the caller writes them."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+@dataclass
+class ReportInput:
+    dataset: str
+    run_id: str
+    board: list[dict]
+    champion: str | None
+    champion_reason: str
+    periods: dict
+    test_times: np.ndarray
+    test_truth: np.ndarray
+    test_predictions: dict[str, np.ndarray]  # name -> (samples,) original units
+    histories: dict[str, dict[str, list[float]]]
+    profile: list[dict]
+    config: dict
+    fingerprint: dict
+    versions: dict
+    units: str
+
+
+@dataclass
+class Report:
+    markdown: str
+    html: str
+    figures: dict[str, bytes]
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _shown(r: ReportInput) -> list[str]:
+    """The champion (or, without one, the best deep variant) and the best reference."""
+    deep = [e for e in r.board if e["kind"] == "deep" and e["val"]]
+    refs = [e for e in r.board if e["kind"] == "reference" and e["val"]]
+    names = [r.champion or (deep[0]["name"] if deep else None), refs[0]["name"] if refs else None]
+    return [n for n in names if n and n in r.test_predictions]
+
+
+def figures(r: ReportInput) -> dict[str, bytes]:
+    out = {}
+    shown = _shown(r)
+    fig, ax = plt.subplots(figsize=(11, 4))
+    ax.plot(r.test_times, r.test_truth, label="actual", color="black", linewidth=1)
+    for name in shown:
+        ax.plot(r.test_times, r.test_predictions[name], label=name, linewidth=1, alpha=0.8)
+    ax.set_title(f"{r.dataset}: test period, actual vs predicted ({r.units})")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    out["actual_vs_predicted.png"] = _png(fig)
+
+    n = max(len(r.histories), 1)
+    cols = min(n, 4)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for ax, (name, hist) in zip(axes.flat, sorted(r.histories.items()), strict=False):
+        ax.plot(hist["loss"], label="train")
+        ax.plot(hist["val_loss"], label="val")
+        ax.set_title(name, fontsize=9)
+        ax.set_yscale("log")
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(r.histories) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("learning curves (MSE per epoch)")
+    out["learning_curves.png"] = _png(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    for name in shown:
+        resid = r.test_predictions[name] - r.test_truth
+        axes[0].hist(resid, bins=40, alpha=0.6, label=name)
+        axes[1].plot(r.test_times, resid, linewidth=0.8, label=name)
+    axes[0].set_title(f"test residuals (predicted - actual, {r.units})")
+    axes[1].set_title("test residuals over time")
+    axes[1].axhline(0, color="black", linewidth=0.5)
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    out["residuals.png"] = _png(fig)
+    return out
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
+    lead_head = [
+        "rank",
+        "model",
+        "kind",
+        *(f"{s} {m}" for s in ("val", "test") for m in ("MAE", "RMSE", "R²", "MASE", "WAPE %")),
+    ]
+    lead = []
+    for i, e in enumerate(r.board, 1):
+        name = e["name"] + (" (champion)" if e["name"] == r.champion else "")
+        cells = [str(i), name, e["kind"]]
+        for s in ("val", "test"):
+            m = e[s] or {}
+            cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
+        lead.append(cells)
+    prof_head = [
+        "feature",
+        *(f"{s} {k}" for s in ("train", "val", "test") for k in ("mean", "std", "min", "max")),
+        "drift",
+    ]
+    prof = [
+        [
+            p["feature"],
+            *(
+                _fmt(p[s][k])
+                for s in ("train", "val", "test")
+                for k in ("mean", "std", "min", "max")
+            ),
+            p["drift"] or "-",
+        ]
+        for p in r.profile
+    ]
+    per_head = ["split", "rows", "first target", "last target"]
+    per = [[s, str(p["rows"]), p["target_start"], p["target_end"]] for s, p in r.periods.items()]
+    return [
+        ("Leaderboard (original units; sorted by validation MAE)", lead_head, lead),
+        ("Split periods", per_head, per),
+        ("Feature profile (last timestep of each window, original units)", prof_head, prof),
+    ]
+
+
+def _md_table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _html_table(head: list[str], rows: list[list[str]]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render(r: ReportInput) -> Report:
+    figs = figures(r)
+    verdict = f"**Champion: {r.champion}.** " if r.champion else "**No champion promoted.** "
+    intro = [
+        f"# seqcast run {r.run_id}: {r.dataset}",
+        "",
+        verdict + r.champion_reason + ".",
+        "",
+        "Metrics are in original units. MASE divides by the persistence forecast's MAE on the "
+        "same rows. WAPE = 100 * sum|error| / sum|actual| (defined where actual values are 0).",
+    ]
+    md = list(intro)
+    parts_html = [
+        f"<h1>{html.escape(intro[0][2:])}</h1>",
+        f"<p>{html.escape(verdict.replace('**', '') + r.champion_reason)}.</p>",
+        f"<p>{html.escape(intro[4])}</p>",
+    ]
+    for title, head, rows in _tables(r):
+        md += ["", f"## {title}", "", _md_table(head, rows)]
+        parts_html += [f"<h2>{html.escape(title)}</h2>", _html_table(head, rows)]
+    captions = {
+        "actual_vs_predicted.png": "Actual vs predicted, test period",
+        "learning_curves.png": "Learning curves",
+        "residuals.png": "Residuals",
+    }
+    for name, caption in captions.items():
+        md += ["", f"## {caption}", "", f"![{caption}](figures/{name})"]
+        b64 = base64.b64encode(figs[name]).decode()
+        parts_html += [
+            f"<h2>{caption}</h2>",
+            f'<img alt="{caption}" src="data:image/png;base64,{b64}">',
+        ]
+    provenance = json.dumps(
+        {"data_fingerprint": r.fingerprint, "versions": r.versions, "config": r.config},
+        indent=2,
+        default=str,
+    )
+    md += ["", "## Config, data fingerprint and versions", "", "```json", provenance, "```", ""]
+    parts_html += [
+        "<h2>Config, data fingerprint and versions</h2>",
+        f"<pre>{html.escape(provenance)}</pre>",
+    ]
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
+        "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+        "td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}"
+    )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(r.run_id)}</title>"
+        f"<style>{style}</style></head><body>{''.join(parts_html)}</body></html>\n"
+    )
+    return Report("\n".join(md), page, figs)

@@ -1,0 +1,111 @@
+"""Training one deep variant: seeded, early-stopped, checkpointed. No Prefect here.
+
+Adam with MSE loss; early stopping on validation loss with the best weights restored; a
+``ModelCheckpoint`` of the best ``.keras`` model; the loss curves are kept per epoch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from seqcast.models import VariantConfig, build, model_inputs
+from seqcast.windows import WindowSet
+
+
+class TrainingConfig(BaseModel):
+    """Fitting settings shared by every variant of a run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_epochs: int = Field(default=60, ge=1, le=10_000, description="Upper bound on epochs.")
+    patience: int = Field(default=8, ge=1, le=1000, description="Early-stopping patience.")
+    batch_size: int = Field(default=32, ge=1, le=65_536, description="Mini-batch size.")
+    seed: int = Field(default=42, ge=0, le=2**31 - 1, description="Seeds numpy, Keras, TF.")
+
+
+@dataclass(frozen=True)
+class Trained:
+    history: dict[str, list[float]]  # per epoch: loss, val_loss
+    best_epoch: int  # 1-based
+    predictions: dict[str, np.ndarray]  # split -> (samples,) in the model's target units
+    seconds: float
+    params: int
+
+
+def limit_threads(threads: int) -> None:
+    """Cap TensorFlow's and BLAS's threads in this process (call before TensorFlow starts)."""
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # TensorFlow already started in this process; the env vars applied at its start
+
+
+def seed_everything(seed: int) -> None:
+    """One seed drives Python, numpy, Keras and TensorFlow; ops are deterministic."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def fit_variant(
+    name: str,
+    vcfg: VariantConfig,
+    tcfg: TrainingConfig,
+    splits: dict[str, WindowSet],
+    checkpoint: Path,
+):
+    """Train ``name`` on ``splits['train']`` with early stopping on ``splits['val']``.
+
+    Returns the model (best weights restored) and a :class:`Trained` summary with its
+    predictions on every split.
+    """
+    import keras
+
+    seed_everything(tcfg.seed)
+    keras.backend.clear_session()
+    train, val = splits["train"], splits["val"]
+    _, timesteps, features = train.x.shape  # (samples, timesteps, features)
+    model = build(name, vcfg, timesteps, features, train.covariates.shape[1])
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=tcfg.patience, restore_best_weights=True
+        ),
+        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True),
+    ]
+    start = time.perf_counter()
+    fit = model.fit(
+        model_inputs(name, train.x, train.covariates),
+        train.y,
+        validation_data=(model_inputs(name, val.x, val.covariates), val.y),
+        epochs=tcfg.max_epochs,
+        batch_size=tcfg.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    predictions = {split: predict(model, name, ws) for split, ws in splits.items()}
+    best = int(np.argmin(history["val_loss"])) + 1
+    return model, Trained(history, best, predictions, seconds, int(model.count_params()))
+
+
+def predict(model, name: str, ws: WindowSet) -> np.ndarray:
+    """(samples,) predictions in the model's target units."""
+    out = model.predict(model_inputs(name, ws.x, ws.covariates), verbose=0, batch_size=1024)
+    return np.asarray(out, dtype=np.float64).reshape(-1)
