@@ -92,7 +92,7 @@ def label_of(variant: str, timesteps: int, sweep: bool) -> str:
     return f"{variant}-t{timesteps}" if sweep else variant
 
 
-@task(name="train-variant", cache_policy=TRAIN_CACHE)
+@task(name="train-variant", task_run_name="train-{label}", cache_policy=TRAIN_CACHE)
 def train_variant(
     prepared_dir: str,
     timesteps: int,
@@ -137,7 +137,7 @@ def train_variant(
     )
 
 
-@task(name="fit-references", cache_policy=TRAIN_CACHE)
+@task(name="fit-references", task_run_name="references-t{timesteps}", cache_policy=TRAIN_CACHE)
 def fit_references(prepared_dir: str, timesteps: int, seed: int, threads: int) -> ReferenceRef:
     """Persistence, seasonal-naive, ridge and gradient boosting on the same windows."""
     splits = load_windows(prepared_dir)

@@ -1,0 +1,106 @@
+"""Metrics, leaderboard, champion rule and drift profile on numbers checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from seqcast.evaluate import Candidate, choose_champion, feature_profile, leaderboard
+from seqcast.metrics import evaluate
+from seqcast.references import reference_predictions
+from seqcast.windows import WindowSet
+
+
+def test_metrics_by_hand():
+    """y = [0, 2, 4], yhat = [1, 2, 2]: MAE 1, RMSE sqrt(5/3), R² 1 - 5/8, WAPE 50 %."""
+    m = evaluate(np.array([0.0, 2.0, 4.0]), np.array([1.0, 2.0, 2.0]), persistence_mae=2.0)
+    assert m["mae"] == pytest.approx(1.0)
+    assert m["rmse"] == pytest.approx(math.sqrt(5 / 3))
+    assert m["r2"] == pytest.approx(1 - 5 / 8)
+    assert m["mase"] == pytest.approx(0.5)
+    assert m["wape"] == pytest.approx(50.0)  # defined although one true value is 0
+
+
+def test_metrics_reject_non_finite_predictions():
+    """A NaN prediction is an error, never silently scored."""
+    with pytest.raises(ValueError, match="NaN"):
+        evaluate(np.array([1.0, 2.0]), np.array([1.0, np.nan]), 1.0)
+
+
+def _board(deep_val_mae: float):
+    truth = {"val": np.array([0.0, 10.0]), "test": np.array([0.0, 10.0])}
+    pers = {s: np.array([2.0, 8.0]) for s in truth}  # MAE 2
+    seas = {s: np.array([1.0, 9.0]) for s in truth}  # MAE 1
+    deep = {s: np.array([deep_val_mae, 10.0 - deep_val_mae]) for s in truth}
+    cands = [
+        Candidate("persistence", "reference", pers),
+        Candidate("seasonal-naive", "reference", seas),
+        Candidate("lstm", "deep", deep),
+    ]
+    return leaderboard(cands, truth, pers)
+
+
+def test_champion_must_beat_both_naive_references():
+    """MAE 0.5 beats persistence (2) and seasonal-naive (1): promoted. MAE 1.5 does not."""
+    board = _board(0.5)
+    assert [e["name"] for e in board] == ["lstm", "seasonal-naive", "persistence"]
+    assert board[0]["val"]["mase"] == pytest.approx(0.25)
+    assert choose_champion(board)[0] == "lstm"
+    name, reason = choose_champion(_board(1.5))
+    assert name is None
+    assert "does not beat seasonal-naive" in reason
+
+
+def test_unavailable_reference_is_kept_without_metrics():
+    """A reference with NaN predictions is listed as unavailable, and blocks promotion."""
+    truth = {"val": np.array([1.0]), "test": np.array([1.0])}
+    pers = {s: np.array([1.5]) for s in truth}
+    board = leaderboard(
+        [
+            Candidate("persistence", "reference", pers),
+            Candidate("seasonal-naive", "reference", {s: np.array([np.nan]) for s in truth}),
+            Candidate("gru", "deep", {s: np.array([1.0]) for s in truth}),
+        ],
+        truth,
+        pers,
+    )
+    seas = next(e for e in board if e["name"] == "seasonal-naive")
+    assert seas["val"] is None and "non-finite" in seas["unavailable"]
+    assert choose_champion(board)[0] is None
+
+
+def test_feature_profile_flags_drift():
+    """A test mean two training standard deviations away is flagged; val is not."""
+    train = np.array([[0.0], [2.0]])  # mean 1, std 1
+    prof = feature_profile(
+        {"train": train, "val": np.array([[1.0], [1.2]]), "test": np.array([[3.0], [3.0]])}, ["a"]
+    )
+    assert prof[0]["train"] == {"mean": 1.0, "std": 1.0, "min": 0.0, "max": 2.0}
+    assert prof[0]["drift"] == "test (2.00 sd)"
+
+
+def test_naive_references_use_stored_raw_values():
+    """persistence = last observed value, seasonal-naive = value one season back."""
+    rng = np.random.default_rng(0)
+
+    def ws(n):
+        return WindowSet(
+            x=rng.normal(size=(n, 3, 2)).astype(np.float32),
+            y=np.zeros(n, np.float32),
+            y_raw=rng.normal(size=n),
+            target_time=np.arange(n).astype("datetime64[h]"),
+            covariates=np.zeros((n, 1), np.float32),
+            feature_names=["a", "b"],
+            covariate_names=["c"],
+            meta={},
+            y_last_raw=np.arange(n, dtype=float),
+            y_seasonal_raw=np.arange(n, dtype=float) + 100,
+        )
+
+    val = ws(5)
+    preds = reference_predictions(ws(30), {"val": val}, seed=0)
+    assert preds["persistence"]["val"].tolist() == [0, 1, 2, 3, 4]
+    assert preds["seasonal-naive"]["val"].tolist() == [100, 101, 102, 103, 104]
+    assert preds["ridge"]["val"].shape == preds["gradient-boosting"]["val"].shape == (5,)
