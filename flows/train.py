@@ -20,13 +20,19 @@ def fit_models(
     lengths = [c.resolved_timesteps for c in config.prepare_configs()]
     models = [
         t.train_variant.submit(
-            d, ts, v, config.variant, config.training, t.label_of(v, ts, sweep), threads
+            d,
+            ts,
+            v,
+            config.resolved_variant,
+            config.resolved_training,
+            t.label_of(v, ts, sweep),
+            threads,
         )
         for d, ts in zip(prepared, lengths, strict=True)
         for v in config.variants
     ]
     refs = [
-        t.fit_references.submit(d, ts, config.training.seed, threads)
+        t.fit_references.submit(d, ts, config.resolved_training.seed, threads)
         for d, ts in zip(prepared, lengths, strict=True)
     ]
     return [f.result() for f in models], [f.result() for f in refs]

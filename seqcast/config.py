@@ -69,6 +69,14 @@ class SplitSpec(Frozen):
         return self
 
 
+class TrainingDefaults(Frozen):
+    """A dataset's own defaults for the settings a run leaves unset."""
+
+    learning_rate: float = Field(gt=0, le=1.0)
+    max_epochs: int = Field(ge=1)
+    patience: int = Field(ge=1)
+
+
 class DatasetSpec(Frozen):
     """Everything the pipeline needs to know about one kind of input file."""
 
@@ -88,6 +96,7 @@ class DatasetSpec(Frozen):
     max_fill_steps: int = Field(ge=0)
     seasonal_period: int = Field(ge=1)
     sample_file: str
+    training: TrainingDefaults
 
     @property
     def feature_names(self) -> list[str]:
@@ -133,6 +142,8 @@ WEEKLY_TEMPERATURE = DatasetSpec(
     max_fill_steps=2,
     seasonal_period=53,
     sample_file="data/raw/weekly_temperature_sample.csv",
+    # Unscaled target in deg C: a larger step and a long patience (measured in BENCHMARKS.md).
+    training=TrainingDefaults(learning_rate=0.01, max_epochs=300, patience=30),
 )
 
 _WEATHER = (
@@ -181,6 +192,7 @@ BIKE_HOURLY = DatasetSpec(
     max_fill_steps=4,
     seasonal_period=24,
     sample_file="data/raw/bike_hourly_sample.csv",
+    training=TrainingDefaults(learning_rate=0.001, max_epochs=60, patience=8),
 )
 
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in (WEEKLY_TEMPERATURE, BIKE_HOURLY)}
@@ -304,6 +316,24 @@ class TrainConfig(PrepareConfig):
         if len(set(self.variants)) != len(self.variants):
             raise ValueError("variants must not repeat")
         return self
+
+    @property
+    def resolved_variant(self) -> VariantConfig:
+        """The variant config with the dataset's defaults filled in."""
+        if self.variant.learning_rate is not None:
+            return self.variant
+        return self.variant.model_copy(update={"learning_rate": self.spec.training.learning_rate})
+
+    @property
+    def resolved_training(self) -> TrainingConfig:
+        """The training config with the dataset's defaults filled in."""
+        d = self.spec.training
+        return self.training.model_copy(
+            update={
+                "max_epochs": self.training.max_epochs or d.max_epochs,
+                "patience": self.training.patience or d.patience,
+            }
+        )
 
     def prepare_configs(self) -> list[PrepareConfig]:
         """One prepare config per window length of the run."""

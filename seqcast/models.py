@@ -29,7 +29,9 @@ class VariantConfig(BaseModel):
     layers: int = Field(default=2, ge=1, le=8, description="Recurrent layers (stacked variants).")
     dropout: float = Field(default=0.2, ge=0.0, lt=1.0, description="Dropout between layers.")
     dense_units: int = Field(default=16, ge=1, le=1024, description="Covariate branch width.")
-    learning_rate: float = Field(default=0.001, gt=0, le=1.0, description="Adam learning rate.")
+    learning_rate: float | None = Field(
+        default=None, gt=0, le=1.0, description="Adam learning rate (default: the dataset's)."
+    )
 
 
 Builder = Callable[[VariantConfig, int, int, int], "keras.Model"]
@@ -55,6 +57,8 @@ def build(name: str, cfg: VariantConfig, timesteps: int, features: int, covariat
     if name not in REGISTRY:
         raise KeyError(f"unknown variant {name!r}; known: {sorted(REGISTRY)}")
     model = REGISTRY[name](cfg, timesteps, features, covariates)
+    if cfg.learning_rate is None:
+        raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse")
     return model
 

@@ -23,8 +23,12 @@ class TrainingConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_epochs: int = Field(default=60, ge=1, le=10_000, description="Upper bound on epochs.")
-    patience: int = Field(default=8, ge=1, le=1000, description="Early-stopping patience.")
+    max_epochs: int | None = Field(
+        default=None, ge=1, le=10_000, description="Upper bound on epochs (default: dataset's)."
+    )
+    patience: int | None = Field(
+        default=None, ge=1, le=1000, description="Early-stopping patience (default: dataset's)."
+    )
     batch_size: int = Field(default=32, ge=1, le=65_536, description="Mini-batch size.")
     seed: int = Field(default=42, ge=0, le=2**31 - 1, description="Seeds numpy, Keras, TF.")
 
@@ -76,6 +80,8 @@ def fit_variant(
     """
     import keras
 
+    if tcfg.max_epochs is None or tcfg.patience is None:
+        raise ValueError("resolve max_epochs and patience (TrainConfig.resolved_training) first")
     seed_everything(tcfg.seed)
     keras.backend.clear_session()
     train, val = splits["train"], splits["val"]

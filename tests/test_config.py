@@ -1,0 +1,57 @@
+"""The typed run config: dataset defaults, overrides, and values rejected before any work."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from seqcast.config import PrepareConfig, TrainConfig
+
+
+def test_dataset_defaults_fill_unset_fields():
+    """Unset timesteps, horizon, target scaling and training settings come from the spec."""
+    bike = TrainConfig(dataset="bike-hourly")
+    assert (bike.resolved_timesteps, bike.resolved_horizon, bike.resolved_scale_target) == (
+        24,
+        2,
+        True,
+    )
+    assert bike.resolved_variant.learning_rate == 0.001
+    assert bike.resolved_training.max_epochs == 60
+    temp = TrainConfig(dataset="weekly-temperature", training={"max_epochs": 5})
+    assert (temp.resolved_timesteps, temp.resolved_horizon, temp.resolved_scale_target) == (
+        4,
+        1,
+        False,
+    )
+    assert temp.resolved_training.max_epochs == 5 and temp.resolved_training.patience == 30
+
+
+def test_sweep_gives_one_prepare_config_per_window_length():
+    """timesteps_sweep (4, 8) prepares the data twice, once per length."""
+    cfg = TrainConfig(dataset="weekly-temperature", timesteps_sweep=(4, 8))
+    assert [c.timesteps for c in cfg.prepare_configs()] == [4, 8]
+    assert all(type(c) is PrepareConfig for c in cfg.prepare_configs())
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"timesteps": 0},
+        {"horizon": -1},
+        {"scaler": "robust"},
+        {"gaps": {"max_fill_steps": -1}},
+        {"variants": ("transformer",)},
+        {"variants": ("lstm", "lstm")},
+        {"task_runner": "dask"},
+        {"dask_address": "not an address", "task_runner": "dask"},
+        {"workers": 0},
+        {"training": {"seed": -1}},
+        {"variant": {"dropout": 1.0}},
+        {"timesteps_sweep": (4, 0)},
+    ],
+)
+def test_out_of_range_values_are_rejected(fields):
+    """Each bad value fails validation of the config itself."""
+    with pytest.raises(ValidationError):
+        TrainConfig(dataset="weekly-temperature", **fields)
