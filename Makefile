@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/seqcast prepare --dataset weekly-temperature --out $(OUT)
-	$(BIN)/seqcast prepare --dataset bike-hourly --out $(OUT)
+	$(BIN)/seqcast train --dataset weekly-temperature --out $(OUT)
+	$(BIN)/seqcast train --dataset bike-hourly --out $(OUT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,6 +31,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
 
 sample: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from flows.runs import task_states
 from seqcast.cli import main
 from seqcast.config import PrepareConfig
 from seqcast.errors import DataError
@@ -19,26 +19,12 @@ from seqcast.windows import from_table
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
-def task_states(flow_run_id) -> dict[str, str]:
-    """Task name -> final state name ('Cached' or 'Completed') for one flow run."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    async def read():
-        async with get_client() as client:
-            runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-            )
-            return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs}
-
-    return asyncio.run(read())
-
-
 def run_prepare(cfg: PrepareConfig):
     from flows.prepare import prepare
 
     state = prepare(cfg, return_state=True)
-    return Path(state.result()), task_states(state.state_details.flow_run_id)
+    states = task_states(state.state_details.flow_run_id)
+    return Path(state.result()), {name.rsplit("-", 1)[0]: s for name, s in states.items()}
 
 
 def load(prepared: Path, split: str):
@@ -130,7 +116,7 @@ def test_run_stage_recomputes_one_stage_from_stored_output(out):
 
     state = run_stage("scale", cfg, return_state=True)
     states = task_states(state.state_details.flow_run_id)
-    assert states["scale"] == "Completed"
+    assert [s for name, s in states.items() if name.startswith("scale")] == ["Completed"]
     assert (
         Path(state.result())
         == out.resolve() / "weekly-temperature" / "stages" / "scale" / Path(state.result()).name

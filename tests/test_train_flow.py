@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flows.runs import task_states
 from seqcast.config import TrainConfig
 from tasks.train import RunRef, load_windows, promote_champion
 
@@ -27,39 +28,11 @@ def tiny(out: Path, **kw) -> TrainConfig:
     )
 
 
-def tree_task_states(flow_run_id) -> dict[str, str]:
-    """Task-run name -> state name for a flow run and all its subflows."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterId,
-        FlowRunFilterParentFlowRunId,
-    )
-
-    async def read():
-        async with get_client() as client:
-            ids, frontier = [flow_run_id], [flow_run_id]
-            while frontier:
-                subs = await client.read_flow_runs(
-                    flow_run_filter=FlowRunFilter(
-                        parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=frontier)
-                    )
-                )
-                frontier = [s.id for s in subs]
-                ids += frontier
-            runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids))
-            )
-            return {r.name: r.state.name for r in runs}
-
-    return asyncio.run(read())
-
-
 def run_train(cfg: TrainConfig):
     from flows.train import train
 
     state = train(cfg, return_state=True)
-    return Path(state.result()), tree_task_states(state.state_details.flow_run_id)
+    return Path(state.result()), task_states(state.state_details.flow_run_id)
 
 
 def test_train_publishes_metrics_report_models_and_caches_per_variant(out):
