@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from seqcast.config import SPECS, PrepareConfig, TrainConfig
+from seqcast.config import SPECS, ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.models import DEEP_VARIANTS
 from seqcast.paths import STAGES
@@ -138,6 +138,11 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
 
+    f = sub.add_parser("forecast", help="the champion predicts the next horizon")
+    f.add_argument("--dataset", required=True, choices=sorted(SPECS))
+    f.add_argument("--source", help="newest data: local path or http(s) URL (default: sample)")
+    f.add_argument("--out", default="outputs", help="output root holding the champion")
+
     r = sub.add_parser("run-stage", help="rerun one stage from the stored output before it")
     r.add_argument("stage", choices=STAGES)
     _add_data_options(r)
@@ -160,6 +165,16 @@ def _cmd_train(args: argparse.Namespace) -> str:
     return train(cfg)
 
 
+def _cmd_forecast(args: argparse.Namespace) -> str:
+    try:
+        cfg = ForecastConfig(dataset=args.dataset, source=args.source, out=args.out)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_message(exc)) from None
+    from flows.forecast import forecast
+
+    return forecast(cfg)
+
+
 def _cmd_run_stage(args: argparse.Namespace) -> str:
     cfg = _prepare_config(args)
     from flows.run_stage import run_stage
@@ -170,7 +185,12 @@ def _cmd_run_stage(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _build_parser().parse_args(argv)
-    commands = {"prepare": _cmd_prepare, "train": _cmd_train, "run-stage": _cmd_run_stage}
+    commands = {
+        "prepare": _cmd_prepare,
+        "train": _cmd_train,
+        "forecast": _cmd_forecast,
+        "run-stage": _cmd_run_stage,
+    }
     try:
         out = commands[args.command](args)
     except SeqcastError as exc:

@@ -346,3 +346,15 @@ class TrainConfig(PrepareConfig):
         import os
 
         return self.workers or os.cpu_count() or 1
+
+
+class ForecastConfig(Frozen):
+    """One ``forecast`` run: the champion of ``dataset`` under ``out`` predicts the next horizon
+    from the newest data in ``source``."""
+
+    dataset: DatasetName = Field(description="Built-in dataset spec.")
+    source: str | None = Field(
+        default=None,
+        description="Local path or http(s) URL of the newest data (default: the bundled sample).",
+    )
+    out: str = Field(default="outputs", description="Output root holding the champion.")

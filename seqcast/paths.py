@@ -9,6 +9,7 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/models/<prepared key>/<variant>-<config hash>/   one trained variant (cache)
     DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, models/, manifest.json
     DIR/<dataset>/champion.json      the promoted model; champion_history.jsonl keeps the past
+    DIR/<dataset>/forecasts.parquet  one row per target time and model
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ class Layout:
     @property
     def champion_history(self) -> Path:
         return self.base / "champion_history.jsonl"
+
+    @property
+    def forecasts(self) -> Path:
+        return self.base / "forecasts.parquet"
+
+    @property
+    def forecasts_lock(self) -> Path:
+        return self.base / ".forecasts.lock"
 
     @property
     def champion_lock(self) -> Path:

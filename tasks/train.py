@@ -81,6 +81,9 @@ class RunRef(BaseModel):
     champion_val_mae: float | None
     champion_test_mae: float | None
     champion_model: str | None
+    champion_variant: str | None
+    champion_timesteps: int | None
+    champion_scaler: str | None
     data_sha256: str
 
 
@@ -330,6 +333,13 @@ def publish_run(
         champion_val_mae=champ["val"]["mae"] if champ else None,
         champion_test_mae=champ["test"]["mae"] if champ else None,
         champion_model=str(final / "models" / f"{champion}.keras") if champion else None,
+        champion_variant=champ_t.variant if champ_t else None,
+        champion_timesteps=champ_t.timesteps if champ_t else None,
+        champion_scaler=(
+            str(final / (f"scaler-t{champ_t.timesteps}.json" if sweep else "scaler.json"))
+            if champ_t
+            else None
+        ),
         data_sha256=summary["data_fingerprint"]["sha256"],
     )
     _publish_artifacts(run, board, champ_t.timesteps if champ_t else None, best_reference(board))
@@ -395,6 +405,9 @@ def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
         "run_id": run.run_id,
         "model": run.champion,
         "model_path": run.champion_model,
+        "variant": run.champion_variant,
+        "timesteps": run.champion_timesteps,
+        "scaler_path": run.champion_scaler,
         "run_dir": run.dir,
         "val_mae": run.champion_val_mae,
         "test_mae": run.champion_test_mae,

@@ -144,6 +144,9 @@ def test_promotion_keeps_the_better_champion_and_the_history(out):
             champion_val_mae=mae,
             champion_test_mae=mae,
             champion_model=f"/runs/{name}/models/lstm.keras",
+            champion_variant="lstm",
+            champion_timesteps=4,
+            champion_scaler=f"/runs/{name}/scaler.json",
             data_sha256=sha,
         )
 

@@ -1,0 +1,83 @@
+"""Forecast: the last window of the newest data -> the champion's input (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from seqcast.config import DatasetSpec
+from seqcast.errors import DataError, Problem
+from seqcast.scale import AffineScaler
+from seqcast.timeindex import calendar, times_of
+
+FORECAST_COLUMNS = [
+    "dataset",
+    "model",
+    "run_id",
+    "origin_time",
+    "target_time",
+    "horizon",
+    "prediction",
+    "created_at",
+    "data_sha256",
+]
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    x: np.ndarray  # (1, timesteps, features), scaled
+    covariates: np.ndarray  # (1, covariates): calendar of the target time
+    origin_time: pd.Timestamp
+    target_time: pd.Timestamp
+
+
+def last_window(
+    clean: pd.DataFrame,
+    spec: DatasetSpec,
+    timesteps: int,
+    horizon: int,
+    scaler: AffineScaler,
+    source: str,
+) -> ForecastInput:
+    """The window of the last ``timesteps`` rows, scaled as in training, and its target time."""
+    if len(clean) < timesteps:
+        raise DataError(
+            source,
+            "forecast",
+            [Problem("(rows)", f"too few rows: {len(clean)} row(s) for a window of {timesteps}")],
+        )
+    tail = clean.iloc[-timesteps:]
+    if tail["gap"].any():
+        raise DataError(
+            source,
+            "forecast",
+            [
+                Problem(
+                    "(rows)",
+                    "the last window touches a gap longer than the fill policy",
+                    int(tail["gap"].sum()),
+                    [str(t) for t in tail.loc[tail["gap"], "time"][:5]],
+                )
+            ],
+        )
+    values = scaler.transform(tail[spec.feature_names].to_numpy())  # (timesteps, features)
+    target_step = int(tail["step"].iloc[-1]) + horizon
+    cov = calendar(np.array([target_step]), spec.time_index, spec.covariates)
+    return ForecastInput(
+        x=values[None, :, :].astype(np.float32),
+        covariates=np.array([[cov[c][0] for c in spec.covariates]], dtype=np.float32),
+        origin_time=pd.Timestamp(tail["time"].iloc[-1]),
+        target_time=pd.Timestamp(times_of(np.array([target_step]), spec.time_index)[0]),
+    )
+
+
+def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """Append ``new`` rows; a row for the same (target_time, model) replaces the old one."""
+    if existing is None or existing.empty:
+        return new[FORECAST_COLUMNS].reset_index(drop=True)
+    keys = new.set_index(["target_time", "model"]).index
+    keep = ~existing.set_index(["target_time", "model"]).index.isin(keys)
+    out = pd.concat([existing[keep], new], ignore_index=True)
+    return out.sort_values(["target_time", "model"]).reset_index(drop=True)[FORECAST_COLUMNS]
