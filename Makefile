@@ -8,7 +8,13 @@ OUT ?= outputs
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup run test lint bench sample clean
+PREFECT_PORT ?= 4200
+# The local server keeps its SQLite database under the project (PREFECT_HOME), loopback only.
+LOCAL_PREFECT := PWD=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
+	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_SERVER_ANALYTICS_ENABLED=false
+POOL := seqcast-process
+
+.PHONY: setup run test lint bench sample clean server worker deploy
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -34,6 +40,17 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+server: $(STAMP)
+	$(LOCAL_PREFECT) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+worker: $(STAMP)
+	$(LOCAL_PREFECT) $(BIN)/prefect worker start --pool $(POOL) --type process
+
+deploy: $(STAMP)
+	$(LOCAL_PREFECT) $(BIN)/prefect work-pool inspect $(POOL) >/dev/null 2>&1 || \
+		$(LOCAL_PREFECT) $(BIN)/prefect work-pool create $(POOL) --type process
+	$(LOCAL_PREFECT) $(BIN)/prefect --no-prompt deploy --all
 
 sample: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py
