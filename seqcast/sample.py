@@ -11,13 +11,21 @@ import pandas as pd
 
 
 def weekly_temperature(years: range = range(2015, 2019), seed: int = 7) -> pd.DataFrame:
-    """``year``, ``week`` (1..53 every year), ``AvgTemp``: an annual cycle plus noise."""
+    """``year``, ``week`` (1..53 every year), ``AvgTemp``: an annual cycle, a level that shifts
+    from year to year, and persistent (AR(1)) weather anomalies, so that, as in the real file,
+    last year's value is no better a forecast than last week's."""
     rng = np.random.default_rng(seed)
     year = np.repeat(np.array(years), 53)
     week = np.tile(np.arange(1, 54), len(years))
     cycle = 12.5 - 14.5 * np.cos(2 * np.pi * (week - 3) / 53)
-    noise = np.convolve(rng.normal(0, 1.8, len(week) + 2), [0.5, 0.3, 0.2], mode="valid")
-    return pd.DataFrame({"year": year, "week": week, "AvgTemp": np.round(cycle + noise, 6)})
+    level = np.repeat(rng.normal(0, 1.0, len(years)), 53)
+    anomaly = np.zeros(len(week))
+    shocks = rng.normal(0, 1.6, len(week))
+    for i in range(1, len(week)):  # AR(1): a few hundred rows, generated once
+        anomaly[i] = 0.7 * anomaly[i - 1] + shocks[i]
+    return pd.DataFrame(
+        {"year": year, "week": week, "AvgTemp": np.round(cycle + level + anomaly, 6)}
+    )
 
 
 def bike_hourly(start: str = "2018-03-01", days: int = 84, seed: int = 7) -> pd.DataFrame:

@@ -1,0 +1,185 @@
+"""End to end on a real Prefect server, as users run it: `prefect server start` on a free
+loopback port, the work pool, `prefect deploy --all` from prefect.yaml, a training run with
+non-default parameters requested through the client (as the UI does), a worker that runs it,
+then the forecast deployment. Everything is torn down; no process is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TRAIN = "train/train-weekly-temperature"
+FORECAST = "forecast/forecast-weekly-temperature"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_CLI_PROMPT": "false",
+        "PWD": str(ROOT),
+    }
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "server.log").read_text()[-3000:])
+            time.sleep(1)
+        yield env
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+        assert proc.poll() is not None
+
+
+def _cli(env, *args, timeout=300) -> str:
+    done = subprocess.run(
+        [str(BIN / "prefect"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+def _py(env, code: str, timeout=120) -> str:
+    """Run client code in a fresh interpreter pointed at this server; return its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _request_run(env, deployment: str, config: dict) -> str:
+    return _py(
+        env,
+        f"""
+from prefect.deployments import run_deployment
+run = run_deployment({deployment!r}, parameters={{"config": {config!r}}}, timeout=0)
+print(run.id)
+""",
+    )
+
+
+def _run_worker(env) -> None:
+    """A process worker polls once, runs what is scheduled, and exits."""
+    _cli(env, "worker", "start", "--pool", "seqcast-process", "--run-once", timeout=600)
+
+
+def _state_and_artifacts(env, run_id: str) -> dict:
+    return json.loads(
+        _py(
+            env,
+            f"""
+import asyncio, json
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+async def main():
+    async with get_client() as c:
+        run = await c.read_flow_run({run_id!r})
+        arts = await c.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(
+            any_=["weekly-temperature-leaderboard", "weekly-temperature-summary",
+                  "weekly-temperature-report", "weekly-temperature-forecast"])))
+        print(json.dumps({{"state": run.state.name, "artifacts": sorted({{a.key for a in arts}})}}))
+asyncio.run(main())
+""",
+        )
+    )
+
+
+def test_deploy_run_from_client_worker_forecast_and_reject(server, tmp_path):
+    """The whole server workflow: deploy, a parameterised run, a worker, artifacts, forecast."""
+    env = server
+    out = tmp_path / "out"
+    _cli(env, "work-pool", "create", "seqcast-process", "--type", "process")
+    deployed = _cli(env, "--no-prompt", "deploy", "--all")
+    for name in (
+        "train-weekly-temperature",
+        "train-bike-hourly",
+        "forecast-bike-hourly",
+        "forecast-weekly-temperature",
+    ):
+        assert name in deployed
+
+    config = {
+        "dataset": "weekly-temperature",
+        "out": str(out),
+        "timesteps": 5,
+        "variants": ["multi-input"],
+        "workers": 1,
+        "training": {"max_epochs": 60, "patience": 15, "seed": 3},
+    }
+    train_id = _request_run(env, TRAIN, config)
+    _run_worker(env)
+    got = _state_and_artifacts(env, train_id)
+    assert got["state"] == "Completed"
+    assert {
+        "weekly-temperature-leaderboard",
+        "weekly-temperature-summary",
+        "weekly-temperature-report",
+    } <= set(got["artifacts"])
+    (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["champion"] == "multi-input"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["config"]["timesteps"] == 5  # the non-default parameter reached the run
+
+    forecast_id = _request_run(env, FORECAST, {"dataset": "weekly-temperature", "out": str(out)})
+    _run_worker(env)
+    assert _state_and_artifacts(env, forecast_id)["state"] == "Completed"
+    rows = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
+    assert len(rows) == 1 and rows.loc[0, "model"] == "multi-input"
+
+    with pytest.raises(RuntimeError, match=r"Validation failed for field 'config\.timesteps'"):
+        _request_run(env, TRAIN, {**config, "timesteps": 0})
