@@ -29,7 +29,9 @@ class TrainingConfig(BaseModel):
     patience: int | None = Field(
         default=None, ge=1, le=1000, description="Early-stopping patience (default: dataset's)."
     )
-    batch_size: int = Field(default=32, ge=1, le=65_536, description="Mini-batch size.")
+    batch_size: int | None = Field(
+        default=None, ge=1, le=65_536, description="Mini-batch size (default: dataset's)."
+    )
     seed: int = Field(default=42, ge=0, le=2**31 - 1, description="Seeds numpy, Keras, TF.")
 
 
@@ -80,8 +82,8 @@ def fit_variant(
     """
     import keras
 
-    if tcfg.max_epochs is None or tcfg.patience is None:
-        raise ValueError("resolve max_epochs and patience (TrainConfig.resolved_training) first")
+    if tcfg.max_epochs is None or tcfg.patience is None or tcfg.batch_size is None:
+        raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
     seed_everything(tcfg.seed)
     keras.backend.clear_session()
     train, val = splits["train"], splits["val"]

@@ -16,8 +16,8 @@ def test_dataset_defaults_fill_unset_fields():
         2,
         True,
     )
-    assert bike.resolved_variant.learning_rate == 0.001
-    assert bike.resolved_training.max_epochs == 60
+    assert bike.resolved_variant.learning_rate == 0.003
+    assert (bike.resolved_training.max_epochs, bike.resolved_training.batch_size) == (100, 64)
     temp = TrainConfig(dataset="weekly-temperature", training={"max_epochs": 5})
     assert (temp.resolved_timesteps, temp.resolved_horizon, temp.resolved_scale_target) == (
         4,
