@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +14,10 @@ from pydantic import BaseModel
 from seqcast import storage
 from seqcast.config import ForecastConfig, PrepareConfig
 from seqcast.errors import SeqcastError
-from seqcast.forecast import FORECAST_COLUMNS, last_window, upsert
+from seqcast.forecast import FORECAST_COLUMNS, last_window
 from seqcast.paths import Layout
 from seqcast.refs import StageRef
+from seqcast.registry import append_forecasts
 from seqcast.scale import AffineScaler
 
 
@@ -103,15 +103,10 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
 @task(name="append-forecast", cache_policy=NO_CACHE)
 def append_forecast(config: ForecastConfig, row: dict) -> str:
     """Add the forecast to forecasts.parquet; a rerun for the same target time and model
-    replaces its row. Serialised by a file lock; the file is replaced atomically."""
-    layout = Layout.of(config.out, config.dataset)
-    path = layout.forecasts
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = pd.DataFrame([row], columns=FORECAST_COLUMNS)
-    with open(layout.forecasts_lock, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        existing = storage.read_frame(path) if path.exists() else None
-        storage.write_frame(path, upsert(existing, new))
+    replaces its row (``registry.append_forecasts``: locked, atomic)."""
+    path = append_forecasts(
+        Layout.of(config.out, config.dataset), pd.DataFrame([row], columns=FORECAST_COLUMNS)
+    )
     create_table_artifact(
         key=f"{config.dataset}-forecast",
         table=[{k: str(v) for k, v in row.items()}],

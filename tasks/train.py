@@ -3,7 +3,6 @@ promote a champion."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ from seqcast.evaluate import (
 from seqcast.models import VariantConfig
 from seqcast.paths import SPLITS, Layout
 from seqcast.references import reference_predictions
+from seqcast.registry import promote
 from seqcast.report import ReportInput, render
 from seqcast.scale import AffineScaler
 from seqcast.train import TrainingConfig, fit_variant, limit_threads
@@ -390,16 +390,10 @@ def _publish_artifacts(run: RunRef, board: list[dict], timesteps, best_ref) -> N
 
 @task(name="promote-champion", cache_policy=NO_CACHE)
 def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
-    """Replace ``champion.json`` atomically when this run's champion is better.
-
-    Under a file lock: a champion trained on the same data is replaced only by a lower
-    validation MAE; a champion from other data is replaced. The previous one is appended to
-    ``champion_history.jsonl``.
-    """
+    """Replace ``champion.json`` when this run's champion is better (``registry.promote``)."""
     if run.champion is None:
         return None
     layout = Layout.of(config.out, config.dataset)
-    layout.base.mkdir(parents=True, exist_ok=True)
     candidate = {
         "dataset": run.dataset,
         "run_id": run.run_id,
@@ -414,20 +408,7 @@ def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
         "data_sha256": run.data_sha256,
         "promoted_at": datetime.now(UTC).isoformat(),
     }
-    with open(layout.champion_lock, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        current = storage.read_json(layout.champion) if layout.champion.exists() else None
-        if (
-            current
-            and current.get("data_sha256") == run.data_sha256
-            and current["val_mae"] <= candidate["val_mae"]
-        ):
-            return current
-        if current:
-            with open(layout.champion_history, "a", encoding="utf-8") as hist:
-                hist.write(json.dumps({**current, "replaced_at": candidate["promoted_at"]}) + "\n")
-        storage.write_json(layout.champion, candidate)
-        return candidate
+    return promote(layout, candidate)
 
 
 def leaderboard_frame(board: list[dict]) -> pd.DataFrame:

@@ -1,0 +1,59 @@
+"""The champion record and the forecast store: read-modify-write under a file lock, every
+file replaced atomically, so concurrent runs never lose or half-write a record."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from seqcast import storage
+from seqcast.forecast import upsert
+from seqcast.paths import Layout
+
+
+@contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """An exclusive lock held across processes (released when the process dies, too)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def promote(layout: Layout, candidate: dict) -> dict:
+    """Make ``candidate`` the champion unless the current one is at least as good.
+
+    A champion trained on the same data (``data_sha256``) is replaced only by a lower
+    validation MAE; one trained on other data is replaced. Every replaced champion is kept in
+    ``champion_history.jsonl``. Returns the champion in force afterwards.
+    """
+    with locked(layout.champion_lock):
+        current = storage.read_json(layout.champion) if layout.champion.exists() else None
+        if (
+            current
+            and current.get("data_sha256") == candidate["data_sha256"]
+            and current["val_mae"] <= candidate["val_mae"]
+        ):
+            return current
+        if current:
+            past = layout.champion_history.read_text() if layout.champion_history.exists() else ""
+            entry = {**current, "replaced_at": candidate["promoted_at"]}
+            storage.write_text(layout.champion_history, past + json.dumps(entry) + "\n")
+        storage.write_json(layout.champion, candidate)
+        return candidate
+
+
+def append_forecasts(layout: Layout, rows: pd.DataFrame) -> Path:
+    """Upsert ``rows`` into ``forecasts.parquet`` (one row per target time and model)."""
+    with locked(layout.forecasts_lock):
+        existing = storage.read_frame(layout.forecasts) if layout.forecasts.exists() else None
+        storage.write_frame(layout.forecasts, upsert(existing, rows))
+    return layout.forecasts
