@@ -1,8 +1,9 @@
 """Ingest: raw bytes -> a frame with canonical column names (pure; no file or network I/O).
 
-Accepts a CSV or a zip holding exactly one CSV; decodes UTF-8 (with or without BOM) and falls
-back to cp1252, then latin-1; maps header names to the spec's canonical names, including the
-original UCI release's names with units and a degree sign (``Temperature(°C)``).
+Accepts a CSV or a zip holding exactly one CSV; decodes UTF-8 (with or without BOM), UTF-16
+with a BOM, and falls back to cp1252, then latin-1 (other binary content is rejected); maps
+header names to the spec's canonical names, including the original UCI release's names with
+units and a degree sign (``Temperature(°C)``).
 """
 
 from __future__ import annotations
@@ -78,7 +79,16 @@ def _unzip(content: bytes, source: str) -> tuple[bytes, str | None]:
         ) from None
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
+def _decode(raw: bytes, source: str) -> tuple[str, str]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    if b"\x00" in raw:
+        raise DataError(
+            source,
+            "ingest",
+            [Problem("(file)", "not a text CSV (NUL bytes: binary, or UTF-16/32 without a BOM)")],
+            hint="save the file as a UTF-8 CSV",
+        )
     for enc in ENCODINGS:
         try:
             return raw.decode(enc), enc
@@ -99,7 +109,7 @@ def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
     """Parse ``content`` (the raw file's bytes) into a frame with canonical headers."""
     digest = sha256_of(content)
     raw, member = _unzip(content, source)
-    text, encoding = _decode(raw)
+    text, encoding = _decode(raw, source)
     if not text.strip():
         raise DataError(source, "ingest", [Problem("(file)", "file is empty")])
     try:

@@ -73,6 +73,14 @@ def test_utf8_bom_is_accepted():
     assert list(got.frame.columns) == ["year", "week", "AvgTemp"]
 
 
+def test_utf16_with_bom_is_decoded_and_binary_is_rejected():
+    """UTF-16 with a byte-order mark reads; NUL bytes without one are a clear error."""
+    got = read_table(WEEKLY.decode().encode("utf-16"), "t.csv", WEEKLY_TEMPERATURE)
+    assert got.encoding == "utf-16" and got.frame["AvgTemp"].tolist() == [-3.0, -7.5]
+    with pytest.raises(DataError, match="not a text CSV"):
+        read_table(WEEKLY.decode().encode("utf-16-le"), "t.csv", WEEKLY_TEMPERATURE)
+
+
 def test_extra_columns_are_ignored_and_listed():
     """Unknown columns are dropped from the frame and named in the ingest report."""
     got = read_table(b"year,week,AvgTemp,station\n2010,1,-3,A\n", "t.csv", WEEKLY_TEMPERATURE)
