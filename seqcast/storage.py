@@ -7,6 +7,8 @@ under a temporary name and renamed as one.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -22,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -37,11 +39,11 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
-    return _atomic(path, lambda p: p.write_bytes(data))
+    return atomic_write(path, lambda p: p.write_bytes(data))
 
 
 def write_text(path: Path, text: str) -> Path:
-    return _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: Path, obj: Any) -> Path:
@@ -53,7 +55,7 @@ def read_json(path: Path) -> Any:
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> Path:
-    return _atomic(path, lambda p: frame.to_parquet(p, index=False))
+    return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -61,11 +63,11 @@ def read_frame(path: Path) -> pd.DataFrame:
 
 
 def write_table(path: Path, table: pa.Table) -> Path:
-    return _atomic(path, lambda p: pq.write_table(table, p))
+    return atomic_write(path, lambda p: pq.write_table(table, p))
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    return _atomic(path, lambda p: frame.to_csv(p, index=False))
+    return atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
 @contextmanager
@@ -73,26 +75,43 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """Yield a fresh temporary directory; on success it replaces ``final`` as a whole.
 
     On error the temporary directory is removed and ``final`` (if it existed) is untouched.
-    The parent of ``final`` is created only once the output is complete.
+    The parent of ``final`` is created only once the output is complete. Replacing an existing
+    ``final`` leaves a moment in which it is absent; outputs are keyed by content, so that only
+    happens on an explicit recompute (``--refresh``, ``run-stage``) or a concurrent duplicate.
     """
     scratch_root = final.parent.parent / ".tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
     tmp = scratch_root / f"{final.name}.{uuid.uuid4().hex}"
-    tmp.mkdir()
+    tmp.mkdir(parents=True)  # parents: a concurrent writer may have just removed scratch_root
     try:
         yield tmp
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            trash = scratch_root / f"{final.name}.old.{uuid.uuid4().hex}"
-            os.replace(final, trash)
-            os.replace(tmp, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        _swap_in(tmp, final, scratch_root)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
         _remove_if_empty(scratch_root)
+
+
+def _swap_in(tmp: Path, final: Path, scratch_root: Path) -> None:
+    """Rename ``tmp`` to ``final``. An existing ``final`` is moved aside first. If a concurrent
+    writer publishes the same key in between (same key, same content), its copy is kept."""
+    try:
+        os.replace(tmp, final)  # atomic when final is absent
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+    trash = scratch_root / f"{final.name}.old.{uuid.uuid4().hex}"
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(final, trash)
+    try:
+        os.replace(tmp, final)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _remove_if_empty(path: Path) -> None:

@@ -1,0 +1,216 @@
+"""Bad input through the CLI, on both datasets where it applies: exit status 2, a one-screen
+report naming the file, the column and example rows; the raw file untouched; nothing partial
+left in the output directory. Two oddities are accepted and reported instead."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqcast.cli import main
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+SAMPLES = {
+    "weekly-temperature": Path("data/raw/weekly_temperature_sample.csv"),
+    "bike-hourly": Path("data/raw/bike_hourly_sample.csv"),
+}
+TEMP_COLUMN = {"weekly-temperature": "AvgTemp", "bike-hourly": "Temperature"}
+
+
+def _frame(dataset: str) -> pd.DataFrame:
+    return pd.read_csv(SAMPLES[dataset], dtype=str, keep_default_na=False)
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def _edit(fn: Callable[[pd.DataFrame, str], pd.DataFrame]) -> Callable[[str], bytes]:
+    return lambda dataset: _csv(fn(_frame(dataset).copy(), dataset))
+
+
+def _set(frame: pd.DataFrame, row: int, column: str, value: str) -> pd.DataFrame:
+    frame.loc[row, column] = value
+    return frame
+
+
+def _long_gap(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    frame.loc[20:29, TEMP_COLUMN[dataset]] = ""  # 10 missing steps > the fill policy
+    return frame
+
+
+def _truncated_zip(dataset: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data.csv", SAMPLES[dataset].read_bytes())
+    return buf.getvalue()[: len(buf.getvalue()) // 2]
+
+
+# name -> (content for a dataset, expected column in the report, expected text, datasets)
+CASES = {
+    "empty file": (lambda d: b"", "(file)", "file is empty", None),
+    "header only": (lambda d: _csv(_frame(d).head(0)), "(file)", "header only", None),
+    "missing column": (
+        _edit(lambda f, d: f.drop(columns=[TEMP_COLUMN[d]])),
+        None,
+        "required column is missing",
+        None,
+    ),
+    "text in numeric column": (
+        _edit(lambda f, d: _set(f, 7, TEMP_COLUMN[d], "warm")),
+        None,
+        "wrong type",
+        None,
+    ),
+    "duplicate timestamps": (
+        _edit(lambda f, d: pd.concat([f.iloc[:5], f.iloc[4:]], ignore_index=True)),
+        "+",
+        "duplicate time key",
+        None,
+    ),
+    "gap longer than policy": (_edit(_long_gap), None, "gap longer than", None),
+    "negative count": (
+        _edit(lambda f, d: _set(f, 9, "Rented Bike Count", "-4")),
+        "Rented Bike Count",
+        "below the minimum",
+        ("bike-hourly",),
+    ),
+    "temperature out of range": (
+        _edit(lambda f, d: _set(f, 3, TEMP_COLUMN[d], "61.5")),
+        None,
+        "above the maximum",
+        None,
+    ),
+    "column entirely missing": (
+        _edit(lambda f, d: f.assign(**{TEMP_COLUMN[d]: ""})),
+        None,
+        "entirely missing",
+        None,
+    ),
+    "unexpected encoding": (
+        lambda d: SAMPLES[d].read_text().encode("utf-16-le"),
+        "(file)",
+        "not a text CSV",
+        None,
+    ),
+    "truncated zip": (_truncated_zip, "(file)", "zip", None),
+    "too few rows": (_edit(lambda f, d: f.head(60)), "(rows)", "too few rows", None),
+}
+PARAMS = [
+    pytest.param(name, dataset, id=f"{name}-{dataset}")
+    for name, (_, _, _, only) in CASES.items()
+    for dataset in SAMPLES
+    if only is None or dataset in only
+]
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
+
+
+@pytest.mark.parametrize(("case", "dataset"), PARAMS)
+def test_bad_input_is_reported_and_leaves_nothing_partial(case, dataset, tmp_path, capsys):
+    """Exit 2; report names file, column, check; raw file untouched; no prepared/ or .tmp."""
+    content_for, column, text, _ = CASES[case]
+    src = tmp_path / ("bad.zip" if "zip" in case else "bad.csv")
+    src.write_bytes(content_for(dataset))
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    out = tmp_path / "out"
+
+    code = main(["prepare", "--dataset", dataset, "--source", str(src), "--out", str(out)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    report = err[err.index("seqcast prepare: error") :]
+    assert str(src) in report
+    assert text in report
+    expected_column = column or TEMP_COLUMN[dataset]
+    if expected_column != "+":
+        assert f"column {expected_column!r}" in report
+    assert len(report.splitlines()) <= 25  # one screen
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+    assert not (out / dataset / "prepared").exists()
+    assert not [p for p in _tree(out) if ".tmp" in p]
+
+
+def test_example_rows_name_the_file_line_and_time_key(tmp_path, capsys):
+    """A bad value's example names its line in the file and its Date/Hour."""
+    frame = _set(_frame("bike-hourly"), 9, "Humidity", "140")
+    src = tmp_path / "bad.csv"
+    src.write_bytes(_csv(frame))
+    assert (
+        main(
+            [
+                "prepare",
+                "--dataset",
+                "bike-hourly",
+                "--source",
+                str(src),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert f"line 11 (Date={frame.loc[9, 'Date']}, Hour=9): value '140.0'" in err
+
+
+def test_extra_columns_and_unsorted_rows_are_accepted_and_reported(tmp_path, capsys):
+    """Unknown columns are ignored and listed; unsorted rows are sorted and counted."""
+    frame = _frame("weekly-temperature").assign(station="Seoul", note="x")
+    frame = frame.iloc[np.r_[5, 0:5, 6 : len(frame)]]  # one row out of place
+    src = tmp_path / "odd.csv"
+    src.write_bytes(_csv(frame))
+    assert (
+        main(
+            [
+                "prepare",
+                "--dataset",
+                "weekly-temperature",
+                "--source",
+                str(src),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
+    prepared = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    summary = json.loads((prepared / "summary.json").read_text())
+    assert summary["extra_columns_ignored"] == ["station", "note"]
+    assert summary["rows_reordered"] == 6
+
+
+def test_unreachable_url_is_a_clear_error(tmp_path, capsys):
+    """A URL nobody answers on fails after the retries with the URL in the message."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections are refused
+    url = f"http://127.0.0.1:{port}/data.csv"
+    assert (
+        main(
+            [
+                "prepare",
+                "--dataset",
+                "weekly-temperature",
+                "--source",
+                url,
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
+    assert f"could not download {url}" in capsys.readouterr().err

@@ -1,0 +1,77 @@
+"""Atomic writes: a failed write leaves the old file or directory whole; no temp file stays."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from seqcast import storage
+
+
+def test_failed_directory_build_leaves_the_previous_output_untouched(tmp_path):
+    """An error while building a stage directory keeps the published one as it was."""
+    final = tmp_path / "stages" / "clean" / "k1"
+    with storage.staged_dir(final) as tmp:
+        (tmp / "frame.txt").write_text("v1")
+    with pytest.raises(RuntimeError), storage.staged_dir(final) as tmp:
+        (tmp / "frame.txt").write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert (final / "frame.txt").read_text() == "v1"
+    assert sorted(p.name for p in (tmp_path / "stages").iterdir()) == ["clean"]  # no .tmp
+
+
+def test_nothing_is_published_when_the_first_build_fails(tmp_path):
+    """No directory appears (not even its parent) when the build fails."""
+    final = tmp_path / "prepared" / "k1"
+    with pytest.raises(ValueError), storage.staged_dir(final):
+        raise ValueError("bad input")
+    assert not (tmp_path / "prepared").exists()
+
+
+def test_rebuild_replaces_the_directory_as_a_whole(tmp_path):
+    """A recompute replaces the old directory; files it no longer writes are gone."""
+    final = tmp_path / "stages" / "scale" / "k"
+    with storage.staged_dir(final) as tmp:
+        (tmp / "a").write_text("1")
+        (tmp / "old").write_text("x")
+    with storage.staged_dir(final) as tmp:
+        (tmp / "a").write_text("2")
+    assert sorted(p.name for p in final.iterdir()) == ["a"]
+    assert (final / "a").read_text() == "2"
+
+
+def test_concurrent_writers_of_the_same_key_both_succeed(tmp_path):
+    """Eight threads publishing the same key: no error, one whole directory remains."""
+    final = tmp_path / "stages" / "target" / "k"
+    errors = []
+
+    def write(i):
+        try:
+            with storage.staged_dir(final) as tmp:
+                (tmp / "frame.txt").write_text("same content")
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert (final / "frame.txt").read_text() == "same content"
+
+
+def test_atomic_file_write_failure_keeps_the_old_file(tmp_path):
+    """A writer that fails half-way leaves the previous file intact and no temp file."""
+    path = tmp_path / "champion.json"
+    storage.write_json(path, {"model": "gru"})
+
+    def crash(tmp):
+        tmp.write_text("{half")
+        raise TypeError("boom")
+
+    with pytest.raises(TypeError):
+        storage.atomic_write(path, crash)
+    assert storage.read_json(path) == {"model": "gru"}
+    assert [p.name for p in tmp_path.iterdir()] == ["champion.json"]
