@@ -1,0 +1,120 @@
+"""Real subprocesses: a training run killed with SIGKILL and started again finishes, reusing
+the cached data stages and the variants already trained; two runs started together both
+complete, in distinct run directories, and champion.json names the better candidate."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEQCAST = Path(sys.executable).parent / "seqcast"
+
+
+def _env(prefect_home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    return env
+
+
+def _train_cmd(out: Path, *extra: str) -> list[str]:
+    return [str(SEQCAST), "train", "--dataset", "weekly-temperature", "--out", str(out), *extra]
+
+
+def test_sigkill_mid_training_then_rerun_reuses_finished_work(tmp_path):
+    """Kill the whole run after the first variant is saved; the rerun finishes it."""
+    out = tmp_path / "out"
+    env = _env(tmp_path / "prefect")
+    cmd = _train_cmd(
+        out,
+        "--variants",
+        "rnn,gru",
+        "--workers",
+        "1",
+        "--max-epochs",
+        "60",
+        "--patience",
+        "60",
+        "--units",
+        "8",
+    )
+    with open(tmp_path / "first.log", "w") as log:
+        first = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + 300
+        models = out / "weekly-temperature" / "models"
+        while not list(models.glob("*/rnn-*/trained.json")):
+            assert first.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "rnn never finished"
+            time.sleep(0.5)
+        time.sleep(3)  # let Prefect record rnn's result; gru is still training
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(30)
+    (rnn_record,) = models.glob("*/rnn-*/trained.json")
+    rnn_mtime = rnn_record.stat().st_mtime_ns
+    assert not (out / "weekly-temperature" / "runs").exists()  # nothing published
+    assert not list(models.glob("*/gru-*"))  # no half-saved gru
+
+    second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    log = second.stdout + second.stderr
+    assert "Task run 'train-rnn' - Finished in state Cached" in log
+    assert "Task run 'train-gru' - Finished in state Completed" in log
+    for stage in ("ingest", "validate", "clean", "temporalize"):
+        assert f"Task run '{stage}-" in log and "Cached" in log
+    assert rnn_record.stat().st_mtime_ns == rnn_mtime  # not retrained
+    (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
+    assert (run_dir / "models" / "gru.keras").exists()
+    assert Path(second.stdout.strip().splitlines()[-1]) == run_dir
+
+
+def test_two_runs_started_together_both_complete(tmp_path):
+    """Two training runs of one dataset at once: two run dirs, a consistent champion."""
+    out = tmp_path / "out"
+    procs = []
+    for seed in ("3", "4"):
+        cmd = _train_cmd(
+            out,
+            "--variants",
+            "multi-input",
+            "--timesteps",
+            "5",
+            "--workers",
+            "1",
+            "--max-epochs",
+            "60",
+            "--patience",
+            "15",
+            "--seed",
+            seed,
+        )
+        procs.append(
+            subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=_env(tmp_path / f"prefect-{seed}"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    results = [p.communicate(timeout=600) for p in procs]
+    for p, (stdout, stderr) in zip(procs, results, strict=True):
+        assert p.returncode == 0, stderr[-3000:]
+    run_dirs = {Path(stdout.strip().splitlines()[-1]) for stdout, _ in results}
+    assert len(run_dirs) == 2
+    candidates = []
+    for run_dir in run_dirs:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        if metrics["champion"]:
+            entry = next(m for m in metrics["models"] if m["name"] == metrics["champion"])
+            candidates.append((entry["val"]["mae"], metrics["run_id"]))
+    assert candidates, "neither run promoted a champion: the test would prove nothing"
+    champion = json.loads((out / "weekly-temperature" / "champion.json").read_text())
+    assert (champion["val_mae"], champion["run_id"]) == min(candidates)
