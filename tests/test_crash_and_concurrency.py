@@ -105,7 +105,7 @@ def test_two_runs_started_together_both_complete(tmp_path):
             )
         )
     results = [p.communicate(timeout=600) for p in procs]
-    for p, (stdout, stderr) in zip(procs, results, strict=True):
+    for p, (_, stderr) in zip(procs, results, strict=True):
         assert p.returncode == 0, stderr[-3000:]
     run_dirs = {Path(stdout.strip().splitlines()[-1]) for stdout, _ in results}
     assert len(run_dirs) == 2
