@@ -69,6 +69,13 @@ def main() -> int:
     os.environ["PREFECT_HOME"] = str(work / "prefect")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     sys.path.insert(0, str(ROOT))
+    from flows.api import shared_api
+
+    with shared_api():
+        return measure(work)
+
+
+def measure(work: Path) -> int:
     from seqcast.config import TrainConfig
 
     sections = []

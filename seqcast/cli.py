@@ -192,7 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run-stage": _cmd_run_stage,
     }
     try:
-        out = commands[args.command](args)
+        from flows.api import shared_api
+
+        with shared_api():
+            out = commands[args.command](args)
     except SeqcastError as exc:
         print(f"\nseqcast {args.command}: error\n{exc.report()}", file=sys.stderr)
         return 2

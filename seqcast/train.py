@@ -44,12 +44,18 @@ class Trained:
     params: int
 
 
-def limit_threads(threads: int) -> None:
-    """Cap TensorFlow's and BLAS's threads in this process (call before TensorFlow starts)."""
+def thread_env(threads: int) -> None:
+    """Cap BLAS's and TensorFlow's threads through the environment, without importing
+    TensorFlow (a process-pool initializer: workers whose tasks are all cached stay light)."""
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def limit_threads(threads: int) -> None:
+    """Cap TensorFlow's and BLAS's threads in this process (call before TensorFlow starts)."""
+    thread_env(threads)
     import tensorflow as tf
 
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from seqcast.config import TrainConfig
-from seqcast.train import limit_threads
+from seqcast.train import thread_env
 
 
 def threads_per_worker(config: TrainConfig) -> int:
@@ -19,7 +19,7 @@ def task_runner_for(config: TrainConfig) -> TaskRunner:
     if config.task_runner == "process":
         return ProcessPoolTaskRunner(
             max_workers=config.worker_count,
-            initializer=limit_threads,
+            initializer=thread_env,
             initargs=(threads_per_worker(config),),
         )
     if config.task_runner == "thread":
