@@ -6,21 +6,12 @@ import pandera.pandas as pa
 from pandera.typing.pandas import Series
 
 from schemas.fields import CleanBase, integral, measured, not_all_missing, temperature
+from seqcast.config import BIKE_HOURLY
 
 SEASONS = ["Winter", "Spring", "Summer", "Autumn"]
 HOLIDAY = ["Holiday", "No Holiday"]
 FUNCTIONING = ["Yes", "No"]
-_MEASURED = [
-    "Rented Bike Count",
-    "Temperature",
-    "Humidity",
-    "Wind speed",
-    "Visibility",
-    "Dew point temperature",
-    "Solar Radiation",
-    "Rainfall",
-    "Snowfall",
-]
+_MEASURED = list(BIKE_HOURLY.value_features)  # the count and the weather columns
 
 
 class _BikeValues(pa.DataFrameModel):

@@ -73,31 +73,28 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected N or N,N,...: {text!r}") from None
 
 
+def _given(**options: object) -> dict[str, object]:
+    """The options the user set (unset ones fall back to the config's defaults)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     lengths = args.timesteps or []
     data = _prepare_config(
         argparse.Namespace(**{**vars(args), "timesteps": lengths[0] if len(lengths) == 1 else None})
     ).model_dump()
-    variant = {
-        k: v
-        for k, v in {
-            "units": args.units,
-            "layers": args.layers,
-            "dropout": args.dropout,
-            "learning_rate": args.learning_rate,
-        }.items()
-        if v is not None
-    }
-    training = {
-        k: v
-        for k, v in {
-            "max_epochs": args.max_epochs,
-            "patience": args.patience,
-            "batch_size": args.batch_size,
-            "seed": args.seed,
-        }.items()
-        if v is not None
-    }
+    variant = _given(
+        units=args.units,
+        layers=args.layers,
+        dropout=args.dropout,
+        learning_rate=args.learning_rate,
+    )
+    training = _given(
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
     fields: dict = {
         **data,
         "timesteps_sweep": tuple(lengths) if len(lengths) > 1 else (),
