@@ -60,3 +60,7 @@ class BikeHourlyClean(CleanBase, _BikeValues):
     hour_cos: Series[float] = pa.Field(ge=-1, le=1)
     dow_sin: Series[float] = pa.Field(ge=-1, le=1)
     dow_cos: Series[float] = pa.Field(ge=-1, le=1)
+
+    class Config:
+        strict = False
+        coerce = False

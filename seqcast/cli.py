@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from seqcast.config import SPECS, ForecastConfig, PrepareConfig, TrainConfig
+from seqcast.config import SPECS, ForecastConfig, GapPolicy, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.models import DEEP_VARIANTS
 from seqcast.paths import STAGES
@@ -52,7 +52,7 @@ def _prepare_config(args: argparse.Namespace) -> PrepareConfig:
             horizon=args.horizon,
             scaler=args.scaler,
             scale_target=args.scale_target,
-            gaps={"max_fill_steps": args.max_fill_steps, "on_long_gap": args.on_long_gap},
+            gaps=GapPolicy(max_fill_steps=args.max_fill_steps, on_long_gap=args.on_long_gap),
         )
     except ValidationError as exc:
         raise ConfigError(_pydantic_message(exc)) from None

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from seqcast.models import VariantConfig, VariantName
 from seqcast.train import TrainingConfig
@@ -236,7 +236,10 @@ class PrepareConfig(Frozen):
         description="Local path or http(s) URL of a CSV or a zip holding one CSV. "
         "Default: the bundled synthetic sample.",
     )
-    out: str = Field(default="outputs", description="Output root directory.")
+    out: str = Field(
+        default="outputs",
+        description="Output root directory (inside SEQCAST_OUTPUT_ROOT where that is set).",
+    )
     timesteps: int | None = Field(
         default=None, ge=1, le=1000, description="Window length (default: the dataset's)."
     )
@@ -251,6 +254,13 @@ class PrepareConfig(Frozen):
     download_timeout_s: float = Field(default=30.0, gt=0, le=600)
     download_retries: int = Field(default=3, ge=0, le=10)
     max_download_mb: float = Field(default=200.0, gt=0, le=10_000)
+
+    @field_validator("out")
+    @classmethod
+    def _safe_out(cls, out: str) -> str:
+        from seqcast.paths import checked_out
+
+        return checked_out(out)
 
     @property
     def spec(self) -> DatasetSpec:
@@ -277,10 +287,10 @@ class PrepareConfig(Frozen):
 TaskRunnerKind = Literal["process", "thread", "dask"]
 
 
-def _all_variants() -> tuple[str, ...]:
-    from seqcast.models import DEEP_VARIANTS
+def _all_variants() -> tuple[VariantName, ...]:
+    from typing import get_args
 
-    return DEEP_VARIANTS
+    return get_args(VariantName)
 
 
 class TrainConfig(PrepareConfig):
@@ -362,3 +372,10 @@ class ForecastConfig(Frozen):
         description="Local path or http(s) URL of the newest data (default: the bundled sample).",
     )
     out: str = Field(default="outputs", description="Output root holding the champion.")
+
+    @field_validator("out")
+    @classmethod
+    def _safe_out(cls, out: str) -> str:
+        from seqcast.paths import checked_out
+
+        return checked_out(out)

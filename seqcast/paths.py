@@ -14,8 +14,33 @@ Layout under the output root ``DIR``::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+OUTPUT_ROOT_ENV = "SEQCAST_OUTPUT_ROOT"
+
+
+def checked_out(out: str) -> str:
+    """Validate an output directory given as a parameter; return it unchanged when safe.
+
+    ``..`` components are always refused. Where ``SEQCAST_OUTPUT_ROOT`` is set (the
+    deployments set it for their flow runs), ``out`` is taken relative to that root and must
+    resolve, links followed, inside it: absolute paths elsewhere and links out are refused.
+    """
+    if ".." in Path(out).parts:
+        raise ValueError(f"output path {out!r} must not contain '..'")
+    root = os.environ.get(OUTPUT_ROOT_ENV)
+    if root:
+        base = Path(root).resolve()
+        target = (base / out).resolve()  # an absolute ``out`` replaces base here
+        if target != base and base not in target.parents:
+            raise ValueError(
+                f"output path {out!r} resolves to {target}, outside the output root {base} "
+                f"({OUTPUT_ROOT_ENV})"
+            )
+    return out
+
 
 STAGES = ("ingest", "validate", "clean", "target", "split", "scale", "temporalize")
 SPLITS = ("train", "val", "test")
@@ -28,7 +53,14 @@ class Layout:
 
     @classmethod
     def of(cls, root: str | Path, dataset: str) -> Layout:
-        return cls(Path(root).resolve(), dataset)
+        """The layout under ``root`` (see :func:`checked_out`); the dataset folder must not be
+        a link leading out of the root."""
+        base = os.environ.get(OUTPUT_ROOT_ENV)
+        resolved = (Path(base) / root if base else Path(root)).resolve()
+        layout = cls(resolved, dataset)
+        if layout.base.is_symlink() and resolved not in layout.base.resolve().parents:
+            raise ValueError(f"{layout.base} is a link out of the output root {resolved}")
+        return layout
 
     @classmethod
     def of_prepared(cls, prepared_dir: str | Path) -> tuple[Layout, str]:

@@ -144,7 +144,7 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
     )
     windows: dict[str, WindowSet] = {}
     report: dict = {"timesteps": timesteps, "shapes": {}, "windows_removed_for_gaps": {}}
-    removed_times = []
+    removed_times: list[str] = []
     target_raw = frame["target_raw"].to_numpy(np.float64)  # (rows,) on a regular index
     horizon, season = cfg.resolved_horizon, spec.seasonal_period
     for split in SPLITS:

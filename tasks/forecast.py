@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.artifacts import create_table_artifact
@@ -86,7 +87,9 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
     raw = model.predict(model_inputs(champion.variant, window.x, window.covariates), verbose=0)
     value = float(raw.reshape(-1)[0])  # (1, 1) -> scalar, in the model's target units
     if champion.scaler["target"] is not None:
-        value = float(AffineScaler.from_dict(champion.scaler["target"]).inverse([[value]])[0, 0])
+        value = float(
+            AffineScaler.from_dict(champion.scaler["target"]).inverse(np.array([[value]]))[0, 0]
+        )
     return {
         "dataset": cfg.dataset,
         "model": champion.model,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from prefect import task
+from prefect import Task, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 from prefect.context import TaskRunContext
@@ -234,7 +234,7 @@ def temporalize(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish("temporalize", upstream, cfg, result)
 
 
-STAGE_TASKS = {
+STAGE_TASKS: dict[str, Task[..., StageRef]] = {
     "ingest": ingest,
     "validate": validate,
     "clean": clean,

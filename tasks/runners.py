@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from seqcast.config import TrainConfig
@@ -15,7 +17,7 @@ def threads_per_worker(config: TrainConfig) -> int:
     return max(1, (os.cpu_count() or 1) // config.worker_count)
 
 
-def task_runner_for(config: TrainConfig) -> TaskRunner:
+def task_runner_for(config: TrainConfig) -> TaskRunner[Any]:
     if config.task_runner == "process":
         return ProcessPoolTaskRunner(
             max_workers=config.worker_count,

@@ -236,12 +236,12 @@ def publish_run(
             )
         )
     for ref in references:
-        for name, preds in ref.predictions.items():
+        for name, ref_preds in ref.predictions.items():
             naive = name in ("persistence", "seasonal-naive")
             if naive and ref is not references[0]:
                 continue  # the same forecast at every window length
             label = name if naive else label_of(name, ref.timesteps, sweep)
-            arrays = {s: np.asarray(preds[s], dtype=np.float64) for s in EVAL_SPLITS}
+            arrays = {s: np.asarray(ref_preds[s], dtype=np.float64) for s in EVAL_SPLITS}
             candidates.append(
                 Candidate(
                     label, "reference", arrays, {"timesteps": None if naive else ref.timesteps}

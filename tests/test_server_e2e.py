@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -131,17 +133,26 @@ async def main():
         arts = await c.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(
             any_=["weekly-temperature-leaderboard", "weekly-temperature-summary",
                   "weekly-temperature-report", "weekly-temperature-forecast"])))
-        print(json.dumps({{"state": run.state.name, "artifacts": sorted({{a.key for a in arts}})}}))
+        print(json.dumps({{"state": run.state.name, "message": run.state.message or "",
+                          "artifacts": sorted({{a.key for a in arts}})}}))
 asyncio.run(main())
 """,
         )
     )
 
 
-def test_deploy_run_from_client_worker_forecast_and_reject(server, tmp_path):
+@pytest.fixture
+def out_dir():
+    """A fresh folder inside the deployments' output root (ROOT/outputs), removed after."""
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    yield name, ROOT / "outputs" / name
+    shutil.rmtree(ROOT / "outputs" / name, ignore_errors=True)
+
+
+def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
     """The whole server workflow: deploy, a parameterised run, a worker, artifacts, forecast."""
     env = server
-    out = tmp_path / "out"
+    out_param, out = out_dir
     _cli(env, "work-pool", "create", "seqcast-process", "--type", "process")
     deployed = _cli(env, "--no-prompt", "deploy", "--all")
     for name in (
@@ -154,7 +165,7 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, tmp_path):
 
     config = {
         "dataset": "weekly-temperature",
-        "out": str(out),
+        "out": out_param,
         "timesteps": 5,
         "variants": ["multi-input"],
         "workers": 1,
@@ -175,9 +186,12 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["config"]["timesteps"] == 5  # the non-default parameter reached the run
 
-    forecast_id = _request_run(env, FORECAST, {"dataset": "weekly-temperature", "out": str(out)})
+    forecast_id = _request_run(env, FORECAST, {"dataset": "weekly-temperature", "out": out_param})
+    escape_id = _request_run(env, FORECAST, {"dataset": "weekly-temperature", "out": "/etc"})
     _run_worker(env)
     assert _state_and_artifacts(env, forecast_id)["state"] == "Completed"
+    escaped = _state_and_artifacts(env, escape_id)
+    assert escaped["state"] == "Failed" and "outside the output root" in escaped["message"]
     rows = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
     assert len(rows) == 1 and rows.loc[0, "model"] == "multi-input"
 
