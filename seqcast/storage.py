@@ -80,8 +80,8 @@ def staged_dir(final: Path) -> Iterator[Path]:
     happens on an explicit recompute (``--refresh``, ``run-stage``) or a concurrent duplicate.
     """
     scratch_root = final.parent.parent / ".tmp"
-    scratch_root.mkdir(parents=True, exist_ok=True)
-    tmp = scratch_root / f"{final.name}.{uuid.uuid4().hex}"
+    _sweep_dead(scratch_root)
+    tmp = scratch_root / f"{final.name}.{os.getpid()}.{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)  # parents: a concurrent writer may have just removed scratch_root
     try:
         yield tmp
@@ -112,6 +112,27 @@ def _swap_in(tmp: Path, final: Path, scratch_root: Path) -> None:
             raise
     finally:
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _sweep_dead(scratch_root: Path) -> None:
+    """Remove scratch directories left by writers that died (killed mid-write): their names
+    carry the writer's process id."""
+    if not scratch_root.is_dir():
+        return
+    for entry in scratch_root.iterdir():
+        parts = entry.name.rsplit(".", 2)
+        if len(parts) == 3 and parts[1].isdigit() and not _alive(int(parts[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_if_empty(path: Path) -> None:

@@ -25,7 +25,13 @@ def real_file(name: str) -> Path:
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """One temporary Prefect server (SQLite) for every flow test in the session."""
+    from prefect.logging.configuration import setup_logging
     from prefect.testing.utilities import prefect_test_harness
+
+    # Prefect sets up logging lazily, binding its console handler to the sys.stderr of that
+    # moment: inside a test using capsys that is a buffer closed after the test. Set it up
+    # here, once, outside any test.
+    setup_logging()
 
     with prefect_test_harness(server_startup_timeout=120):
         yield

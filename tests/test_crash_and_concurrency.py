@@ -59,7 +59,7 @@ def test_sigkill_mid_training_then_rerun_reuses_finished_work(tmp_path):
     (rnn_record,) = models.glob("*/rnn-*/trained.json")
     rnn_mtime = rnn_record.stat().st_mtime_ns
     assert not (out / "weekly-temperature" / "runs").exists()  # nothing published
-    assert not list(models.glob("*/gru-*"))  # no half-saved gru
+    assert not [p for p in models.glob("*/gru-*") if p.parent.name != ".tmp"]  # no half gru
 
     second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
@@ -72,6 +72,7 @@ def test_sigkill_mid_training_then_rerun_reuses_finished_work(tmp_path):
     (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
     assert (run_dir / "models" / "gru.keras").exists()
     assert Path(second.stdout.strip().splitlines()[-1]) == run_dir
+    assert not (models / ".tmp").exists()  # the killed run's scratch directory was swept
 
 
 def test_two_runs_started_together_both_complete(tmp_path):

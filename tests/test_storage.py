@@ -75,3 +75,19 @@ def test_atomic_file_write_failure_keeps_the_old_file(tmp_path):
         storage.atomic_write(path, crash)
     assert storage.read_json(path) == {"model": "gru"}
     assert [p.name for p in tmp_path.iterdir()] == ["champion.json"]
+
+
+def test_scratch_left_by_a_dead_writer_is_swept(tmp_path):
+    """A scratch directory whose writer process is gone is removed by the next write."""
+    import subprocess
+
+    scratch = tmp_path / "models" / ".tmp"
+    proc = subprocess.Popen(["true"])
+    proc.wait()  # its process id now belongs to no running process
+    stale = scratch / f"gru-abc.{proc.pid}.deadbeef"
+    stale.mkdir(parents=True)
+    (stale / "model.keras").write_text("half")
+    with storage.staged_dir(tmp_path / "models" / "key" / "rnn-abc") as tmp:
+        (tmp / "model.keras").write_text("whole")
+    assert not scratch.exists()
+    assert (tmp_path / "models" / "key" / "rnn-abc" / "model.keras").read_text() == "whole"
