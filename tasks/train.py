@@ -11,7 +11,6 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 from prefect import task
 from prefect.artifacts import (
@@ -27,6 +26,7 @@ import seqcast
 from seqcast import storage
 from seqcast.config import TrainConfig
 from seqcast.evaluate import (
+    EVAL_SPLITS,
     Candidate,
     best_reference,
     choose_champion,
@@ -46,7 +46,6 @@ from seqcast.windows import WindowSet, from_table
 TRAIN_CODE_VERSION = "1"
 _VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
-EVAL_SPLITS = ("val", "test")
 
 
 class TrainedRef(BaseModel):
@@ -409,17 +408,3 @@ def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
         "promoted_at": datetime.now(UTC).isoformat(),
     }
     return promote(layout, candidate)
-
-
-def leaderboard_frame(board: list[dict]) -> pd.DataFrame:
-    """The leaderboard as a flat table (used by the benchmark)."""
-    return pd.DataFrame(
-        [
-            {
-                "model": e["name"],
-                "kind": e["kind"],
-                **{f"{s}_{m}": (e[s] or {}).get(m) for s in EVAL_SPLITS for m in ("mae", "rmse")},
-            }
-            for e in board
-        ]
-    )
