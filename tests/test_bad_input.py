@@ -119,6 +119,11 @@ PARAMS = [
 ]
 
 
+def _prepare(dataset: str, source, out) -> int:
+    """``seqcast prepare`` through the CLI entry point; returns its exit status."""
+    return main(["prepare", "--dataset", dataset, "--source", str(source), "--out", str(out)])
+
+
 def _tree(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
@@ -132,7 +137,7 @@ def test_bad_input_is_reported_and_leaves_nothing_partial(case, dataset, tmp_pat
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     out = tmp_path / "out"
 
-    code = main(["prepare", "--dataset", dataset, "--source", str(src), "--out", str(out)])
+    code = _prepare(dataset, src, out)
 
     err = capsys.readouterr().err
     assert code == 2
@@ -153,20 +158,7 @@ def test_example_rows_name_the_file_line_and_time_key(tmp_path, capsys):
     frame = _set(_frame("bike-hourly"), 9, "Humidity", "140")
     src = tmp_path / "bad.csv"
     src.write_bytes(_csv(frame))
-    assert (
-        main(
-            [
-                "prepare",
-                "--dataset",
-                "bike-hourly",
-                "--source",
-                str(src),
-                "--out",
-                str(tmp_path / "out"),
-            ]
-        )
-        == 2
-    )
+    assert _prepare("bike-hourly", src, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert f"line 11 (Date={frame.loc[9, 'Date']}, Hour=9): value '140.0'" in err
 
@@ -177,20 +169,7 @@ def test_extra_columns_and_unsorted_rows_are_accepted_and_reported(tmp_path, cap
     frame = frame.iloc[np.r_[5, 0:5, 6 : len(frame)]]  # one row out of place
     src = tmp_path / "odd.csv"
     src.write_bytes(_csv(frame))
-    assert (
-        main(
-            [
-                "prepare",
-                "--dataset",
-                "weekly-temperature",
-                "--source",
-                str(src),
-                "--out",
-                str(tmp_path / "out"),
-            ]
-        )
-        == 0
-    )
+    assert _prepare("weekly-temperature", src, tmp_path / "out") == 0
     prepared = Path(capsys.readouterr().out.strip().splitlines()[-1])
     summary = json.loads((prepared / "summary.json").read_text())
     assert summary["extra_columns_ignored"] == ["station", "note"]
@@ -205,18 +184,5 @@ def test_unreachable_url_is_a_clear_error(tmp_path, capsys):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
     url = f"http://127.0.0.1:{port}/data.csv"
-    assert (
-        main(
-            [
-                "prepare",
-                "--dataset",
-                "weekly-temperature",
-                "--source",
-                url,
-                "--out",
-                str(tmp_path / "out"),
-            ]
-        )
-        == 2
-    )
+    assert _prepare("weekly-temperature", url, tmp_path / "out") == 2
     assert f"could not download {url}" in capsys.readouterr().err
