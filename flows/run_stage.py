@@ -9,14 +9,10 @@ from prefect import flow
 from schemas import SCHEMA_VERSION
 from seqcast import storage
 from seqcast.config import PrepareConfig
-from seqcast.errors import SeqcastError
+from seqcast.errors import StageOutputMissing
 from seqcast.paths import STAGES, Layout
 from seqcast.refs import StageRef, stage_keys
 from tasks import prepare as t
-
-
-class MissingStageOutput(SeqcastError):
-    pass
 
 
 @flow(name="run-stage")
@@ -32,7 +28,7 @@ def run_stage(stage: str, config: PrepareConfig) -> str:
             Layout.of(config.out, config.dataset).stage_dir(previous, keys[previous])
         )
         if not stored.exists():
-            raise MissingStageOutput(
+            raise StageOutputMissing(
                 f"no stored output of stage {previous!r} for this source and config "
                 f"(looked for {stored}); run `seqcast prepare` with the same options first"
             )

@@ -68,5 +68,9 @@ def _rebuild_data_error(source, stage, problems, hint, failure_cases_path) -> Da
     return DataError(source, stage, problems, hint=hint, failure_cases_path=failure_cases_path)
 
 
+class StageOutputMissing(SeqcastError):
+    """A stage's stored output is not on disk (never prepared, or removed after caching)."""
+
+
 class SourceError(SeqcastError):
     """The source could not be read or fetched (missing file, HTTP error, timeout, bad zip)."""

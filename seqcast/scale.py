@@ -49,6 +49,15 @@ class AffineScaler:
         )
 
 
+def to_original_units(values, scaler_doc: dict) -> np.ndarray:
+    """Model outputs (samples,) back in the target's original units, given a ``scaler.json``
+    document (unchanged when the target was not scaled)."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if scaler_doc["target"] is None:
+        return values
+    return AffineScaler.from_dict(scaler_doc["target"]).inverse(values[:, None])[:, 0]
+
+
 def fit_scaler(x: np.ndarray, names: list[str], kind: ScalerKind) -> AffineScaler:
     """Fit on ``x`` (training rows only; missing values are ignored). ``x``: (rows, columns)."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.artifacts import create_table_artifact
@@ -19,7 +18,7 @@ from seqcast.forecast import FORECAST_COLUMNS, last_window
 from seqcast.paths import Layout
 from seqcast.refs import StageRef
 from seqcast.registry import append_forecasts
-from seqcast.scale import AffineScaler
+from seqcast.scale import AffineScaler, to_original_units
 
 
 class NoChampion(SeqcastError):
@@ -85,11 +84,7 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
     )
     model = keras.models.load_model(champion.model_path, safe_mode=True)
     raw = model.predict(model_inputs(champion.variant, window.x, window.covariates), verbose=0)
-    value = float(raw.reshape(-1)[0])  # (1, 1) -> scalar, in the model's target units
-    if champion.scaler["target"] is not None:
-        value = float(
-            AffineScaler.from_dict(champion.scaler["target"]).inverse(np.array([[value]]))[0, 0]
-        )
+    value = float(to_original_units(raw, champion.scaler)[0])  # (1, 1) -> original units
     return {
         "dataset": cfg.dataset,
         "model": champion.model,

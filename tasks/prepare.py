@@ -22,7 +22,7 @@ from prefect.context import TaskRunContext
 from schemas import CLEAN, RAW, SCHEMA_VERSION
 from seqcast import stages, storage
 from seqcast.config import PrepareConfig
-from seqcast.errors import DataError, SeqcastError
+from seqcast.errors import DataError, StageOutputMissing
 from seqcast.ingest import sha256_of
 from seqcast.paths import Layout
 from seqcast.refs import SourceRef, StageRef, stage_key
@@ -125,10 +125,6 @@ def summary_of(ref: StageRef, cfg: PrepareConfig) -> dict:
             for stage, key in m["keys"].items()
         },
     }
-
-
-class StageOutputMissing(SeqcastError):
-    pass
 
 
 def _load(ref: StageRef) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from seqcast.paths import SPLITS, Layout
 from seqcast.references import reference_predictions
 from seqcast.registry import promote
 from seqcast.report import ReportInput, render
-from seqcast.scale import AffineScaler
+from seqcast.scale import AffineScaler, to_original_units
 from seqcast.train import TrainingConfig, fit_variant, limit_threads
 from seqcast.windows import WindowSet, from_table
 
@@ -185,13 +185,6 @@ def _versions() -> dict:
     return out
 
 
-def _to_original(pred: list[float], scaler_doc: dict) -> np.ndarray:
-    values = np.asarray(pred, dtype=np.float64)
-    if scaler_doc["target"] is None:
-        return values
-    return AffineScaler.from_dict(scaler_doc["target"]).inverse(values[:, None])[:, 0]
-
-
 def _run_id() -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run = flow_run.get_id() or ""
@@ -216,11 +209,14 @@ def publish_run(
             if not np.array_equal(o[s].target_time, splits[s].target_time):
                 raise ValueError("window lengths of a sweep must share evaluation target times")
     scalers = {d: storage.read_json(Path(d) / "scaler.json") for d in prepared_dirs}
-    summary = storage.read_json(Path(first) / "summary.json")
+    summaries = {d: storage.read_json(Path(d) / "summary.json") for d in prepared_dirs}
+    summary = summaries[first]
 
     candidates = []
     for t in trained:
-        preds = {s: _to_original(t.predictions[s], scalers[t.prepared_dir]) for s in EVAL_SPLITS}
+        preds = {
+            s: to_original_units(t.predictions[s], scalers[t.prepared_dir]) for s in EVAL_SPLITS
+        }
         candidates.append(
             Candidate(
                 t.label,
@@ -299,8 +295,7 @@ def publish_run(
             (tmp / "models").mkdir(exist_ok=True)
             shutil.copyfile(t.model, tmp / "models" / f"{t.label}.keras")
         for d in prepared_dirs:
-            timesteps = storage.read_json(Path(d) / "summary.json")["timesteps"]
-            suffix = f"-t{timesteps}" if sweep else ""
+            suffix = f"-t{summaries[d]['timesteps']}" if sweep else ""
             shutil.copyfile(Path(d) / "scaler.json", tmp / f"scaler{suffix}.json")
         storage.write_json(
             tmp / "manifest.json",
