@@ -7,6 +7,7 @@ value of the (possibly scaled) target. Keras is imported only when a model is bu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
@@ -34,7 +35,42 @@ class VariantConfig(BaseModel):
     )
 
 
-Builder = Callable[[VariantConfig, int, int, int], "keras.Model"]
+class Seeds:
+    """Per-layer seeds drawn from the run seed, in build order.
+
+    Keras draws an unseeded initializer's seed from Python's global ``random`` when the layer is
+    created, so anything else in the process that touches ``random`` (a library thread, a
+    finaliser run by garbage collection) would change the weights. Every layer here gets its
+    own explicit seed instead: the same run seed always builds the same model.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._count = itertools.count()
+        self._base = seed
+
+    def next(self) -> int:
+        return (self._base * 7919 + next(self._count)) % (2**31 - 1)
+
+    def dense(self) -> dict:
+        import keras
+
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=self.next())}
+
+    def recurrent(self) -> dict:
+        """Input and recurrent kernels, and the layer's own dropout masks."""
+        import keras
+
+        return {
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=self.next()),
+            "recurrent_initializer": keras.initializers.Orthogonal(seed=self.next()),
+            "seed": self.next(),
+        }
+
+    def dropout(self) -> dict:
+        return {"seed": self.next()}
+
+
+Builder = Callable[[VariantConfig, int, int, int, Seeds], "keras.Model"]
 REGISTRY: dict[str, Builder] = {}
 
 
@@ -50,13 +86,13 @@ def uses_covariates(name: str) -> bool:
     return name == "multi-input"
 
 
-def build(name: str, cfg: VariantConfig, timesteps: int, features: int, covariates: int):
-    """Build and compile variant ``name`` (Adam, MSE loss)."""
+def build(name: str, cfg: VariantConfig, timesteps: int, features: int, covariates: int, seed: int):
+    """Build and compile variant ``name`` (Adam, MSE loss); ``seed`` fixes every weight."""
     import keras
 
     if name not in REGISTRY:
         raise KeyError(f"unknown variant {name!r}; known: {sorted(REGISTRY)}")
-    model = REGISTRY[name](cfg, timesteps, features, covariates)
+    model = REGISTRY[name](cfg, timesteps, features, covariates, Seeds(seed))
     if cfg.learning_rate is None:
         raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse")
@@ -70,88 +106,126 @@ def _seq_input(timesteps: int, features: int):
 
 
 @register("rnn")
-def _rnn(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _rnn(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
     """SimpleRNN -> Dense(1): the course notes' first model."""
     from keras import Sequential, layers
 
     return Sequential(
-        [_seq_input(timesteps, features), layers.SimpleRNN(cfg.units), layers.Dense(1)],
+        [
+            _seq_input(timesteps, features),
+            layers.SimpleRNN(cfg.units, **seeds.recurrent()),
+            layers.Dense(1, **seeds.dense()),
+        ],
         name="rnn",
     )
 
 
 @register("rnn-stacked")
-def _rnn_stacked(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _rnn_stacked(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
     """SimpleRNN(return_sequences=True) x (layers-1) -> SimpleRNN -> Dense(1)."""
     from keras import Sequential, layers
 
-    stack = [layers.SimpleRNN(cfg.units, return_sequences=True) for _ in range(cfg.layers - 1)]
+    stack = [
+        layers.SimpleRNN(cfg.units, return_sequences=True, **seeds.recurrent())
+        for _ in range(cfg.layers - 1)
+    ]
     # (batch, timesteps, units) through the stack, (batch, units) after the last layer
     return Sequential(
-        [_seq_input(timesteps, features), *stack, layers.SimpleRNN(cfg.units), layers.Dense(1)],
+        [
+            _seq_input(timesteps, features),
+            *stack,
+            layers.SimpleRNN(cfg.units, **seeds.recurrent()),
+            layers.Dense(1, **seeds.dense()),
+        ],
         name="rnn_stacked",
     )
 
 
 @register("lstm")
-def _lstm(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _lstm(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
     from keras import Sequential, layers
 
     return Sequential(
-        [_seq_input(timesteps, features), layers.LSTM(cfg.units), layers.Dense(1)], name="lstm"
+        [
+            _seq_input(timesteps, features),
+            layers.LSTM(cfg.units, **seeds.recurrent()),
+            layers.Dense(1, **seeds.dense()),
+        ],
+        name="lstm",
     )
 
 
 @register("gru")
-def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
     from keras import Sequential, layers
 
     return Sequential(
-        [_seq_input(timesteps, features), layers.GRU(cfg.units), layers.Dense(1)], name="gru"
+        [
+            _seq_input(timesteps, features),
+            layers.GRU(cfg.units, **seeds.recurrent()),
+            layers.Dense(1, **seeds.dense()),
+        ],
+        name="gru",
     )
 
 
 @register("lstm-stacked-flatten")
-def _lstm_stacked_flatten(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _lstm_stacked_flatten(
+    cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds
+):
     """LSTM(return_sequences=True) layers -> Flatten -> Dense(1) (the course notes' form)."""
     from keras import Sequential, layers
 
-    stack = [layers.LSTM(cfg.units, return_sequences=True) for _ in range(cfg.layers)]
+    stack = [
+        layers.LSTM(cfg.units, return_sequences=True, **seeds.recurrent())
+        for _ in range(cfg.layers)
+    ]
     # (batch, timesteps, units) -> Flatten -> (batch, timesteps * units)
     return Sequential(
-        [_seq_input(timesteps, features), *stack, layers.Flatten(), layers.Dense(1)],
+        [
+            _seq_input(timesteps, features),
+            *stack,
+            layers.Flatten(),
+            layers.Dense(1, **seeds.dense()),
+        ],
         name="lstm_stacked_flatten",
     )
 
 
 @register("lstm-dropout")
-def _lstm_dropout(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _lstm_dropout(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
     """Stacked LSTM with Dropout between layers."""
     from keras import Sequential, layers
 
     body: list = []
     for i in range(cfg.layers):
         last = i == cfg.layers - 1
-        body += [layers.LSTM(cfg.units, return_sequences=not last), layers.Dropout(cfg.dropout)]
+        body += [
+            layers.LSTM(cfg.units, return_sequences=not last, **seeds.recurrent()),
+            layers.Dropout(cfg.dropout, **seeds.dropout()),
+        ]
     return Sequential(
-        [_seq_input(timesteps, features), *body, layers.Dense(1)], name="lstm_dropout"
+        [_seq_input(timesteps, features), *body, layers.Dense(1, **seeds.dense())],
+        name="lstm_dropout",
     )
 
 
 @register("multi-input")
-def _multi_input(cfg: VariantConfig, timesteps: int, features: int, covariates: int):
+def _multi_input(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
     """Functional API: window -> LSTM, covariates -> Dense, joined with concatenate."""
     import keras
     from keras import layers
 
     window = _seq_input(timesteps, features)
     future = keras.Input(shape=(covariates,), name="covariates")  # (batch, covariates)
-    seq = layers.LSTM(cfg.units)(window)  # (batch, units)
-    cal = layers.Dense(cfg.dense_units, activation="relu")(future)  # (batch, dense_units)
+    seq = layers.LSTM(cfg.units, **seeds.recurrent())(window)  # (batch, units)
+    cal = layers.Dense(cfg.dense_units, activation="relu", **seeds.dense())(
+        future
+    )  # (batch, dense_units)
     joined = layers.concatenate([seq, cal])  # (batch, units + dense_units)
-    joined = layers.Dropout(cfg.dropout)(joined)
-    hidden = layers.Dense(cfg.dense_units, activation="relu")(joined)
-    out = layers.Dense(1)(hidden)
+    joined = layers.Dropout(cfg.dropout, **seeds.dropout())(joined)
+    hidden = layers.Dense(cfg.dense_units, activation="relu", **seeds.dense())(joined)
+    out = layers.Dense(1, **seeds.dense())(hidden)
     return keras.Model(inputs=[window, future], outputs=out, name="multi_input")
 
 

@@ -66,7 +66,8 @@ def limit_threads(threads: int) -> None:
 
 
 def seed_everything(seed: int) -> None:
-    """One seed drives Python, numpy, Keras and TensorFlow; ops are deterministic."""
+    """One seed drives Python, numpy, Keras and TensorFlow (the shuffling of each epoch); ops
+    are deterministic. Weights are seeded explicitly per layer (:class:`seqcast.models.Seeds`)."""
     import keras
     import tensorflow as tf
 
@@ -90,11 +91,11 @@ def fit_variant(
 
     if tcfg.max_epochs is None or tcfg.patience is None or tcfg.batch_size is None:
         raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
+    keras.backend.clear_session()  # runs garbage collection: before seeding, never between
     seed_everything(tcfg.seed)
-    keras.backend.clear_session()
     train, val = splits["train"], splits["val"]
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
-    model = build(name, vcfg, timesteps, features, train.covariates.shape[1])
+    model = build(name, vcfg, timesteps, features, train.covariates.shape[1], tcfg.seed)
     callbacks = [
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=tcfg.patience, restore_best_weights=True

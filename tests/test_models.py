@@ -76,3 +76,26 @@ def test_same_seed_same_predictions(tmp_path):
     )
     np.testing.assert_array_equal(a.predictions["test"], b.predictions["test"])
     assert not np.array_equal(a.predictions["test"], c.predictions["test"])
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_weights_ignore_the_global_random_state(name):
+    """Every layer is seeded from the run seed: Python's global ``random`` (which another
+    thread or a finaliser may consume) does not change a built model's weights."""
+    import random
+
+    from seqcast.models import build
+
+    cfg = TINY.model_copy(update={"layers": 2})
+
+    def weights(disturb: int) -> list[np.ndarray]:
+        random.seed(disturb)
+        model = build(name, cfg, TIMESTEPS, FEATURES, COVARIATES, seed=7)
+        return [np.asarray(w) for w in model.get_weights()]
+
+    first, second = weights(1), weights(2)
+    assert len(first) == len(second) > 0
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = build(name, cfg, TIMESTEPS, FEATURES, COVARIATES, seed=8).get_weights()
+    assert any(not np.array_equal(a, np.asarray(b)) for a, b in zip(first, other, strict=True))
