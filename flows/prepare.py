@@ -11,11 +11,7 @@ from tasks import prepare as t
 @flow(name="prepare", log_prints=True)
 def prepare(config: PrepareConfig) -> str:
     """Prepare one dataset; returns the ``prepared/<key>`` directory."""
-    ref = t.ingest(t.fetch_source(config), config)
-    ref = t.validate(ref, config)
-    ref = t.clean(ref, config)
-    ref = t.target(ref, config)
-    ref = t.split(ref, config)
-    ref = t.scale(ref, config)
-    ref = t.temporalize(ref, config)
+    ref = t.run_stage_task("ingest", t.fetch_source(config), config)
+    for stage in ("validate", "clean", "target", "split", "scale", "temporalize"):
+        ref = t.run_stage_task(stage, ref, config)
     return ref.dir

@@ -19,7 +19,7 @@ def fit_models(
     sweep = len(prepared) > 1
     lengths = [c.resolved_timesteps for c in config.prepare_configs()]
     models = [
-        t.train_variant.submit(
+        t.variant_task(d, v, config.resolved_variant, config.resolved_training).submit(
             d,
             ts,
             v,

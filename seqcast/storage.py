@@ -8,10 +8,12 @@ under a temporary name and renamed as one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -75,9 +77,11 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """Yield a fresh temporary directory; on success it replaces ``final`` as a whole.
 
     On error the temporary directory is removed and ``final`` (if it existed) is untouched.
-    The parent of ``final`` is created only once the output is complete. Replacing an existing
-    ``final`` leaves a moment in which it is absent; outputs are keyed by content, so that only
-    happens on an explicit recompute (``--refresh``, ``run-stage``) or a concurrent duplicate.
+    The parent of ``final`` is created only once the output is complete. An existing ``final``
+    is swapped with the new one in one step where the OS can (Linux ``renameat2`` with
+    ``RENAME_EXCHANGE``), so a reader always finds a whole directory; elsewhere it is moved
+    aside first, leaving a moment in which it is absent (outputs are keyed by content, so that
+    only happens on an explicit recompute or a concurrent duplicate).
     """
     scratch_root = final.parent.parent / ".tmp"
     _sweep_dead(scratch_root)
@@ -102,6 +106,8 @@ def _swap_in(tmp: Path, final: Path, scratch_root: Path) -> None:
     except OSError as exc:
         if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
             raise
+    if _exchange(tmp, final):
+        return  # tmp now holds the replaced directory; the caller removes it
     trash = scratch_root / f"{final.name}.old.{uuid.uuid4().hex}"
     with contextlib.suppress(FileNotFoundError):
         os.replace(final, trash)
@@ -112,6 +118,26 @@ def _swap_in(tmp: Path, final: Path, scratch_root: Path) -> None:
             raise
     finally:
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where
+    the OS, the C library or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.EXDEV, errno.ENOENT):
+        return False  # unsupported here, or b vanished meanwhile: fall back to move-aside
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def _sweep_dead(scratch_root: Path) -> None:

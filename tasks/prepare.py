@@ -3,8 +3,9 @@
 Cache key: the task's inputs except the full config (``INPUTS - "cfg"``: that is the upstream
 stage's reference, which carries its key), the task's source (``TASK_SOURCE``), and the stage key
 (this stage's own config fields, schema and stage-code versions, and the output root). Changing
-only a later stage's settings leaves earlier stages Cached. A stored output removed by hand after
-it was cached is reported by the next stage with a hint to rerun with ``--refresh``.
+only a later stage's settings leaves earlier stages Cached. A stage whose stored output directory
+is gone (removed by hand after it was cached) is run with its cache refreshed: see
+:func:`run_stage_task`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from seqcast.refs import SourceRef, StageRef, stage_key
 from seqcast.sources import fetch
 from seqcast.validate import validate_frame
 from seqcast.windows import to_table
+from tasks.caching import refreshed_if_missing
 
 
 def _previous_key(params: dict[str, Any]) -> str:
@@ -239,3 +241,11 @@ STAGE_TASKS: dict[str, Task[..., StageRef]] = {
     "scale": scale,
     "temporalize": temporalize,
 }
+
+
+def run_stage_task(stage: str, upstream: SourceRef | StageRef, cfg: PrepareConfig) -> StageRef:
+    """Run ``stage``'s task: from the cache while its stored output is there, computed again
+    (refreshing the cache record) when that output was removed after it was cached."""
+    key = _key_of(stage, {"upstream": upstream, "cfg": cfg})
+    stored = Layout.meta_file(Layout.of(cfg.out, cfg.dataset).stage_dir(stage, key))
+    return refreshed_if_missing(STAGE_TASKS[stage], [stored])(upstream, cfg)

@@ -41,6 +41,7 @@ from seqcast.report import ReportInput, render
 from seqcast.scale import AffineScaler, to_original_units
 from seqcast.train import TrainingConfig, fit_variant, limit_threads
 from seqcast.windows import WindowSet, from_table
+from tasks.caching import refreshed_if_missing
 
 # Bump when training or reference code changes: part of their cache keys.
 TRAIN_CODE_VERSION = "2"
@@ -94,6 +95,22 @@ def label_of(variant: str, timesteps: int, sweep: bool) -> str:
     return f"{variant}-t{timesteps}" if sweep else variant
 
 
+def _training_config(vcfg: VariantConfig, tcfg: TrainingConfig) -> dict:
+    return {"variant": vcfg.model_dump(), "training": tcfg.model_dump()}
+
+
+def _model_dir(prepared_dir: str, variant: str, config: dict) -> Path:
+    layout, key = Layout.of_prepared(prepared_dir)
+    return layout.model_dir(key, variant, _hash(config))
+
+
+def variant_task(prepared_dir: str, variant: str, vcfg: VariantConfig, tcfg: TrainingConfig):
+    """The ``train_variant`` task to submit: cached while the variant's stored model is there,
+    trained again (refreshing the cache record) when it was removed after it was cached."""
+    final = _model_dir(prepared_dir, variant, _training_config(vcfg, tcfg))
+    return refreshed_if_missing(train_variant, [final / "model.keras", final / "trained.json"])
+
+
 @task(name="train-variant", task_run_name="train-{label}", cache_policy=TRAIN_CACHE)
 def train_variant(
     prepared_dir: str,
@@ -107,10 +124,8 @@ def train_variant(
     """Train one variant on one prepared dataset; cached on exactly these inputs."""
     limit_threads(threads)
     splits = load_windows(prepared_dir)
-    layout, key = Layout.of_prepared(prepared_dir)
-    config = {"variant": vcfg.model_dump(), "training": tcfg.model_dump()}
-    config_hash = _hash(config)
-    final = layout.model_dir(key, variant, config_hash)
+    config = _training_config(vcfg, tcfg)
+    final = _model_dir(prepared_dir, variant, config)
     with storage.staged_dir(final) as tmp:
         _, trained = fit_variant(variant, vcfg, tcfg, splits, tmp / "model.keras")
         storage.write_json(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,31 @@ def test_second_run_with_only_timesteps_changed_reuses_earlier_stages(out):
     }
     _, third = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out), timesteps=6))
     assert third["temporalize"] == "Cached"
+
+
+def test_a_stage_output_removed_by_hand_is_computed_again(out):
+    """Deleting a cached stage's stored output makes that stage run again (Completed) and
+    write it back; the stages before and after it stay Cached and the result is the same."""
+    cfg = PrepareConfig(dataset="weekly-temperature", out=str(out))
+    prepared, _ = run_prepare(cfg)
+    before = load(prepared, "test")
+    [clean_dir] = (out / "weekly-temperature" / "stages" / "clean").iterdir()
+    shutil.rmtree(clean_dir)
+    again, states = run_prepare(cfg)
+    assert {k: v for k, v in states.items() if k != "fetch"} == {
+        "ingest": "Cached",
+        "validate": "Cached",
+        "clean": "Completed",
+        "target": "Cached",
+        "split": "Cached",
+        "scale": "Cached",
+        "temporalize": "Cached",
+    }
+    assert (clean_dir / "frame.parquet").exists() and (clean_dir / "meta.json").exists()
+    assert again == prepared
+    np.testing.assert_array_equal(load(again, "test").x, before.x)
+    _, third = run_prepare(cfg)
+    assert third["clean"] == "Cached"
 
 
 def test_bad_input_fails_with_report_and_no_prepared_dir(out, tmp_path):

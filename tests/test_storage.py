@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -39,6 +40,33 @@ def test_rebuild_replaces_the_directory_as_a_whole(tmp_path):
         (tmp / "a").write_text("2")
     assert sorted(p.name for p in final.iterdir()) == ["a"]
     assert (final / "a").read_text() == "2"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux-only")
+def test_a_reader_never_finds_a_replaced_directory_missing(tmp_path):
+    """While a directory is rebuilt over and over, a reader always finds it whole."""
+    final = tmp_path / "prepared" / "k"
+    with storage.staged_dir(final) as tmp:
+        (tmp / "summary.json").write_text("0")
+    stop, misses = threading.Event(), []
+
+    def read() -> None:
+        while not stop.is_set():
+            if not (final / "summary.json").exists():
+                misses.append(1)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(1, 300):
+            with storage.staged_dir(final) as tmp:
+                (tmp / "summary.json").write_text(str(i))
+    finally:
+        stop.set()
+        reader.join()
+    assert misses == []
+    assert (final / "summary.json").read_text() == "299"
+    assert not (tmp_path / ".tmp").exists()
 
 
 def test_concurrent_writers_of_the_same_key_both_succeed(tmp_path):

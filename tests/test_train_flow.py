@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,16 @@ def test_train_publishes_metrics_report_models_and_caches_per_variant(out):
     assert states["train-rnn"] == states["train-multi-input"] == "Cached"
     assert states["train-gru"] == "Completed"
     assert states["references-t4"] == "Cached"
+
+
+def test_a_trained_model_removed_by_hand_is_trained_again(out):
+    """Deleting a cached variant's stored model makes only that variant train again."""
+    run_train(tiny(out, variants=("rnn", "gru")))
+    [gru_dir] = (out / "weekly-temperature" / "models").glob("*/gru-*")
+    shutil.rmtree(gru_dir)
+    run_dir, states = run_train(tiny(out, variants=("rnn", "gru")))
+    assert states["train-gru"] == "Completed" and states["train-rnn"] == "Cached"
+    assert (gru_dir / "model.keras").exists() and (run_dir / "models" / "gru.keras").exists()
 
 
 def test_saved_model_reloads_safely_and_reproduces_the_reported_mae(out):
