@@ -35,42 +35,52 @@ class VariantConfig(BaseModel):
     )
 
 
-class Seeds:
-    """Per-layer seeds drawn from the run seed, in build order.
+class LayerArgs:
+    """Explicit per-layer seeds and names for one model, drawn in build order.
 
     Keras draws an unseeded initializer's seed from Python's global ``random`` when the layer is
-    created, so anything else in the process that touches ``random`` (a library thread, a
-    finaliser run by garbage collection) would change the weights. Every layer here gets its
-    own explicit seed instead: the same run seed always builds the same model.
+    created, and names layers from a process-wide counter. Either would let something else in
+    the process (a library thread, a finaliser, a variant built at the same time in another
+    thread) change the model. Every layer gets its own seed from the run seed and its own name
+    instead: the same run seed always builds the same model, in any runner.
     """
 
     def __init__(self, seed: int) -> None:
         self._count = itertools.count()
         self._base = seed
+        self._names: dict[str, int] = {}
 
-    def next(self) -> int:
+    def seed(self) -> int:
         return (self._base * 7919 + next(self._count)) % (2**31 - 1)
+
+    def name(self, kind: str) -> str:
+        self._names[kind] = self._names.get(kind, 0) + 1
+        return f"{kind}_{self._names[kind]}"
 
     def dense(self) -> dict:
         import keras
 
-        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=self.next())}
+        return {
+            "name": self.name("dense"),
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=self.seed()),
+        }
 
-    def recurrent(self) -> dict:
+    def recurrent(self, kind: str) -> dict:
         """Input and recurrent kernels, and the layer's own dropout masks."""
         import keras
 
         return {
-            "kernel_initializer": keras.initializers.GlorotUniform(seed=self.next()),
-            "recurrent_initializer": keras.initializers.Orthogonal(seed=self.next()),
-            "seed": self.next(),
+            "name": self.name(kind),
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=self.seed()),
+            "recurrent_initializer": keras.initializers.Orthogonal(seed=self.seed()),
+            "seed": self.seed(),
         }
 
     def dropout(self) -> dict:
-        return {"seed": self.next()}
+        return {"name": self.name("dropout"), "seed": self.seed()}
 
 
-Builder = Callable[[VariantConfig, int, int, int, Seeds], "keras.Model"]
+Builder = Callable[[VariantConfig, int, int, int, LayerArgs], "keras.Model"]
 REGISTRY: dict[str, Builder] = {}
 
 
@@ -92,7 +102,7 @@ def build(name: str, cfg: VariantConfig, timesteps: int, features: int, covariat
 
     if name not in REGISTRY:
         raise KeyError(f"unknown variant {name!r}; known: {sorted(REGISTRY)}")
-    model = REGISTRY[name](cfg, timesteps, features, covariates, Seeds(seed))
+    model = REGISTRY[name](cfg, timesteps, features, covariates, LayerArgs(seed))
     if cfg.learning_rate is None:
         raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse")
@@ -106,27 +116,29 @@ def _seq_input(timesteps: int, features: int):
 
 
 @register("rnn")
-def _rnn(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
+def _rnn(cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs):
     """SimpleRNN -> Dense(1): the course notes' first model."""
     from keras import Sequential, layers
 
     return Sequential(
         [
             _seq_input(timesteps, features),
-            layers.SimpleRNN(cfg.units, **seeds.recurrent()),
-            layers.Dense(1, **seeds.dense()),
+            layers.SimpleRNN(cfg.units, **args.recurrent("simple_rnn")),
+            layers.Dense(1, **args.dense()),
         ],
         name="rnn",
     )
 
 
 @register("rnn-stacked")
-def _rnn_stacked(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
+def _rnn_stacked(
+    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+):
     """SimpleRNN(return_sequences=True) x (layers-1) -> SimpleRNN -> Dense(1)."""
     from keras import Sequential, layers
 
     stack = [
-        layers.SimpleRNN(cfg.units, return_sequences=True, **seeds.recurrent())
+        layers.SimpleRNN(cfg.units, return_sequences=True, **args.recurrent("simple_rnn"))
         for _ in range(cfg.layers - 1)
     ]
     # (batch, timesteps, units) through the stack, (batch, units) after the last layer
@@ -134,36 +146,36 @@ def _rnn_stacked(cfg: VariantConfig, timesteps: int, features: int, covariates: 
         [
             _seq_input(timesteps, features),
             *stack,
-            layers.SimpleRNN(cfg.units, **seeds.recurrent()),
-            layers.Dense(1, **seeds.dense()),
+            layers.SimpleRNN(cfg.units, **args.recurrent("simple_rnn")),
+            layers.Dense(1, **args.dense()),
         ],
         name="rnn_stacked",
     )
 
 
 @register("lstm")
-def _lstm(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
+def _lstm(cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs):
     from keras import Sequential, layers
 
     return Sequential(
         [
             _seq_input(timesteps, features),
-            layers.LSTM(cfg.units, **seeds.recurrent()),
-            layers.Dense(1, **seeds.dense()),
+            layers.LSTM(cfg.units, **args.recurrent("lstm")),
+            layers.Dense(1, **args.dense()),
         ],
         name="lstm",
     )
 
 
 @register("gru")
-def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
+def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs):
     from keras import Sequential, layers
 
     return Sequential(
         [
             _seq_input(timesteps, features),
-            layers.GRU(cfg.units, **seeds.recurrent()),
-            layers.Dense(1, **seeds.dense()),
+            layers.GRU(cfg.units, **args.recurrent("gru")),
+            layers.Dense(1, **args.dense()),
         ],
         name="gru",
     )
@@ -171,13 +183,13 @@ def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int, see
 
 @register("lstm-stacked-flatten")
 def _lstm_stacked_flatten(
-    cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds
+    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
 ):
     """LSTM(return_sequences=True) layers -> Flatten -> Dense(1) (the course notes' form)."""
     from keras import Sequential, layers
 
     stack = [
-        layers.LSTM(cfg.units, return_sequences=True, **seeds.recurrent())
+        layers.LSTM(cfg.units, return_sequences=True, **args.recurrent("lstm"))
         for _ in range(cfg.layers)
     ]
     # (batch, timesteps, units) -> Flatten -> (batch, timesteps * units)
@@ -185,15 +197,17 @@ def _lstm_stacked_flatten(
         [
             _seq_input(timesteps, features),
             *stack,
-            layers.Flatten(),
-            layers.Dense(1, **seeds.dense()),
+            layers.Flatten(name="flatten"),
+            layers.Dense(1, **args.dense()),
         ],
         name="lstm_stacked_flatten",
     )
 
 
 @register("lstm-dropout")
-def _lstm_dropout(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
+def _lstm_dropout(
+    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+):
     """Stacked LSTM with Dropout between layers."""
     from keras import Sequential, layers
 
@@ -201,31 +215,33 @@ def _lstm_dropout(cfg: VariantConfig, timesteps: int, features: int, covariates:
     for i in range(cfg.layers):
         last = i == cfg.layers - 1
         body += [
-            layers.LSTM(cfg.units, return_sequences=not last, **seeds.recurrent()),
-            layers.Dropout(cfg.dropout, **seeds.dropout()),
+            layers.LSTM(cfg.units, return_sequences=not last, **args.recurrent("lstm")),
+            layers.Dropout(cfg.dropout, **args.dropout()),
         ]
     return Sequential(
-        [_seq_input(timesteps, features), *body, layers.Dense(1, **seeds.dense())],
+        [_seq_input(timesteps, features), *body, layers.Dense(1, **args.dense())],
         name="lstm_dropout",
     )
 
 
 @register("multi-input")
-def _multi_input(cfg: VariantConfig, timesteps: int, features: int, covariates: int, seeds: Seeds):
+def _multi_input(
+    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+):
     """Functional API: window -> LSTM, covariates -> Dense, joined with concatenate."""
     import keras
     from keras import layers
 
     window = _seq_input(timesteps, features)
     future = keras.Input(shape=(covariates,), name="covariates")  # (batch, covariates)
-    seq = layers.LSTM(cfg.units, **seeds.recurrent())(window)  # (batch, units)
-    cal = layers.Dense(cfg.dense_units, activation="relu", **seeds.dense())(
+    seq = layers.LSTM(cfg.units, **args.recurrent("lstm"))(window)  # (batch, units)
+    cal = layers.Dense(cfg.dense_units, activation="relu", **args.dense())(
         future
     )  # (batch, dense_units)
-    joined = layers.concatenate([seq, cal])  # (batch, units + dense_units)
-    joined = layers.Dropout(cfg.dropout, **seeds.dropout())(joined)
-    hidden = layers.Dense(cfg.dense_units, activation="relu", **seeds.dense())(joined)
-    out = layers.Dense(1, **seeds.dense())(hidden)
+    joined = layers.concatenate([seq, cal], name="concatenate")  # (batch, units + dense_units)
+    joined = layers.Dropout(cfg.dropout, **args.dropout())(joined)
+    hidden = layers.Dense(cfg.dense_units, activation="relu", **args.dense())(joined)
+    out = layers.Dense(1, **args.dense())(hidden)
     return keras.Model(inputs=[window, future], outputs=out, name="multi_input")
 
 

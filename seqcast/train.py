@@ -67,7 +67,7 @@ def limit_threads(threads: int) -> None:
 
 def seed_everything(seed: int) -> None:
     """One seed drives Python, numpy, Keras and TensorFlow (the shuffling of each epoch); ops
-    are deterministic. Weights are seeded explicitly per layer (:class:`seqcast.models.Seeds`)."""
+    are deterministic. Weights are seeded per layer (:class:`seqcast.models.LayerArgs`)."""
     import keras
     import tensorflow as tf
 
@@ -91,7 +91,8 @@ def fit_variant(
 
     if tcfg.max_epochs is None or tcfg.patience is None or tcfg.batch_size is None:
         raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
-    keras.backend.clear_session()  # runs garbage collection: before seeding, never between
+    # No keras.backend.clear_session(): it resets Keras' process-wide state under any variant
+    # training in another thread. Layer names and seeds are explicit (models.LayerArgs).
     seed_everything(tcfg.seed)
     train, val = splits["train"], splits["val"]
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)

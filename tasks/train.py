@@ -44,7 +44,7 @@ from seqcast.windows import WindowSet, from_table
 from tasks.caching import refreshed_if_missing
 
 # Bump when training or reference code changes: part of their cache keys.
-TRAIN_CODE_VERSION = "2"
+TRAIN_CODE_VERSION = "3"
 _VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 

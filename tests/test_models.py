@@ -85,8 +85,9 @@ def test_same_seed_same_predictions(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_weights_ignore_the_global_random_state(name):
-    """Every layer is seeded from the run seed: Python's global ``random`` (which another
-    thread or a finaliser may consume) does not change a built model's weights."""
+    """Every layer is seeded from the run seed and named by the model: Python's global
+    ``random`` (which another thread or a finaliser may consume) and earlier builds change
+    neither a built model's weights nor its layer names."""
     import random
 
     from seqcast.models import build
@@ -96,9 +97,15 @@ def test_weights_ignore_the_global_random_state(name):
     def weights(disturb: int) -> list[np.ndarray]:
         random.seed(disturb)
         model = build(name, cfg, TIMESTEPS, FEATURES, COVARIATES, seed=7)
+        layer_names.append([layer.name for layer in model.layers])
         return [np.asarray(w) for w in model.get_weights()]
 
+    layer_names: list[list[str]] = []
     first, second = weights(1), weights(2)
+    # Names are the model's own, not Keras' process-wide counter (which a second build, or a
+    # build in another thread, would move on).
+    assert layer_names[0] == layer_names[1]
+    assert len(set(layer_names[0])) == len(layer_names[0])
     assert len(first) == len(second) > 0
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -89,6 +89,17 @@ def test_a_trained_model_removed_by_hand_is_trained_again(out):
     assert (gru_dir / "model.keras").exists() and (run_dir / "models" / "gru.keras").exists()
 
 
+def test_thread_runner_trains_stacked_variants_side_by_side(out):
+    """Three stacked variants built and trained at once in threads of one process all finish
+    (each model names its own layers, so concurrent builds cannot collide)."""
+    variants = ("rnn-stacked", "lstm-stacked-flatten", "lstm-dropout")
+    cfg = tiny(out, variants=variants, task_runner="thread", workers=3)
+    cfg = cfg.model_copy(update={"variant": cfg.variant.model_copy(update={"layers": 3})})
+    run_dir, states = run_train(cfg)
+    assert all(states[f"train-{v}"] == "Completed" for v in variants)
+    assert all((run_dir / "models" / f"{v}.keras").exists() for v in variants)
+
+
 def test_saved_model_reloads_safely_and_reproduces_the_reported_mae(out):
     """load_model(safe_mode=True) predictions give exactly the test MAE in metrics.json."""
     import keras
