@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 from prefect import Task
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def refreshed_if_missing(task: Task[..., Any], outputs: Iterable[Path]) -> Task[..., Any]:
+
+def refreshed_if_missing(task: Task[P, R], outputs: Iterable[Path]) -> Task[P, R]:
     """``task`` as it is when its stored outputs exist; otherwise with its cache refreshed.
 
     A task's cached result names files it wrote. If those were removed by hand after the
