@@ -5,13 +5,15 @@ from __future__ import annotations
 from prefect import flow
 
 from seqcast.config import PrepareConfig
+from seqcast.paths import STAGES
 from tasks import prepare as t
 
 
 @flow(name="prepare", log_prints=True)
 def prepare(config: PrepareConfig) -> str:
     """Prepare one dataset; returns the ``prepared/<key>`` directory."""
-    ref = t.run_stage_task("ingest", t.fetch_source(config), config)
-    for stage in ("validate", "clean", "target", "split", "scale", "temporalize"):
+    first, *later = STAGES
+    ref = t.run_stage_task(first, t.fetch_source(config), config)
+    for stage in later:
         ref = t.run_stage_task(stage, ref, config)
     return ref.dir

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from seqcast.models import VariantConfig, VariantName
+from seqcast.paths import checked_out
 from seqcast.train import TrainingConfig
 
 DatasetName = Literal["weekly-temperature", "bike-hourly"]
@@ -227,6 +228,10 @@ class GapPolicy(Frozen):
     )
 
 
+# An output directory given as a parameter: refused where it would leave the output root.
+OutputDir = Annotated[str, AfterValidator(checked_out)]
+
+
 class PrepareConfig(Frozen):
     """One run of ``prepare``: which data, where to, and every stage setting."""
 
@@ -236,7 +241,7 @@ class PrepareConfig(Frozen):
         description="Local path or http(s) URL of a CSV or a zip holding one CSV. "
         "Default: the bundled synthetic sample.",
     )
-    out: str = Field(
+    out: OutputDir = Field(
         default="outputs",
         description="Output root directory (inside SEQCAST_OUTPUT_ROOT where that is set).",
     )
@@ -254,13 +259,6 @@ class PrepareConfig(Frozen):
     download_timeout_s: float = Field(default=30.0, gt=0, le=600)
     download_retries: int = Field(default=3, ge=0, le=10)
     max_download_mb: float = Field(default=200.0, gt=0, le=10_000)
-
-    @field_validator("out")
-    @classmethod
-    def _safe_out(cls, out: str) -> str:
-        from seqcast.paths import checked_out
-
-        return checked_out(out)
 
     @property
     def spec(self) -> DatasetSpec:
@@ -371,11 +369,4 @@ class ForecastConfig(Frozen):
         default=None,
         description="Local path or http(s) URL of the newest data (default: the bundled sample).",
     )
-    out: str = Field(default="outputs", description="Output root holding the champion.")
-
-    @field_validator("out")
-    @classmethod
-    def _safe_out(cls, out: str) -> str:
-        from seqcast.paths import checked_out
-
-        return checked_out(out)
+    out: OutputDir = Field(default="outputs", description="Output root holding the champion.")

@@ -33,13 +33,20 @@ def checked_out(out: str) -> str:
     root = os.environ.get(OUTPUT_ROOT_ENV)
     if root:
         base = Path(root).resolve()
-        target = (base / out).resolve()  # an absolute ``out`` replaces base here
+        target = resolved_out(out)
         if target != base and base not in target.parents:
             raise ValueError(
                 f"output path {out!r} resolves to {target}, outside the output root {base} "
                 f"({OUTPUT_ROOT_ENV})"
             )
     return out
+
+
+def resolved_out(out: str | Path) -> Path:
+    """The absolute output directory: ``out`` taken inside ``SEQCAST_OUTPUT_ROOT`` where that
+    is set (an absolute ``out`` stands for itself), links followed."""
+    root = os.environ.get(OUTPUT_ROOT_ENV)
+    return (Path(root) / out if root else Path(out)).resolve()
 
 
 STAGES = ("ingest", "validate", "clean", "target", "split", "scale", "temporalize")
@@ -55,8 +62,7 @@ class Layout:
     def of(cls, root: str | Path, dataset: str) -> Layout:
         """The layout under ``root`` (see :func:`checked_out`); the dataset folder must not be
         a link leading out of the root."""
-        base = os.environ.get(OUTPUT_ROOT_ENV)
-        resolved = (Path(base) / root if base else Path(root)).resolve()
+        resolved = resolved_out(root)
         layout = cls(resolved, dataset)
         if layout.base.is_symlink() and resolved not in layout.base.resolve().parents:
             raise ValueError(f"{layout.base} is a link out of the output root {resolved}")
