@@ -1,23 +1,34 @@
 """The ``seqcast`` command line. Each command prints its output directory as its last line.
 
+By default the console shows a compact progress view (each stage and variant as it finishes,
+running ones as live rows) and a few closing lines; ``-q`` shows only the closing line,
+``--verbose`` streams every log line too. Everything that Prefect, TensorFlow and the worker
+processes print goes to the command's full log under ``<out>/<dataset>/logs/``.
 Errors in the input or the options are reported as a short readable summary on standard error
-with exit status 2; no traceback is the only message.
+with exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from rich.console import Console
 
 from seqcast.config import SPECS, ForecastConfig, GapPolicy, PrepareConfig, TrainConfig
+from seqcast.console import ProgressView, Verbosity, captured_output
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.models import DEEP_VARIANTS
-from seqcast.paths import STAGES
+from seqcast.paths import STAGES, Layout
 
 
 def _add_data_options(p: argparse.ArgumentParser, timesteps_list: bool = False) -> None:
@@ -113,14 +124,28 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seqcast", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="seqcast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    loudness = argparse.ArgumentParser(add_help=False)
+    group = loudness.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="stream every log line to the console too"
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors and the output path"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("prepare", help="raw file -> train/val/test windows (cached stages)")
+    p = sub.add_parser(
+        "prepare", parents=[loudness], help="raw file -> train/val/test windows (cached stages)"
+    )
     _add_data_options(p)
     p.add_argument("--refresh", action="store_true", help="recompute every stage")
 
-    t = sub.add_parser("train", help="prepare, then train and compare every variant")
+    t = sub.add_parser(
+        "train", parents=[loudness], help="prepare, then train and compare every variant"
+    )
     _add_data_options(t, timesteps_list=True)
     t.add_argument("--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)}")
     t.add_argument("--max-epochs", type=int)
@@ -135,68 +160,180 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
 
-    f = sub.add_parser("forecast", help="the champion predicts the next horizon")
+    f = sub.add_parser(
+        "forecast", parents=[loudness], help="the champion predicts the next horizon"
+    )
     f.add_argument("--dataset", required=True, choices=sorted(SPECS))
     f.add_argument("--source", help="newest data: local path or http(s) URL (default: sample)")
     f.add_argument("--out", default="outputs", help="output root holding the champion")
 
-    r = sub.add_parser("run-stage", help="rerun one stage from the stored output before it")
+    r = sub.add_parser(
+        "run-stage", parents=[loudness], help="rerun one stage from the stored output before it"
+    )
     r.add_argument("stage", choices=STAGES)
     _add_data_options(r)
     return parser
 
 
-def _cmd_prepare(args: argparse.Namespace) -> str:
+@dataclass(frozen=True)
+class Command:
+    """A parsed command, ready to run: its config, the flow call and the closing lines."""
+
+    name: str
+    dataset: str
+    out: str
+    run: Callable[[], str]
+    summary: Callable[[str], list[str]]
+
+
+def _cmd_prepare(args: argparse.Namespace) -> Command:
     cfg = _prepare_config(args)
-    if args.refresh:
-        os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
-    from flows.prepare import prepare
 
-    return prepare(cfg)
+    def run() -> str:
+        if args.refresh:
+            os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"
+        from flows.prepare import prepare
+
+        return prepare(cfg)
+
+    return Command("prepare", cfg.dataset, cfg.out, run, _prepared_summary)
 
 
-def _cmd_train(args: argparse.Namespace) -> str:
+def _cmd_train(args: argparse.Namespace) -> Command:
     cfg = _train_config(args)
-    from flows.train import train
 
-    return train(cfg)
+    def run() -> str:
+        from flows.train import train
+
+        return train(cfg)
+
+    return Command("train", cfg.dataset, cfg.out, run, _run_summary)
 
 
-def _cmd_forecast(args: argparse.Namespace) -> str:
+def _cmd_forecast(args: argparse.Namespace) -> Command:
     try:
         cfg = ForecastConfig(dataset=args.dataset, source=args.source, out=args.out)
     except ValidationError as exc:
         raise ConfigError(_pydantic_message(exc)) from None
-    from flows.forecast import forecast
 
-    return forecast(cfg)
+    def run() -> str:
+        from flows.forecast import forecast
+
+        return forecast(cfg)
+
+    return Command("forecast", cfg.dataset, cfg.out, run, _forecast_summary)
 
 
-def _cmd_run_stage(args: argparse.Namespace) -> str:
+def _cmd_run_stage(args: argparse.Namespace) -> Command:
     cfg = _prepare_config(args)
-    from flows.run_stage import run_stage
 
-    return run_stage(args.stage, cfg)
+    def run() -> str:
+        from flows.run_stage import run_stage
+
+        return run_stage(args.stage, cfg)
+
+    return Command("run-stage", cfg.dataset, cfg.out, run, lambda out: [])
+
+
+def _prepared_summary(out: str) -> list[str]:
+    summary = json.loads((Path(out) / "summary.json").read_text())
+    periods = summary.get("split_periods", {})
+    counts = ", ".join(f"{split} {p['rows']}" for split, p in periods.items())
+    return [f"windows: {counts} ({summary.get('timesteps')} timesteps)"]
+
+
+def _run_summary(out: str) -> list[str]:
+    metrics = json.loads((Path(out) / "metrics.json").read_text())
+    lines = []
+    champion = metrics.get("champion")
+    board = {e["name"]: e for e in metrics["models"]}
+    if champion:
+        e = board[champion]
+        lines.append(
+            f"champion: {champion}  val MAE {e['val']['mae']:.4g}, test MAE {e['test']['mae']:.4g}"
+        )
+    else:
+        lines.append("no champion promoted: " + metrics.get("champion_reason", ""))
+    refs = [e for e in metrics["models"] if e["kind"] == "reference" and e["val"]]
+    if refs:
+        best = min(refs, key=lambda e: e["val"]["mae"])
+        lines.append(
+            f"best reference: {best['name']}  val MAE {best['val']['mae']:.4g}, "
+            f"test MAE {best['test']['mae']:.4g}"
+        )
+    lines.append(f"report: {Path(out) / 'report.html'}")
+    return lines
+
+
+def _forecast_summary(out: str) -> list[str]:
+    import pandas as pd
+
+    last = pd.read_parquet(out).iloc[-1]
+    return [
+        f"forecast: {last['prediction']:.4g} for {last['target_time']} "
+        f"(model {last['model']}, from data up to {last['origin_time']})"
+    ]
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {
+    "prepare": _cmd_prepare,
+    "train": _cmd_train,
+    "forecast": _cmd_forecast,
+    "run-stage": _cmd_run_stage,
+}
+
+
+def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
+    """Run the command's flow with the API up; with the progress view unless quiet/verbose."""
+    from prefect import tags
+
+    from flows.api import shared_api
+    from flows.runs import Watcher
+
+    with shared_api():
+        if verbosity != "normal":
+            return command.run()
+        tag = f"seqcast-cli-{uuid.uuid4().hex[:8]}"
+        with ProgressView(console) as view, Watcher(tag, view.update), tags(tag):
+            return command.run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _build_parser().parse_args(argv)
-    commands = {
-        "prepare": _cmd_prepare,
-        "train": _cmd_train,
-        "forecast": _cmd_forecast,
-        "run-stage": _cmd_run_stage,
-    }
+    verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"
     try:
-        from flows.api import shared_api
-
-        with shared_api():
-            out = commands[args.command](args)
+        command = COMMANDS[args.command](args)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        log = Layout.of(command.out, command.dataset).log_file(command.name, stamp)
     except SeqcastError as exc:
-        print(f"\nseqcast {args.command}: error\n{exc.report()}", file=sys.stderr)
+        print(f"seqcast {args.command}: error\n{exc.report()}", file=sys.stderr)
         return 2
-    print(Path(out))
+    with captured_output(log, verbosity) as (out, err):
+        console = Console(file=out, highlight=False, soft_wrap=True)
+        if verbosity == "normal":
+            console.print(f"seqcast {command.name} {command.dataset}  [dim](full log: {log})[/]")
+        try:
+            result = _execute(command, console, verbosity)
+            lines = command.summary(result)
+        except SeqcastError as exc:
+            print(f"seqcast {command.name}: error\n{exc.report()}\nfull log: {log}", file=err)
+            return 2
+        except KeyboardInterrupt:
+            print(f"seqcast {command.name}: interrupted\nfull log: {log}", file=err)
+            return 130
+        except Exception as exc:
+            traceback.print_exc()  # into the log
+            print(
+                f"seqcast {command.name}: unexpected error: {type(exc).__name__}: {exc}\n"
+                f"the traceback is in the full log: {log}",
+                file=err,
+            )
+            return 1
+        if verbosity != "quiet":
+            for line in [*lines, f"log: {log}"]:
+                console.print(line)
+        print(Path(result), file=out)
     return 0
 
 

@@ -10,6 +10,7 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, models/, manifest.json
     DIR/<dataset>/champion.json      the promoted model; champion_history.jsonl keeps the past
     DIR/<dataset>/forecasts.parquet  one row per target time and model
+    DIR/<dataset>/logs/<stamp>-<command>.log   everything a command and its workers logged
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ class Layout:
 
     def run_dir(self, run_id: str) -> Path:
         return self.base / "runs" / run_id
+
+    def log_file(self, command: str, stamp: str) -> Path:
+        """The full log of one command (Prefect, libraries, worker processes)."""
+        return self.base / "logs" / f"{stamp}-{command}.log"
 
     @property
     def champion(self) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,11 +82,13 @@ def fit_variant(
     tcfg: TrainingConfig,
     splits: dict[str, WindowSet],
     checkpoint: Path,
+    on_epoch: Callable[[int, float, float], None] | None = None,
 ):
     """Train ``name`` on ``splits['train']`` with early stopping on ``splits['val']``.
 
     Returns the model (best weights restored) and a :class:`Trained` summary with its
-    predictions on every split.
+    predictions on every split. ``on_epoch(epoch, loss, val_loss)`` (1-based epoch) is called
+    after every epoch, for progress reports.
     """
     import keras
 
@@ -103,6 +106,15 @@ def fit_variant(
         ),
         keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True),
     ]
+    if on_epoch is not None:
+        report = on_epoch
+        callbacks.append(
+            keras.callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: report(
+                    epoch + 1, float(logs["loss"]), float(logs["val_loss"])
+                )
+            )
+        )
     start = time.perf_counter()
     fit = model.fit(
         model_inputs(name, train.x, train.covariates),
@@ -116,12 +128,18 @@ def fit_variant(
     )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    predictions = {split: predict(model, name, ws) for split, ws in splits.items()}
+    predictions = predict_splits(model, name, splits)
     best = int(np.argmin(history["val_loss"])) + 1
     return model, Trained(history, best, predictions, seconds, int(model.count_params()))
 
 
-def predict(model, name: str, ws: WindowSet) -> np.ndarray:
-    """(samples,) predictions in the model's target units."""
-    out = model.predict(model_inputs(name, ws.x, ws.covariates), verbose=0, batch_size=1024)
-    return np.asarray(out, dtype=np.float64).reshape(-1)
+def predict_splits(model, name: str, splits: dict[str, WindowSet]) -> dict[str, np.ndarray]:
+    """Predictions for every split from one ``predict`` call over the windows stacked together
+    (one call per split would trace the predict function again for each new final batch
+    shape). Returns split -> (samples,) in the model's target units."""
+    x = np.concatenate([ws.x for ws in splits.values()])  # (all samples, timesteps, features)
+    cov = np.concatenate([ws.covariates for ws in splits.values()])  # (all samples, covariates)
+    out = model.predict(model_inputs(name, x, cov), verbose=0, batch_size=1024)
+    flat = np.asarray(out, dtype=np.float64).reshape(-1)
+    ends = np.cumsum([len(ws.y) for ws in splits.values()])
+    return dict(zip(splits, np.split(flat, ends[:-1]), strict=True))

@@ -35,7 +35,7 @@ class ChampionRef(BaseModel):
     prepare: PrepareConfig
 
 
-@task(name="load-champion", cache_policy=NO_CACHE)
+@task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)
 def load_champion(config: ForecastConfig) -> ChampionRef:
     """The promoted model and the data settings it was trained with."""
     layout = Layout.of(config.out, config.dataset)
@@ -67,7 +67,7 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     )
 
 
-@task(name="predict-next", cache_policy=NO_CACHE)
+@task(name="predict-next", task_run_name="predict-next", cache_policy=NO_CACHE)
 def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
     """Predict the next horizon from the last window of the cleaned newest data."""
     import keras
@@ -98,7 +98,7 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
     }
 
 
-@task(name="append-forecast", cache_policy=NO_CACHE)
+@task(name="append-forecast", task_run_name="append-forecast", cache_policy=NO_CACHE)
 def append_forecast(config: ForecastConfig, row: dict) -> str:
     """Add the forecast to forecasts.parquet; a rerun for the same target time and model
     replaces its row (``registry.append_forecasts``: locked, atomic)."""

@@ -161,7 +161,7 @@ def _check(
     raise DataError(source, stage, result.problems, failure_cases_path=str(path))
 
 
-@task(name="fetch", retries=0)
+@task(name="fetch", task_run_name="fetch", retries=0)
 def fetch_source(cfg: PrepareConfig) -> SourceRef:
     """Fetch the source (never cached: its content decides every later key)."""
     source = cfg.source or cfg.spec.sample_file
@@ -175,7 +175,7 @@ def fetch_source(cfg: PrepareConfig) -> SourceRef:
     return SourceRef(source=source, path=str(got.path), sha256=sha256_of(got.content))
 
 
-@task(name="ingest", cache_policy=STAGE_CACHE)
+@task(name="ingest", task_run_name="ingest", cache_policy=STAGE_CACHE)
 def ingest(upstream: SourceRef, cfg: PrepareConfig) -> StageRef:
     content = Path(upstream.path).read_bytes()
     result = stages.ingest(content, cfg, upstream.source)
@@ -183,7 +183,7 @@ def ingest(upstream: SourceRef, cfg: PrepareConfig) -> StageRef:
     return _publish("ingest", upstream, cfg, result, extra=source_meta)
 
 
-@task(name="validate", cache_policy=STAGE_CACHE)
+@task(name="validate", task_run_name="validate", cache_policy=STAGE_CACHE)
 def validate(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     frame = _load(upstream)
     key = _key_of("validate", {"upstream": upstream, "cfg": cfg})
@@ -193,7 +193,7 @@ def validate(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish("validate", upstream, cfg, result, frame_from=upstream.frame)
 
 
-@task(name="clean", cache_policy=STAGE_CACHE)
+@task(name="clean", task_run_name="clean", cache_policy=STAGE_CACHE)
 def clean(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     result = stages.clean_stage(_load(upstream), cfg, upstream.source)
     key = _key_of("clean", {"upstream": upstream, "cfg": cfg})
@@ -202,28 +202,28 @@ def clean(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish("clean", upstream, cfg, result)
 
 
-@task(name="target", cache_policy=STAGE_CACHE)
+@task(name="target", task_run_name="target", cache_policy=STAGE_CACHE)
 def target(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish(
         "target", upstream, cfg, stages.target_stage(_load(upstream), cfg, upstream.source)
     )
 
 
-@task(name="split", cache_policy=STAGE_CACHE)
+@task(name="split", task_run_name="split", cache_policy=STAGE_CACHE)
 def split(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish(
         "split", upstream, cfg, stages.split_stage(_load(upstream), cfg, upstream.source)
     )
 
 
-@task(name="scale", cache_policy=STAGE_CACHE)
+@task(name="scale", task_run_name="scale", cache_policy=STAGE_CACHE)
 def scale(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish(
         "scale", upstream, cfg, stages.scale_stage(_load(upstream), cfg, upstream.source)
     )
 
 
-@task(name="temporalize", cache_policy=STAGE_CACHE)
+@task(name="temporalize", task_run_name="temporalize", cache_policy=STAGE_CACHE)
 def temporalize(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     result = stages.temporalize_stage(_load(upstream), cfg, upstream.source)
     result.documents["scaler"] = storage.read_json(Layout.scaler_file(Path(upstream.dir)))

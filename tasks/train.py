@@ -42,6 +42,7 @@ from seqcast.scale import AffineScaler, to_original_units
 from seqcast.train import TrainingConfig, fit_variant, limit_threads
 from seqcast.windows import WindowSet, from_table
 from tasks.caching import refreshed_if_missing
+from tasks.progress import EpochProgress
 
 # Bump when training or reference code changes: part of their cache keys.
 TRAIN_CODE_VERSION = "3"
@@ -126,8 +127,10 @@ def train_variant(
     splits = load_windows(prepared_dir)
     config = _training_config(vcfg, tcfg)
     final = _model_dir(prepared_dir, variant, config)
+    progress = EpochProgress(tcfg.max_epochs or 1)
     with storage.staged_dir(final) as tmp:
-        _, trained = fit_variant(variant, vcfg, tcfg, splits, tmp / "model.keras")
+        _, trained = fit_variant(variant, vcfg, tcfg, splits, tmp / "model.keras", progress)
+        progress.finish(len(trained.history["val_loss"]))
         storage.write_json(
             tmp / "trained.json",
             {
@@ -206,7 +209,7 @@ def _run_id() -> str:
     return f"{stamp}-{str(run)[:8] or 'local'}"
 
 
-@task(name="publish-run", cache_policy=NO_CACHE)
+@task(name="publish-run", task_run_name="publish-run", cache_policy=NO_CACHE)
 def publish_run(
     config: TrainConfig,
     prepared_dirs: list[str],
@@ -397,7 +400,7 @@ def _publish_artifacts(run: RunRef, board: list[dict], timesteps, best_ref) -> N
     )
 
 
-@task(name="promote-champion", cache_policy=NO_CACHE)
+@task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)
 def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
     """Replace ``champion.json`` when this run's champion is better (``registry.promote``)."""
     if run.champion is None:

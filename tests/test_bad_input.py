@@ -129,8 +129,9 @@ def _tree(root: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("case", "dataset"), PARAMS)
-def test_bad_input_is_reported_and_leaves_nothing_partial(case, dataset, tmp_path, capsys):
-    """Exit 2; report names file, column, check; raw file untouched; no prepared/ or .tmp."""
+def test_bad_input_is_reported_and_leaves_nothing_partial(case, dataset, tmp_path, capfd):
+    """Exit 2; the console holds only the progress lines and the report (file, column, check),
+    no traceback; raw file untouched; no prepared/ or .tmp."""
     content_for, column, text, _ = CASES[case]
     src = tmp_path / ("bad.zip" if "zip" in case else "bad.csv")
     src.write_bytes(content_for(dataset))
@@ -139,44 +140,48 @@ def test_bad_input_is_reported_and_leaves_nothing_partial(case, dataset, tmp_pat
 
     code = _prepare(dataset, src, out)
 
-    err = capsys.readouterr().err
+    captured = capfd.readouterr()
+    everything = captured.out + captured.err  # the whole console: both file descriptors
     assert code == 2
-    report = err[err.index("seqcast prepare: error") :]
+    assert "Traceback" not in everything
+    assert len(everything.splitlines()) <= 20  # one screen, progress lines included
+    report = captured.err[captured.err.index("seqcast prepare: error") :]
     assert str(src) in report
     assert text in report
     expected_column = column or TEMP_COLUMN[dataset]
     if expected_column != "+":
         assert f"column {expected_column!r}" in report
-    assert len(report.splitlines()) <= 25  # one screen
+    log = Path(report.rsplit("full log: ", 1)[1].strip())
+    assert log.is_file() and log.is_relative_to(out)  # the full story is kept, out of sight
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
     assert not (out / dataset / "prepared").exists()
     assert not [p for p in _tree(out) if ".tmp" in p]
 
 
-def test_example_rows_name_the_file_line_and_time_key(tmp_path, capsys):
+def test_example_rows_name_the_file_line_and_time_key(tmp_path, capfd):
     """A bad value's example names its line in the file and its Date/Hour."""
     frame = _set(_frame("bike-hourly"), 9, "Humidity", "140")
     src = tmp_path / "bad.csv"
     src.write_bytes(_csv(frame))
     assert _prepare("bike-hourly", src, tmp_path / "out") == 2
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert f"line 11 (Date={frame.loc[9, 'Date']}, Hour=9): value '140.0'" in err
 
 
-def test_extra_columns_and_unsorted_rows_are_accepted_and_reported(tmp_path, capsys):
+def test_extra_columns_and_unsorted_rows_are_accepted_and_reported(tmp_path, capfd):
     """Unknown columns are ignored and listed; unsorted rows are sorted and counted."""
     frame = _frame("weekly-temperature").assign(station="Seoul", note="x")
     frame = frame.iloc[np.r_[5, 0:5, 6 : len(frame)]]  # one row out of place
     src = tmp_path / "odd.csv"
     src.write_bytes(_csv(frame))
     assert _prepare("weekly-temperature", src, tmp_path / "out") == 0
-    prepared = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    prepared = Path(capfd.readouterr().out.strip().splitlines()[-1])
     summary = json.loads((prepared / "summary.json").read_text())
     assert summary["extra_columns_ignored"] == ["station", "note"]
     assert summary["rows_reordered"] == 6
 
 
-def test_unreachable_url_is_a_clear_error(tmp_path, capsys):
+def test_unreachable_url_is_a_clear_error(tmp_path, capfd):
     """A URL nobody answers on fails after the retries with the URL in the message."""
     import socket
 
@@ -185,4 +190,4 @@ def test_unreachable_url_is_a_clear_error(tmp_path, capsys):
         port = s.getsockname()[1]  # closed again: connections are refused
     url = f"http://127.0.0.1:{port}/data.csv"
     assert _prepare("weekly-temperature", url, tmp_path / "out") == 2
-    assert f"could not download {url}" in capsys.readouterr().err
+    assert f"could not download {url}" in capfd.readouterr().err

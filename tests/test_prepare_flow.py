@@ -150,17 +150,17 @@ def test_run_stage_recomputes_one_stage_from_stored_output(out):
     assert (Path(state.result()) / "scaler.json").exists()
 
 
-def test_run_stage_without_stored_output_says_what_to_do(out, capsys):
+def test_run_stage_without_stored_output_says_what_to_do(out, capfd):
     """run-stage before any prepare exits 2 with a hint to run prepare first."""
     code = main(["run-stage", "clean", "--dataset", "weekly-temperature", "--out", str(out)])
     assert code == 2
-    assert "run `seqcast prepare` with the same options first" in capsys.readouterr().err
+    assert "run `seqcast prepare` with the same options first" in capfd.readouterr().err
 
 
-def test_cli_prints_prepared_dir_last_and_reports_bad_input(out, tmp_path, capsys):
+def test_cli_prints_prepared_dir_last_and_reports_bad_input(out, tmp_path, capfd):
     """The CLI's last stdout line is the prepared dir; bad input exits 2 with a summary."""
     assert main(["prepare", "--dataset", "weekly-temperature", "--out", str(out)]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
+    last = capfd.readouterr().out.strip().splitlines()[-1]
     assert (Path(last) / "summary.json").exists()
 
     bad = tmp_path / "text.csv"
@@ -171,16 +171,16 @@ def test_cli_prints_prepared_dir_last_and_reports_bad_input(out, tmp_path, capsy
         )
         == 2
     )
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert f"validate failed for {bad}" in err
     assert "column 'AvgTemp': wrong type" in err and "line 3" in err
 
 
-def test_cli_rejects_out_of_range_option_before_any_work(out, capsys):
+def test_cli_rejects_out_of_range_option_before_any_work(out, capfd):
     """--timesteps 0 is rejected by the config, naming the option."""
     assert (
         main(["prepare", "--dataset", "weekly-temperature", "--timesteps", "0", "--out", str(out)])
         == 2
     )
-    assert "--timesteps" in capsys.readouterr().err
+    assert "--timesteps" in capfd.readouterr().err
     assert not out.exists()

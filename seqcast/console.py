@@ -1,0 +1,142 @@
+"""What a person sees on the console while a command runs, and where everything else goes.
+
+:func:`captured_output` sends everything written to file descriptors 1 and 2, by this process
+and every process it starts (TensorFlow's C++ logging, Prefect's logs and tracebacks, the
+temporary API server, pool workers), into a log file; the command's own console is a stream
+on the original standard output. :class:`ProgressView` renders the snapshots of a running flow
+(stages, variants with their epochs) with ``rich``: finished steps as one line each, running
+ones as live bars below them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
+
+Verbosity = Literal["quiet", "normal", "verbose"]
+
+
+@contextmanager
+def captured_output(log_path: Path, verbosity: Verbosity) -> Iterator[tuple[TextIO, TextIO]]:
+    """Route fds 1 and 2 (this process and its children) into ``log_path``.
+
+    Yields ``(out, err)``: text streams on the original standard output and error, for what
+    the user should see. With ``verbose`` everything written to the log is also copied to the
+    original standard error as it arrives.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    log = open(log_path, "ab", buffering=0)  # noqa: SIM115 - closed below
+    copier: threading.Thread | None = None
+    if verbosity == "verbose":
+        read_end, write_end = os.pipe()
+        copier = threading.Thread(
+            target=_copy, args=(read_end, log.fileno(), saved_err), daemon=True
+        )
+        copier.start()
+        target = write_end
+    else:
+        target = log.fileno()
+    os.dup2(target, 1)
+    os.dup2(target, 2)
+    out = open(os.dup(saved_out), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    err = open(os.dup(saved_err), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    try:
+        yield out, err
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        if copier is not None:
+            os.close(target)  # the copier sees end-of-file once no process holds the pipe
+            copier.join(timeout=5)
+        out.close()
+        err.close()
+        os.close(saved_out)
+        os.close(saved_err)
+        log.close()
+
+
+def _copy(read_end: int, *targets: int) -> None:
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while chunk := pipe.read(65536):
+            for fd in targets:
+                os.write(fd, chunk)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One task run as the console shows it."""
+
+    id: str
+    name: str
+    state: str  # Prefect's state name: Pending, Running, Completed, Cached, Failed, ...
+    final: bool
+    seconds: float
+    progress: float | None = None  # 0..100, from the task's progress artifact
+    detail: str = ""  # the progress artifact's description
+
+
+MARKS = {"Completed": "[green]✓[/]", "Cached": "[cyan]✓[/]"}
+
+
+def step_line(step: Step) -> str:
+    """``  ✓ train-gru        Completed   12.3 s  41 epochs, ...`` (rich markup)."""
+    mark = MARKS.get(step.state, "[red]✗[/]")
+    detail = f"  {step.detail}" if step.detail else ""
+    return f"  {mark} {step.name:<18} {step.state:<9} {step.seconds:6.1f} s{detail}"
+
+
+class ProgressView:
+    """Finished steps printed once each, in the order they finish; running ones as live rows."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<18}"),
+            BarColumn(bar_width=24),
+            TextColumn("{task.fields[detail]}"),
+            console=console,
+            transient=True,
+        )
+        self._rows: dict[str, TaskID] = {}
+        self._printed: set[str] = set()
+
+    def __enter__(self) -> ProgressView:
+        if self.console.is_terminal:  # elsewhere (a log, CI) only the finished lines
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, steps: list[Step]) -> None:
+        for step in steps:
+            if step.id in self._printed:
+                continue
+            if step.final:
+                self._printed.add(step.id)
+                if step.id in self._rows:
+                    self.progress.remove_task(self._rows.pop(step.id))
+                self.console.print(step_line(step), highlight=False)
+            elif step.state == "Running":
+                row = self._rows.get(step.id)
+                if row is None:
+                    row = self.progress.add_task(step.name, total=None, detail="")
+                    self._rows[step.id] = row
+                if step.progress is not None:
+                    self.progress.update(row, total=100, completed=step.progress)
+                self.progress.update(row, detail=step.detail)

@@ -1,0 +1,44 @@
+"""A training task's epochs mirrored into a Prefect progress artifact: the Prefect UI shows it
+on the task run, and the command line's progress view reads it back (``flows.runs``)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
+
+def epoch_summary(epochs: int, best_epoch: int, best_val_loss: float) -> str:
+    return f"{epochs} epochs, best val loss {best_val_loss:.4g} at epoch {best_epoch}"
+
+
+class EpochProgress:
+    """``on_epoch`` callback for :func:`seqcast.train.fit_variant`; at most one API call per
+    ``interval`` seconds (and one at the end, :meth:`finish`)."""
+
+    def __init__(self, max_epochs: int, interval: float = 0.5) -> None:
+        self.max_epochs = max_epochs
+        self.interval = interval
+        self.best = (0, math.inf)  # (epoch, val loss)
+        self._last = 0.0
+        self.id = create_progress_artifact(progress=0.0, description="starting")
+
+    def __call__(self, epoch: int, loss: float, val_loss: float) -> None:
+        if val_loss < self.best[1]:
+            self.best = (epoch, val_loss)
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        update_progress_artifact(
+            self.id,
+            progress=100.0 * epoch / self.max_epochs,
+            description=f"epoch {epoch}/{self.max_epochs}, val loss {val_loss:.4g} "
+            f"(best {self.best[1]:.4g} at {self.best[0]})",
+        )
+
+    def finish(self, epochs: int) -> None:
+        update_progress_artifact(
+            self.id, progress=100.0, description=epoch_summary(epochs, *self.best)
+        )
