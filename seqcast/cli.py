@@ -317,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = _execute(command, console, verbosity)
             lines = command.summary(result)
         except SeqcastError as exc:
+            print(f"seqcast {command.name}: error\n{exc.report()}", file=sys.stderr)  # the log
             print(f"seqcast {command.name}: error\n{exc.report()}\nfull log: {log}", file=err)
             return 2
         except KeyboardInterrupt:

@@ -1,0 +1,102 @@
+"""The real command line in a subprocess, as a new user runs it: a brand-new PREFECT_HOME and
+no PREFECT_API_URL (the command starts its own temporary API), the whole console output read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
+    return env
+
+
+def _seqcast(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Exit status and the whole console output (stdout and stderr interleaved)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "seqcast.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=400,
+    )
+    return done.returncode, done.stdout
+
+
+@pytest.mark.timeout(900)
+def test_first_run_on_a_brand_new_prefect_home(tmp_path):
+    """A first ``prepare`` with an empty PREFECT_HOME works; the console shows one line per
+    stage and the closing lines, the library logs land in the log file; bad input then prints
+    its report, no traceback, in at most 20 lines."""
+    home, out = tmp_path / "brand-new-home", tmp_path / "out"
+    env = _env(home)
+
+    code, console = _seqcast(env, "prepare", "--dataset", "weekly-temperature", "--out", str(out))
+
+    assert code == 0, console
+    lines = console.splitlines()
+    assert "Traceback" not in console
+    assert len(lines) <= 15, console
+    for stage in ("fetch", "ingest", "validate", "clean", "target", "split", "temporalize"):
+        assert any(line.split()[1:3] == [stage, "Completed"] for line in lines[1:]), stage
+    assert Path(lines[-1]).is_dir() and Path(lines[-1]).is_relative_to(out)
+    (log,) = (out / "weekly-temperature" / "logs").glob("*-prepare.log")
+    assert "Finished in state Completed" in log.read_text()  # Prefect's own log lines
+    assert (home / "prefect.db").exists()
+
+    bad = tmp_path / "bad.csv"
+    sample = (ROOT / "data/raw/weekly_temperature_sample.csv").read_text().splitlines()
+    header, first, *rest = sample
+    bad.write_text("\n".join([header, first.rsplit(",", 1)[0] + ",warm", *rest]) + "\n")
+    code, console = _seqcast(
+        env, "prepare", "--dataset", "weekly-temperature", "--source", str(bad), "--out", str(out)
+    )
+    assert code == 2, console
+    assert "Traceback" not in console and "database is locked" not in console
+    assert len(console.splitlines()) <= 20, console
+    assert "column 'AvgTemp': wrong type" in console
+    assert "line 2 (year=" in console
+
+
+def test_a_prefect_api_that_cannot_start_is_a_clear_error(tmp_path):
+    """A PREFECT_HOME where no database can be made: exit 2, what failed and what to try."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, console = _seqcast(
+        _env(blocker / "home"),
+        "prepare",
+        "--dataset",
+        "weekly-temperature",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 2, console
+    assert "Traceback" not in console
+    assert "could not create or migrate the Prefect database" in console
+    assert "try: run the command again" in console and "PREFECT_API_URL" in console
+
+
+def test_quiet_prints_only_the_output_path(tmp_path):
+    """``-q``: the console holds the output directory alone."""
+    code, console = _seqcast(
+        _env(tmp_path / "home"),
+        "prepare",
+        "-q",
+        "--dataset",
+        "weekly-temperature",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 0, console
+    assert len(console.splitlines()) == 1 and Path(console.strip()).is_dir()
