@@ -11,7 +11,7 @@ from tasks import prepare as t
 
 @flow(name="prepare", log_prints=True)
 def prepare(config: PrepareConfig) -> str:
-    """Prepare one dataset; returns the ``prepared/<key>`` directory."""
+    """Prepare one dataset: validated, cleaned, split, scaled windows; returns their folder."""
     first, *later = STAGES
     ref = t.run_stage_task(first, t.fetch_source(config), config)
     for stage in later:

@@ -17,7 +17,7 @@ from tasks import prepare as t
 
 @flow(name="run-stage")
 def run_stage(stage: str, config: PrepareConfig) -> str:
-    """Recompute ``stage`` (ignoring its cache) from the stored output of the stage before it."""
+    """Recompute one stage (ignoring its cache) from the stored output of the stage before it."""
     source = t.fetch_source(config)
     if stage == "ingest":
         upstream: object = source

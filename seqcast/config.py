@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from seqcast.form import with_bounds
 from seqcast.models import VariantConfig, VariantName
 from seqcast.paths import checked_out
 from seqcast.train import TrainingConfig
@@ -25,7 +26,7 @@ LongGapAction = Literal["fail", "drop-windows"]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
 
     def fingerprint(self) -> str:
         """Stable short hash of this object's JSON form (used in cache keys)."""
@@ -212,10 +213,11 @@ def get_spec(name: str) -> DatasetSpec:
 
 
 class GapPolicy(Frozen):
-    """How missing values and missing timestamps are handled (one explicit policy)."""
+    """How missing values and missing timestamps are handled."""
 
     max_fill_steps: int | None = Field(
         default=None,
+        title="Longest gap filled (steps)",
         ge=0,
         le=1000,
         description="Gaps of up to this many steps are filled by time interpolation "
@@ -223,6 +225,7 @@ class GapPolicy(Frozen):
     )
     on_long_gap: LongGapAction = Field(
         default="fail",
+        title="On a longer gap",
         description="A longer gap fails the run, or removes every window whose inputs or "
         "target touch it.",
     )
@@ -233,32 +236,77 @@ OutputDir = Annotated[str, AfterValidator(checked_out)]
 
 
 class PrepareConfig(Frozen):
-    """One run of ``prepare``: which data, where to, and every stage setting."""
+    """Prepare one dataset: read the raw file, validate, clean, build the shifted target, split
+    chronologically, scale and cut it into windows. Empty fields take the dataset's defaults."""
 
-    dataset: DatasetName = Field(description="Built-in dataset spec.")
+    dataset: DatasetName = Field(
+        title="Dataset",
+        description="Which built-in dataset: weekly-temperature (Seoul weekly average "
+        "temperature) or bike-hourly (Seoul hourly bike rentals with weather).",
+    )
     source: str | None = Field(
         default=None,
+        title="Source file or URL",
         description="Local path or http(s) URL of a CSV or a zip holding one CSV. "
-        "Default: the bundled synthetic sample.",
+        "Empty: the bundled synthetic sample.",
     )
     out: OutputDir = Field(
         default="outputs",
-        description="Output root directory (inside SEQCAST_OUTPUT_ROOT where that is set).",
+        title="Output folder",
+        description="Output root directory (inside SEQCAST_OUTPUT_ROOT where that is set); "
+        "must not contain '..'.",
     )
     timesteps: int | None = Field(
-        default=None, ge=1, le=1000, description="Window length (default: the dataset's)."
+        default=None,
+        ge=1,
+        le=1000,
+        title="Window length (timesteps)",
+        description="Past steps each window holds. Empty: the dataset's (4 weeks; 24 hours).",
     )
     horizon: int | None = Field(
-        default=None, ge=1, le=1000, description="Steps ahead (default: the dataset's)."
+        default=None,
+        ge=1,
+        le=1000,
+        title="Forecast horizon (steps ahead)",
+        description="How many steps ahead to forecast. Empty: the dataset's (1 week; 2 hours).",
     )
-    scaler: ScalerKind = Field(default="minmax", description="Scaler fitted on training rows.")
+    scaler: ScalerKind = Field(
+        default="minmax",
+        title="Scaler",
+        description="minmax (to 0..1) or standard (mean 0, sd 1); fitted on training rows only.",
+    )
     scale_target: bool | None = Field(
-        default=None, description="Scale the target too (default: on for bikes, off for temps)."
+        default=None,
+        title="Scale the target too",
+        description="Empty: the dataset's choice (on for bike counts, off for temperatures). "
+        "Metrics are always reported in original units.",
     )
-    gaps: GapPolicy = Field(default_factory=GapPolicy)
-    download_timeout_s: float = Field(default=30.0, gt=0, le=600)
-    download_retries: int = Field(default=3, ge=0, le=10)
-    max_download_mb: float = Field(default=200.0, gt=0, le=10_000)
+    gaps: GapPolicy = Field(
+        default_factory=GapPolicy,
+        title="Gap policy",
+        description="Which gaps are filled by interpolation, and what a longer gap does.",
+    )
+    download_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        title="Download timeout (seconds)",
+        description="Per attempt, for an http(s) source.",
+    )
+    download_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        title="Download retries",
+        description="Further attempts after a failed download (timeouts, 5xx answers).",
+    )
+    max_download_mb: float = Field(
+        default=200.0,
+        gt=0,
+        le=10_000,
+        title="Largest download (MB)",
+        description="A larger source is refused before it fills the disk.",
+    )
 
     @property
     def spec(self) -> DatasetSpec:
@@ -285,37 +333,56 @@ class PrepareConfig(Frozen):
 TaskRunnerKind = Literal["process", "thread", "dask"]
 
 
-def _all_variants() -> tuple[VariantName, ...]:
-    from typing import get_args
-
-    return get_args(VariantName)
+ALL_VARIANTS: tuple[VariantName, ...] = get_args(VariantName)
 
 
 class TrainConfig(PrepareConfig):
-    """One run of ``train``: prepare (as :class:`PrepareConfig`), then every variant."""
+    """Train and compare deep forecasters: prepare the data, fit every chosen variant and the
+    reference forecasts in parallel, publish the leaderboard and report, promote a champion.
+    Empty fields take the dataset's defaults."""
 
     timesteps_sweep: tuple[int, ...] = Field(
         default=(),
         max_length=16,
-        description="Train every variant at each of these window lengths (overrides timesteps).",
+        title="Window lengths to sweep",
+        description="Train every variant at each of these window lengths (each 1 to 1000); "
+        "overrides the window length. Empty: one window length.",
     )
     variants: tuple[VariantName, ...] = Field(
-        default_factory=_all_variants, min_length=1, description="Deep variants to train."
+        default=ALL_VARIANTS,
+        min_length=1,
+        title="Deep variants",
+        description="Which deep variants to train and compare; all seven by default.",
     )
-    variant: VariantConfig = Field(default_factory=VariantConfig)
-    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    variant: VariantConfig = Field(
+        default_factory=VariantConfig,
+        title="Architecture",
+        description="Layer sizes, dropout and learning rate shared by the variants.",
+    )
+    training: TrainingConfig = Field(
+        default_factory=TrainingConfig,
+        title="Training",
+        description="Epochs, early stopping, batch size and the seed.",
+    )
     task_runner: TaskRunnerKind = Field(
         default="process",
+        title="Run variants in",
         description="process: one process per variant (reproducible); thread; dask: an "
-        "existing Dask cluster at dask_address.",
+        "existing Dask cluster at the Dask address.",
     )
     workers: int | None = Field(
-        default=None, ge=1, le=256, description="Parallel training processes (default: cores)."
+        default=None,
+        ge=1,
+        le=256,
+        title="Parallel workers",
+        description="Variants trained at once. Empty: one per CPU core.",
     )
     dask_address: str | None = Field(
         default=None,
         pattern=r"^(tcp|tls)://[^\s/]+:\d+$",
-        description="Scheduler address of an existing Dask cluster, e.g. tcp://host:8786.",
+        title="Dask address",
+        description="Scheduler of an existing Dask cluster, e.g. tcp://host:8786 (only with "
+        "task runner 'dask').",
     )
 
     @model_validator(mode="after")
@@ -347,6 +414,44 @@ class TrainConfig(PrepareConfig):
             }
         )
 
+    def settings_used(self) -> list[tuple[str, str, str]]:
+        """(setting, value used, where it came from) for every setting that has a dataset
+        default: what the report shows instead of the unset (null) fields."""
+        spec_default = f"dataset default ({self.spec.name})"
+        rows = []
+        resolved = {
+            "timesteps": (self.timesteps, self.resolved_timesteps),
+            "horizon": (self.horizon, self.resolved_horizon),
+            "scale_target": (self.scale_target, self.resolved_scale_target),
+            "max_fill_steps": (self.gaps.max_fill_steps, self.resolved_max_fill_steps),
+            "max_epochs": (self.training.max_epochs, self.resolved_training.max_epochs),
+            "patience": (self.training.patience, self.resolved_training.patience),
+            "batch_size": (self.training.batch_size, self.resolved_training.batch_size),
+            "learning_rate": (self.variant.learning_rate, self.resolved_variant.learning_rate),
+        }
+        for name, (given, used) in resolved.items():
+            rows.append(
+                (name, str(used), "set for this run" if given is not None else spec_default)
+            )
+        for name in ("units", "layers", "dropout", "dense_units"):
+            given_fields = self.variant.model_fields_set
+            source = "set for this run" if name in given_fields else "default"
+            rows.append((name, str(getattr(self.variant, name)), source))
+        source = "set for this run" if "seed" in self.training.model_fields_set else "default"
+        rows.append(("seed", str(self.training.seed), source))
+        rows.append(
+            (
+                "scaler",
+                self.scaler,
+                "set for this run" if "scaler" in self.model_fields_set else "default",
+            )
+        )
+        if self.timesteps_sweep:
+            rows.append(
+                ("timesteps_sweep", ", ".join(map(str, self.timesteps_sweep)), "set for this run")
+            )
+        return rows
+
     def prepare_configs(self) -> list[PrepareConfig]:
         """One prepare config per window length of the run."""
         base = self.model_dump(include=set(PrepareConfig.model_fields))
@@ -361,12 +466,22 @@ class TrainConfig(PrepareConfig):
 
 
 class ForecastConfig(Frozen):
-    """One ``forecast`` run: the champion of ``dataset`` under ``out`` predicts the next horizon
-    from the newest data in ``source``."""
+    """Forecast the next horizon: the promoted champion of the dataset predicts from the newest
+    data, which is validated and cleaned exactly as in training."""
 
-    dataset: DatasetName = Field(description="Built-in dataset spec.")
+    dataset: DatasetName = Field(
+        title="Dataset",
+        description="Which built-in dataset's champion forecasts: weekly-temperature or "
+        "bike-hourly.",
+    )
     source: str | None = Field(
         default=None,
-        description="Local path or http(s) URL of the newest data (default: the bundled sample).",
+        title="Newest data (file or URL)",
+        description="Local path or http(s) URL of the newest data. Empty: the bundled sample.",
     )
-    out: OutputDir = Field(default="outputs", description="Output root holding the champion.")
+    out: OutputDir = Field(
+        default="outputs",
+        title="Output folder",
+        description="Output root holding the champion (inside SEQCAST_OUTPUT_ROOT where that "
+        "is set).",
+    )

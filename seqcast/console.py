@@ -96,7 +96,7 @@ def step_line(step: Step) -> str:
     """``  ✓ train-gru        Completed   12.3 s  41 epochs, ...`` (rich markup)."""
     mark = MARKS.get(step.state, "[red]✗[/]")
     detail = f"  {step.detail}" if step.detail else ""
-    return f"  {mark} {step.name:<18} {step.state:<9} {step.seconds:6.1f} s{detail}"
+    return f"  {mark} {step.name:<26} {step.state:<9} {step.seconds:6.1f} s{detail}"
 
 
 class ProgressView:
@@ -106,7 +106,7 @@ class ProgressView:
         self.console = console
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description:<18}"),
+            TextColumn("{task.description:<26}"),
             BarColumn(bar_width=24),
             TextColumn("{task.fields[detail]}"),
             console=console,

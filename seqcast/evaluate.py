@@ -39,15 +39,31 @@ def leaderboard(
         else:
             for s in EVAL_SPLITS:
                 entry[s] = evaluate(truth[s], c.predictions[s], naive_mae[s])
+            if c.kind == "deep" and (collapse := collapsed(c.predictions["val"], entry["val"])):
+                entry["collapsed"] = collapse
         board.append(entry)
     return sorted(board, key=lambda e: e["val"]["mae"] if e["val"] else float("inf"))
 
 
+def collapsed(val_predictions: np.ndarray, val_metrics: dict[str, float]) -> str | None:
+    """Why a deep fit counts as collapsed, or None: a flat prediction (every validation
+    forecast within 1e-6 of each other, relative to their size) or validation R² <= 0 (no
+    better than predicting the validation mean)."""
+    spread = float(np.ptp(val_predictions))
+    if spread <= 1e-6 * max(1.0, float(np.max(np.abs(val_predictions)))):
+        return "flat prediction on validation"
+    r2 = val_metrics["r2"]
+    if np.isfinite(r2) and r2 <= 0:
+        return f"validation R² {r2:.3g} <= 0"
+    return None
+
+
 def choose_champion(board: list[dict]) -> tuple[str | None, str]:
-    """The deep variant with the lowest validation MAE, if it beats both naive references."""
-    deep = [e for e in board if e["kind"] == "deep" and e["val"]]
+    """The deep variant with the lowest validation MAE, if it beats both naive references on
+    validation. Collapsed fits (:func:`collapsed`) are never chosen."""
+    deep = [e for e in board if e["kind"] == "deep" and e["val"] and not e.get("collapsed")]
     if not deep:
-        return None, "no deep variant was evaluated"
+        return None, "no deep variant was evaluated without collapsing"
     best = min(deep, key=lambda e: e["val"]["mae"])
     for naive in NAIVE:
         ref = next((e for e in board if e["name"] == naive), None)
@@ -56,12 +72,36 @@ def choose_champion(board: list[dict]) -> tuple[str | None, str]:
         if not best["val"]["mae"] < ref["val"]["mae"]:
             return None, (
                 f"best deep variant {best['name']} (val MAE {best['val']['mae']:.4g}) does not "
-                f"beat {naive} (val MAE {ref['val']['mae']:.4g})"
+                f"beat {naive} (val MAE {ref['val']['mae']:.4g}) on validation"
             )
     return best["name"], (
         f"{best['name']} has the lowest validation MAE of the deep variants "
-        f"({best['val']['mae']:.4g}) and beats persistence and seasonal-naive"
+        f"({best['val']['mae']:.4g}) and beats persistence and seasonal-naive on validation"
     )
+
+
+def claims(board: list[dict], name: str) -> list[str]:
+    """``name`` against every reference, split by split: which it beats and which it does
+    not (MAE), so that no claim stands without the split it holds on."""
+    me = next(e for e in board if e["name"] == name)
+    out = []
+    for split in EVAL_SPLITS:
+        if not me[split]:
+            continue
+        better, worse = [], []
+        for e in board:
+            if e["kind"] != "reference" or not e[split]:
+                continue
+            item = f"{e['name']} {e[split]['mae']:.4g}"
+            (better if me[split]["mae"] < e[split]["mae"] else worse).append(item)
+        label = "validation" if split == "val" else split
+        line = f"On {label}, {name} (MAE {me[split]['mae']:.4g})"
+        if better:
+            line += f" beats {', '.join(better)}"
+        if worse:
+            line += f"{' but' if better else ''} does not beat {', '.join(worse)}"
+        out.append(line + ".")
+    return out
 
 
 def best_reference(board: list[dict]) -> str | None:

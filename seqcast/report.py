@@ -12,8 +12,12 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from seqcast.evaluate import claims
 
 
 @dataclass
@@ -33,6 +37,8 @@ class ReportInput:
     fingerprint: dict
     versions: dict
     units: str
+    loss_label: str  # what the learning curves measure, e.g. "MSE of the scaled target"
+    settings: list[tuple[str, str, str]]  # (setting, value used, where it came from)
 
 
 @dataclass
@@ -57,42 +63,64 @@ def _shown(r: ReportInput) -> list[str]:
     return [n for n in names if n and n in r.test_predictions]
 
 
+def _time_axis(ax) -> None:
+    """Dates that never overlap: ticks chosen for the width, labels without repetition."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def figures(r: ReportInput) -> dict[str, bytes]:
     out = {}
     shown = _shown(r)
-    fig, ax = plt.subplots(figsize=(11, 4))
+    fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
     ax.plot(r.test_times, r.test_truth, label="actual", color="black", linewidth=1)
     for name in shown:
         ax.plot(r.test_times, r.test_predictions[name], label=name, linewidth=1, alpha=0.8)
-    ax.set_title(f"{r.dataset}: test period, actual vs predicted ({r.units})")
+    ax.set_title(f"{r.dataset}: test period, actual vs predicted")
+    ax.set_ylabel(r.units)
+    _time_axis(ax)
     ax.legend()
     ax.grid(alpha=0.3)
     out["actual_vs_predicted.png"] = _png(fig)
 
     n = max(len(r.histories), 1)
-    cols = min(n, 4)
+    cols = min(n, 3)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.8 * cols, 2.9 * rows), squeeze=False, layout="constrained"
+    )
     for ax, (name, hist) in zip(axes.flat, sorted(r.histories.items()), strict=False):
-        ax.plot(hist["loss"], label="train")
-        ax.plot(hist["val_loss"], label="val")
-        ax.set_title(name, fontsize=9)
+        epochs = np.arange(1, len(hist["loss"]) + 1)
+        ax.plot(epochs, hist["loss"], label="train")
+        ax.plot(epochs, hist["val_loss"], label="validation")
+        ax.set_title(name, fontsize=10)
         ax.set_yscale("log")
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("loss (log scale)", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3, which="both")
     for ax in list(axes.flat)[len(r.histories) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("learning curves (MSE per epoch)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=8)
+    fig.suptitle(f"learning curves: {r.loss_label} per epoch", fontsize=11)
     out["learning_curves.png"] = _png(fig)
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(1, 2), layout="constrained")
     for name in shown:
         resid = r.test_predictions[name] - r.test_truth
-        axes[0].hist(resid, bins=40, alpha=0.6, label=name)
-        axes[1].plot(r.test_times, resid, linewidth=0.8, label=name)
-    axes[0].set_title(f"test residuals (predicted - actual, {r.units})")
+        varied = np.ptp(resid) > 1e-6 * max(1.0, float(np.abs(resid).max()))
+        axes[0].hist(resid, bins=40 if varied else 1, alpha=0.6, label=name)
+        axes[1].plot(r.test_times, resid, linewidth=0.8, label=name, alpha=0.8)
+    axes[0].set_title("test residuals, distribution")
+    axes[0].set_xlabel(f"predicted - actual ({r.units})")
+    axes[0].set_ylabel("windows")
     axes[1].set_title("test residuals over time")
+    axes[1].set_ylabel(f"predicted - actual ({r.units})")
     axes[1].axhline(0, color="black", linewidth=0.5)
+    _time_axis(axes[1])
     for ax in axes:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
@@ -118,6 +146,8 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     lead = []
     for i, e in enumerate(r.board, 1):
         name = e["name"] + (" (champion)" if e["name"] == r.champion else "")
+        if e.get("collapsed"):
+            name += f" (collapsed: {e['collapsed']})"
         cells = [str(i), name, e["kind"]]
         for s in ("val", "test"):
             m = e[s] or {}
@@ -142,9 +172,12 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     ]
     per_head = ["split", "rows", "first target", "last target"]
     per = [[s, str(p["rows"]), p["target_start"], p["target_end"]] for s, p in r.periods.items()]
+    set_head = ["setting", "value used", "from"]
+    settings = [list(row) for row in r.settings]
     return [
         ("Leaderboard (original units; sorted by validation MAE)", lead_head, lead),
         ("Split periods", per_head, per),
+        ("Settings used", set_head, settings),
         ("Feature profile (last timestep of each window, original units)", prof_head, prof),
     ]
 
@@ -165,20 +198,28 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 
 def render(r: ReportInput) -> Report:
     figs = figures(r)
-    verdict = f"**Champion: {r.champion}.** " if r.champion else "**No champion promoted.** "
-    intro = [
-        f"# seqcast run {r.run_id}: {r.dataset}",
-        "",
-        verdict + r.champion_reason + ".",
-        "",
+    verdict = f"Champion: {r.champion}." if r.champion else "No champion promoted."
+    headline = [f"{verdict} {r.champion_reason}."]
+    shown = r.champion or next((e["name"] for e in r.board if e["kind"] == "deep"), None)
+    if shown:
+        headline += claims(r.board, shown)
+    broken = [f"{e['name']} ({e['collapsed']})" for e in r.board if e.get("collapsed")]
+    if broken:
+        headline.append("Training collapsed, so never chosen: " + ", ".join(broken) + ".")
+    note = (
         "Metrics are in original units. MASE divides by the persistence forecast's MAE on the "
-        "same rows. WAPE = 100 * sum|error| / sum|actual| (defined where actual values are 0).",
-    ]
-    md = list(intro)
+        "same rows. WAPE = 100 * sum|error| / sum|actual|: unlike MAPE it stays defined when "
+        "some actual values are 0. The champion is chosen on validation only; test figures "
+        "are reported, never used to choose."
+    )
+    title = f"seqcast run {r.run_id}: {r.dataset}"
+    md = [f"# {title}", ""]
+    md += [f"- {line}" for line in headline]
+    md += ["", note]
     parts_html = [
-        f"<h1>{html.escape(intro[0][2:])}</h1>",
-        f"<p>{html.escape(verdict.replace('**', '') + r.champion_reason)}.</p>",
-        f"<p>{html.escape(intro[4])}</p>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in headline) + "</ul>",
+        f"<p>{html.escape(note)}</p>",
     ]
     for title, head, rows in _tables(r):
         md += ["", f"## {title}", "", _md_table(head, rows)]
@@ -196,7 +237,7 @@ def render(r: ReportInput) -> Report:
             f'<img alt="{caption}" src="data:image/png;base64,{b64}">',
         ]
     provenance = json.dumps(
-        {"data_fingerprint": r.fingerprint, "versions": r.versions, "config": r.config},
+        {"data_fingerprint": r.fingerprint, "versions": r.versions, "config as given": r.config},
         indent=2,
         default=str,
     )

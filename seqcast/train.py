@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from seqcast.form import with_bounds
 from seqcast.models import VariantConfig, build, model_inputs
 from seqcast.windows import WindowSet
 
@@ -22,18 +23,38 @@ from seqcast.windows import WindowSet
 class TrainingConfig(BaseModel):
     """Fitting settings shared by every variant of a run."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
 
     max_epochs: int | None = Field(
-        default=None, ge=1, le=10_000, description="Upper bound on epochs (default: dataset's)."
+        default=None,
+        ge=1,
+        le=10_000,
+        title="Most epochs",
+        description="Upper bound on epochs; early stopping usually ends sooner. Empty: the "
+        "dataset's.",
     )
     patience: int | None = Field(
-        default=None, ge=1, le=1000, description="Early-stopping patience (default: dataset's)."
+        default=None,
+        ge=1,
+        le=1000,
+        title="Early-stopping patience (epochs)",
+        description="Stop after this many epochs without a better validation loss. Empty: the "
+        "dataset's.",
     )
     batch_size: int | None = Field(
-        default=None, ge=1, le=65_536, description="Mini-batch size (default: dataset's)."
+        default=None,
+        ge=1,
+        le=65_536,
+        title="Batch size",
+        description="Windows per gradient step. Empty: the dataset's.",
     )
-    seed: int = Field(default=42, ge=0, le=2**31 - 1, description="Seeds numpy, Keras, TF.")
+    seed: int = Field(
+        default=42,
+        ge=0,
+        le=2**31 - 1,
+        title="Seed",
+        description="One seed drives numpy, Keras, TensorFlow and every layer's weights.",
+    )
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,10 @@ def publish_run(
             fingerprint=summary["data_fingerprint"],
             versions=versions,
             units=config.spec.target,
+            loss_label=f"MSE of the {config.scaler}-scaled target"
+            if config.resolved_scale_target
+            else f"MSE ({config.spec.target} squared)",
+            settings=config.settings_used(),
         )
     )
     metrics = {

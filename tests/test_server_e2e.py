@@ -197,3 +197,28 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
 
     with pytest.raises(RuntimeError, match=r"Validation failed for field 'config\.timesteps'"):
         _request_run(env, TRAIN, {**config, "timesteps": 0})
+
+    # The UI with "Validate parameters" unticked: the server accepts the run; the flow must
+    # fail at its start, naming the field and its bound, before any work.
+    unchecked_id = _py(
+        env,
+        f"""
+import httpx, os
+from prefect.deployments import run_deployment
+from prefect.client.orchestration import get_client
+api = os.environ["PREFECT_API_URL"]
+with get_client(sync_client=True) as c:
+    dep = c.read_deployment_by_name({TRAIN!r})
+config = {{**{config!r}, "timesteps": 0, "out": {out_param!r} + "/unchecked"}}
+r = httpx.post(f"{{api}}/deployments/{{dep.id}}/create_flow_run",
+               json={{"parameters": {{"config": config}}, "enforce_parameter_schema": False}})
+r.raise_for_status()
+print(r.json()["id"])
+""",
+    )
+    _run_worker(env)
+    unchecked = _state_and_artifacts(env, unchecked_id)
+    assert unchecked["state"] == "Failed"
+    assert "config.timesteps" in unchecked["message"]
+    assert "greater than or equal to 1" in unchecked["message"]
+    assert not (out / "unchecked").exists()  # nothing was prepared

@@ -1,0 +1,135 @@
+"""The evaluation report as a person sees it: claims that name their split, collapsed fits
+flagged, the settings actually used, and figures that a real browser (headless Chromium)
+loads at sane sizes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from seqcast.evaluate import Candidate, claims, collapsed, leaderboard
+from seqcast.report import ReportInput, render
+
+
+def _input() -> ReportInput:
+    """Two weeks of hourly test targets; a good model, a flat (collapsed) one, two references."""
+    times = np.arange("2018-10-01T00", "2018-10-15T00", dtype="datetime64[h]")
+    truth = 500 + 300 * np.sin(np.arange(len(times)) * 2 * np.pi / 24)
+    val_truth = truth[::-1].copy()
+
+    def cand(name, kind, offset, flat=False):
+        preds = {}
+        for split, y in (("val", val_truth), ("test", truth)):
+            preds[split] = np.full_like(y, 500.0) if flat else y + offset
+        return Candidate(name, kind, preds)
+
+    cands = [
+        cand("gru", "deep", 20.0),
+        cand("lstm", "deep", 0.0, flat=True),
+        cand("persistence", "reference", 60.0),
+        cand("ridge", "reference", 10.0),
+    ]
+    board = leaderboard(cands, {"val": val_truth, "test": truth}, cands[2].predictions)
+    return ReportInput(
+        dataset="bike-hourly",
+        run_id="20261123T000000Z-test",
+        board=board,
+        champion="gru",
+        champion_reason="gru has the lowest validation MAE of the deep variants",
+        periods={"test": {"rows": len(times), "target_start": "2018-10-01", "target_end": "x"}},
+        test_times=times,
+        test_truth=truth,
+        test_predictions={c.name: c.predictions["test"] for c in cands},
+        histories={n: {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6]} for n in "abcde"},
+        profile=[],
+        config={"timesteps": None},
+        fingerprint={},
+        versions={},
+        units="Rented Bike Count",
+        loss_label="MSE of the minmax-scaled target",
+        settings=[("timesteps", "24", "dataset default (bike-hourly)")],
+    )
+
+
+def test_collapse_is_flat_or_no_better_than_the_mean():
+    """Flat predictions and validation R² <= 0 are collapsed; a useful fit is not."""
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert collapsed(np.full(4, 2.5), {"r2": 0.0}) == "flat prediction on validation"
+    assert collapsed(np.array([4.0, 3.0, 2.0, 1.0]), {"r2": -3.0}) == "validation R² -3 <= 0"
+    assert collapsed(y + 0.1, {"r2": 0.99}) is None
+
+
+def test_claims_name_their_split_and_the_references_not_beaten():
+    """gru (MAE 20) beats persistence (60) but not ridge (10), on validation and on test."""
+    r = _input()
+    lines = claims(r.board, "gru")
+    assert lines == [
+        "On validation, gru (MAE 20) beats persistence 60 but does not beat ridge 10.",
+        "On test, gru (MAE 20) beats persistence 60 but does not beat ridge 10.",
+    ]
+
+
+def test_report_flags_collapse_shows_settings_and_explains_wape():
+    """The headline names splits, the flat variant is flagged, resolved settings are shown."""
+    report = render(_input())
+    md = report.markdown
+    assert "On test, gru (MAE 20)" in md
+    assert "lstm (flat prediction on validation)" in md
+    assert "| timesteps | 24 | dataset default (bike-hourly) |" in md
+    assert "stays defined when some actual values are 0" in md
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+MEASURE = """<script>
+window.addEventListener('load', () => {
+  const sizes = [...document.images].map(i => [i.alt, i.naturalWidth, i.naturalHeight,
+                                               i.getBoundingClientRect().width]);
+  const pre = document.createElement('pre'); pre.id = 'measured';
+  pre.textContent = 'MEASURED' + JSON.stringify(sizes) + 'END';
+  document.body.appendChild(pre);
+});
+</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make browser`)")
+def test_report_figures_load_in_a_real_browser(tmp_path):
+    """Headless Chromium loads every figure of the HTML report, each wide and tall enough to
+    read, and takes a screenshot of the page."""
+    report = render(_input())
+    page = tmp_path / "report.html"
+    page.write_text(report.html.replace("</body>", MEASURE))
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run(
+        [
+            *args,
+            "--window-size=1300,2400",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    sizes = json.loads(re.findall(r"MEASURED(\[.*\])END", dom)[-1])
+    assert [s[0] for s in sizes] == [
+        "Actual vs predicted, test period",
+        "Learning curves",
+        "Residuals",
+    ]
+    for alt, width, height, shown_width in sizes:
+        assert width >= 600 and 200 <= height <= 1600, (alt, width, height)
+        assert shown_width >= 600, alt  # not squeezed by the page
+    shot = tmp_path / "page.png"
+    subprocess.run(
+        [*args, f"--screenshot={shot}", "--window-size=1300,2400", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.stat().st_size > 50_000
