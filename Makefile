@@ -26,8 +26,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/seqcast train --dataset weekly-temperature --out $(OUT)
-	$(BIN)/seqcast train --dataset bike-hourly --out $(OUT)
+	@$(BIN)/seqcast train --dataset weekly-temperature --out $(OUT)
+	@$(BIN)/seqcast train --dataset bike-hourly --out $(OUT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

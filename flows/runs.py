@@ -65,9 +65,15 @@ def task_states(flow_run_id) -> dict[str, str]:
     return {r["name"]: r["state"] for r in run_tree(flow_run_id) if r["kind"] == "task"}
 
 
+_FLOW_NAMES: dict = {}  # flow id -> name (a flow's name never changes)
+
+GROUPED_FLOWS = ("prepare",)  # shown as one line per run of the flow, listing its stages
+
+
 def steps_of(tag: str) -> list:
     """Every task run of the flow runs tagged ``tag``, as :class:`seqcast.console.Step`s in
-    start order, with each one's latest progress artifact (epochs of a training task)."""
+    start order, with each one's latest progress artifact (epochs of a training task). Tasks
+    of a ``prepare`` flow carry its run id as their group, and that flow run is a step too."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -86,6 +92,9 @@ def steps_of(tag: str) -> list:
         )
         if not flows:
             return []
+        for f in flows:
+            if f.flow_id not in _FLOW_NAMES:
+                _FLOW_NAMES[f.flow_id] = client.read_flow(f.flow_id).name
         by_flow = FlowRunFilter(id=FlowRunFilterId(any_=[f.id for f in flows]))
         tasks = client.read_task_runs(
             flow_run_filter=by_flow, sort=TaskRunSort.EXPECTED_START_TIME_ASC
@@ -95,31 +104,40 @@ def steps_of(tag: str) -> list:
             flow_run_filter=by_flow,
         )
     progress = {a.task_run_id: a for a in artifacts}
+    grouped = {f.id: f for f in flows if _FLOW_NAMES[f.flow_id] in GROUPED_FLOWS}
     subflow_tasks = {f.parent_task_run_id for f in flows}  # a subflow's stand-in task run
-    steps = []
+    steps = [
+        _step(Step, f.id, _FLOW_NAMES[f.flow_id], f, None, group=str(f.id), is_group=True)
+        for f in grouped.values()
+        if f.state is not None
+    ]
     for r in tasks:
-        state = r.state
-        if state is None or r.id in subflow_tasks:
+        if r.state is None or r.id in subflow_tasks:
             continue
-        art = progress.get(r.id)
-        end = r.end_time if state.is_final() else None
-        seconds = (
-            (end - r.start_time).total_seconds()
-            if end and r.start_time
-            else r.total_run_time.total_seconds()
-        )
-        steps.append(
-            Step(
-                id=str(r.id),
-                name=r.name,
-                state=state.name,
-                final=state.is_final(),
-                seconds=max(seconds, 0.0),
-                progress=float(art.data) if art is not None and art.data is not None else None,
-                detail=(art.description or "") if art is not None else "",
-            )
-        )
+        group = str(r.flow_run_id) if r.flow_run_id in grouped else ""
+        steps.append(_step(Step, r.id, r.name, r, progress.get(r.id), group=group))
     return steps
+
+
+def _step(step_cls, run_id, name: str, run, artifact, *, group: str, is_group: bool = False):
+    state = run.state
+    end = run.end_time if state.is_final() else None
+    seconds = (
+        (end - run.start_time).total_seconds()
+        if end and run.start_time
+        else run.total_run_time.total_seconds()
+    )
+    return step_cls(
+        id=str(run_id),
+        name=name,
+        state=state.name,
+        final=state.is_final(),
+        seconds=max(seconds, 0.0),
+        progress=float(artifact.data) if artifact is not None and artifact.data else None,
+        detail=(artifact.description or "") if artifact is not None else "",
+        group=group,
+        is_group=is_group,
+    )
 
 
 class Watcher:

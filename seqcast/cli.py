@@ -332,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 1
         if verbosity != "quiet":
-            for line in [*lines, f"log: {log}"]:
+            for line in lines:
                 console.print(line)
         print(Path(result), file=out)
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,15 +87,26 @@ class Step:
     seconds: float
     progress: float | None = None  # 0..100, from the task's progress artifact
     detail: str = ""  # the progress artifact's description
+    group: str = ""  # a flow run shown as one line (its stages listed), or ""
+    is_group: bool = False  # this step is that flow run itself
 
 
 MARKS = {"Completed": "[green]✓[/]", "Cached": "[cyan]✓[/]"}
 
 
-def step_line(step: Step) -> str:
-    """``  ✓ train-gru        Completed   12.3 s  41 epochs, ...`` (rich markup)."""
+def step_line(step: Step, members: Sequence[Step] = ()) -> str:
+    """``  ✓ train-gru        Completed   12.3 s  41 epochs, ...`` (rich markup). A group's
+    line lists its members by state, with the seconds of those that took half a second or
+    more: ``Completed: fetch, validate 0.7 s; Cached: ingest, ...``."""
     mark = MARKS.get(step.state, "[red]✗[/]")
-    detail = f"  {step.detail}" if step.detail else ""
+    detail = step.detail
+    if members:
+        by_state: dict[str, list[str]] = {}
+        for m in members:
+            took = f" {m.seconds:.1f} s" if m.seconds >= 0.5 else ""
+            by_state.setdefault(m.state, []).append(m.name + took)
+        detail = "; ".join(f"{state}: {', '.join(names)}" for state, names in by_state.items())
+    detail = f"  {detail}" if detail else ""
     return f"  {mark} {step.name:<26} {step.state:<9} {step.seconds:6.1f} s{detail}"
 
 
@@ -121,18 +132,26 @@ class ProgressView:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.progress.live.is_started:
+            self.progress.stop()
 
     def update(self, steps: list[Step]) -> None:
+        members: dict[str, list[Step]] = {}
         for step in steps:
-            if step.id in self._printed:
-                continue
+            if step.group and not step.is_group:
+                members.setdefault(step.group, []).append(step)
+        for step in steps:
+            if step.id in self._printed or (step.group and not step.is_group and step.final):
+                continue  # a finished member is listed on its group's line
             if step.final:
                 self._printed.add(step.id)
                 if step.id in self._rows:
                     self.progress.remove_task(self._rows.pop(step.id))
-                self.console.print(step_line(step), highlight=False)
-            elif step.state == "Running":
+                self.console.print(step_line(step, members.get(step.id, [])), highlight=False)
+                for m in members.get(step.id, []):
+                    if m.id in self._rows:
+                        self.progress.remove_task(self._rows.pop(m.id))
+            elif step.state == "Running" and not step.is_group:
                 row = self._rows.get(step.id)
                 if row is None:
                     row = self.progress.add_task(step.name, total=None, detail="")

@@ -36,9 +36,9 @@ def _seqcast(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 @pytest.mark.timeout(900)
 def test_first_run_on_a_brand_new_prefect_home(tmp_path):
-    """A first ``prepare`` with an empty PREFECT_HOME works; the console shows one line per
-    stage and the closing lines, the library logs land in the log file; bad input then prints
-    its report, no traceback, in at most 20 lines."""
+    """A first ``prepare`` with an empty PREFECT_HOME works; the console shows the stages (with
+    their states) and the closing lines, the library logs land in the log file; bad input then
+    prints its report, no traceback, in at most 20 lines."""
     home, out = tmp_path / "brand-new-home", tmp_path / "out"
     env = _env(home)
 
@@ -48,8 +48,11 @@ def test_first_run_on_a_brand_new_prefect_home(tmp_path):
     lines = console.splitlines()
     assert "Traceback" not in console
     assert len(lines) <= 15, console
-    for stage in ("fetch", "ingest", "validate", "clean", "target", "split", "temporalize"):
-        assert any(line.split()[1:3] == [stage, "Completed"] for line in lines[1:]), stage
+    (stages,) = [line for line in lines if line.split()[1:3] == ["prepare", "Completed"]]
+    listed = stages.split("Completed: ", 1)[1]  # every stage, in the order it ran
+    names = [part.split()[0].rstrip(",") for part in listed.split(", ")]
+    stage_names = ("fetch", "ingest", "validate", "clean", "target", "split", "scale")
+    assert names == [*stage_names, "temporalize"]
     assert Path(lines[-1]).is_dir() and Path(lines[-1]).is_relative_to(out)
     (log,) = (out / "weekly-temperature" / "logs").glob("*-prepare.log")
     assert "Finished in state Completed" in log.read_text()  # Prefect's own log lines

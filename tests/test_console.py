@@ -1,0 +1,49 @@
+"""The progress view on hand-made snapshots: finished steps printed once, in finishing order;
+a prepare flow's stages on one line with their states; failures marked."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from seqcast.console import ProgressView, Step
+
+
+def _view() -> tuple[ProgressView, io.StringIO]:
+    buf = io.StringIO()
+    return ProgressView(Console(file=buf, width=200, color_system=None)), buf
+
+
+def test_finished_steps_print_once_in_finishing_order():
+    """A step polled twice after it finished appears once; running steps are not printed."""
+    view, buf = _view()
+    gru = Step("1", "train-gru", "Running", False, 3.0, 40.0, "epoch 4/10")
+    rnn = Step("2", "train-rnn", "Completed", True, 5.0, 100.0, "10 epochs, best val loss 1")
+    with view:
+        view.update([gru, rnn])
+        view.update([gru, rnn])
+        view.update([Step("1", "train-gru", "Failed", True, 7.5), rnn])
+    lines = buf.getvalue().splitlines()
+    assert lines == [
+        "  ✓ train-rnn                  Completed    5.0 s  10 epochs, best val loss 1",
+        "  ✗ train-gru                  Failed       7.5 s",
+    ]
+
+
+def test_a_prepare_flow_is_one_line_listing_its_stages_by_state():
+    """Stages are listed under their state; seconds only where a stage took 0.5 s or more."""
+    view, buf = _view()
+    stages = [
+        Step("a", "fetch", "Completed", True, 0.01, group="p"),
+        Step("b", "ingest", "Cached", True, 0.02, group="p"),
+        Step("c", "validate", "Failed", True, 1.26, group="p"),
+    ]
+    with view:
+        view.update(stages)  # the flow is still running: nothing printed yet
+        assert buf.getvalue() == ""
+        view.update([Step("p", "prepare", "Failed", True, 1.4, group="p", is_group=True), *stages])
+    assert buf.getvalue().splitlines() == [
+        "  ✗ prepare                    Failed       1.4 s  Completed: fetch; Cached: ingest; "
+        "Failed: validate 1.3 s"
+    ]
