@@ -14,7 +14,7 @@ LOCAL_PREFECT := PWD=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_SERVER_ANALYTICS_ENABLED=false
 POOL := seqcast-process
 
-.PHONY: setup run test lint bench sample clean server worker deploy
+.PHONY: setup run test lint bench sample clean server worker deploy browser
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -29,9 +29,15 @@ run: $(STAMP)
 	@$(BIN)/seqcast train --dataset weekly-temperature --out $(OUT)
 	@$(BIN)/seqcast train --dataset bike-hourly --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium for the report test (tests/test_report.py skips, saying so, without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium missing: run 'sudo apt-get install chromium' for the browser test"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
