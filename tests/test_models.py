@@ -58,10 +58,13 @@ def test_variant_contract(name, tmp_path):
     assert trained.predictions["test"].shape == (10,)
     assert ckpt.exists()
     reloaded = keras.models.load_model(ckpt, safe_mode=True)
-    from seqcast.train import predict
+    from seqcast.train import predict_splits
 
     np.testing.assert_allclose(
-        predict(reloaded, name, splits["test"]), trained.predictions["test"], rtol=1e-5, atol=1e-6
+        predict_splits(reloaded, name, splits)["test"],
+        trained.predictions["test"],
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
