@@ -88,7 +88,8 @@ def claims(board: list[dict], name: str) -> list[str]:
     for split in EVAL_SPLITS:
         if not me[split]:
             continue
-        better, worse = [], []
+        better: list[str] = []
+        worse: list[str] = []
         for e in board:
             if e["kind"] != "reference" or not e[split]:
                 continue

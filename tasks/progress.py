@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from uuid import UUID
 
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
@@ -22,7 +23,10 @@ class EpochProgress:
         self.interval = interval
         self.best = (0, math.inf)  # (epoch, val loss)
         self._last = 0.0
-        self.id = create_progress_artifact(progress=0.0, description="starting")
+        artifact_id = create_progress_artifact(progress=0.0, description="starting")
+        if not isinstance(artifact_id, UUID):  # sync callers get the value, not a coroutine
+            raise TypeError("EpochProgress must be created from synchronous code")
+        self.id = artifact_id
 
     def __call__(self, epoch: int, loss: float, val_loss: float) -> None:
         if val_loss < self.best[1]:
