@@ -105,6 +105,8 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         patience=args.patience,
         batch_size=args.batch_size,
         seed=args.seed,
+        loss=args.loss,
+        target_transform=args.target_transform,
     )
     fields: dict = {
         **data,
@@ -156,6 +158,8 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", type=int)
     t.add_argument("--dropout", type=float)
     t.add_argument("--seed", type=int)
+    t.add_argument("--loss", choices=["mse", "mae", "huber"], help="default: the dataset's")
+    t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
     t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
     t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")

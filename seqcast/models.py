@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from seqcast.form import with_bounds
@@ -122,8 +123,17 @@ def uses_covariates(name: str) -> bool:
     return name == "multi-input"
 
 
-def build(name: str, cfg: VariantConfig, timesteps: int, features: int, covariates: int, seed: int):
-    """Build and compile variant ``name`` (Adam, MSE loss); ``seed`` fixes every weight."""
+def build(
+    name: str,
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    seed: int,
+    loss: str = "mse",
+):
+    """Build and compile variant ``name`` (Adam, ``loss``); ``seed`` fixes every weight.
+    ``features`` counts what each timestep holds as fed (:func:`model_inputs`)."""
     import keras
 
     if name not in REGISTRY:
@@ -131,7 +141,7 @@ def build(name: str, cfg: VariantConfig, timesteps: int, features: int, covariat
     model = REGISTRY[name](cfg, timesteps, features, covariates, LayerArgs(seed))
     if cfg.learning_rate is None:
         raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
     return model
 
 
@@ -271,9 +281,25 @@ def _multi_input(
     return keras.Model(inputs=[window, future], outputs=out, name="multi_input")
 
 
-def model_inputs(name: str, x, covariates):
-    """What variant ``name`` is fed: the window, or [window, covariates]."""
-    return [x, covariates] if uses_covariates(name) else x
+def model_inputs(name: str, x, covariates, calendar_each_step: bool = True):
+    """What variant ``name`` is fed. ``multi-input``: [window, covariates]. Every other
+    variant: the window with the target-time calendar (the known-future covariates) appended
+    to each timestep, so that every variant knows which hour / week it forecasts.
+    ``calendar_each_step=False`` feeds the bare window (models trained before this rule).
+
+    x: (samples, timesteps, features); covariates: (samples, covariates).
+    """
+    if uses_covariates(name):
+        return [x, covariates]
+    if not calendar_each_step or covariates.shape[1] == 0:
+        return x
+    steps = np.repeat(covariates[:, None, :], x.shape[1], axis=1)  # (samples, timesteps, cov)
+    return np.concatenate([x, steps.astype(x.dtype)], axis=2)  # (samples, timesteps, f + cov)
+
+
+def fed_features(name: str, features: int, covariates: int) -> int:
+    """Values per timestep as :func:`model_inputs` feeds them."""
+    return features if uses_covariates(name) else features + covariates
 
 
 DEEP_VARIANTS: tuple[str, ...] = tuple(REGISTRY)

@@ -7,11 +7,12 @@ scikit-learn ``MinMaxScaler`` or ``StandardScaler`` fitted on the training rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from seqcast.config import ScalerKind
+ScalerKind = Literal["minmax", "standard"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class AffineScaler:
 
     @classmethod
     def from_dict(cls, d: dict) -> AffineScaler:
-        stat_keys = [k for k in d if k not in ("kind", "columns", "scale", "shift")]
+        stat_keys = [k for k in d if k not in ("kind", "columns", "scale", "shift", "transform")]
         return cls(
             kind=d["kind"],
             names=list(d["columns"]),
@@ -51,11 +52,35 @@ class AffineScaler:
 
 def to_original_units(values, scaler_doc: dict) -> np.ndarray:
     """Model outputs (samples,) back in the target's original units, given a ``scaler.json``
-    document (unchanged when the target was not scaled)."""
+    document (unchanged when the target was not scaled). A ``log1p`` target is standardised
+    log(1 + y): inverted by the affine map, then ``expm1``."""
     values = np.asarray(values, dtype=np.float64).reshape(-1)
-    if scaler_doc["target"] is None:
+    target = scaler_doc["target"]
+    if target is None:
         return values
-    return AffineScaler.from_dict(scaler_doc["target"]).inverse(values[:, None])[:, 0]
+    out = AffineScaler.from_dict(target).inverse(values[:, None])[:, 0]
+    return np.expm1(out) if target.get("transform") == "log1p" else out
+
+
+def to_model_units(y_raw, target: dict) -> np.ndarray:
+    """The inverse of :func:`to_original_units` for one target document: (samples,)."""
+    y = np.asarray(y_raw, dtype=np.float64).reshape(-1)
+    if target.get("transform") == "log1p":
+        y = np.log1p(y)
+    return AffineScaler.from_dict(target).transform(y[:, None])[:, 0]
+
+
+def target_document(y_train_raw: np.ndarray, transform: str) -> dict:
+    """The target's model units for ``transform="log1p"``: log(1 + y) standardised on the
+    training targets (given in original units, which must be >= 0). A ``scaler.json``
+    ``target`` entry with ``"transform": "log1p"``."""
+    y = np.asarray(y_train_raw, dtype=np.float64).reshape(-1)
+    if transform != "log1p":
+        raise ValueError(f"no target document for transform {transform!r}")
+    if (y < 0).any():
+        raise ValueError("log1p needs a target >= 0; the training targets include negatives")
+    doc = fit_scaler(np.log1p(y)[:, None], ["y"], "standard").to_dict()
+    return {**doc, "transform": "log1p"}
 
 
 def fit_scaler(x: np.ndarray, names: list[str], kind: ScalerKind) -> AffineScaler:

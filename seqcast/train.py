@@ -9,15 +9,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from seqcast.form import with_bounds
-from seqcast.models import VariantConfig, build, model_inputs
+from seqcast.models import VariantConfig, build, fed_features, model_inputs
+from seqcast.scale import to_model_units
 from seqcast.windows import WindowSet
+
+LossName = Literal["mse", "mae", "huber"]
+TargetTransform = Literal["none", "log1p"]
 
 
 class TrainingConfig(BaseModel):
@@ -47,6 +52,19 @@ class TrainingConfig(BaseModel):
         le=65_536,
         title="Batch size",
         description="Windows per gradient step. Empty: the dataset's.",
+    )
+    loss: LossName | None = Field(
+        default=None,
+        title="Loss",
+        description="What training minimises: mse, mae or huber (in the model's target units). "
+        "Empty: the dataset's (mae for bike counts, mse for temperatures).",
+    )
+    target_transform: TargetTransform | None = Field(
+        default=None,
+        title="Target transform",
+        description="none, or log1p: train on log(1 + target), standardised on training rows "
+        "(for counts: errors become relative, peaks stop dominating). Forecasts and metrics "
+        "are always back in original units. Empty: the dataset's (log1p for bike counts).",
     )
     seed: int = Field(
         default=42,
@@ -113,14 +131,16 @@ def fit_variant(
     """
     import keras
 
-    if tcfg.max_epochs is None or tcfg.patience is None or tcfg.batch_size is None:
+    if None in (tcfg.max_epochs, tcfg.patience, tcfg.batch_size, tcfg.loss):
         raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
     # No keras.backend.clear_session(): it resets Keras' process-wide state under any variant
     # training in another thread. Layer names and seeds are explicit (models.LayerArgs).
     seed_everything(tcfg.seed)
     train, val = splits["train"], splits["val"]
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
-    model = build(name, vcfg, timesteps, features, train.covariates.shape[1], tcfg.seed)
+    covariates = train.covariates.shape[1]
+    fed = fed_features(name, features, covariates)
+    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, tcfg.loss or "mse")
     callbacks = [
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=tcfg.patience, restore_best_weights=True
@@ -152,6 +172,14 @@ def fit_variant(
     predictions = predict_splits(model, name, splits)
     best = int(np.argmin(history["val_loss"])) + 1
     return model, Trained(history, best, predictions, seconds, int(model.count_params()))
+
+
+def with_model_target(splits: dict[str, WindowSet], target: dict | None) -> dict[str, WindowSet]:
+    """The windows with ``y`` in the units the model trains on, given a target document
+    (:func:`seqcast.scale.target_document`); ``None`` keeps ``y`` as prepared."""
+    if target is None or target.get("transform", "none") == "none":
+        return splits
+    return {s: replace(ws, y=to_model_units(ws.y_raw, target)) for s, ws in splits.items()}
 
 
 def predict_splits(model, name: str, splits: dict[str, WindowSet]) -> dict[str, np.ndarray]:

@@ -83,7 +83,9 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
         frame, cfg.spec, champion.timesteps, cfg.resolved_horizon, scaler, cleaned.source
     )
     model = keras.models.load_model(champion.model_path, safe_mode=True)
-    raw = model.predict(model_inputs(champion.variant, window.x, window.covariates), verbose=0)
+    each_step = model.inputs[0].shape[-1] != window.x.shape[-1]  # trained with the calendar
+    inputs = model_inputs(champion.variant, window.x, window.covariates, each_step)
+    raw = model.predict(inputs, verbose=0)
     value = float(to_original_units(raw, champion.scaler)[0])  # (1, 1) -> original units
     return {
         "dataset": cfg.dataset,

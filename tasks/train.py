@@ -38,14 +38,14 @@ from seqcast.paths import SPLITS, Layout
 from seqcast.references import reference_predictions
 from seqcast.registry import promote
 from seqcast.report import ReportInput, render
-from seqcast.scale import AffineScaler, to_original_units
-from seqcast.train import TrainingConfig, fit_variant, limit_threads
+from seqcast.scale import AffineScaler, target_document, to_original_units
+from seqcast.train import TrainingConfig, fit_variant, limit_threads, with_model_target
 from seqcast.windows import WindowSet, from_table
 from tasks.caching import refreshed_if_missing
 from tasks.progress import EpochProgress
 
 # Bump when training or reference code changes: part of their cache keys.
-TRAIN_CODE_VERSION = "3"
+TRAIN_CODE_VERSION = "4"
 _VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 
@@ -64,6 +64,7 @@ class TrainedRef(BaseModel):
     seconds: float
     params: int
     predictions: dict[str, list[float]]  # split -> model target units (scaled if scaled)
+    scaler: dict  # the scaler document that maps these predictions to original units
     config: dict
 
 
@@ -124,7 +125,11 @@ def train_variant(
 ) -> TrainedRef:
     """Train one variant on one prepared dataset; cached on exactly these inputs."""
     limit_threads(threads)
-    splits = load_windows(prepared_dir)
+    prepared = load_windows(prepared_dir)
+    scaler = storage.read_json(Path(prepared_dir) / "scaler.json")
+    if tcfg.target_transform == "log1p":
+        scaler = {**scaler, "target": target_document(prepared["train"].y_raw, "log1p")}
+    splits = with_model_target(prepared, scaler["target"])
     config = _training_config(vcfg, tcfg)
     final = _model_dir(prepared_dir, variant, config)
     progress = EpochProgress(tcfg.max_epochs or 1)
@@ -138,6 +143,7 @@ def train_variant(
                 "best_epoch": trained.best_epoch,
                 "seconds": trained.seconds,
                 "params": trained.params,
+                "target": scaler["target"],
                 **config,
             },
         )
@@ -153,6 +159,7 @@ def train_variant(
         seconds=trained.seconds,
         params=trained.params,
         predictions={s: trained.predictions[s].tolist() for s in EVAL_SPLITS},
+        scaler=scaler,
         config=config,
     )
 
@@ -232,9 +239,7 @@ def publish_run(
 
     candidates = []
     for t in trained:
-        preds = {
-            s: to_original_units(t.predictions[s], scalers[t.prepared_dir]) for s in EVAL_SPLITS
-        }
+        preds = {s: to_original_units(t.predictions[s], t.scaler) for s in EVAL_SPLITS}
         candidates.append(
             Candidate(
                 t.label,
@@ -318,7 +323,9 @@ def publish_run(
             shutil.copyfile(t.model, tmp / "models" / f"{t.label}.keras")
         for d in prepared_dirs:
             suffix = f"-t{summaries[d]['timesteps']}" if sweep else ""
-            shutil.copyfile(Path(d) / "scaler.json", tmp / f"scaler{suffix}.json")
+            # the variants' own (one target transform per run), else the prepared one
+            used = next((t.scaler for t in trained if t.prepared_dir == d), scalers[d])
+            storage.write_json(tmp / f"scaler{suffix}.json", used)
         storage.write_json(
             tmp / "manifest.json",
             {

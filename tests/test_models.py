@@ -51,7 +51,7 @@ def test_variant_contract(name, tmp_path):
     splits = {"train": windows(40, 0), "val": windows(12, 1), "test": windows(10, 2)}
     ckpt = tmp_path / f"{name}.keras"
     _model, trained = fit_variant(
-        name, TINY, TrainingConfig(max_epochs=1, patience=1, batch_size=8), splits, ckpt
+        name, TINY, TrainingConfig(max_epochs=1, patience=1, batch_size=8, loss="mse"), splits, ckpt
     )
     assert len(trained.history["loss"]) == 1
     assert np.isfinite(trained.history["loss"][0]) and np.isfinite(trained.history["val_loss"][0])
@@ -75,7 +75,7 @@ def test_same_seed_same_predictions(tmp_path):
     import random
 
     splits = {"train": windows(40, 0), "val": windows(12, 1), "test": windows(10, 2)}
-    cfg = TrainingConfig(max_epochs=2, patience=1, batch_size=8, seed=3)
+    cfg = TrainingConfig(max_epochs=2, patience=1, batch_size=8, seed=3, loss="mse")
     _, a = fit_variant("lstm-dropout", TINY, cfg, splits, tmp_path / "a.keras")
     random.random(), np.random.random()
     _, b = fit_variant("lstm-dropout", TINY, cfg, splits, tmp_path / "b.keras")
@@ -114,3 +114,27 @@ def test_weights_ignore_the_global_random_state(name):
         np.testing.assert_array_equal(a, b)
     other = build(name, cfg, TIMESTEPS, FEATURES, COVARIATES, seed=8).get_weights()
     assert any(not np.array_equal(a, np.asarray(b)) for a, b in zip(first, other, strict=True))
+
+
+def test_calendar_is_appended_to_every_timestep():
+    """Two windows of 3 steps x 1 feature, calendars (1, 2) and (3, 4): each step is fed its
+    value followed by its window's target-time calendar; multi-input keeps two inputs."""
+    from seqcast.models import fed_features, model_inputs
+
+    x = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
+    cov = np.array([[1, 2], [3, 4]], dtype=np.float32)
+    fed = model_inputs("gru", x, cov)
+    assert fed.shape == (2, 3, 3) and fed_features("gru", 1, 2) == 3
+    np.testing.assert_array_equal(fed[1], [[3, 3, 4], [4, 3, 4], [5, 3, 4]])
+    assert model_inputs("gru", x, cov, calendar_each_step=False) is x
+    window, calendar = model_inputs("multi-input", x, cov)
+    assert window is x and calendar is cov and fed_features("multi-input", 1, 2) == 1
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_every_loss_trains(loss, tmp_path):
+    """Each loss the config offers compiles and gives a finite training loss."""
+    splits = {"train": windows(40, 0), "val": windows(12, 1), "test": windows(10, 2)}
+    cfg = TrainingConfig(max_epochs=1, patience=1, batch_size=8, loss=loss)
+    _, trained = fit_variant("gru", TINY, cfg, splits, tmp_path / "m.keras")
+    assert np.isfinite(trained.history["loss"][0])

@@ -44,3 +44,27 @@ def test_missing_values_are_ignored_when_fitting():
     sc = fit_scaler(np.array([[0.0], [np.nan], [4.0]]), ["a"], "minmax")
     out = sc.transform(np.array([[2.0], [np.nan]]))
     assert out[0, 0] == 0.5 and np.isnan(out[1, 0])
+
+
+def test_log1p_target_round_trip_by_hand():
+    """Training targets 0, e-1, e²-1: log1p gives 0, 1, 2 (mean 1, sd sqrt(2/3)); e-1 maps to
+    0 in model units, and every value comes back exactly in original units."""
+    import math
+
+    from seqcast.scale import target_document, to_model_units, to_original_units
+
+    y = np.array([0.0, math.e - 1, math.e**2 - 1])
+    doc = target_document(y, "log1p")
+    z = to_model_units(y, doc)
+    np.testing.assert_allclose(z, [-1 / math.sqrt(2 / 3), 0.0, 1 / math.sqrt(2 / 3)], atol=1e-12)
+    np.testing.assert_allclose(to_original_units(z, {"target": doc}), y, atol=1e-9)
+
+
+def test_log1p_target_refuses_negative_training_targets():
+    """log1p of a negative target is undefined: a clear error, not NaN training."""
+    import pytest
+
+    from seqcast.scale import target_document
+
+    with pytest.raises(ValueError, match="target >= 0"):
+        target_document(np.array([1.0, -2.0]), "log1p")
