@@ -42,17 +42,14 @@ def stage_table(runs: list[dict]) -> list[tuple[str, str, float]]:
     rows = []
     for name in order:
         for r in runs:
-            if r["kind"] == "task" and r["name"].rsplit("-", 1)[0] == name:
+            if r["kind"] == "task" and r["name"] == name:  # tasks run under their own name
                 rows.append((name, r["state"], r["seconds"]))
     for r in sorted(runs, key=lambda r: r["name"]):
         if r["kind"] == "task" and r["name"].startswith(("train-", "references-")):
             rows.append((r["name"], r["state"], r["seconds"]))
     for r in runs:
-        if r["kind"] == "task" and r["name"].rsplit("-", 1)[0] in (
-            "publish-run",
-            "promote-champion",
-        ):
-            rows.append((r["name"].rsplit("-", 1)[0], r["state"], r["seconds"]))
+        if r["kind"] == "task" and r["name"] in ("publish-run", "promote-champion"):
+            rows.append((r["name"], r["state"], r["seconds"]))
     for r in runs:
         if r["kind"] == "flow":
             rows.append((f"flow {r['name']}", r["state"], r["seconds"]))
