@@ -426,6 +426,17 @@ class TrainConfig(PrepareConfig):
             }
         )
 
+    @property
+    def loss_label(self) -> str:
+        """What the learning curves measure, e.g. 'MAE of the log1p-standardised target'."""
+        t = self.resolved_training
+        loss = (t.loss or "mse").upper()
+        if t.target_transform == "log1p":
+            return f"{loss} of the standardised log(1 + {self.spec.target})"
+        if self.resolved_scale_target:
+            return f"{loss} of the {self.scaler}-scaled {self.spec.target}"
+        return f"{loss} of {self.spec.target} (original units)"
+
     def settings_used(self) -> list[tuple[str, str, str]]:
         """(setting, value used, where it came from) for every setting that has a dataset
         default: what the report shows instead of the unset (null) fields."""

@@ -294,9 +294,7 @@ def publish_run(
             fingerprint=summary["data_fingerprint"],
             versions=versions,
             units=config.spec.target,
-            loss_label=f"MSE of the {config.scaler}-scaled target"
-            if config.resolved_scale_target
-            else f"MSE ({config.spec.target} squared)",
+            loss_label=config.loss_label,
             settings=config.settings_used(),
         )
     )

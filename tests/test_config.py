@@ -55,3 +55,16 @@ def test_out_of_range_values_are_rejected(fields):
     """Each bad value fails validation of the config itself."""
     with pytest.raises(ValidationError):
         TrainConfig(dataset="weekly-temperature", **fields)
+
+
+def test_loss_label_names_the_loss_and_the_units_trained_on():
+    """The learning curves' title says what the loss is measured on."""
+    from seqcast.config import TrainConfig
+
+    bike = TrainConfig(dataset="bike-hourly")
+    assert bike.loss_label == "MAE of the standardised log(1 + Rented Bike Count)"
+    plain = TrainConfig(dataset="bike-hourly", training={"target_transform": "none"})
+    assert plain.loss_label == "MAE of the minmax-scaled Rented Bike Count"
+    assert TrainConfig(dataset="weekly-temperature").loss_label == (
+        "MSE of AvgTemp (original units)"
+    )
