@@ -148,6 +148,9 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
         name = e["name"] + (" (champion)" if e["name"] == r.champion else "")
         if e.get("collapsed"):
             name += f" (collapsed: {e['collapsed']})"
+        if e.get("retried_after"):
+            seeds = ", ".join(str(a["seed"]) for a in e["retried_after"])
+            name += f" (refitted: seed {seeds} collapsed)"
         cells = [str(i), name, e["kind"]]
         for s in ("val", "test"):
             m = e[s] or {}

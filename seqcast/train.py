@@ -174,6 +174,43 @@ def fit_variant(
     return model, Trained(history, best, predictions, seconds, int(model.count_params()))
 
 
+RETRY_SEED_OFFSET = 1_000_003  # a retry's seed: far from any seed a user sweeps by hand
+
+
+def collapse_of(val_predictions: np.ndarray, val_y: np.ndarray) -> str | None:
+    """Why a fit collapsed, judged on validation in the model's own units (the rule of
+    :func:`seqcast.evaluate.collapsed`), or None."""
+    from seqcast.evaluate import collapsed
+    from seqcast.metrics import evaluate
+
+    return collapsed(val_predictions, evaluate(val_y, val_predictions, 1.0))
+
+
+def fit_with_retry(
+    name: str,
+    vcfg: VariantConfig,
+    tcfg: TrainingConfig,
+    splits: dict[str, WindowSet],
+    checkpoint: Path,
+    on_epoch: Callable[[int, float, float], None] | None = None,
+    fit: Callable[..., tuple[object, Trained]] | None = None,
+) -> tuple[object, Trained, list[dict]]:
+    """:func:`fit_variant`, and once more with another seed when the fit collapsed (a flat
+    validation forecast, or validation R² <= 0). Returns the model, its summary, and the
+    attempts that collapsed (``[{"seed": ..., "reason": ...}]``; empty when the first fit
+    was sound). A second collapse is returned as it is: the leaderboard flags it and it is
+    never chosen."""
+    fit = fit or fit_variant
+    failed: list[dict] = []
+    model, trained = fit(name, vcfg, tcfg, splits, checkpoint, on_epoch)
+    reason = collapse_of(trained.predictions["val"], splits["val"].y)
+    if reason is not None:
+        failed.append({"seed": tcfg.seed, "reason": reason})
+        retry = tcfg.model_copy(update={"seed": (tcfg.seed + RETRY_SEED_OFFSET) % (2**31 - 1)})
+        model, trained = fit(name, vcfg, retry, splits, checkpoint, on_epoch)
+    return model, trained, failed
+
+
 def with_model_target(splits: dict[str, WindowSet], target: dict | None) -> dict[str, WindowSet]:
     """The windows with ``y`` in the units the model trains on, given a target document
     (:func:`seqcast.scale.target_document`); ``None`` keeps ``y`` as prepared."""

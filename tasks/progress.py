@@ -42,7 +42,8 @@ class EpochProgress:
             f"(best {self.best[1]:.4g} at {self.best[0]})",
         )
 
-    def finish(self, epochs: int) -> None:
-        update_progress_artifact(
-            self.id, progress=100.0, description=epoch_summary(epochs, *self.best)
-        )
+    def finish(self, val_losses: list[float]) -> None:
+        """The final line, from the kept fit's own curve (a retried fit restarts it)."""
+        best = min(range(len(val_losses)), key=val_losses.__getitem__)
+        summary = epoch_summary(len(val_losses), best + 1, val_losses[best])
+        update_progress_artifact(self.id, progress=100.0, description=summary)

@@ -39,13 +39,13 @@ from seqcast.references import reference_predictions
 from seqcast.registry import promote
 from seqcast.report import ReportInput, render
 from seqcast.scale import AffineScaler, target_document, to_original_units
-from seqcast.train import TrainingConfig, fit_variant, limit_threads, with_model_target
+from seqcast.train import TrainingConfig, fit_with_retry, limit_threads, with_model_target
 from seqcast.windows import WindowSet, from_table
 from tasks.caching import refreshed_if_missing
 from tasks.progress import EpochProgress
 
 # Bump when training or reference code changes: part of their cache keys.
-TRAIN_CODE_VERSION = "4"
+TRAIN_CODE_VERSION = "5"
 _VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 
@@ -65,6 +65,7 @@ class TrainedRef(BaseModel):
     params: int
     predictions: dict[str, list[float]]  # split -> model target units (scaled if scaled)
     scaler: dict  # the scaler document that maps these predictions to original units
+    collapsed_attempts: list[dict] = []  # fits that collapsed and were retried with a new seed
     config: dict
 
 
@@ -134,8 +135,10 @@ def train_variant(
     final = _model_dir(prepared_dir, variant, config)
     progress = EpochProgress(tcfg.max_epochs or 1)
     with storage.staged_dir(final) as tmp:
-        _, trained = fit_variant(variant, vcfg, tcfg, splits, tmp / "model.keras", progress)
-        progress.finish(len(trained.history["val_loss"]))
+        _, trained, collapsed = fit_with_retry(
+            variant, vcfg, tcfg, splits, tmp / "model.keras", progress
+        )
+        progress.finish(trained.history["val_loss"])
         storage.write_json(
             tmp / "trained.json",
             {
@@ -144,6 +147,7 @@ def train_variant(
                 "seconds": trained.seconds,
                 "params": trained.params,
                 "target": scaler["target"],
+                "collapsed_attempts": collapsed,
                 **config,
             },
         )
@@ -160,6 +164,7 @@ def train_variant(
         params=trained.params,
         predictions={s: trained.predictions[s].tolist() for s in EVAL_SPLITS},
         scaler=scaler,
+        collapsed_attempts=collapsed,
         config=config,
     )
 
@@ -250,6 +255,7 @@ def publish_run(
                     "best_epoch": t.best_epoch,
                     "train_seconds": round(t.seconds, 2),
                     "params": t.params,
+                    **({"retried_after": t.collapsed_attempts} if t.collapsed_attempts else {}),
                 },
             )
         )

@@ -138,3 +138,39 @@ def test_every_loss_trains(loss, tmp_path):
     cfg = TrainingConfig(max_epochs=1, patience=1, batch_size=8, loss=loss)
     _, trained = fit_variant("gru", TINY, cfg, splits, tmp_path / "m.keras")
     assert np.isfinite(trained.history["loss"][0])
+
+
+def _fake_fit(flat_seeds: set[int], calls: list[int]):
+    """A stand-in for fit_variant: a flat validation forecast for the seeds in
+    ``flat_seeds``, a perfect one otherwise; records the seeds it was called with."""
+    from seqcast.train import Trained
+
+    def fit(name, vcfg, tcfg, splits, checkpoint, on_epoch=None):
+        calls.append(tcfg.seed)
+        y = splits["val"].y
+        preds = np.full_like(y, 0.5) if tcfg.seed in flat_seeds else y.copy()
+        return None, Trained({"loss": [1.0], "val_loss": [1.0]}, 1, {"val": preds}, 0.1, 1)
+
+    return fit
+
+
+def test_a_collapsed_fit_is_retried_once_with_another_seed(tmp_path):
+    """Seed 3 gives a flat forecast: one retry with seed 3 + RETRY_SEED_OFFSET, which is
+    kept; the collapsed attempt is reported. A sound first fit is not retried."""
+    from seqcast.train import RETRY_SEED_OFFSET, fit_with_retry
+
+    splits = {"train": windows(40, 0), "val": windows(12, 1)}
+    cfg = TrainingConfig(max_epochs=1, patience=1, batch_size=8, seed=3, loss="mse")
+    calls: list[int] = []
+    _, trained, failed = fit_with_retry(
+        "gru", TINY, cfg, splits, tmp_path / "m.keras", fit=_fake_fit({3}, calls)
+    )
+    assert calls == [3, 3 + RETRY_SEED_OFFSET]
+    assert failed == [{"seed": 3, "reason": "flat prediction on validation"}]
+    np.testing.assert_array_equal(trained.predictions["val"], splits["val"].y)
+
+    calls.clear()
+    _, _, failed = fit_with_retry(
+        "gru", TINY, cfg, splits, tmp_path / "m.keras", fit=_fake_fit(set(), calls)
+    )
+    assert calls == [3] and failed == []
