@@ -93,7 +93,7 @@ def measure(work: Path) -> int:
         rerun_tasks = [r for r in rerun_runs if r["kind"] == "task" and not _is_subflow(r)]
         cached = sum(r["state"] == "Cached" for r in rerun_tasks)
         tasks = len(rerun_tasks)
-        ran = sorted(r["name"].rsplit("-", 1)[0] for r in rerun_tasks if r["state"] != "Cached")
+        ran = sorted(r["name"] for r in rerun_tasks if r["state"] != "Cached")
         print(f"[bench] {dataset}: one worker", flush=True)
         one = cfg.model_copy(update={"workers": 1, "out": str(work / "one-worker")})
         _, one_wall, one_runs = run(one)
