@@ -220,12 +220,14 @@ def with_model_target(splits: dict[str, WindowSet], target: dict | None) -> dict
 
 
 def predict_splits(model, name: str, splits: dict[str, WindowSet]) -> dict[str, np.ndarray]:
-    """Predictions for every split from one ``predict`` call over the windows stacked together
-    (one call per split would trace the predict function again for each new final batch
-    shape). Returns split -> (samples,) in the model's target units."""
+    """Predictions for every split from one call of the model on the windows stacked
+    together. ``model.predict`` would trace a graph function for each new batch shape (every
+    split's final partial batch, every model of a worker process): TensorFlow's retracing
+    warnings. One direct call traces nothing. Returns split -> (samples,) in the model's
+    target units."""
     x = np.concatenate([ws.x for ws in splits.values()])  # (all samples, timesteps, features)
     cov = np.concatenate([ws.covariates for ws in splits.values()])  # (all samples, covariates)
-    out = model.predict(model_inputs(name, x, cov), verbose=0, batch_size=1024)
+    out = model(model_inputs(name, x, cov), training=False)  # (all samples, 1)
     flat = np.asarray(out, dtype=np.float64).reshape(-1)
     ends = np.cumsum([len(ws.y) for ws in splits.values()])
     return dict(zip(splits, np.split(flat, ends[:-1]), strict=True))

@@ -85,7 +85,7 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
     model = keras.models.load_model(champion.model_path, safe_mode=True)
     each_step = model.inputs[0].shape[-1] != window.x.shape[-1]  # trained with the calendar
     inputs = model_inputs(champion.variant, window.x, window.covariates, each_step)
-    raw = model.predict(inputs, verbose=0)
+    raw = model(inputs, training=False)  # (1, 1); a direct call traces no graph function
     value = float(to_original_units(raw, champion.scaler)[0])  # (1, 1) -> original units
     return {
         "dataset": cfg.dataset,

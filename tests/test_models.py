@@ -174,3 +174,20 @@ def test_a_collapsed_fit_is_retried_once_with_another_seed(tmp_path):
         "gru", TINY, cfg, splits, tmp_path / "m.keras", fit=_fake_fit(set(), calls)
     )
     assert calls == [3] and failed == []
+
+
+def test_predicting_many_models_in_one_process_never_retraces(caplog):
+    """Seven models in one process, each predicting splits of odd sizes (as a pool worker
+    does): TensorFlow logs no retracing warning."""
+    import logging
+
+    from seqcast.models import build
+    from seqcast.train import predict_splits
+
+    splits = {"train": windows(1030, 0), "val": windows(13, 1), "test": windows(7, 2)}
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for seed in range(7):
+            model = build("gru", TINY, TIMESTEPS, FEATURES + COVARIATES, COVARIATES, seed)
+            out = predict_splits(model, "gru", splits)
+            assert [len(v) for v in out.values()] == [1030, 13, 7]
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
