@@ -155,12 +155,13 @@ class Watcher:
         ctx = contextvars.copy_context()  # the API settings of the command
         self._thread = threading.Thread(target=ctx.run, args=(self._loop,), daemon=True)
 
-    def _poll(self) -> None:
+    def _poll(self) -> list | None:
         try:
             steps = steps_of(self.tag)
         except Exception:  # the view is best-effort; the run's own errors are reported
-            return
+            return None
         self.on_steps(steps)
+        return steps
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
@@ -171,6 +172,14 @@ class Watcher:
         return self
 
     def __exit__(self, *exc) -> None:
+        import time
+
         self._stop.set()
         self._thread.join(timeout=10)
-        self._poll()
+        # The API records a task's final state a moment after the task returns: poll until
+        # every step is final, for a few seconds at most.
+        deadline = time.monotonic() + 5
+        while (steps := self._poll()) is not None and time.monotonic() < deadline:
+            if all(s.final for s in steps):
+                break
+            time.sleep(0.25)

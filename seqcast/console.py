@@ -125,6 +125,7 @@ class ProgressView:
         )
         self._rows: dict[str, TaskID] = {}
         self._printed: set[str] = set()
+        self._last: list[Step] = []
 
     def __enter__(self) -> ProgressView:
         if self.console.is_terminal:  # elsewhere (a log, CI) only the finished lines
@@ -132,30 +133,47 @@ class ProgressView:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._print_groups(self._last, waiting_ok=True)  # whatever the last poll knew
         if self.progress.live.is_started:
             self.progress.stop()
 
+    def _print_groups(self, steps: list[Step], waiting_ok: bool = False) -> None:
+        """A finished group's line, once all its members are final too (the API may record a
+        task's final state after its flow's), or at the end with what is known."""
+        for step in steps:
+            if not step.is_group or not step.final or step.id in self._printed:
+                continue
+            members = [m for m in steps if m.group == step.group and not m.is_group]
+            if not waiting_ok and not all(m.final for m in members):
+                continue
+            self._printed.add(step.id)
+            self.console.print(step_line(step, members), highlight=False)
+            for m in members:
+                if m.id in self._rows:
+                    self.progress.remove_task(self._rows.pop(m.id))
+
     def update(self, steps: list[Step]) -> None:
-        members: dict[str, list[Step]] = {}
+        self._last = steps
         for step in steps:
-            if step.group and not step.is_group:
-                members.setdefault(step.group, []).append(step)
-        for step in steps:
-            if step.id in self._printed or (step.group and not step.is_group and step.final):
-                continue  # a finished member is listed on its group's line
+            if step.id in self._printed or step.group:
+                continue  # a group's steps are printed together (_print_groups)
             if step.final:
                 self._printed.add(step.id)
                 if step.id in self._rows:
                     self.progress.remove_task(self._rows.pop(step.id))
-                self.console.print(step_line(step, members.get(step.id, [])), highlight=False)
-                for m in members.get(step.id, []):
-                    if m.id in self._rows:
-                        self.progress.remove_task(self._rows.pop(m.id))
-            elif step.state == "Running" and not step.is_group:
-                row = self._rows.get(step.id)
-                if row is None:
-                    row = self.progress.add_task(step.name, total=None, detail="")
-                    self._rows[step.id] = row
-                if step.progress is not None:
-                    self.progress.update(row, total=100, completed=step.progress)
-                self.progress.update(row, detail=step.detail)
+                self.console.print(step_line(step), highlight=False)
+            elif step.state == "Running":
+                self._show_running(step)
+        for step in steps:
+            if step.group and not step.is_group and step.state == "Running":
+                self._show_running(step)
+        self._print_groups(steps)
+
+    def _show_running(self, step: Step) -> None:
+        row = self._rows.get(step.id)
+        if row is None:
+            row = self.progress.add_task(step.name, total=None, detail="")
+            self._rows[step.id] = row
+        if step.progress is not None:
+            self.progress.update(row, total=100, completed=step.progress)
+        self.progress.update(row, detail=step.detail)

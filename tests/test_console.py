@@ -47,3 +47,21 @@ def test_a_prepare_flow_is_one_line_listing_its_stages_by_state():
         "  ✗ prepare                    Failed       1.4 s  Completed: fetch; Cached: ingest; "
         "Failed: validate 1.3 s"
     ]
+
+
+def test_a_group_waits_for_its_members_final_states():
+    """The API may record a flow's end before its last task's: the group line waits for
+    every member to be final, and at the end prints what is known."""
+    view, buf = _view()
+    flow = Step("p", "prepare", "Completed", True, 1.0, group="p", is_group=True)
+    early = Step("a", "ingest", "Cached", True, 0.0, group="p")
+    with view:
+        view.update([flow, early, Step("b", "temporalize", "Running", False, 0.1, group="p")])
+        assert buf.getvalue() == ""
+        view.update([flow, early, Step("b", "temporalize", "Cached", True, 0.1, group="p")])
+    assert "Cached: ingest, temporalize" in buf.getvalue()
+
+    view, buf = _view()
+    with view:
+        view.update([flow, early, Step("b", "temporalize", "Running", False, 0.1, group="p")])
+    assert "Cached: ingest; Running: temporalize" in buf.getvalue()  # the last known states
