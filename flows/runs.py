@@ -176,10 +176,10 @@ class Watcher:
 
         self._stop.set()
         self._thread.join(timeout=10)
-        # The API records a task's final state a moment after the task returns: poll until
-        # every step is final, for a few seconds at most.
-        deadline = time.monotonic() + 5
-        while (steps := self._poll()) is not None and time.monotonic() < deadline:
-            if all(s.final for s in steps):
+        # The API records task runs and their final states a moment after they happen (from
+        # events): poll until every step is final and a second has passed, 5 s at most.
+        start = time.monotonic()
+        while (steps := self._poll()) is not None and time.monotonic() < start + 5:
+            if all(s.final for s in steps) and time.monotonic() >= start + 1:
                 break
             time.sleep(0.25)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +92,8 @@ class Step:
     is_group: bool = False  # this step is that flow run itself
 
 
+GRACE_S = 1.5  # how long a finished group waits for late task records before its line
+
 MARKS = {"Completed": "[green]✓[/]", "Cached": "[cyan]✓[/]"}
 
 
@@ -126,6 +129,7 @@ class ProgressView:
         self._rows: dict[str, TaskID] = {}
         self._printed: set[str] = set()
         self._last: list[Step] = []
+        self._final_since: dict[str, float] = {}
 
     def __enter__(self) -> ProgressView:
         if self.console.is_terminal:  # elsewhere (a log, CI) only the finished lines
@@ -138,13 +142,17 @@ class ProgressView:
             self.progress.stop()
 
     def _print_groups(self, steps: list[Step], waiting_ok: bool = False) -> None:
-        """A finished group's line, once all its members are final too (the API may record a
-        task's final state after its flow's), or at the end with what is known."""
+        """A finished group's line, once all its members are final too and the group has been
+        final for ``GRACE_S`` (the API may record a task, or its final state, after its
+        flow's end), or at the end with what is known."""
+        now = time.monotonic()
         for step in steps:
             if not step.is_group or not step.final or step.id in self._printed:
                 continue
+            since = self._final_since.setdefault(step.id, now)
             members = [m for m in steps if m.group == step.group and not m.is_group]
-            if not waiting_ok and not all(m.final for m in members):
+            settled = all(m.final for m in members) and now - since >= GRACE_S
+            if not (waiting_ok or settled):
                 continue
             self._printed.add(step.id)
             self.console.print(step_line(step, members), highlight=False)

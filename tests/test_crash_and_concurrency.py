@@ -68,7 +68,7 @@ def test_sigkill_mid_training_then_rerun_reuses_finished_work(tmp_path):
     assert states["train-rnn"] == "Cached" and states["train-gru"] == "Completed"
     (prepare,) = [line for line in second.stdout.splitlines() if " prepare " in line]
     cached = prepare.split("Cached: ", 1)[1].split(";")[0].split(", ")
-    assert {"ingest", "validate", "clean", "temporalize"} <= {c.split()[0] for c in cached}
+    assert {"ingest", "validate", "clean", "temporalize"} <= {c.split()[0] for c in cached}, prepare
     log = Path(second.stdout.splitlines()[0].split("full log: ")[1].rstrip(")")).read_text()
     assert "Task run 'train-rnn' - Finished in state Cached" in log  # Prefect's own record
     assert rnn_record.stat().st_mtime_ns == rnn_mtime  # not retrained
