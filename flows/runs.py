@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+from seqcast.console import Step
+
 
 def run_tree(flow_run_id) -> list[dict]:
     """Every flow and task run under ``flow_run_id`` with its state and duration."""
@@ -70,7 +72,7 @@ _FLOW_NAMES: dict = {}  # flow id -> name (a flow's name never changes)
 GROUPED_FLOWS = ("prepare",)  # shown as one line per run of the flow, listing its stages
 
 
-def steps_of(tag: str) -> list:
+def steps_of(tag: str) -> list[Step]:
     """Every task run of the flow runs tagged ``tag``, as :class:`seqcast.console.Step`s in
     start order, with each one's latest progress artifact (epochs of a training task). Tasks
     of a ``prepare`` flow carry its run id as their group, and that flow run is a step too."""
@@ -83,8 +85,6 @@ def steps_of(tag: str) -> list:
         FlowRunFilterTags,
     )
     from prefect.client.schemas.sorting import TaskRunSort
-
-    from seqcast.console import Step
 
     with get_client(sync_client=True) as client:
         flows = client.read_flow_runs(
@@ -107,7 +107,7 @@ def steps_of(tag: str) -> list:
     grouped = {f.id: f for f in flows if _FLOW_NAMES[f.flow_id] in GROUPED_FLOWS}
     subflow_tasks = {f.parent_task_run_id for f in flows}  # a subflow's stand-in task run
     steps = [
-        _step(Step, f.id, _FLOW_NAMES[f.flow_id], f, None, group=str(f.id), is_group=True)
+        _step(f.id, _FLOW_NAMES[f.flow_id], f, None, group=str(f.id), is_group=True)
         for f in grouped.values()
         if f.state is not None
     ]
@@ -115,11 +115,11 @@ def steps_of(tag: str) -> list:
         if r.state is None or r.id in subflow_tasks:
             continue
         group = str(r.flow_run_id) if r.flow_run_id in grouped else ""
-        steps.append(_step(Step, r.id, r.name, r, progress.get(r.id), group=group))
+        steps.append(_step(r.id, r.name, r, progress.get(r.id), group=group))
     return steps
 
 
-def _step(step_cls, run_id, name: str, run, artifact, *, group: str, is_group: bool = False):
+def _step(run_id, name: str, run, artifact, *, group: str, is_group: bool = False) -> Step:
     state = run.state
     end = run.end_time if state.is_final() else None
     seconds = (
@@ -127,7 +127,7 @@ def _step(step_cls, run_id, name: str, run, artifact, *, group: str, is_group: b
         if end and run.start_time
         else run.total_run_time.total_seconds()
     )
-    return step_cls(
+    return Step(
         id=str(run_id),
         name=name,
         state=state.name,

@@ -321,8 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = _execute(command, console, verbosity)
             lines = command.summary(result)
         except SeqcastError as exc:
-            print(f"seqcast {command.name}: error\n{exc.report()}", file=sys.stderr)  # the log
-            print(f"seqcast {command.name}: error\n{exc.report()}\nfull log: {log}", file=err)
+            report = f"seqcast {command.name}: error\n{exc.report()}"
+            print(report, file=sys.stderr)  # into the log
+            print(f"{report}\nfull log: {log}", file=err)
             return 2
         except KeyboardInterrupt:
             print(f"seqcast {command.name}: interrupted\nfull log: {log}", file=err)

@@ -430,7 +430,7 @@ class TrainConfig(PrepareConfig):
     def loss_label(self) -> str:
         """What the learning curves measure, e.g. 'MAE of the log1p-standardised target'."""
         t = self.resolved_training
-        loss = (t.loss or "mse").upper()
+        loss = str(t.loss).upper()  # resolved: never None
         if t.target_transform == "log1p":
             return f"{loss} of the standardised log(1 + {self.spec.target})"
         if self.resolved_scale_target:
@@ -441,7 +441,10 @@ class TrainConfig(PrepareConfig):
         """(setting, value used, where it came from) for every setting that has a dataset
         default: what the report shows instead of the unset (null) fields."""
         spec_default = f"dataset default ({self.spec.name})"
-        rows = []
+
+        def came_from(given: bool, otherwise: str) -> str:
+            return "set for this run" if given else otherwise
+
         resolved = {
             "timesteps": (self.timesteps, self.resolved_timesteps),
             "horizon": (self.horizon, self.resolved_horizon),
@@ -457,23 +460,18 @@ class TrainConfig(PrepareConfig):
             ),
             "learning_rate": (self.variant.learning_rate, self.resolved_variant.learning_rate),
         }
-        for name, (given, used) in resolved.items():
-            rows.append(
-                (name, str(used), "set for this run" if given is not None else spec_default)
-            )
-        for name in ("units", "layers", "dropout", "dense_units"):
-            given_fields = self.variant.model_fields_set
-            source = "set for this run" if name in given_fields else "default"
-            rows.append((name, str(getattr(self.variant, name)), source))
-        source = "set for this run" if "seed" in self.training.model_fields_set else "default"
-        rows.append(("seed", str(self.training.seed), source))
-        rows.append(
-            (
-                "scaler",
-                self.scaler,
-                "set for this run" if "scaler" in self.model_fields_set else "default",
-            )
-        )
+        rows = [
+            (name, str(used), came_from(given is not None, spec_default))
+            for name, (given, used) in resolved.items()
+        ]
+        plain: list[tuple[BaseModel, str]] = [
+            (self.variant, n) for n in ("units", "layers", "dropout", "dense_units")
+        ]
+        plain += [(self.training, "seed"), (self, "scaler")]
+        rows += [
+            (name, str(getattr(model, name)), came_from(name in model.model_fields_set, "default"))
+            for model, name in plain
+        ]
         if self.timesteps_sweep:
             rows.append(
                 ("timesteps_sweep", ", ".join(map(str, self.timesteps_sweep)), "set for this run")

@@ -131,7 +131,8 @@ def fit_variant(
     """
     import keras
 
-    if None in (tcfg.max_epochs, tcfg.patience, tcfg.batch_size, tcfg.loss):
+    loss = tcfg.loss
+    if None in (tcfg.max_epochs, tcfg.patience, tcfg.batch_size) or loss is None:
         raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
     # No keras.backend.clear_session(): it resets Keras' process-wide state under any variant
     # training in another thread. Layer names and seeds are explicit (models.LayerArgs).
@@ -140,7 +141,7 @@ def fit_variant(
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
     covariates = train.covariates.shape[1]
     fed = fed_features(name, features, covariates)
-    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, tcfg.loss or "mse")
+    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss)
     callbacks = [
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=tcfg.patience, restore_best_weights=True
