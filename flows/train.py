@@ -1,10 +1,12 @@
-"""The ``train`` flow: prepare, fit every variant and the references in parallel, publish."""
+"""The ``train`` flow: prepare, backtest every candidate in parallel, add seeds to the best,
+refit before the test period, rank, refit the champion on all data, publish, promote."""
 
 from __future__ import annotations
 
 from prefect import flow
 
 from flows.prepare import prepare
+from seqcast.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.config import TrainConfig
 from tasks import train as t
 from tasks.runners import task_runner_for, threads_per_worker
@@ -13,37 +15,91 @@ from tasks.runners import task_runner_for, threads_per_worker
 @flow(name="fit-models")
 def fit_models(
     config: TrainConfig, prepared: list[str]
-) -> tuple[list[t.TrainedRef], list[t.ReferenceRef]]:
-    """Fan out one task per (window length, variant), plus the references per window length."""
+) -> tuple[list[t.FitRef], list[t.FitRef], t.RankRef]:
+    """Fan out one task per (window length, variant, seed, fit) and per (window length, fit)
+    for the references: every backtest fold first, then the refits before the test period
+    (for the epochs the folds early-stopped at), more seeds for the shortlisted variants,
+    the ranking, and the champion's members refitted on every window."""
     threads = threads_per_worker(config)
+    sel = config.resolved_selection
+    folds = sel.folds or 1
+    fold_list = fold_names(folds)
     sweep = len(prepared) > 1
     lengths = [c.resolved_timesteps for c in config.prepare_configs()]
-    models = [
-        t.variant_task(d, v, config.resolved_variant, config.resolved_training).submit(
-            d,
-            ts,
-            v,
-            config.resolved_variant,
-            config.resolved_training,
-            t.label_of(v, ts, sweep),
-            threads,
-        )
+    vcfg, tcfg = config.resolved_variant, config.resolved_training
+    base, *extra_seeds = config.seed_list
+    variants = {
+        t.label_of(v, ts, sweep): (d, ts, v)
         for d, ts in zip(prepared, lengths, strict=True)
         for v in config.variants
-    ]
-    refs = [
-        t.fit_references.submit(d, ts, config.resolved_training.seed, threads)
+    }
+
+    def deep(label: str, seed: int, fit: str, epochs: int | None = None):
+        d, ts, v = variants[label]
+        task = t.deep_task(d, v, vcfg, tcfg.model_copy(update={"seed": seed}), fit, folds, epochs)
+        return task.submit(d, ts, v, label, seed, vcfg, tcfg, fit, folds, epochs, threads)
+
+    def backtest(labels: list[str], seeds: list[int]) -> list[t.FitRef]:
+        """Fold fits first, then each (label, seed)'s refit for its folds' mean best epoch."""
+        futures = {(lb, s, f): deep(lb, s, f) for lb in labels for s in seeds for f in fold_list}
+        done = {key: f.result() for key, f in futures.items()}
+        refits = [
+            deep(
+                lb, s, TEST_FIT, refit_epochs([done[(lb, s, f)].best_epoch or 1 for f in fold_list])
+            )
+            for lb in labels
+            for s in seeds
+        ]
+        return [*done.values(), *(f.result() for f in refits)]
+
+    ref_futures = [
+        t.fit_references.submit(d, ts, fit, folds, base, threads)
         for d, ts in zip(prepared, lengths, strict=True)
+        for fit in [*fold_list, TEST_FIT]
     ]
-    return [f.result() for f in models], [f.result() for f in refs]
+    fits = backtest(list(variants), [base])
+    fits += [r for f in ref_futures for r in f.result()]
+    if extra_seeds:
+        chosen = t.shortlist_variants(config, prepared, fits)
+        fits += backtest(chosen, extra_seeds)
+    ranking = t.rank_candidates(config, prepared, fits)
+    epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.kind == "deep"}
+    served_futures = []
+    for m in ranking.members:
+        if m["kind"] == "deep":
+            served_futures.append(
+                deep(m["label"], m["seed"], SERVE_FIT, epochs[(m["label"], m["seed"])])
+            )
+        else:
+            d, ts, name = _reference_source(m["label"], prepared, lengths, sweep)
+            served_futures.append(
+                t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, (name,))
+            )
+    served = []
+    for f in served_futures:
+        result = f.result()
+        served += result if isinstance(result, list) else [result]
+    return fits, served, ranking
+
+
+def _reference_source(
+    label: str, prepared: list[str], lengths: list[int], sweep: bool
+) -> tuple[str, int, str]:
+    """The prepared windows a reference member was fitted on (its ``-t<len>`` in a sweep),
+    its window length and the reference's name."""
+    if not sweep:
+        return prepared[0], lengths[0], label
+    name, ts = label.rsplit("-t", 1)
+    return prepared[lengths.index(int(ts))], int(ts), name
 
 
 @flow(name="train", log_prints=True)
 def train(config: TrainConfig) -> str:
-    """Prepare the data, train and compare every variant, publish the run; returns its dir."""
+    """Prepare the data, backtest and compare every candidate, publish the run; returns its
+    directory."""
     prepared = [prepare(c) for c in config.prepare_configs()]
     runner = task_runner_for(config)
-    trained, references = fit_models.with_options(task_runner=runner)(config, prepared)
-    run = t.publish_run(config, prepared, trained, references)
+    fits, served, _ = fit_models.with_options(task_runner=runner)(config, prepared)
+    run = t.publish_run(config, prepared, fits, served)
     t.promote_champion(config, run)
     return run.dir

@@ -113,6 +113,12 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         "timesteps_sweep": tuple(lengths) if len(lengths) > 1 else (),
         "variant": variant,
         "training": training,
+        "selection": _given(
+            folds=args.folds,
+            seeds=args.seeds,
+            shortlist=args.shortlist,
+            ensemble_size=args.ensemble_size,
+        ),
         "task_runner": args.task_runner,
         "workers": args.workers,
         "dask_address": args.dask_address,
@@ -160,6 +166,12 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--loss", choices=["mse", "mae", "huber"], help="default: the dataset's")
     t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
+    t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
+    t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")
+    t.add_argument("--shortlist", type=int, help="variants given more seeds (default: dataset's)")
+    t.add_argument(
+        "--ensemble-size", type=int, help="members of the 'ensemble' candidate; <2: none"
+    )
     t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
     t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
@@ -251,20 +263,19 @@ def _run_summary(out: str) -> list[str]:
     lines = []
     champion = metrics.get("champion")
     board = {e["name"]: e for e in metrics["models"]}
+
+    def figures(e: dict) -> str:
+        test = f"{e['test']['mae']:.4g}" if e["test"] else "-"
+        return f"backtest MAE {e['backtest']['mae']:.4g}, val {e['val']['mae']:.4g}, test {test}"
+
     if champion:
-        e = board[champion]
-        lines.append(
-            f"champion: {champion}  val MAE {e['val']['mae']:.4g}, test MAE {e['test']['mae']:.4g}"
-        )
+        lines.append(f"champion: {champion}  {figures(board[champion])}")
     else:
         lines.append("no champion promoted: " + metrics.get("champion_reason", ""))
-    refs = [e for e in metrics["models"] if e["kind"] == "reference" and e["val"]]
+    refs = [e for e in metrics["models"] if e["kind"] == "reference" and e["backtest"]]
     if refs:
-        best = min(refs, key=lambda e: e["val"]["mae"])
-        lines.append(
-            f"best reference: {best['name']}  val MAE {best['val']['mae']:.4g}, "
-            f"test MAE {best['test']['mae']:.4g}"
-        )
+        best = min(refs, key=lambda e: e["backtest"]["mae"])
+        lines.append(f"best reference: {best['name']}  {figures(best)}")
     lines.append(f"report: {Path(out) / 'report.html'}")
     return lines
 

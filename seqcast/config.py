@@ -80,6 +80,10 @@ class TrainingDefaults(Frozen):
     batch_size: int = Field(ge=1)
     loss: LossName = "mse"
     target_transform: TargetTransform = "none"
+    folds: int = Field(default=2, ge=1)
+    seeds: int = Field(default=3, ge=1)
+    shortlist: int = Field(default=2, ge=0)
+    ensemble_size: int = Field(default=3, ge=0)
 
 
 class DatasetSpec(Frozen):
@@ -148,7 +152,16 @@ WEEKLY_TEMPERATURE = DatasetSpec(
     seasonal_period=53,
     sample_file="data/raw/weekly_temperature_sample.csv",
     # Unscaled target in deg C: a larger step and a long patience (measured in BENCHMARKS.md).
-    training=TrainingDefaults(learning_rate=0.01, max_epochs=300, patience=30, batch_size=32),
+    training=TrainingDefaults(
+        learning_rate=0.01,
+        max_epochs=300,
+        patience=30,
+        batch_size=32,
+        folds=2,
+        seeds=3,
+        shortlist=2,
+        ensemble_size=3,
+    ),
 )
 
 _WEATHER = (
@@ -207,6 +220,10 @@ BIKE_HOURLY = DatasetSpec(
         batch_size=64,
         loss="mae",
         target_transform="log1p",
+        folds=2,
+        seeds=3,
+        shortlist=2,
+        ensemble_size=3,
     ),
 )
 
@@ -220,6 +237,46 @@ def get_spec(name: str) -> DatasetSpec:
         from seqcast.errors import ConfigError
 
         raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted(SPECS)}") from None
+
+
+class SelectionConfig(Frozen):
+    """How candidates are compared and combined: the rolling-origin backtest, seed
+    ensembles and the model ensemble. Empty fields take the dataset's defaults."""
+
+    folds: int | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        title="Backtest folds",
+        description="Expanding-window folds before the test period, each as long as the "
+        "validation split; the newest is the validation split. Every candidate is fitted per "
+        "fold and chosen on its mean error over them. Empty: the dataset's (2).",
+    )
+    seeds: int | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        title="Seeds per shortlisted variant",
+        description="Fits with seeds seed, seed+1, ... of each shortlisted variant; their "
+        "mean forecast is a candidate of its own (a seed ensemble). Empty: the dataset's.",
+    )
+    shortlist: int | None = Field(
+        default=None,
+        ge=0,
+        le=7,
+        title="Variants given more seeds",
+        description="How many deep variants (the best on the backtest with one seed) get "
+        "the extra seeds. 0: none. Empty: the dataset's (2).",
+    )
+    ensemble_size: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        title="Ensemble members",
+        description="The 'ensemble' candidate averages this many of the best candidates on "
+        "the backtest (references allowed, at least one deep); below 2: no ensemble. Empty: "
+        "the dataset's (3).",
+    )
 
 
 class GapPolicy(Frozen):
@@ -372,7 +429,12 @@ class TrainConfig(PrepareConfig):
     training: TrainingConfig = Field(
         default_factory=TrainingConfig,
         title="Training",
-        description="Epochs, early stopping, batch size and the seed.",
+        description="Epochs, early stopping, batch size, loss, target transform and the seed.",
+    )
+    selection: SelectionConfig = Field(
+        default_factory=SelectionConfig,
+        title="Backtest and ensembles",
+        description="Backtest folds, seeds per shortlisted variant, ensemble size.",
     )
     task_runner: TaskRunnerKind = Field(
         default="process",
@@ -427,6 +489,23 @@ class TrainConfig(PrepareConfig):
         )
 
     @property
+    def resolved_selection(self) -> SelectionConfig:
+        """The selection config with the dataset's defaults filled in."""
+        d, sel = self.spec.training, self.selection
+        return sel.model_copy(
+            update={
+                name: getattr(sel, name) if getattr(sel, name) is not None else getattr(d, name)
+                for name in ("folds", "seeds", "shortlist", "ensemble_size")
+            }
+        )
+
+    @property
+    def seed_list(self) -> list[int]:
+        """The seeds of a shortlisted variant's fits: seed, seed + 1, ..."""
+        n = self.resolved_selection.seeds or 1
+        return [self.training.seed + i for i in range(n)]
+
+    @property
     def loss_label(self) -> str:
         """What the learning curves measure, e.g. 'MAE of the log1p-standardised target'."""
         t = self.resolved_training
@@ -459,6 +538,10 @@ class TrainConfig(PrepareConfig):
                 self.resolved_training.target_transform,
             ),
             "learning_rate": (self.variant.learning_rate, self.resolved_variant.learning_rate),
+            **{
+                name: (getattr(self.selection, name), getattr(self.resolved_selection, name))
+                for name in ("folds", "seeds", "shortlist", "ensemble_size")
+            },
         }
         rows = [
             (name, str(used), came_from(given is not None, spec_default))

@@ -9,74 +9,133 @@ import numpy as np
 from seqcast.metrics import evaluate
 
 EVAL_SPLITS = ("val", "test")
+SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
 NAIVE = ("persistence", "seasonal-naive")
 
 
 @dataclass
 class Candidate:
+    """A forecaster's predictions in original units: fit name -> (samples,). Fit names are
+    the backtest folds (``fold-1`` ..) and ``test`` (the refit before the test period);
+    a candidate without ``test`` predictions is reported without test metrics."""
+
     name: str
-    kind: str  # "deep" or "reference"
-    predictions: dict[str, np.ndarray]  # split -> (samples,) in original units
+    kind: str  # "deep", "ensemble" or "reference"
+    predictions: dict[str, np.ndarray]
     info: dict = field(default_factory=dict)
 
 
 def leaderboard(
-    candidates: list[Candidate], truth: dict[str, np.ndarray], persistence: dict[str, np.ndarray]
+    candidates: list[Candidate],
+    truth: dict[str, np.ndarray],
+    persistence: dict[str, np.ndarray],
+    folds: list[str],
 ) -> list[dict]:
-    """One entry per candidate with val and test metrics, sorted by validation MAE.
+    """One entry per candidate, sorted by mean backtest MAE: ``backtest`` (every metric
+    averaged over the folds, and ``fold_mae``), ``val`` (the newest fold, which is the
+    validation split) and ``test`` (the refit's test period).
 
-    A candidate whose predictions are not all finite on a split (a seasonal-naive forecast
-    with too little history, say) is kept with ``unavailable`` set and no metrics.
+    A candidate whose predictions are not all finite (a seasonal-naive forecast with too little
+    history, say) is kept with ``unavailable`` set and no metrics.
     """
-    naive_mae = {s: float(np.mean(np.abs(persistence[s] - truth[s]))) for s in EVAL_SPLITS}
+    naive_mae = {f: float(np.mean(np.abs(persistence[f] - truth[f]))) for f in truth}
     board = []
     for c in candidates:
         entry: dict = {"name": c.name, "kind": c.kind, **c.info}
-        bad = [s for s in EVAL_SPLITS if not np.isfinite(c.predictions[s]).all()]
-        if bad:
-            entry["unavailable"] = f"non-finite predictions on {', '.join(bad)}"
-            entry.update({s: None for s in EVAL_SPLITS})
-        else:
-            for s in EVAL_SPLITS:
-                entry[s] = evaluate(truth[s], c.predictions[s], naive_mae[s])
-            if c.kind == "deep" and (collapse := collapsed(c.predictions["val"], entry["val"])):
-                entry["collapsed"] = collapse
+        bad = [f for f in truth if f in c.predictions and not np.isfinite(c.predictions[f]).all()]
+        if bad or any(f not in c.predictions for f in folds):
+            entry["unavailable"] = (
+                f"non-finite predictions on {', '.join(bad)}" if bad else "not backtested"
+            )
+            entry.update({s: None for s in SCORED})
+            board.append(entry)
+            continue
+        per_fold = [evaluate(truth[f], c.predictions[f], naive_mae[f]) for f in folds]
+        entry["backtest"] = {m: float(np.mean([p[m] for p in per_fold])) for m in per_fold[0]} | {
+            "fold_mae": [p["mae"] for p in per_fold]
+        }
+        entry["val"] = per_fold[-1]
+        entry["test"] = (
+            evaluate(truth["test"], c.predictions["test"], naive_mae["test"])
+            if "test" in c.predictions
+            else None
+        )
+        if c.kind != "reference":
+            for f, p in zip(folds, per_fold, strict=True):
+                if collapse := collapsed(c.predictions[f], p):
+                    entry["collapsed"] = f"{collapse} ({f})"
+                    break
         board.append(entry)
-    return sorted(board, key=lambda e: e["val"]["mae"] if e["val"] else float("inf"))
+    return sorted(board, key=lambda e: e["backtest"]["mae"] if e["backtest"] else float("inf"))
 
 
-def collapsed(val_predictions: np.ndarray, val_metrics: dict[str, float]) -> str | None:
-    """Why a deep fit counts as collapsed, or None: a flat prediction (every validation
-    forecast within 1e-6 of each other, relative to their size) or validation R² <= 0 (no
-    better than predicting the validation mean)."""
-    spread = float(np.ptp(val_predictions))
-    if spread <= 1e-6 * max(1.0, float(np.max(np.abs(val_predictions)))):
-        return "flat prediction on validation"
-    r2 = val_metrics["r2"]
+def collapsed(predictions: np.ndarray, metrics: dict[str, float]) -> str | None:
+    """Why a deep fit counts as collapsed on a scored block, or None: a flat prediction
+    (every forecast within 1e-6 of each other, relative to their size) or R² <= 0 (no better
+    than predicting the block's mean)."""
+    spread = float(np.ptp(predictions))
+    if spread <= 1e-6 * max(1.0, float(np.max(np.abs(predictions)))):
+        return "flat prediction"
+    r2 = metrics["r2"]
     if np.isfinite(r2) and r2 <= 0:
-        return f"validation R² {r2:.3g} <= 0"
+        return f"R² {r2:.3g} <= 0"
     return None
 
 
+def _usable(e: dict) -> bool:
+    return bool(e["backtest"]) and not e.get("collapsed")
+
+
+def shortlist(board: list[dict], size: int) -> list[str]:
+    """The ``size`` single-seed deep variants with the lowest backtest MAE (not collapsed):
+    those that get more seeds."""
+    deep = [e for e in board if e["kind"] == "deep" and not e.get("seeds") and _usable(e)]
+    return [e["name"] for e in sorted(deep, key=lambda e: e["backtest"]["mae"])[:size]]
+
+
+def ensemble_members(board: list[dict], size: int) -> list[str]:
+    """Members of the ``ensemble`` candidate: the ``size`` best candidates on the backtest,
+    one per base model (a variant's seed ensemble and its single fit count as one; the naive
+    references are left out), with at least one deep member: when the best ``size`` hold
+    none, the best deep one replaces the last. Empty when fewer than 2 qualify."""
+    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in NAIVE and _usable(e)]
+    pool.sort(key=lambda e: e["backtest"]["mae"])
+    chosen: list[dict] = []
+    for e in pool:
+        if all(e.get("base", e["name"]) != c.get("base", c["name"]) for c in chosen):
+            chosen.append(e)
+    top = chosen[:size]
+    if top and not any(e["kind"] == "deep" for e in top):
+        deep = [e for e in chosen if e["kind"] == "deep"]
+        if not deep:
+            return []
+        top[-1] = deep[0]
+    return [e["name"] for e in top] if len(top) >= 2 else []
+
+
 def choose_champion(board: list[dict]) -> tuple[str | None, str]:
-    """The deep variant with the lowest validation MAE, if it beats both naive references on
-    validation. Collapsed fits (:func:`collapsed`) are never chosen."""
-    deep = [e for e in board if e["kind"] == "deep" and e["val"] and not e.get("collapsed")]
+    """The deep candidate (a variant, a seed ensemble, or an ensemble with a deep member)
+    with the lowest mean backtest MAE, promoted only if it beats every reference on the
+    backtest. Collapsed fits are never chosen; test figures play no part."""
+    deep = [e for e in board if e["kind"] in ("deep", "ensemble") and _usable(e)]
     if not deep:
-        return None, "no deep variant was evaluated without collapsing"
-    best = min(deep, key=lambda e: e["val"]["mae"])
-    for naive in NAIVE:
-        ref = next((e for e in board if e["name"] == naive), None)
-        if ref is None or ref["val"] is None:
-            return None, f"{naive} could not be evaluated, so {best['name']} cannot be checked"
-        if not best["val"]["mae"] < ref["val"]["mae"]:
+        return None, "no deep candidate was evaluated without collapsing"
+    best = min(deep, key=lambda e: e["backtest"]["mae"])
+    mae = best["backtest"]["mae"]
+    for ref in (e for e in board if e["kind"] == "reference"):
+        if ref["backtest"] is None:
+            return (
+                None,
+                f"{ref['name']} could not be evaluated, so {best['name']} cannot be checked",
+            )
+        if not mae < ref["backtest"]["mae"]:
             return None, (
-                f"best deep variant {best['name']} (val MAE {best['val']['mae']:.4g}) does not "
-                f"beat {naive} (val MAE {ref['val']['mae']:.4g}) on validation"
+                f"best deep candidate {best['name']} (backtest MAE {mae:.4g}) does not beat "
+                f"{ref['name']} (backtest MAE {ref['backtest']['mae']:.4g}); nothing promoted"
             )
     return best["name"], (
-        f"{best['name']} has the lowest validation MAE of the deep variants "
-        f"({best['val']['mae']:.4g}) and beats persistence and seasonal-naive on validation"
+        f"{best['name']} has the lowest mean backtest MAE of the deep candidates ({mae:.4g}) "
+        "and beats every reference on the backtest"
     )
 
 
@@ -85,7 +144,7 @@ def claims(board: list[dict], name: str) -> list[str]:
     not (MAE), so that no claim stands without the split it holds on."""
     me = next(e for e in board if e["name"] == name)
     out = []
-    for split in EVAL_SPLITS:
+    for split in SCORED:
         if not me[split]:
             continue
         better: list[str] = []
@@ -95,7 +154,9 @@ def claims(board: list[dict], name: str) -> list[str]:
                 continue
             item = f"{e['name']} {e[split]['mae']:.4g}"
             (better if me[split]["mae"] < e[split]["mae"] else worse).append(item)
-        label = "validation" if split == "val" else split
+        label = {"val": "validation", "backtest": "the backtest (mean of the folds)"}.get(
+            split, split
+        )
         line = f"On {label}, {name} (MAE {me[split]['mae']:.4g})"
         if better:
             line += f" beats {', '.join(better)}"
@@ -106,8 +167,9 @@ def claims(board: list[dict], name: str) -> list[str]:
 
 
 def best_reference(board: list[dict]) -> str | None:
-    refs = [e for e in board if e["kind"] == "reference" and e["val"]]
-    return min(refs, key=lambda e: e["val"]["mae"])["name"] if refs else None
+    """The reference with the lowest mean backtest MAE."""
+    refs = [e for e in board if e["kind"] == "reference" and e["backtest"]]
+    return min(refs, key=lambda e: e["backtest"]["mae"])["name"] if refs else None
 
 
 def feature_profile(

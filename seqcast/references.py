@@ -21,6 +21,47 @@ def flat(ws: WindowSet) -> np.ndarray:
     return np.concatenate([ws.x.reshape(len(ws), -1), ws.covariates], axis=1)
 
 
+FITTED = ("ridge", "gradient-boosting")
+# The one type skops does not trust by default in these models (checked for scikit-learn 1.9).
+TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+
+
+def fit_reference(name: str, train: WindowSet, seed: int):
+    """A fitted scikit-learn reference (``ridge`` or ``gradient-boosting``) on the flattened
+    training windows, predicting the target in original units."""
+    if name == "ridge":
+        return Ridge(alpha=1.0).fit(flat(train), train.y_raw)
+    if name == "gradient-boosting":
+        return HistGradientBoostingRegressor(random_state=seed).fit(flat(train), train.y_raw)
+    raise KeyError(f"unknown fitted reference {name!r}; known: {FITTED}")
+
+
+def naive_predictions(ws: WindowSet) -> dict[str, np.ndarray]:
+    """persistence and seasonal-naive on ``ws``, original units: name -> (samples,)."""
+    return {
+        "persistence": _required(ws.y_last_raw, "y_last_raw"),
+        "seasonal-naive": _required(ws.y_seasonal_raw, "y_seasonal_raw"),
+    }
+
+
+def save_reference(model, path) -> None:
+    """A fitted reference in skops' format: no pickle, loaded back by :func:`load_reference`
+    with an explicit list of trusted types."""
+    import skops.io as sio
+
+    sio.dump(model, path)
+
+
+def load_reference(path):
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(file=path)
+    unknown = [t for t in untrusted if t not in TRUSTED_TYPES]
+    if unknown:
+        raise ValueError(f"{path} holds types that are not trusted: {unknown}")
+    return sio.load(path, trusted=TRUSTED_TYPES)
+
+
 def reference_predictions(
     train: WindowSet, splits: dict[str, WindowSet], seed: int
 ) -> dict[str, dict[str, np.ndarray]]:

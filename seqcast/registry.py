@@ -31,16 +31,18 @@ def locked(lock_path: Path) -> Iterator[None]:
 def promote(layout: Layout, candidate: dict) -> dict:
     """Make ``candidate`` the champion unless the current one is at least as good.
 
-    A champion trained on the same data (``data_sha256``) is replaced only by a lower
-    validation MAE; one trained on other data is replaced. Every replaced champion is kept in
-    ``champion_history.jsonl``. Returns the champion in force afterwards.
+    A champion trained on the same data (``data_sha256``) is replaced only by a lower mean
+    backtest MAE; one trained on other data, or recorded before backtests, is replaced.
+    Every replaced champion is kept in ``champion_history.jsonl``. Returns the champion in
+    force afterwards.
     """
     with locked(layout.champion_lock):
         current = storage.read_json(layout.champion) if layout.champion.exists() else None
         if (
             current
             and current.get("data_sha256") == candidate["data_sha256"]
-            and current["val_mae"] <= candidate["val_mae"]
+            and current.get("backtest_mae") is not None
+            and current["backtest_mae"] <= candidate["backtest_mae"]
         ):
             return current
         if current:

@@ -28,6 +28,7 @@ class ReportInput:
     champion: str | None
     champion_reason: str
     periods: dict
+    fits: dict  # fit name -> train / early_stop / scored periods (backtest.describe)
     test_times: np.ndarray
     test_truth: np.ndarray
     test_predictions: dict[str, np.ndarray]  # name -> (samples,) original units
@@ -56,9 +57,9 @@ def _png(fig) -> bytes:
 
 
 def _shown(r: ReportInput) -> list[str]:
-    """The champion (or, without one, the best deep variant) and the best reference."""
-    deep = [e for e in r.board if e["kind"] == "deep" and e["val"]]
-    refs = [e for e in r.board if e["kind"] == "reference" and e["val"]]
+    """The champion (or, without one, the best deep candidate) and the best reference."""
+    deep = [e for e in r.board if e["kind"] in ("deep", "ensemble") and e["backtest"]]
+    refs = [e for e in r.board if e["kind"] == "reference" and e["backtest"]]
     names = [r.champion or (deep[0]["name"] if deep else None), refs[0]["name"] if refs else None]
     return [n for n in names if n and n in r.test_predictions]
 
@@ -93,7 +94,8 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     for ax, (name, hist) in zip(axes.flat, sorted(r.histories.items()), strict=False):
         epochs = np.arange(1, len(hist["loss"]) + 1)
         ax.plot(epochs, hist["loss"], label="train")
-        ax.plot(epochs, hist["val_loss"], label="validation")
+        if "val_loss" in hist:
+            ax.plot(epochs, hist["val_loss"], label="early-stopping windows")
         ax.set_title(name, fontsize=10)
         ax.set_yscale("log")
         ax.set_xlabel("epoch", fontsize=8)
@@ -105,8 +107,29 @@ def figures(r: ReportInput) -> dict[str, bytes]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=8)
-    fig.suptitle(f"learning curves: {r.loss_label} per epoch", fontsize=11)
+    fig.suptitle(f"learning curves, newest backtest fold: {r.loss_label} per epoch", fontsize=11)
     out["learning_curves.png"] = _png(fig)
+
+    scored = [e for e in r.board if e["backtest"]]
+    folds = [f for f in r.fits if f.startswith("fold-")]
+    fig, ax = plt.subplots(figsize=(11, max(2.8, 0.6 + 0.32 * len(scored))), layout="constrained")
+    names = [e["name"] for e in scored][::-1]  # best at the top
+    height = 0.8 / max(len(folds), 1)
+    for k, fold in enumerate(folds):
+        values = [e["backtest"]["fold_mae"][k] for e in scored][::-1]
+        period = r.fits[fold]["scored"]
+        ax.barh(
+            np.arange(len(names)) + (k - (len(folds) - 1) / 2) * height,
+            values,
+            height=height,
+            label=f"{fold}: {period['target_start'][:10]} to {period['target_end'][:10]}",
+        )
+    ax.set_yticks(np.arange(len(names)), names, fontsize=8)
+    ax.set_xlabel(f"MAE ({r.units})")
+    ax.set_title("backtest: MAE per fold (each fold scored after its own training period)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    out["backtest_folds.png"] = _png(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(1, 2), layout="constrained")
     for name in shown:
@@ -141,20 +164,34 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
         "rank",
         "model",
         "kind",
-        *(f"{s} {m}" for s in ("val", "test") for m in ("MAE", "RMSE", "R²", "MASE", "WAPE %")),
+        "backtest MAE",
+        "MAE per fold",
+        "val MAE",
+        *(f"test {m}" for m in ("MAE", "RMSE", "R²", "MASE", "WAPE %")),
     ]
     lead = []
     for i, e in enumerate(r.board, 1):
         name = e["name"] + (" (champion)" if e["name"] == r.champion else "")
+        if e.get("members"):
+            name += f" (mean of {', '.join(e['members'])})"
+        if e.get("seeds"):
+            name += f" (mean of seeds {', '.join(map(str, e['seeds']))})"
         if e.get("collapsed"):
             name += f" (collapsed: {e['collapsed']})"
         if e.get("retried_after"):
             seeds = ", ".join(str(a["seed"]) for a in e["retried_after"])
             name += f" (refitted: seed {seeds} collapsed)"
-        cells = [str(i), name, e["kind"]]
-        for s in ("val", "test"):
-            m = e[s] or {}
-            cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
+        bt = e["backtest"] or {}
+        cells = [
+            str(i),
+            name,
+            e["kind"],
+            _fmt(bt.get("mae")),
+            " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-",
+            _fmt((e["val"] or {}).get("mae")),
+        ]
+        m = e["test"] or {}
+        cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
         lead.append(cells)
     prof_head = [
         "feature",
@@ -175,11 +212,27 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     ]
     per_head = ["split", "rows", "first target", "last target"]
     per = [[s, str(p["rows"]), p["target_start"], p["target_end"]] for s, p in r.periods.items()]
+    fit_head = ["fit", "trained on (targets)", "early stopping on", "scored on", "windows scored"]
+
+    def span(p: dict | None) -> str:
+        return f"{p['target_start']} to {p['target_end']} ({p['windows']})" if p else "-"
+
+    fit_rows = [
+        [
+            name,
+            span(f["train"]),
+            span(f["early_stop"]) if f["early_stop"] else "no (fixed epochs)",
+            span(f["scored"]) if f["scored"] else "- (the served model)",
+            str(f["scored"]["windows"]) if f["scored"] else "-",
+        ]
+        for name, f in r.fits.items()
+    ]
     set_head = ["setting", "value used", "from"]
     settings = [list(row) for row in r.settings]
     return [
-        ("Leaderboard (original units; sorted by validation MAE)", lead_head, lead),
+        ("Leaderboard (original units; sorted by mean backtest MAE)", lead_head, lead),
         ("Split periods", per_head, per),
+        ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows),
         ("Settings used", set_head, settings),
         ("Feature profile (last timestep of each window, original units)", prof_head, prof),
     ]
@@ -203,7 +256,9 @@ def render(r: ReportInput) -> Report:
     figs = figures(r)
     verdict = f"Champion: {r.champion}." if r.champion else "No champion promoted."
     headline = [f"{verdict} {r.champion_reason}."]
-    shown = r.champion or next((e["name"] for e in r.board if e["kind"] == "deep"), None)
+    shown = r.champion or next(
+        (e["name"] for e in r.board if e["kind"] in ("deep", "ensemble")), None
+    )
     if shown:
         headline += claims(r.board, shown)
     broken = [f"{e['name']} ({e['collapsed']})" for e in r.board if e.get("collapsed")]
@@ -212,8 +267,12 @@ def render(r: ReportInput) -> Report:
     note = (
         "Metrics are in original units. MASE divides by the persistence forecast's MAE on the "
         "same rows. WAPE = 100 * sum|error| / sum|actual|: unlike MAPE it stays defined when "
-        "some actual values are 0. The champion is chosen on validation only; test figures "
-        "are reported, never used to choose."
+        "some actual values are 0. Backtest: the mean over expanding-window folds, each "
+        "model fitted on the windows before a fold and scored on the fold (the newest fold "
+        "is the validation split). Test: every model refitted on all windows before the test "
+        "period, for the epochs its folds early-stopped at. The champion is chosen on the "
+        "backtest only and must beat every reference there; test figures are reported, never "
+        "used to choose."
     )
     title = f"seqcast run {r.run_id}: {r.dataset}"
     md = [f"# {title}", ""]
@@ -229,6 +288,7 @@ def render(r: ReportInput) -> Report:
         parts_html += [f"<h2>{html.escape(title)}</h2>", _html_table(head, rows)]
     captions = {
         "actual_vs_predicted.png": "Actual vs predicted, test period",
+        "backtest_folds.png": "Backtest: error per fold",
         "learning_curves.png": "Learning curves",
         "residuals.png": "Residuals",
     }

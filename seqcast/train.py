@@ -120,40 +120,56 @@ def fit_variant(
     vcfg: VariantConfig,
     tcfg: TrainingConfig,
     splits: dict[str, WindowSet],
-    checkpoint: Path,
-    on_epoch: Callable[[int, float, float], None] | None = None,
+    checkpoint: Path | None = None,
+    on_epoch: Callable[[int, float, float | None], None] | None = None,
+    epochs: int | None = None,
 ):
-    """Train ``name`` on ``splits['train']`` with early stopping on ``splits['val']``.
+    """Train ``name`` on ``splits['train']``.
 
-    Returns the model (best weights restored) and a :class:`Trained` summary with its
-    predictions on every split. ``on_epoch(epoch, loss, val_loss)`` (1-based epoch) is called
-    after every epoch, for progress reports.
+    With ``splits['val']``: up to ``max_epochs`` with early stopping on it (best weights
+    restored, the best model checkpointed to ``checkpoint`` when given). Without: exactly
+    ``epochs`` epochs (a refit whose epoch count came from the backtest). Returns the model
+    and a :class:`Trained` summary with its predictions on every split but ``train``.
+    ``on_epoch(epoch, loss, val_loss)`` (1-based epoch; val_loss None without ``val``) is
+    called after every epoch, for progress reports.
     """
     import keras
 
     loss = tcfg.loss
     if None in (tcfg.max_epochs, tcfg.patience, tcfg.batch_size) or loss is None:
         raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
+    val = splits.get("val")
+    if val is None and epochs is None:
+        raise ValueError("without a validation split, give the number of epochs")
     # No keras.backend.clear_session(): it resets Keras' process-wide state under any variant
     # training in another thread. Layer names and seeds are explicit (models.LayerArgs).
     seed_everything(tcfg.seed)
-    train, val = splits["train"], splits["val"]
+    train = splits["train"]
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
     covariates = train.covariates.shape[1]
     fed = fed_features(name, features, covariates)
     model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss)
-    callbacks = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=tcfg.patience, restore_best_weights=True
-        ),
-        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True),
-    ]
+    callbacks: list = []
+    if val is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=tcfg.patience, restore_best_weights=True
+            )
+        )
+        if checkpoint is not None:
+            callbacks.append(
+                keras.callbacks.ModelCheckpoint(
+                    str(checkpoint), monitor="val_loss", save_best_only=True
+                )
+            )
     if on_epoch is not None:
         report = on_epoch
         callbacks.append(
             keras.callbacks.LambdaCallback(
                 on_epoch_end=lambda epoch, logs: report(
-                    epoch + 1, float(logs["loss"]), float(logs["val_loss"])
+                    epoch + 1,
+                    float(logs["loss"]),
+                    float(logs["val_loss"]) if "val_loss" in logs else None,
                 )
             )
         )
@@ -161,8 +177,10 @@ def fit_variant(
     fit = model.fit(
         model_inputs(name, train.x, train.covariates),
         train.y,
-        validation_data=(model_inputs(name, val.x, val.covariates), val.y),
-        epochs=tcfg.max_epochs,
+        validation_data=(
+            None if val is None else (model_inputs(name, val.x, val.covariates), val.y)
+        ),
+        epochs=tcfg.max_epochs if val is not None else epochs,
         batch_size=tcfg.batch_size,
         shuffle=True,
         callbacks=callbacks,
@@ -170,8 +188,11 @@ def fit_variant(
     )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    predictions = predict_splits(model, name, splits)
-    best = int(np.argmin(history["val_loss"])) + 1
+    if val is None and checkpoint is not None:
+        model.save(str(checkpoint))
+    scored = {s: ws for s, ws in splits.items() if s != "train"}
+    predictions = predict_splits(model, name, scored) if scored else {}
+    best = int(np.argmin(history["val_loss"])) + 1 if val is not None else len(history["loss"])
     return model, Trained(history, best, predictions, seconds, int(model.count_params()))
 
 
@@ -192,9 +213,10 @@ def fit_with_retry(
     vcfg: VariantConfig,
     tcfg: TrainingConfig,
     splits: dict[str, WindowSet],
-    checkpoint: Path,
-    on_epoch: Callable[[int, float, float], None] | None = None,
+    checkpoint: Path | None,
+    on_epoch: Callable[[int, float, float | None], None] | None = None,
     fit: Callable[..., tuple[object, Trained]] | None = None,
+    epochs: int | None = None,
 ) -> tuple[object, Trained, list[dict]]:
     """:func:`fit_variant`, and once more with another seed when the fit collapsed (a flat
     validation forecast, or validation R² <= 0). Returns the model, its summary, and the
@@ -203,12 +225,14 @@ def fit_with_retry(
     never chosen."""
     fit = fit or fit_variant
     failed: list[dict] = []
-    model, trained = fit(name, vcfg, tcfg, splits, checkpoint, on_epoch)
+    model, trained = fit(name, vcfg, tcfg, splits, checkpoint, on_epoch, epochs)
+    if "val" not in splits:
+        return model, trained, failed  # a fixed-epoch refit: nothing to judge it on
     reason = collapse_of(trained.predictions["val"], splits["val"].y)
     if reason is not None:
         failed.append({"seed": tcfg.seed, "reason": reason})
         retry = tcfg.model_copy(update={"seed": (tcfg.seed + RETRY_SEED_OFFSET) % (2**31 - 1)})
-        model, trained = fit(name, vcfg, retry, splits, checkpoint, on_epoch)
+        model, trained = fit(name, vcfg, retry, splits, checkpoint, on_epoch, epochs)
     return model, trained, failed
 
 

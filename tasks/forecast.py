@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.artifacts import create_table_artifact
@@ -26,12 +27,10 @@ class NoChampion(SeqcastError):
 
 
 class ChampionRef(BaseModel):
-    model: str
-    variant: str
-    model_path: str
+    model: str  # the champion candidate's name
+    bundle: str  # its bundle.json
     run_id: str
-    timesteps: int
-    scaler: dict
+    members: list[dict]
     prepare: PrepareConfig
 
 
@@ -39,54 +38,52 @@ class ChampionRef(BaseModel):
 def load_champion(config: ForecastConfig) -> ChampionRef:
     """The promoted model and the data settings it was trained with."""
     layout = Layout.of(config.out, config.dataset)
+    hint = f"train one first: seqcast train --dataset {config.dataset} --out {config.out}"
     if not layout.champion.exists():
         raise NoChampion(
             f"no champion for {config.dataset} under {layout.root} ({layout.champion} is "
-            f"missing); train one first: seqcast train --dataset {config.dataset} "
-            f"--out {config.out}"
+            f"missing); {hint}"
         )
     champ = storage.read_json(layout.champion)
+    if not champ.get("bundle") or not Path(champ["bundle"]).exists():
+        raise NoChampion(
+            f"the champion in {layout.champion} has no served model bundle (promoted by an "
+            f"older version, or its run directory was removed); {hint}"
+        )
+    bundle = storage.read_json(Path(champ["bundle"]))
     manifest = storage.read_json(Path(champ["run_dir"]) / "manifest.json")
     trained_with = {k: v for k, v in manifest["config"].items() if k in PrepareConfig.model_fields}
     prepare = PrepareConfig(
-        **{
-            **trained_with,
-            "source": config.source,
-            "out": config.out,
-            "timesteps": champ["timesteps"],
-        }
+        **{**trained_with, "source": config.source, "out": config.out, "timesteps": None}
     )
     return ChampionRef(
         model=champ["model"],
-        variant=champ["variant"],
-        model_path=champ["model_path"],
+        bundle=champ["bundle"],
         run_id=champ["run_id"],
-        timesteps=champ["timesteps"],
-        scaler=storage.read_json(Path(champ["scaler_path"])),
+        members=bundle["members"],
         prepare=prepare,
     )
 
 
 @task(name="predict-next", task_run_name="predict-next", cache_policy=NO_CACHE)
 def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
-    """Predict the next horizon from the last window of the cleaned newest data."""
-    import keras
-
-    from seqcast.models import model_inputs
+    """Predict the next horizon from the last window(s) of the cleaned newest data: the mean
+    of the champion's members, each fed as it was trained."""
     from seqcast.train import limit_threads
 
     limit_threads(1)
     cfg = champion.prepare
     frame = storage.read_frame(Path(cleaned.frame or ""))
-    scaler = AffineScaler.from_dict(champion.scaler["features"])
-    window = last_window(
-        frame, cfg.spec, champion.timesteps, cfg.resolved_horizon, scaler, cleaned.source
-    )
-    model = keras.models.load_model(champion.model_path, safe_mode=True)
-    each_step = model.inputs[0].shape[-1] != window.x.shape[-1]  # trained with the calendar
-    inputs = model_inputs(champion.variant, window.x, window.covariates, each_step)
-    raw = model(inputs, training=False)  # (1, 1); a direct call traces no graph function
-    value = float(to_original_units(raw, champion.scaler)[0])  # (1, 1) -> original units
+    folder = Path(champion.bundle).parent
+    values = []
+    window = None
+    for member in champion.members:
+        scaler = AffineScaler.from_dict(member["units"]["features"])
+        window = last_window(
+            frame, cfg.spec, member["timesteps"], cfg.resolved_horizon, scaler, cleaned.source
+        )
+        values.append(predict_member(member, folder / member["file"], window))
+    assert window is not None
     return {
         "dataset": cfg.dataset,
         "model": champion.model,
@@ -94,10 +91,28 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
         "origin_time": window.origin_time,
         "target_time": window.target_time,
         "horizon": cfg.resolved_horizon,
-        "prediction": value,
+        "prediction": float(np.mean(values)),
         "created_at": pd.Timestamp(datetime.now(UTC)).tz_localize(None),
         "data_sha256": cleaned.meta["source"]["sha256"],
     }
+
+
+def predict_member(member: dict, path: Path, window) -> float:
+    """One member's forecast in original units. Keras models load with ``safe_mode=True``,
+    references from skops with an explicit trusted-types list (no pickle anywhere)."""
+    if member["kind"] == "reference":
+        from seqcast.references import load_reference
+
+        x = np.concatenate([window.x.reshape(1, -1), window.covariates], axis=1)
+        return float(load_reference(path).predict(x)[0])  # already in original units
+    import keras
+
+    from seqcast.models import model_inputs
+
+    model = keras.models.load_model(path, safe_mode=True)
+    inputs = model_inputs(member["variant"], window.x, window.covariates)
+    raw = model(inputs, training=False)  # (1, 1); a direct call traces no graph function
+    return float(to_original_units(raw, member["units"])[0])
 
 
 @task(name="append-forecast", task_run_name="append-forecast", cache_policy=NO_CACHE)

@@ -28,22 +28,31 @@ class EpochProgress:
             raise TypeError("EpochProgress must be created from synchronous code")
         self.id = artifact_id
 
-    def __call__(self, epoch: int, loss: float, val_loss: float) -> None:
-        if val_loss < self.best[1]:
+    def __call__(self, epoch: int, loss: float, val_loss: float | None) -> None:
+        if val_loss is not None and val_loss < self.best[1]:
             self.best = (epoch, val_loss)
         now = time.monotonic()
         if now - self._last < self.interval:
             return
         self._last = now
+        if val_loss is None:  # a fixed-epoch refit
+            description = f"epoch {epoch}/{self.max_epochs}, loss {loss:.4g}"
+        else:
+            description = (
+                f"epoch {epoch}/{self.max_epochs}, val loss {val_loss:.4g} "
+                f"(best {self.best[1]:.4g} at {self.best[0]})"
+            )
         update_progress_artifact(
-            self.id,
-            progress=100.0 * epoch / self.max_epochs,
-            description=f"epoch {epoch}/{self.max_epochs}, val loss {val_loss:.4g} "
-            f"(best {self.best[1]:.4g} at {self.best[0]})",
+            self.id, progress=100.0 * epoch / self.max_epochs, description=description
         )
 
-    def finish(self, val_losses: list[float]) -> None:
+    def finish(self, history: dict[str, list[float]]) -> None:
         """The final line, from the kept fit's own curve (a retried fit restarts it)."""
-        best = min(range(len(val_losses)), key=val_losses.__getitem__)
-        summary = epoch_summary(len(val_losses), best + 1, val_losses[best])
+        if "val_loss" not in history:
+            losses = history["loss"]
+            summary = f"{len(losses)} epochs (fixed), final loss {losses[-1]:.4g}"
+        else:
+            val = history["val_loss"]
+            best = min(range(len(val)), key=val.__getitem__)
+            summary = epoch_summary(len(val), best + 1, val[best])
         update_progress_artifact(self.id, progress=100.0, description=summary)

@@ -4,8 +4,8 @@ promote a champion."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -24,70 +24,63 @@ from pydantic import BaseModel
 
 import seqcast
 from seqcast import storage
-from seqcast.config import TrainConfig
-from seqcast.evaluate import (
-    EVAL_SPLITS,
-    Candidate,
-    best_reference,
-    choose_champion,
-    feature_profile,
-    leaderboard,
+from seqcast.backtest import (
+    SERVE_FIT,
+    TEST_FIT,
+    FitPlan,
+    concat,
+    describe,
+    fit_units,
+    fold_names,
+    plan_fits,
 )
+from seqcast.config import TrainConfig
+from seqcast.evaluate import best_reference, feature_profile, shortlist
 from seqcast.models import VariantConfig
 from seqcast.paths import SPLITS, Layout
-from seqcast.references import reference_predictions
+from seqcast.references import (
+    FITTED,
+    fit_reference,
+    flat,
+    naive_predictions,
+    save_reference,
+)
 from seqcast.registry import promote
 from seqcast.report import ReportInput, render
-from seqcast.scale import AffineScaler, target_document, to_original_units
-from seqcast.train import TrainingConfig, fit_with_retry, limit_threads, with_model_target
+from seqcast.scale import AffineScaler, to_original_units
+from seqcast.selection import Ranking, rank
+from seqcast.train import TrainingConfig, fit_with_retry, limit_threads
 from seqcast.windows import WindowSet, from_table
 from tasks.caching import refreshed_if_missing
 from tasks.progress import EpochProgress
 
 # Bump when training or reference code changes: part of their cache keys.
-TRAIN_CODE_VERSION = "5"
+TRAIN_CODE_VERSION = "6"
 _VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 
 
-class TrainedRef(BaseModel):
-    """A trained variant: where its model is, its curves and its val/test predictions."""
+class FitRef(BaseModel):
+    """One fit of one model: a deep variant with one seed, or a reference, on one backtest
+    fold, the refit before the test period (``pretest``) or the served refit (``all``)."""
 
-    variant: str
-    label: str
+    label: str  # the variant's label (``lstm``; ``lstm-t48`` in a sweep) or the reference
+    kind: str  # "deep" or "reference"
+    variant: str | None
+    seed: int | None
+    fit: str
     timesteps: int
     prepared_dir: str
-    dir: str
-    model: str
-    history: dict[str, list[float]]
-    best_epoch: int
-    seconds: float
-    params: int
-    predictions: dict[str, list[float]]  # split -> model target units (scaled if scaled)
-    scaler: dict  # the scaler document that maps these predictions to original units
+    predictions: list[float]  # on the fit's scored block, original units; [] for "all"
+    best_epoch: int | None = None
+    epochs: int | None = None  # epochs trained
+    seconds: float = 0.0
+    history: dict[str, list[float]] = {}
+    params: int | None = None
     collapsed_attempts: list[dict] = []  # fits that collapsed and were retried with a new seed
-    config: dict
-
-
-class ReferenceRef(BaseModel):
-    timesteps: int
-    prepared_dir: str
-    predictions: dict[str, dict[str, list[float]]]  # reference -> split -> original units
-
-
-class RunRef(BaseModel):
-    run_id: str
-    dir: str
-    dataset: str
-    champion: str | None
-    champion_reason: str
-    champion_val_mae: float | None
-    champion_test_mae: float | None
-    champion_model: str | None
-    champion_variant: str | None
-    champion_timesteps: int | None
-    champion_scaler: str | None
-    data_sha256: str
+    model: str | None = None  # the stored model (served fits only)
+    scaler: dict = {}  # the fit's own units, in scaler.json form
+    config: dict = {}
 
 
 def load_windows(prepared_dir: str | Path) -> dict[str, WindowSet]:
@@ -98,8 +91,37 @@ def label_of(variant: str, timesteps: int, sweep: bool) -> str:
     return f"{variant}-t{timesteps}" if sweep else variant
 
 
-def _training_config(vcfg: VariantConfig, tcfg: TrainingConfig) -> dict:
-    return {"variant": vcfg.model_dump(), "training": tcfg.model_dump()}
+def _plan(splits: dict[str, WindowSet], fit: str, folds: int) -> FitPlan:
+    n = {s: len(splits[s]) for s in SPLITS}
+    horizon = int(splits["train"].meta["horizon"])
+    return plan_fits(n["train"], n["val"], n["test"], folds, horizon)[fit]
+
+
+def fit_parts(
+    prepared_dir: str, fit: str, folds: int, target_transform: str | None
+) -> tuple[dict[str, WindowSet], dict, FitPlan]:
+    """The windows of one fit in that fit's own units (``backtest.fit_units``)."""
+    splits = load_windows(prepared_dir)
+    prepared = storage.read_json(Path(prepared_dir) / "scaler.json")
+    if target_transform == "log1p":
+        target = "log1p"
+    else:
+        target = "scale" if prepared["target"] is not None else "none"
+    plan = _plan(splits, fit, folds)
+    parts, doc = fit_units(concat(splits), plan, prepared, prepared["features"]["kind"], target)
+    return parts, doc, plan
+
+
+def _training_config(
+    vcfg: VariantConfig, tcfg: TrainingConfig, fit: str, folds: int, epochs: int | None
+) -> dict:
+    return {
+        "variant": vcfg.model_dump(),
+        "training": tcfg.model_dump(),
+        "fit": fit,
+        "folds": folds,
+        "epochs": epochs,
+    }
 
 
 def _model_dir(prepared_dir: str, variant: str, config: dict) -> Path:
@@ -107,77 +129,216 @@ def _model_dir(prepared_dir: str, variant: str, config: dict) -> Path:
     return layout.model_dir(key, variant, _hash(config))
 
 
-def variant_task(prepared_dir: str, variant: str, vcfg: VariantConfig, tcfg: TrainingConfig):
-    """The ``train_variant`` task to submit: cached while the variant's stored model is there,
-    trained again (refreshing the cache record) when it was removed after it was cached."""
-    final = _model_dir(prepared_dir, variant, _training_config(vcfg, tcfg))
-    return refreshed_if_missing(train_variant, [final / "model.keras", final / "trained.json"])
-
-
-@task(name="train-variant", task_run_name="train-{label}", cache_policy=TRAIN_CACHE)
-def train_variant(
+def deep_task(
     prepared_dir: str,
-    timesteps: int,
     variant: str,
     vcfg: VariantConfig,
     tcfg: TrainingConfig,
+    fit: str,
+    folds: int,
+    epochs: int | None,
+):
+    """The ``fit_deep`` task to submit: a served fit is cached while its stored model is
+    there, and fitted again (refreshing the cache record) when it was removed."""
+    if fit != SERVE_FIT:
+        return fit_deep
+    final = _model_dir(prepared_dir, variant, _training_config(vcfg, tcfg, fit, folds, epochs))
+    return refreshed_if_missing(fit_deep, [final / "model.keras", final / "trained.json"])
+
+
+@task(name="fit-deep", task_run_name="{label}-s{seed}-{fit}", cache_policy=TRAIN_CACHE)
+def fit_deep(
+    prepared_dir: str,
+    timesteps: int,
+    variant: str,
     label: str,
+    seed: int,
+    vcfg: VariantConfig,
+    tcfg: TrainingConfig,
+    fit: str,
+    folds: int,
+    epochs: int | None,
     threads: int,
-) -> TrainedRef:
-    """Train one variant on one prepared dataset; cached on exactly these inputs."""
+) -> FitRef:
+    """Fit one deep variant with one seed on one fit's windows; cached on exactly these
+    inputs. Backtest folds early-stop on their own newest windows; refits (``pretest``,
+    ``all``) train ``epochs`` epochs. A served (``all``) fit stores its model."""
     limit_threads(threads)
-    prepared = load_windows(prepared_dir)
-    scaler = storage.read_json(Path(prepared_dir) / "scaler.json")
-    if tcfg.target_transform == "log1p":
-        scaler = {**scaler, "target": target_document(prepared["train"].y_raw, "log1p")}
-    splits = with_model_target(prepared, scaler["target"])
-    config = _training_config(vcfg, tcfg)
-    final = _model_dir(prepared_dir, variant, config)
-    progress = EpochProgress(tcfg.max_epochs or 1)
-    with storage.staged_dir(final) as tmp:
+    tcfg = tcfg.model_copy(update={"seed": seed})
+    parts, doc, _ = fit_parts(prepared_dir, fit, folds, tcfg.target_transform)
+    splits = {"train": parts["train"]}
+    if "early_stop" in parts:
+        splits["val"] = parts["early_stop"]
+    if "scored" in parts:
+        splits["scored"] = parts["scored"]
+    config = _training_config(vcfg, tcfg, fit, folds, epochs)
+    progress = EpochProgress(epochs or tcfg.max_epochs or 1)
+    model_path: str | None = None
+    if fit == SERVE_FIT:
+        final = _model_dir(prepared_dir, variant, config)
+        with storage.staged_dir(final) as tmp:
+            _, trained, collapsed = fit_with_retry(
+                variant, vcfg, tcfg, splits, tmp / "model.keras", progress, epochs=epochs
+            )
+            storage.write_json(
+                tmp / "trained.json",
+                {"history": trained.history, "seconds": trained.seconds, "units": doc, **config},
+            )
+        model_path = str(final / "model.keras")
+    else:
         _, trained, collapsed = fit_with_retry(
-            variant, vcfg, tcfg, splits, tmp / "model.keras", progress
+            variant, vcfg, tcfg, splits, None, progress, epochs=epochs
         )
-        progress.finish(trained.history["val_loss"])
-        storage.write_json(
-            tmp / "trained.json",
-            {
-                "history": trained.history,
-                "best_epoch": trained.best_epoch,
-                "seconds": trained.seconds,
-                "params": trained.params,
-                "target": scaler["target"],
-                "collapsed_attempts": collapsed,
-                **config,
-            },
-        )
-    return TrainedRef(
-        variant=variant,
+    progress.finish(trained.history)
+    scored = trained.predictions.get("scored")
+    return FitRef(
         label=label,
+        kind="deep",
+        variant=variant,
+        seed=seed,
+        fit=fit,
         timesteps=timesteps,
         prepared_dir=prepared_dir,
-        dir=str(final),
-        model=str(final / "model.keras"),
-        history=trained.history,
+        predictions=[] if scored is None else to_original_units(scored, doc).tolist(),
         best_epoch=trained.best_epoch,
+        epochs=len(trained.history["loss"]),
         seconds=trained.seconds,
+        history=trained.history,
         params=trained.params,
-        predictions={s: trained.predictions[s].tolist() for s in EVAL_SPLITS},
-        scaler=scaler,
         collapsed_attempts=collapsed,
+        model=model_path,
+        scaler=doc,
         config=config,
     )
 
 
-@task(name="fit-references", task_run_name="references-t{timesteps}", cache_policy=TRAIN_CACHE)
-def fit_references(prepared_dir: str, timesteps: int, seed: int, threads: int) -> ReferenceRef:
-    """Persistence, seasonal-naive, ridge and gradient boosting on the same windows."""
+@task(
+    name="fit-references", task_run_name="references-t{timesteps}-{fit}", cache_policy=TRAIN_CACHE
+)
+def fit_references(
+    prepared_dir: str,
+    timesteps: int,
+    fit: str,
+    folds: int,
+    seed: int,
+    threads: int,
+    serve: tuple[str, ...] = (),
+) -> list[FitRef]:
+    """Persistence, seasonal-naive, ridge and gradient boosting on one fit's windows (the
+    same windows and units as the deep fits). For the served fit (``all``), the references
+    named in ``serve`` are fitted and stored in skops' format."""
+    limit_threads(threads)
+    parts, doc, _ = fit_parts(prepared_dir, fit, folds, None)
+    out: list[FitRef] = []
+    common = {
+        "kind": "reference",
+        "variant": None,
+        "seed": seed,
+        "fit": fit,
+        "timesteps": timesteps,
+        "prepared_dir": prepared_dir,
+        "scaler": doc,
+    }
+    if fit == SERVE_FIT:
+        layout, key = Layout.of_prepared(prepared_dir)
+        for name in serve:
+            final = layout.model_dir(key, name, _hash({"fit": fit, "seed": seed}))
+            with storage.staged_dir(final) as tmp:
+                save_reference(fit_reference(name, parts["train"], seed), tmp / "model.skops")
+            out.append(
+                FitRef(label=name, predictions=[], model=str(final / "model.skops"), **common)
+            )
+        return out
+    scored = parts["scored"]
+    for name, values in naive_predictions(scored).items():
+        out.append(FitRef(label=name, predictions=values.tolist(), **common))
+    for name in FITTED:
+        start = time.perf_counter()
+        model = fit_reference(name, parts["train"], seed)
+        values = model.predict(flat(scored))
+        out.append(
+            FitRef(
+                label=name,
+                predictions=values.tolist(),
+                seconds=time.perf_counter() - start,
+                **common,
+            )
+        )
+    return out
+
+
+def truth_of(prepared_dir: str, folds: int) -> dict[str, np.ndarray]:
+    """The actual target of every scored fit, original units: fold name / "test" ->
+    (samples,)."""
     splits = load_windows(prepared_dir)
-    preds = reference_predictions(splits["train"], {s: splits[s] for s in EVAL_SPLITS}, seed)
-    return ReferenceRef(
-        timesteps=timesteps,
-        prepared_dir=prepared_dir,
-        predictions={n: {s: v.tolist() for s, v in p.items()} for n, p in preds.items()},
+    every = concat(splits)
+    out = {}
+    for name in [*fold_names(folds), TEST_FIT]:
+        rows = _plan(splits, name, folds).scored
+        assert rows is not None
+        out["test" if name == TEST_FIT else name] = every.y_raw[rows.start : rows.stop]
+    return out
+
+
+def ranking_of(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
+    """The leaderboard over every fit so far (``selection.rank``)."""
+    sel = config.resolved_selection
+    folds = fold_names(sel.folds or 1)
+    truth = truth_of(prepared[0], sel.folds or 1)
+    deep: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+    refs: dict[str, dict[str, np.ndarray]] = {}
+    info: dict[str, dict] = {}
+    sweep = len(prepared) > 1
+    for f in fits:
+        if f.fit == SERVE_FIT:
+            continue
+        key = "test" if f.fit == TEST_FIT else f.fit
+        values = np.asarray(f.predictions, dtype=np.float64)
+        if f.kind == "deep":
+            assert f.seed is not None
+            deep.setdefault(f.label, {}).setdefault(f.seed, {})[key] = values
+            entry = info.setdefault(f.label, {"timesteps": f.timesteps, "params": f.params})
+            entry["train_seconds"] = round(entry.get("train_seconds", 0.0) + f.seconds, 2)
+            if f.collapsed_attempts:
+                entry.setdefault("retried_after", []).extend(f.collapsed_attempts)
+        else:
+            naive = f.label in ("persistence", "seasonal-naive")
+            if naive and f.prepared_dir != prepared[0]:
+                continue  # the same forecast at every window length
+            label = f.label if naive else label_of(f.label, f.timesteps, sweep)
+            refs.setdefault(label, {})[key] = values
+    # a seed ensemble needs every seed on every fit
+    deep = {
+        label: {s: p for s, p in by_seed.items() if len(p) == len(folds) + 1} or by_seed
+        for label, by_seed in deep.items()
+    }
+    return rank(deep, refs, truth, folds, config.training.seed, sel.ensemble_size or 0, info)
+
+
+@task(name="shortlist", task_run_name="shortlist", cache_policy=NO_CACHE)
+def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> list[str]:
+    """The deep variants (labels) that get more seeds: the best on the backtest so far."""
+    board = ranking_of(config, prepared, fits).board
+    return shortlist(board, config.resolved_selection.shortlist or 0)
+
+
+class RankRef(BaseModel):
+    board: list[dict]
+    champion: str | None
+    reason: str
+    members: list[dict]  # the champion's fits: {"kind", "label", "seed"}
+
+
+@task(name="rank-candidates", task_run_name="rank-candidates", cache_policy=NO_CACHE)
+def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> RankRef:
+    """Every candidate on the backtest, validation and test; the champion by the rule."""
+    r = ranking_of(config, prepared, fits)
+    members = r.members.get(r.champion, []) if r.champion else []
+    return RankRef(
+        board=r.board,
+        champion=r.champion,
+        reason=r.reason,
+        members=[{"kind": m.kind, "label": m.label, "seed": m.seed} for m in members],
     )
 
 
@@ -221,66 +382,51 @@ def _run_id() -> str:
     return f"{stamp}-{str(run)[:8] or 'local'}"
 
 
+class RunRef(BaseModel):
+    run_id: str
+    dir: str
+    dataset: str
+    champion: str | None
+    champion_reason: str
+    champion_backtest_mae: float | None
+    champion_val_mae: float | None
+    champion_test_mae: float | None
+    bundle: str | None  # the served champion: <run>/champion/bundle.json
+    data_sha256: str
+
+
 @task(name="publish-run", task_run_name="publish-run", cache_policy=NO_CACHE)
 def publish_run(
-    config: TrainConfig,
-    prepared_dirs: list[str],
-    trained: list[TrainedRef],
-    references: list[ReferenceRef],
+    config: TrainConfig, prepared_dirs: list[str], fits: list[FitRef], served: list[FitRef]
 ) -> RunRef:
-    """Evaluate every candidate identically and write the run directory atomically."""
-    sweep = len(prepared_dirs) > 1
+    """Rank every candidate identically and write the run directory atomically: metrics,
+    report, manifest and the served champion (``champion/bundle.json`` and its members)."""
+    sel = config.resolved_selection
     first = prepared_dirs[0]
     splits = load_windows(first)
-    truth = {s: splits[s].y_raw for s in EVAL_SPLITS}
-    for other in prepared_dirs[1:]:
-        o = load_windows(other)
-        for s in EVAL_SPLITS:
-            if not np.array_equal(o[s].target_time, splits[s].target_time):
-                raise ValueError("window lengths of a sweep must share evaluation target times")
-    scalers = {d: storage.read_json(Path(d) / "scaler.json") for d in prepared_dirs}
-    summaries = {d: storage.read_json(Path(d) / "summary.json") for d in prepared_dirs}
-    summary = summaries[first]
-
-    candidates = []
-    for t in trained:
-        preds = {s: to_original_units(t.predictions[s], t.scaler) for s in EVAL_SPLITS}
-        candidates.append(
-            Candidate(
-                t.label,
-                "deep",
-                preds,
-                {
-                    "timesteps": t.timesteps,
-                    "best_epoch": t.best_epoch,
-                    "train_seconds": round(t.seconds, 2),
-                    "params": t.params,
-                    **({"retried_after": t.collapsed_attempts} if t.collapsed_attempts else {}),
-                },
-            )
-        )
-    for ref in references:
-        for name, ref_preds in ref.predictions.items():
-            naive = name in ("persistence", "seasonal-naive")
-            if naive and ref is not references[0]:
-                continue  # the same forecast at every window length
-            label = name if naive else label_of(name, ref.timesteps, sweep)
-            arrays = {s: np.asarray(ref_preds[s], dtype=np.float64) for s in EVAL_SPLITS}
-            candidates.append(
-                Candidate(
-                    label, "reference", arrays, {"timesteps": None if naive else ref.timesteps}
-                )
-            )
-    persistence = next(c for c in candidates if c.name == "persistence").predictions
-    board = leaderboard(candidates, truth, persistence)
-    champion, reason = choose_champion(board)
-
-    feature_scaler = AffineScaler.from_dict(scalers[first]["features"])
+    summary = storage.read_json(Path(first) / "summary.json")
+    ranking = ranking_of(config, prepared_dirs, fits)
+    board, champion = ranking.board, ranking.champion
+    every = concat(splits)
+    fits_described = describe(
+        plan_fits(
+            *(len(splits[s]) for s in SPLITS), sel.folds or 1, int(splits["train"].meta["horizon"])
+        ),
+        every.target_time,
+    )
+    newest = fold_names(sel.folds or 1)[-1]
+    histories = {
+        f.label: f.history
+        for f in fits
+        if f.kind == "deep" and f.fit == newest and f.seed == config.training.seed
+    }
+    feature_scaler = AffineScaler.from_dict(
+        storage.read_json(Path(first) / "scaler.json")["features"]
+    )
     last_rows = {s: feature_scaler.inverse(splits[s].x[:, -1, :]) for s in SPLITS}
     profile = feature_profile(last_rows, splits["train"].feature_names)
     run_id = _run_id()
-    layout = Layout.of(config.out, config.dataset)
-    final = layout.run_dir(run_id)
+    final = Layout.of(config.out, config.dataset).run_dir(run_id)
     versions = _versions()
     periods = summary["split_periods"]
     report = render(
@@ -289,12 +435,13 @@ def publish_run(
             run_id=run_id,
             board=board,
             champion=champion,
-            champion_reason=reason,
+            champion_reason=ranking.reason,
             periods=periods,
+            fits=fits_described,
             test_times=splits["test"].target_time,
-            test_truth=truth["test"],
-            test_predictions={c.name: c.predictions["test"] for c in candidates},
-            histories={t.label: t.history for t in trained},
+            test_truth=splits["test"].y_raw,
+            test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
+            histories=histories,
             profile=profile,
             config=config.model_dump(mode="json"),
             fingerprint=summary["data_fingerprint"],
@@ -304,6 +451,7 @@ def publish_run(
             settings=config.settings_used(),
         )
     )
+    served_period = next((f.scaler["fitted_on"] for f in served), None)
     metrics = {
         "dataset": config.dataset,
         "run_id": run_id,
@@ -311,25 +459,25 @@ def publish_run(
             s: {"start": p["target_start"], "end": p["target_end"], "rows": p["rows"]}
             for s, p in periods.items()
         },
+        "fits": fits_described,
+        "seeds": config.seed_list,
         "percentage_error": "wape: 100 * sum|error| / sum|actual|",
         "models": board,
         "champion": champion,
-        "champion_reason": reason,
+        "champion_reason": ranking.reason,
     }
+    bundle = bundle_document(config, champion, served) if champion else None
     with storage.staged_dir(final) as tmp:
         storage.write_json(tmp / "metrics.json", metrics)
         storage.write_text(tmp / "report.md", report.markdown)
         storage.write_text(tmp / "report.html", report.html)
         for name, png in report.figures.items():
             storage.write_bytes(tmp / "figures" / name, png)
-        for t in trained:
-            (tmp / "models").mkdir(exist_ok=True)
-            shutil.copyfile(t.model, tmp / "models" / f"{t.label}.keras")
-        for d in prepared_dirs:
-            suffix = f"-t{summaries[d]['timesteps']}" if sweep else ""
-            # the variants' own (one target transform per run), else the prepared one
-            used = next((t.scaler for t in trained if t.prepared_dir == d), scalers[d])
-            storage.write_json(tmp / f"scaler{suffix}.json", used)
+        if bundle is not None:
+            for f, member in zip(served, bundle["members"], strict=True):
+                assert f.model is not None
+                storage.write_bytes(tmp / "champion" / member["file"], Path(f.model).read_bytes())
+            storage.write_json(tmp / "champion" / "bundle.json", bundle)
         storage.write_json(
             tmp / "manifest.json",
             {
@@ -337,50 +485,74 @@ def publish_run(
                 "dataset": config.dataset,
                 "created": datetime.now(UTC).isoformat(),
                 "seed": config.training.seed,
+                "seeds": config.seed_list,
                 "config": config.model_dump(mode="json"),
-                "variants": {t.label: t.config for t in trained},
+                "selection": sel.model_dump(),
                 "data_fingerprint": summary["data_fingerprint"],
                 "source": summary["source"],
                 "prepared": prepared_dirs,
-                "training_period": periods["train"],
-                "scaler_fitted_on": summary["scaler_fitted_on"],
+                "fits": fits_described,
+                "served_model_trained_on": served_period,
                 "versions": versions,
-                "metrics": {e["name"]: {"val": e["val"], "test": e["test"]} for e in board},
+                "metrics": {
+                    e["name"]: {s: e[s] for s in ("backtest", "val", "test")} for e in board
+                },
                 "champion": champion,
+                "champion_members": bundle["members"] if bundle else [],
             },
         )
     champ = next((e for e in board if e["name"] == champion), None)
-    champ_t = next((t for t in trained if t.label == champion), None)
     run = RunRef(
         run_id=run_id,
         dir=str(final),
         dataset=config.dataset,
         champion=champion,
-        champion_reason=reason,
+        champion_reason=ranking.reason,
+        champion_backtest_mae=champ["backtest"]["mae"] if champ else None,
         champion_val_mae=champ["val"]["mae"] if champ else None,
-        champion_test_mae=champ["test"]["mae"] if champ else None,
-        champion_model=str(final / "models" / f"{champion}.keras") if champion else None,
-        champion_variant=champ_t.variant if champ_t else None,
-        champion_timesteps=champ_t.timesteps if champ_t else None,
-        champion_scaler=(
-            str(final / (f"scaler-t{champ_t.timesteps}.json" if sweep else "scaler.json"))
-            if champ_t
-            else None
-        ),
+        champion_test_mae=champ["test"]["mae"] if champ and champ["test"] else None,
+        bundle=str(final / "champion" / "bundle.json") if bundle else None,
         data_sha256=summary["data_fingerprint"]["sha256"],
     )
-    _publish_artifacts(run, board, champ_t.timesteps if champ_t else None, best_reference(board))
+    _publish_artifacts(run, board, best_reference(board))
     return run
 
 
-def _publish_artifacts(run: RunRef, board: list[dict], timesteps, best_ref) -> None:
+def bundle_document(config: TrainConfig, champion: str, served: list[FitRef]) -> dict:
+    """What the forecast needs to serve the champion: each member's model file, kind,
+    variant, window length and units; the forecast is the members' mean."""
+    members = []
+    for f in served:
+        suffix = f"-s{f.seed}.keras" if f.kind == "deep" else ".skops"
+        members.append(
+            {
+                "kind": f.kind,
+                "label": f.label,
+                "variant": f.variant,
+                "seed": f.seed if f.kind == "deep" else None,
+                "timesteps": f.timesteps,
+                "file": f"{f.label}{suffix}",
+                "units": f.scaler,
+            }
+        )
+    return {
+        "dataset": config.dataset,
+        "candidate": champion,
+        "combine": "mean",
+        "horizon": config.prepare_configs()[0].resolved_horizon,
+        "trained_on": served[0].scaler["fitted_on"] if served else None,
+        "members": members,
+    }
+
+
+def _publish_artifacts(run: RunRef, board: list[dict], best_ref) -> None:
     rows = [
         {
             "model": e["name"],
             "kind": e["kind"],
             **{
                 f"{s}_{m}": round(e[s][m], 4) if e[s] else None
-                for s in EVAL_SPLITS
+                for s in ("backtest", "val", "test")
                 for m in ("mae", "rmse", "r2", "mase", "wape")
             },
         }
@@ -393,8 +565,8 @@ def _publish_artifacts(run: RunRef, board: list[dict], timesteps, best_ref) -> N
         description=f"{run.dataset} leaderboard, run {run.run_id}",
     )
     champ = (
-        f"**{run.champion}** (val MAE {run.champion_val_mae:.4g}, test MAE "
-        f"{run.champion_test_mae:.4g}, {timesteps} timesteps)"
+        f"**{run.champion}** (backtest MAE {run.champion_backtest_mae:.4g}, val MAE "
+        f"{run.champion_val_mae:.4g}, test MAE {run.champion_test_mae:.4g})"
         if run.champion
         else "none promoted"
     )
@@ -417,7 +589,8 @@ def _publish_artifacts(run: RunRef, board: list[dict], timesteps, best_ref) -> N
 
 @task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)
 def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
-    """Replace ``champion.json`` when this run's champion is better (``registry.promote``)."""
+    """Replace ``champion.json`` when this run's champion is better on the backtest
+    (``registry.promote``)."""
     if run.champion is None:
         return None
     layout = Layout.of(config.out, config.dataset)
@@ -425,11 +598,9 @@ def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
         "dataset": run.dataset,
         "run_id": run.run_id,
         "model": run.champion,
-        "model_path": run.champion_model,
-        "variant": run.champion_variant,
-        "timesteps": run.champion_timesteps,
-        "scaler_path": run.champion_scaler,
+        "bundle": run.bundle,
         "run_dir": run.dir,
+        "backtest_mae": run.champion_backtest_mae,
         "val_mae": run.champion_val_mae,
         "test_mae": run.champion_test_mae,
         "data_sha256": run.data_sha256,

@@ -29,24 +29,29 @@ def test_metrics_reject_non_finite_predictions():
         evaluate(np.array([1.0, 2.0]), np.array([1.0, np.nan]), 1.0)
 
 
-def _board(deep_val_mae: float):
-    truth = {"val": np.array([0.0, 10.0]), "test": np.array([0.0, 10.0])}
+FOLDS = ["fold-1", "fold-2"]
+
+
+def _board(deep_mae: float):
+    truth = {f: np.array([0.0, 10.0]) for f in [*FOLDS, "test"]}
     pers = {s: np.array([2.0, 8.0]) for s in truth}  # MAE 2
     seas = {s: np.array([1.0, 9.0]) for s in truth}  # MAE 1
-    deep = {s: np.array([deep_val_mae, 10.0 - deep_val_mae]) for s in truth}
+    deep = {s: np.array([deep_mae, 10.0 - deep_mae]) for s in truth}
     cands = [
         Candidate("persistence", "reference", pers),
         Candidate("seasonal-naive", "reference", seas),
         Candidate("lstm", "deep", deep),
     ]
-    return leaderboard(cands, truth, pers)
+    return leaderboard(cands, truth, pers, FOLDS)
 
 
-def test_champion_must_beat_both_naive_references():
+def test_champion_must_beat_the_references_on_the_backtest():
     """MAE 0.5 beats persistence (2) and seasonal-naive (1): promoted. MAE 1.5 does not."""
     board = _board(0.5)
     assert [e["name"] for e in board] == ["lstm", "seasonal-naive", "persistence"]
-    assert board[0]["val"]["mase"] == pytest.approx(0.25)
+    assert board[0]["backtest"]["mase"] == pytest.approx(0.25)
+    assert board[0]["backtest"]["fold_mae"] == [0.5, 0.5]
+    assert board[0]["val"]["mae"] == pytest.approx(0.5)  # the newest fold
     assert choose_champion(board)[0] == "lstm"
     name, reason = choose_champion(_board(1.5))
     assert name is None
@@ -55,7 +60,7 @@ def test_champion_must_beat_both_naive_references():
 
 def test_unavailable_reference_is_kept_without_metrics():
     """A reference with NaN predictions is listed as unavailable, and blocks promotion."""
-    truth = {"val": np.array([1.0]), "test": np.array([1.0])}
+    truth = {f: np.array([1.0]) for f in [*FOLDS, "test"]}
     pers = {s: np.array([1.5]) for s in truth}
     board = leaderboard(
         [
@@ -65,9 +70,10 @@ def test_unavailable_reference_is_kept_without_metrics():
         ],
         truth,
         pers,
+        FOLDS,
     )
     seas = next(e for e in board if e["name"] == "seasonal-naive")
-    assert seas["val"] is None and "non-finite" in seas["unavailable"]
+    assert seas["backtest"] is None and "non-finite" in seas["unavailable"]
     assert choose_champion(board)[0] is None
 
 

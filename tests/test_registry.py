@@ -15,7 +15,7 @@ from seqcast.registry import append_forecasts, promote
 def _candidate(run_id: str, mae: float, sha: str = "aaa") -> dict:
     return {
         "run_id": run_id,
-        "val_mae": mae,
+        "backtest_mae": mae,
         "data_sha256": sha,
         "promoted_at": f"2026-01-01T00:00:0{run_id[-1]}",
     }
@@ -66,12 +66,12 @@ def test_concurrent_promotions_keep_the_better_candidate(tmp_path):
     _run_together(_promote, [(str(tmp_path), f"r{i + 1}", m) for i, m in enumerate(maes)])
     layout = Layout.of(tmp_path, "bike-hourly")
     champion = json.loads(layout.champion.read_text())
-    assert champion["val_mae"] == 1.5 and champion["run_id"] == "r4"
+    assert champion["backtest_mae"] == 1.5 and champion["run_id"] == "r4"
     history = [json.loads(line) for line in layout.champion_history.read_text().splitlines()]
     assert history[0]["run_id"] == "r0"
     # Whatever the order the processes took the lock in, each replaced champion was worse than
     # the one that replaced it: the history's MAEs only go down, and all exceed the winner's.
-    maes_seen = [h["val_mae"] for h in history]
+    maes_seen = [h["backtest_mae"] for h in history]
     assert maes_seen == sorted(maes_seen, reverse=True) and min(maes_seen) > 1.5
     assert not list(layout.base.glob(".*.tmp"))  # no temporary file left behind
 

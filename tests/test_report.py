@@ -22,11 +22,14 @@ def _input() -> ReportInput:
     truth = 500 + 300 * np.sin(np.arange(len(times)) * 2 * np.pi / 24)
     val_truth = truth[::-1].copy()
 
+    truths = {"fold-1": val_truth, "fold-2": val_truth, "test": truth}
+
     def cand(name, kind, offset, flat=False):
-        preds = {}
-        for split, y in (("val", val_truth), ("test", truth)):
-            preds[split] = np.full_like(y, 500.0) if flat else y + offset
-        return Candidate(name, kind, preds)
+        return Candidate(
+            name,
+            kind,
+            {f: np.full_like(y, 500.0) if flat else y + offset for f, y in truths.items()},
+        )
 
     cands = [
         cand("gru", "deep", 20.0),
@@ -34,14 +37,21 @@ def _input() -> ReportInput:
         cand("persistence", "reference", 60.0),
         cand("ridge", "reference", 10.0),
     ]
-    board = leaderboard(cands, {"val": val_truth, "test": truth}, cands[2].predictions)
+    board = leaderboard(cands, truths, cands[2].predictions, ["fold-1", "fold-2"])
+    span = {"windows": 336, "target_start": "2018-09-01T00", "target_end": "2018-09-14T23"}
     return ReportInput(
         dataset="bike-hourly",
         run_id="20261123T000000Z-test",
         board=board,
         champion="gru",
-        champion_reason="gru has the lowest validation MAE of the deep variants",
+        champion_reason="gru has the lowest mean backtest MAE of the deep candidates",
         periods={"test": {"rows": len(times), "target_start": "2018-10-01", "target_end": "x"}},
+        fits={
+            "fold-1": {"train": span, "early_stop": span, "scored": span},
+            "fold-2": {"train": span, "early_stop": span, "scored": span},
+            "pretest": {"train": span, "early_stop": None, "scored": span},
+            "all": {"train": span, "early_stop": None, "scored": None},
+        },
         test_times=times,
         test_truth=truth,
         test_predictions={c.name: c.predictions["test"] for c in cands},
@@ -57,18 +67,21 @@ def _input() -> ReportInput:
 
 
 def test_collapse_is_flat_or_no_better_than_the_mean():
-    """Flat predictions and validation R² <= 0 are collapsed; a useful fit is not."""
+    """Flat predictions and R² <= 0 on a scored block are collapsed; a useful fit is not."""
     y = np.array([1.0, 2.0, 3.0, 4.0])
-    assert collapsed(np.full(4, 2.5), {"r2": 0.0}) == "flat prediction on validation"
-    assert collapsed(np.array([4.0, 3.0, 2.0, 1.0]), {"r2": -3.0}) == "validation R² -3 <= 0"
+    assert collapsed(np.full(4, 2.5), {"r2": 0.0}) == "flat prediction"
+    assert collapsed(np.array([4.0, 3.0, 2.0, 1.0]), {"r2": -3.0}) == "R² -3 <= 0"
     assert collapsed(y + 0.1, {"r2": 0.99}) is None
 
 
 def test_claims_name_their_split_and_the_references_not_beaten():
-    """gru (MAE 20) beats persistence (60) but not ridge (10), on validation and on test."""
+    """gru (MAE 20) beats persistence (60) but not ridge (10), on the backtest, on validation
+    and on test."""
     r = _input()
     lines = claims(r.board, "gru")
     assert lines == [
+        "On the backtest (mean of the folds), gru (MAE 20) beats persistence 60 but does not "
+        "beat ridge 10.",
         "On validation, gru (MAE 20) beats persistence 60 but does not beat ridge 10.",
         "On test, gru (MAE 20) beats persistence 60 but does not beat ridge 10.",
     ]
@@ -79,7 +92,8 @@ def test_report_flags_collapse_shows_settings_and_explains_wape():
     report = render(_input())
     md = report.markdown
     assert "On test, gru (MAE 20)" in md
-    assert "lstm (flat prediction on validation)" in md
+    assert "lstm (flat prediction (fold-1))" in md
+    assert "| 1 | ridge | reference | 10 | 10 / 10 | 10 |" in md  # backtest, folds, val
     assert "| timesteps | 24 | dataset default (bike-hourly) |" in md
     assert "stays defined when some actual values are 0" in md
 
@@ -120,6 +134,7 @@ def test_report_figures_load_in_a_real_browser(tmp_path):
     sizes = json.loads(re.findall(r"MEASURED(\[.*\])END", dom)[-1])
     assert [s[0] for s in sizes] == [
         "Actual vs predicted, test period",
+        "Backtest: error per fold",
         "Learning curves",
         "Residuals",
     ]

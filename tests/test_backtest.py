@@ -1,0 +1,128 @@
+"""Backtest folds, refits and per-fit units on fixtures small enough to check by hand: fold
+boundaries written out, no fold's training targets reach its scored block, the refit before
+the test period never sees a test target, each fit scales on its own training windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seqcast.backtest import (
+    SERVE_FIT,
+    TEST_FIT,
+    concat,
+    fit_units,
+    plan_fits,
+    refit_epochs,
+)
+from seqcast.scale import fit_scaler, to_original_units
+from seqcast.windows import WindowSet
+
+
+def test_fold_boundaries_by_hand():
+    """10 train, 3 val, 3 test windows, 2 folds, horizon 2 (one window left out before each
+    scored block: its target lies after the block's first origin)."""
+    plans = plan_fits(10, 3, 3, folds=2, horizon=2)
+    assert list(plans) == ["fold-1", "fold-2", TEST_FIT, SERVE_FIT]
+    f1, f2, pre, every = plans.values()
+    # fold-1: scored on windows 7, 8, 9; trains on 0..4, early-stops on 5; 6 left out
+    assert (f1.train, f1.early_stop, f1.scored) == (range(0, 5), range(5, 6), range(7, 10))
+    # fold-2: scored on the validation split (10, 11, 12); trains on 0..7, early-stops on 8
+    assert (f2.train, f2.early_stop, f2.scored) == (range(0, 8), range(8, 9), range(10, 13))
+    # pretest: all pre-test windows but the one whose target lies after the first test origin
+    assert (pre.train, pre.early_stop, pre.scored) == (range(0, 12), None, range(13, 16))
+    assert (every.train, every.early_stop, every.scored) == (range(0, 16), None, None)
+
+
+def test_horizon_one_leaves_no_gap():
+    plans = plan_fits(6, 2, 2, folds=1, horizon=1)
+    assert plans["fold-1"].scored == range(6, 8)
+    assert plans["fold-1"].early_stop == range(5, 6) and plans["fold-1"].train == range(0, 5)
+    assert plans[TEST_FIT].train == range(0, 8) and plans[TEST_FIT].scored == range(8, 10)
+
+
+def test_too_many_folds_is_a_clear_error():
+    with pytest.raises(ValueError, match="fewer folds"):
+        plan_fits(4, 3, 3, folds=2, horizon=1)
+
+
+@given(
+    n_train=st.integers(10, 300),
+    n_val=st.integers(1, 40),
+    n_test=st.integers(1, 40),
+    folds=st.integers(1, 4),
+    horizon=st.integers(1, 6),
+)
+def test_no_fit_trains_on_what_it_is_scored_on(n_train, n_val, n_test, folds, horizon):
+    """Window i's target is at step i (no gaps); the first scored window's origin is at
+    scored.start - horizon. Every training and early-stopping target is at or before that
+    origin; scored blocks tile the pre-test windows' end; the test refit never sees a test
+    target."""
+    try:
+        plans = plan_fits(n_train, n_val, n_test, folds, horizon)
+    except ValueError:
+        return  # too short for this many folds: refused, never a silent overlap
+    pre = n_train + n_val
+    for plan in plans.values():
+        if plan.scored is None:
+            continue
+        origin = plan.scored.start - horizon
+        seen = [*plan.train, *(plan.early_stop or [])]
+        assert max(seen) <= origin + 0  # target step of the newest training window
+        assert max(seen) < plan.scored.start
+    scored = [plans[f"fold-{k}"].scored for k in range(1, folds + 1)]
+    assert [r.stop for r in scored][-1] == pre and all(len(r) == n_val for r in scored)
+    assert all(a.stop == b.start for a, b in zip(scored, scored[1:], strict=False))
+    assert plans[TEST_FIT].train.stop <= pre and plans[TEST_FIT].scored == range(pre, pre + n_test)
+
+
+def _windows(n: int) -> WindowSet:
+    """Window i holds feature values i .. i+1 (timesteps 2, one feature) and target 10 * i."""
+    x = np.stack([np.arange(n), np.arange(n) + 1], axis=1)[:, :, None].astype(np.float32)
+    return WindowSet(
+        x=x,
+        y=(10.0 * np.arange(n)).astype(np.float32),
+        y_raw=10.0 * np.arange(n),
+        target_time=np.arange(n).astype("datetime64[h]"),
+        covariates=np.zeros((n, 0), np.float32),
+        feature_names=["a"],
+        covariate_names=[],
+        meta={"horizon": 1},
+        y_last_raw=np.arange(n, dtype=float),
+        y_seasonal_raw=np.arange(n, dtype=float),
+    )
+
+
+def test_each_fit_scales_on_its_own_training_windows_only():
+    """minmax on the training windows' values: fold-1 of 20 windows (train 0..3 after early
+    stopping on 4) sees values 0..4, so value 4 maps to 1 and later rows exceed 1; the
+    target (standardised here) uses training targets only and inverts exactly."""
+    every = _windows(20)
+    identity = {
+        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
+        "target": None,
+    }
+    plan = plan_fits(10, 5, 5, folds=2, horizon=1)["fold-1"]
+    assert plan.train == range(0, 4) and plan.scored == range(5, 10)
+    parts, doc = fit_units(every, plan, identity, "minmax", "scale")
+    assert doc["features"]["data_min"] == [0.0] and doc["features"]["data_max"] == [4.0]
+    assert parts["train"].x.max() == pytest.approx(1.0)
+    assert parts["scored"].x.min() > 1.0  # unseen, larger values: no peeking at the block
+    assert doc["target"]["data_max"] == [30.0]  # targets of windows 0..3
+    back = to_original_units(parts["scored"].y, doc)
+    assert back.tolist() == pytest.approx(parts["scored"].y_raw.tolist())
+    assert doc["fitted_on"]["windows"] == 4
+
+
+def test_concat_keeps_target_time_order():
+    a, b, c = _windows(3), _windows(2), _windows(1)
+    every = concat({"train": a, "val": b, "test": c})
+    assert len(every) == 6 and every.x.shape == (6, 2, 1)
+    assert every.y_raw.tolist() == [0, 10, 20, 0, 10, 0]
+
+
+def test_refit_epochs_is_the_folds_mean_best_epoch():
+    assert refit_epochs([10, 13]) == 12  # 11.5 rounds to even
+    assert refit_epochs([3]) == 3 and refit_epochs([0]) == 1
