@@ -230,15 +230,17 @@ def fit_references(
     limit_threads(threads)
     parts, doc, _ = fit_parts(prepared_dir, fit, folds, None)
     out: list[FitRef] = []
-    common = {
-        "kind": "reference",
-        "variant": None,
-        "seed": seed,
-        "fit": fit,
-        "timesteps": timesteps,
-        "prepared_dir": prepared_dir,
-        "scaler": doc,
-    }
+    common = FitRef(
+        label="",
+        kind="reference",
+        variant=None,
+        seed=seed,
+        fit=fit,
+        timesteps=timesteps,
+        prepared_dir=prepared_dir,
+        predictions=[],
+        scaler=doc,
+    )
     if fit == SERVE_FIT:
         layout, key = Layout.of_prepared(prepared_dir)
         for name in serve:
@@ -246,22 +248,20 @@ def fit_references(
             with storage.staged_dir(final) as tmp:
                 save_reference(fit_reference(name, parts["train"], seed), tmp / "model.skops")
             out.append(
-                FitRef(label=name, predictions=[], model=str(final / "model.skops"), **common)
+                common.model_copy(update={"label": name, "model": str(final / "model.skops")})
             )
         return out
     scored = parts["scored"]
     for name, values in naive_predictions(scored).items():
-        out.append(FitRef(label=name, predictions=values.tolist(), **common))
+        out.append(common.model_copy(update={"label": name, "predictions": values.tolist()}))
     for name in FITTED:
         start = time.perf_counter()
         model = fit_reference(name, parts["train"], seed)
         values = model.predict(flat(scored))
+        seconds = time.perf_counter() - start
         out.append(
-            FitRef(
-                label=name,
-                predictions=values.tolist(),
-                seconds=time.perf_counter() - start,
-                **common,
+            common.model_copy(
+                update={"label": name, "predictions": values.tolist(), "seconds": seconds}
             )
         )
     return out
@@ -410,7 +410,11 @@ def publish_run(
     every = concat(splits)
     fits_described = describe(
         plan_fits(
-            *(len(splits[s]) for s in SPLITS), sel.folds or 1, int(splits["train"].meta["horizon"])
+            len(splits["train"]),
+            len(splits["val"]),
+            len(splits["test"]),
+            sel.folds or 1,
+            int(splits["train"].meta["horizon"]),
         ),
         every.target_time,
     )

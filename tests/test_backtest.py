@@ -4,6 +4,8 @@ the test period never sees a test target, each fit scales on its own training wi
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -74,7 +76,7 @@ def test_no_fit_trains_on_what_it_is_scored_on(n_train, n_val, n_test, folds, ho
         assert max(seen) < plan.scored.start
     scored = [plans[f"fold-{k}"].scored for k in range(1, folds + 1)]
     assert [r.stop for r in scored][-1] == pre and all(len(r) == n_val for r in scored)
-    assert all(a.stop == b.start for a, b in zip(scored, scored[1:], strict=False))
+    assert all(a.stop == b.start for a, b in itertools.pairwise(scored))
     assert plans[TEST_FIT].train.stop <= pre and plans[TEST_FIT].scored == range(pre, pre + n_test)
 
 

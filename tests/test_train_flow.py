@@ -14,13 +14,22 @@ import pytest
 
 from flows.runs import task_states
 from seqcast.config import TrainConfig
-from tasks.train import RunRef, load_windows, promote_champion
+from tasks.train import RunRef, fit_parts, load_windows, promote_champion
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 TINY = {
     "variant": {"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
     "training": {"max_epochs": 2, "patience": 1, "batch_size": 64, "seed": 1},
+    "selection": {"folds": 2, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+}
+# Enough training for a champion on the synthetic weekly sample: the ensemble of the best
+# deep variant with ridge and gradient boosting beats every reference on the backtest there.
+CHAMPION = {
+    "timesteps": 5,
+    "variants": ("multi-input",),
+    "training": {"max_epochs": 60, "patience": 15, "seed": 3},
+    "selection": {"folds": 2, "seeds": 1, "shortlist": 0, "ensemble_size": 3},
 }
 
 
@@ -37,24 +46,32 @@ def run_train(cfg: TrainConfig):
     return Path(state.result()), task_states(state.state_details.flow_run_id)
 
 
-def test_train_publishes_metrics_report_models_and_caches_per_variant(out):
-    """A run writes the documented files; adding a variant trains only that variant."""
+def fits_of(variant: str, seed: int = 1) -> list[str]:
+    return [f"{variant}-s{seed}-{fit}" for fit in ("fold-1", "fold-2", "pretest")]
+
+
+def test_train_publishes_metrics_report_and_caches_per_fit(out):
+    """A run writes the documented files; every candidate has backtest, validation and test
+    figures; adding a variant fits only that variant (every fit of the others is Cached)."""
     run_dir, states = run_train(tiny(out, variants=("rnn", "multi-input")))
-    assert states["train-rnn"] == states["train-multi-input"] == "Completed"
+    assert all(states[f] == "Completed" for f in fits_of("rnn") + fits_of("multi-input"))
     for name in (
         "metrics.json",
         "report.md",
         "report.html",
         "manifest.json",
-        "scaler.json",
-        "models/rnn.keras",
-        "models/multi-input.keras",
         "figures/residuals.png",
+        "figures/backtest_folds.png",
     ):
         assert (run_dir / name).exists(), name
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["dataset"] == "weekly-temperature"
     assert set(metrics["periods"]) == {"train", "val", "test"}
+    assert list(metrics["fits"]) == ["fold-1", "fold-2", "pretest", "all"]
+    # the newest fold is scored on exactly the validation split
+    assert metrics["fits"]["fold-2"]["scored"]["target_start"].startswith(
+        metrics["periods"]["val"]["start"][:10]
+    )
     kinds = {m["name"]: m["kind"] for m in metrics["models"]}
     assert kinds == {
         "rnn": "deep",
@@ -65,29 +82,22 @@ def test_train_publishes_metrics_report_models_and_caches_per_variant(out):
         "gradient-boosting": "reference",
     }
     for m in metrics["models"]:
-        for split in ("val", "test"):
-            assert set(m[split]) >= {"mae", "rmse", "r2", "mase"}
-    assert "champion" in metrics
+        assert len(m["backtest"]["fold_mae"]) == 2
+        assert m["val"]["mae"] == m["backtest"]["fold_mae"][-1]
+        assert set(m["test"]) >= {"mae", "rmse", "r2", "mase"}
     html = (run_dir / "report.html").read_text()
     assert "data:image/png;base64," in html and 'src="http' not in html
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["seed"] == 1 and manifest["data_fingerprint"]["sha256"]
-    assert manifest["versions"]["keras"] and manifest["training_period"]["rows"] == 105
+    splits = load_windows(manifest["prepared"][0])
+    pre = len(splits["train"]) + len(splits["val"])
+    assert manifest["fits"]["pretest"]["train"]["windows"] == pre  # horizon 1: nothing left out
+    assert manifest["fits"]["all"]["train"]["windows"] == pre + len(splits["test"])
 
     _, states = run_train(tiny(out, variants=("rnn", "multi-input", "gru")))
-    assert states["train-rnn"] == states["train-multi-input"] == "Cached"
-    assert states["train-gru"] == "Completed"
-    assert states["references-t4"] == "Cached"
-
-
-def test_a_trained_model_removed_by_hand_is_trained_again(out):
-    """Deleting a cached variant's stored model makes only that variant train again."""
-    run_train(tiny(out, variants=("rnn", "gru")))
-    [gru_dir] = (out / "weekly-temperature" / "models").glob("*/gru-*")
-    shutil.rmtree(gru_dir)
-    run_dir, states = run_train(tiny(out, variants=("rnn", "gru")))
-    assert states["train-gru"] == "Completed" and states["train-rnn"] == "Cached"
-    assert (gru_dir / "model.keras").exists() and (run_dir / "models" / "gru.keras").exists()
+    assert all(states[f] == "Cached" for f in fits_of("rnn") + fits_of("multi-input"))
+    assert all(states[f] == "Completed" for f in fits_of("gru"))
+    assert states["references-t4-fold-1"] == states["references-t4-pretest"] == "Cached"
 
 
 def test_thread_runner_trains_stacked_variants_side_by_side(out):
@@ -96,39 +106,71 @@ def test_thread_runner_trains_stacked_variants_side_by_side(out):
     variants = ("rnn-stacked", "lstm-stacked-flatten", "lstm-dropout")
     cfg = tiny(out, variants=variants, task_runner="thread", workers=3)
     cfg = cfg.model_copy(update={"variant": cfg.variant.model_copy(update={"layers": 3})})
+    _, states = run_train(cfg)
+    assert all(states[f] == "Completed" for v in variants for f in fits_of(v))
+
+
+def test_seeds_shortlist_and_ensemble(out):
+    """Two seeds for the one shortlisted variant (the better of two on the backtest): its
+    seed ensemble is a candidate and the mean of its seeds' predictions; the ensemble is a
+    candidate with its members named."""
+    cfg = tiny(
+        out,
+        variants=("rnn", "gru"),
+        selection={"folds": 2, "seeds": 2, "shortlist": 1, "ensemble_size": 3},
+    )
     run_dir, states = run_train(cfg)
-    assert all(states[f"train-{v}"] == "Completed" for v in variants)
-    assert all((run_dir / "models" / f"{v}.keras").exists() for v in variants)
-
-
-def test_saved_model_reloads_safely_and_reproduces_the_reported_mae(out):
-    """load_model(safe_mode=True) predictions, fed as the model was trained and mapped back
-    with the run's own scaler.json, give exactly the test MAE in metrics.json."""
-    import keras
-
-    from seqcast.models import model_inputs
-    from seqcast.scale import to_original_units
-
-    run_dir, _ = run_train(tiny(out, variants=("lstm",)))
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    reported = next(m for m in metrics["models"] if m["name"] == "lstm")["test"]["mae"]
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    test = load_windows(manifest["prepared"][0])["test"]
-    model = keras.models.load_model(run_dir / "models" / "lstm.keras", safe_mode=True)
-    raw = model.predict(model_inputs("lstm", test.x, test.covariates), verbose=0)[:, 0]
-    pred = to_original_units(raw, json.loads((run_dir / "scaler.json").read_text()))
-    assert float(np.mean(np.abs(pred - test.y_raw))) == pytest.approx(reported, rel=1e-5)
+    board = {m["name"]: m for m in metrics["models"]}
+    best = min(("rnn", "gru"), key=lambda v: board[v]["backtest"]["mae"])
+    other = "gru" if best == "rnn" else "rnn"
+    assert all(states[f] == "Completed" for f in fits_of(best, 2))
+    assert not any(f in states for f in fits_of(other, 2))
+    assert board[f"{best}-x2"]["seeds"] == [1, 2]
+    assert len(board["ensemble"]["members"]) == 3
+    assert metrics["seeds"] == [1, 2]
 
 
 def test_same_input_config_and_seed_give_the_same_metrics(tmp_path):
-    """Two uncached runs (separate output roots) report identical deep-model metrics."""
+    """Two uncached runs (separate output roots) report identical metrics."""
     results = []
     for name in ("a", "b"):
         run_dir, states = run_train(tiny(tmp_path / name, variants=("gru",)))
-        assert states["train-gru"] == "Completed"
+        assert all(states[f] == "Completed" for f in fits_of("gru"))
         metrics = json.loads((run_dir / "metrics.json").read_text())
         results.append(next(m for m in metrics["models"] if m["name"] == "gru"))
-    assert results[0]["val"] == results[1]["val"] and results[0]["test"] == results[1]["test"]
+    for key in ("backtest", "val", "test"):
+        assert results[0][key] == results[1][key]
+
+
+def test_served_champion_reproduces_its_bundle_and_is_fitted_again_when_removed(out):
+    """The champion's members are refitted on every window and copied into the run's
+    champion/ folder with bundle.json; the forecast serves their mean. Removing a served
+    model by hand makes only that fit run again."""
+    from flows.forecast import forecast
+    from seqcast.config import ForecastConfig
+
+    run_dir, states = run_train(tiny(out, **CHAMPION))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["champion"], metrics["champion_reason"]
+    bundle = json.loads((run_dir / "champion" / "bundle.json").read_text())
+    assert bundle["candidate"] == metrics["champion"]
+    for member in bundle["members"]:
+        assert (run_dir / "champion" / member["file"]).exists()
+        assert member["units"]["fitted_on"]["fit"] == "all"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["served_model_trained_on"]["target_end"] == metrics["periods"]["test"]["end"]
+    assert states["multi-input-s3-all"] == "Completed"
+    rows = pd.read_parquet(forecast(ForecastConfig(dataset="weekly-temperature", out=str(out))))
+    last = rows.iloc[-1]
+    assert last["model"] == metrics["champion"] and np.isfinite(last["prediction"])
+
+    [served] = (out / "weekly-temperature" / "models").glob("*/multi-input-*")
+    shutil.rmtree(served)
+    run_dir, states = run_train(tiny(out, **CHAMPION))
+    assert states["multi-input-s3-all"] == "Completed"
+    assert states["multi-input-s3-fold-1"] == "Cached"
+    assert (served / "model.keras").exists()
 
 
 def test_artifacts_are_published_under_their_keys(out):
@@ -159,7 +201,8 @@ def test_artifacts_are_published_under_their_keys(out):
 
 
 def test_promotion_keeps_the_better_champion_and_the_history(out):
-    """Same data: a worse candidate does not replace the champion; new data does."""
+    """Same data: a candidate worse on the backtest does not replace the champion; new data
+    does."""
     cfg = tiny(out)
 
     def run(name, mae, sha):
@@ -169,12 +212,10 @@ def test_promotion_keeps_the_better_champion_and_the_history(out):
             dataset=cfg.dataset,
             champion="lstm",
             champion_reason="",
+            champion_backtest_mae=mae,
             champion_val_mae=mae,
             champion_test_mae=mae,
-            champion_model=f"/runs/{name}/models/lstm.keras",
-            champion_variant="lstm",
-            champion_timesteps=4,
-            champion_scaler=f"/runs/{name}/scaler.json",
+            bundle=f"/runs/{name}/champion/bundle.json",
             data_sha256=sha,
         )
 
@@ -204,44 +245,33 @@ def test_training_fans_out_on_an_existing_dask_cluster(out):
         cfg = tiny(
             out, variants=("rnn", "gru"), task_runner="dask", dask_address=cluster.scheduler_address
         )
-        run_dir, states = run_train(cfg)
-    assert states["train-rnn"] == states["train-gru"] == "Completed"
-    assert (run_dir / "models" / "gru.keras").exists()
+        _, states = run_train(cfg)
+    assert all(states[f] == "Completed" for v in ("rnn", "gru") for f in fits_of(v))
 
 
-def test_log1p_target_end_to_end_train_and_forecast(out):
-    """Bikes with the log1p target and MAE loss: the run's scaler.json records the transform,
-    the reported test MAE is reproduced from the saved model and that file, and the champion's
-    forecast is a finite count in original units (not a standardised log value)."""
-    import keras
-
-    from flows.forecast import forecast
-    from seqcast.config import ForecastConfig
-    from seqcast.models import model_inputs
-    from seqcast.scale import to_original_units
-
+def test_log1p_target_units_of_every_fit(out):
+    """Bikes with the log1p target and MAE loss: every fit's units record the transform,
+    fitted on that fit's own training targets, and predictions come back as counts."""
     cfg = TrainConfig(
         dataset="bike-hourly",
         out=str(out),
         workers=1,
         variants=("gru",),
-        variant={"units": 16, "learning_rate": 0.01},
-        training={"max_epochs": 20, "patience": 5, "batch_size": 64, "seed": 1},
+        variant={"units": 8, "learning_rate": 0.01},
+        training={"max_epochs": 3, "patience": 2, "batch_size": 64, "seed": 1},
+        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
     )
     assert cfg.resolved_training.target_transform == "log1p"
     assert cfg.resolved_training.loss == "mae"
     run_dir, _ = run_train(cfg)
-    scaler = json.loads((run_dir / "scaler.json").read_text())
-    assert scaler["target"]["transform"] == "log1p"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     gru = next(m for m in metrics["models"] if m["name"] == "gru")
+    assert gru["test"]["mae"] < 5_000  # counts, not a standardised log value
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    test = load_windows(manifest["prepared"][0])["test"]
-    model = keras.models.load_model(run_dir / "models" / "gru.keras", safe_mode=True)
-    raw = model.predict(model_inputs("gru", test.x, test.covariates), verbose=0)[:, 0]
-    pred = to_original_units(raw, scaler)
-    assert float(np.mean(np.abs(pred - test.y_raw))) == pytest.approx(gru["test"]["mae"], 1e-5)
-    assert metrics["champion"] == "gru"  # seeded: it beats both naive references here
-    rows = pd.read_parquet(forecast(ForecastConfig(dataset="bike-hourly", out=str(out))))
-    value = float(rows.iloc[-1]["prediction"])
-    assert np.isfinite(value) and value > 5  # a count, not a standardised log value
+    splits = load_windows(manifest["prepared"][0])
+    assert manifest["fits"]["fold-1"]["scored"]["windows"] == len(splits["val"])
+    parts, doc, plan = fit_parts(manifest["prepared"][0], "fold-1", 1, "log1p")
+    assert doc["target"]["transform"] == "log1p"
+    assert doc["fitted_on"]["windows"] == len(plan.train) == len(parts["train"])
+    log_train = np.log1p(parts["train"].y_raw)
+    assert doc["target"]["mean"] == pytest.approx([log_train.mean()])  # its own rows only

@@ -1,0 +1,50 @@
+"""The served champion's scikit-learn members: saved in skops' format (no pickle), loaded
+back with an explicit trusted-types list, predicting exactly what was fitted; a file holding
+any other type is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from seqcast.references import FITTED, fit_reference, flat, load_reference, save_reference
+from seqcast.windows import WindowSet
+
+
+def _windows(n: int, seed: int) -> WindowSet:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4, 3)).astype(np.float32)
+    y = x[:, -1, 0] * 3.0 + 10.0
+    return WindowSet(
+        x=x,
+        y=y.astype(np.float32),
+        y_raw=y.astype(np.float64),
+        target_time=np.arange(n).astype("datetime64[h]"),
+        covariates=rng.normal(size=(n, 2)).astype(np.float32),
+        feature_names=["a", "b", "c"],
+        covariate_names=["ca", "cb"],
+        meta={},
+    )
+
+
+@pytest.mark.parametrize("name", FITTED)
+def test_reference_round_trip_without_pickle(name, tmp_path):
+    train, new = _windows(200, 0), _windows(20, 1)
+    model = fit_reference(name, train, seed=0)
+    path = tmp_path / f"{name}.skops"
+    save_reference(model, path)
+    assert not path.read_bytes().startswith(b"\x80")  # not a pickle stream
+    again = load_reference(path)
+    np.testing.assert_array_equal(again.predict(flat(new)), model.predict(flat(new)))
+
+
+class Subclassed(Ridge):
+    """A type no served member has: loading a file that holds it must be refused."""
+
+
+def test_a_file_with_an_untrusted_type_is_refused(tmp_path):
+    path = tmp_path / "odd.skops"
+    save_reference(Subclassed().fit(np.ones((4, 2)), np.arange(4.0)), path)
+    with pytest.raises(ValueError, match="not trusted"):
+        load_reference(path)
