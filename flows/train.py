@@ -4,6 +4,7 @@ refit before the test period, rank, refit the champion on all data, publish, pro
 from __future__ import annotations
 
 from prefect import flow
+from prefect.futures import as_completed
 
 from flows.prepare import prepare
 from seqcast.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
@@ -39,29 +40,36 @@ def fit_models(
         task = t.deep_task(d, v, vcfg, tcfg.model_copy(update={"seed": seed}), fit, folds, epochs)
         return task.submit(d, ts, v, label, seed, vcfg, tcfg, fit, folds, epochs, threads)
 
-    def backtest(labels: list[str], seeds: list[int]) -> list[t.FitRef]:
-        """Fold fits first, then each (label, seed)'s refit for its folds' mean best epoch."""
-        futures = {(lb, s, f): deep(lb, s, f) for lb in labels for s in seeds for f in fold_list}
-        done = {key: f.result() for key, f in futures.items()}
-        refits = [
-            deep(
-                lb, s, TEST_FIT, refit_epochs([done[(lb, s, f)].best_epoch or 1 for f in fold_list])
-            )
-            for lb in labels
-            for s in seeds
-        ]
-        return [*done.values(), *(f.result() for f in refits)]
+    def backtest(labels: list[str], seeds: list[int]) -> tuple[list[t.FitRef], list]:
+        """Fold fits, and each (label, seed)'s refit before the test period submitted as soon
+        as its own folds are done (for their mean best epoch): no worker waits for a slower
+        variant. Returns the fold fits and the refits' futures."""
+        keys = [(lb, s, f) for lb in labels for s in seeds for f in fold_list]
+        futures = [deep(*key) for key in keys]
+        key_of = {id(f): key for f, key in zip(futures, keys, strict=True)}
+        done: dict[tuple[str, int, str], t.FitRef] = {}
+        refits = []
+        for future in as_completed(futures):
+            lb, s, _ = key = key_of[id(future)]
+            done[key] = future.result()
+            if all((lb, s, f) in done for f in fold_list):
+                best = [done[(lb, s, f)].best_epoch or 1 for f in fold_list]
+                refits.append(deep(lb, s, TEST_FIT, refit_epochs(best)))
+        return [done[key] for key in keys], refits
 
     ref_futures = [
         t.fit_references.submit(d, ts, fit, folds, base, threads)
         for d, ts in zip(prepared, lengths, strict=True)
         for fit in [*fold_list, TEST_FIT]
     ]
-    fits = backtest(list(variants), [base])
+    fits, refits = backtest(list(variants), [base])
     fits += [r for f in ref_futures for r in f.result()]
     if extra_seeds:
         chosen = t.shortlist_variants(config, prepared, fits)
-        fits += backtest(chosen, extra_seeds)
+        more, more_refits = backtest(chosen, extra_seeds)
+        fits += more
+        refits += more_refits
+    fits += [f.result() for f in refits]
     ranking = t.rank_candidates(config, prepared, fits)
     epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.kind == "deep"}
     served_futures = []

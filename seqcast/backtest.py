@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 from seqcast.scale import AffineScaler, ScalerKind, fit_scaler, target_document
 from seqcast.windows import WindowSet
@@ -163,8 +164,8 @@ def fit_units(
         "fitted_on": {
             "fit": plan.name,
             "windows": len(plan.train),
-            "target_start": str(times[plan.train.start]),
-            "target_end": str(times[plan.train.stop - 1]),
+            "target_start": _when(times[plan.train.start]),
+            "target_end": _when(times[plan.train.stop - 1]),
         },
     }
     return parts, doc
@@ -191,8 +192,8 @@ def describe(plans: dict[str, FitPlan], target_time: np.ndarray) -> dict[str, di
             return None
         return {
             "windows": len(rows),
-            "target_start": str(target_time[rows.start]),
-            "target_end": str(target_time[rows.stop - 1]),
+            "target_start": _when(target_time[rows.start]),
+            "target_end": _when(target_time[rows.stop - 1]),
         }
 
     return {
@@ -203,3 +204,8 @@ def describe(plans: dict[str, FitPlan], target_time: np.ndarray) -> dict[str, di
         }
         for name, p in plans.items()
     }
+
+
+def _when(t) -> str:
+    """A target time as the split periods show it: ``2018-06-01 00:00:00``."""
+    return str(pd.Timestamp(t))

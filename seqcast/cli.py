@@ -107,6 +107,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         loss=args.loss,
         target_transform=args.target_transform,
+        lr_decay=args.lr_decay,
     )
     fields: dict = {
         **data,
@@ -166,6 +167,9 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--loss", choices=["mse", "mae", "huber"], help="default: the dataset's")
     t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
+    t.add_argument(
+        "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
+    )
     t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
     t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")
     t.add_argument("--shortlist", type=int, help="variants given more seeds (default: dataset's)")

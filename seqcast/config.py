@@ -80,6 +80,7 @@ class TrainingDefaults(Frozen):
     batch_size: int = Field(ge=1)
     loss: LossName = "mse"
     target_transform: TargetTransform = "none"
+    lr_decay: float = Field(default=1.0, gt=0.5, le=1.0)
     folds: int = Field(default=2, ge=1)
     seeds: int = Field(default=3, ge=1)
     shortlist: int = Field(default=2, ge=0)
@@ -485,6 +486,7 @@ class TrainConfig(PrepareConfig):
                 "batch_size": self.training.batch_size or d.batch_size,
                 "loss": self.training.loss or d.loss,
                 "target_transform": self.training.target_transform or d.target_transform,
+                "lr_decay": self.training.lr_decay or d.lr_decay,
             }
         )
 
@@ -538,6 +540,7 @@ class TrainConfig(PrepareConfig):
                 self.resolved_training.target_transform,
             ),
             "learning_rate": (self.variant.learning_rate, self.resolved_variant.learning_rate),
+            "lr_decay": (self.training.lr_decay, self.resolved_training.lr_decay),
             **{
                 name: (getattr(self.selection, name), getattr(self.resolved_selection, name))
                 for name in ("folds", "seeds", "shortlist", "ensemble_size")

@@ -6,8 +6,8 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/stages/<stage>/<key>/             a stage's stored output (run-stage reads it)
     DIR/<dataset>/validation/<key>/failure_cases.csv  every failed check, one row per cell
     DIR/<dataset>/prepared/<key>/    train/val/test parquet, scaler.json, summary.json
-    DIR/<dataset>/models/<prepared key>/<variant>-<config hash>/   one trained variant (cache)
-    DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, models/, manifest.json
+    DIR/<dataset>/models/<prepared key>/<model>-<config hash>/   one served fit (cache)
+    DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, champion/, manifest.json
     DIR/<dataset>/champion.json      the promoted model; champion_history.jsonl keeps the past
     DIR/<dataset>/forecasts.parquet  one row per target time and model
     DIR/<dataset>/logs/<stamp>-<command>.log   everything a command and its workers logged

@@ -175,7 +175,14 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
         if e.get("members"):
             name += f" (mean of {', '.join(e['members'])})"
         if e.get("seeds"):
-            name += f" (mean of seeds {', '.join(map(str, e['seeds']))})"
+            name += f" (mean of seeds {', '.join(map(str, e['seeds']))}"
+            if spread := e.get("seed_mae"):
+                name += "; one seed alone: backtest " + " / ".join(
+                    _fmt(v) for v in spread["backtest"]
+                )
+                if "test" in spread:
+                    name += ", test " + " / ".join(_fmt(v) for v in spread["test"])
+            name += ")"
         if e.get("collapsed"):
             name += f" (collapsed: {e['collapsed']})"
         if e.get("retried_after"):

@@ -85,6 +85,22 @@ def candidates(
     return out, members
 
 
+def seed_spread(
+    by_seed: dict[int, dict[str, np.ndarray]], truth: dict[str, np.ndarray], folds: list[str]
+) -> dict[str, list[float]]:
+    """Each seed's own mean backtest MAE and test MAE (seed order): how much one fit varies
+    with its seed, beside the seed ensemble that averages them."""
+
+    def mae(pred: np.ndarray, fit: str) -> float:
+        return float(np.mean(np.abs(pred - truth[fit])))
+
+    seeds = sorted(by_seed)
+    out = {"backtest": [float(np.mean([mae(by_seed[s][f], f) for f in folds])) for s in seeds]}
+    if all("test" in by_seed[s] for s in seeds):
+        out["test"] = [mae(by_seed[s]["test"], "test") for s in seeds]
+    return out
+
+
 def rank(
     deep: dict[str, dict[int, dict[str, np.ndarray]]],
     references: dict[str, dict[str, np.ndarray]],
@@ -99,6 +115,9 @@ def rank(
     cands, members = candidates(deep, references, base_seed, info)
     persistence = references["persistence"]
     board = leaderboard(cands, truth, persistence, folds)
+    for entry in board:
+        if entry.get("seeds") and entry["backtest"]:
+            entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
     chosen = ensemble_members(board, ensemble_size) if ensemble_size >= 2 else []
     if chosen:
         by_name = {c.name: c for c in cands}

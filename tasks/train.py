@@ -289,7 +289,8 @@ def ranking_of(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> 
     refs: dict[str, dict[str, np.ndarray]] = {}
     info: dict[str, dict] = {}
     sweep = len(prepared) > 1
-    for f in fits:
+    # a fixed order, whatever order the fits finished in: ties rank the same in every run
+    for f in sorted(fits, key=lambda f: (f.kind, f.label, f.seed or 0, f.fit)):
         if f.fit == SERVE_FIT:
             continue
         key = "test" if f.fit == TEST_FIT else f.fit

@@ -37,6 +37,7 @@ def test_seed_ensemble_is_the_mean_of_its_seeds():
     assert board["lstm"]["backtest"]["mae"] == pytest.approx(4.0)  # the base seed alone
     assert board["lstm-x2"]["backtest"]["mae"] == pytest.approx(1.0)
     assert board["lstm-x2"]["seeds"] == [1, 2]
+    assert board["lstm-x2"]["seed_mae"] == {"backtest": [4.0, 2.0], "test": [4.0, 2.0]}
     assert r.members["lstm-x2"] == [Member("deep", "lstm", 1), Member("deep", "lstm", 2)]
     assert r.champion == "lstm-x2"  # 1 beats gradient boosting's 5 on the backtest
 

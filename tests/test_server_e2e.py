@@ -22,8 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TRAIN = "train/train-weekly-temperature"
-FORECAST = "forecast/forecast-weekly-temperature"
+# The bike sample: a GRU beats every reference there, so the run promotes a champion.
+TRAIN = "train/train-bike-hourly"
+FORECAST = "forecast/forecast-bike-hourly"
 
 
 def _free_port() -> int:
@@ -131,8 +132,8 @@ async def main():
     async with get_client() as c:
         run = await c.read_flow_run({run_id!r})
         arts = await c.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(
-            any_=["weekly-temperature-leaderboard", "weekly-temperature-summary",
-                  "weekly-temperature-report", "weekly-temperature-forecast"])))
+            any_=["bike-hourly-leaderboard", "bike-hourly-summary",
+                  "bike-hourly-report", "bike-hourly-forecast"])))
         print(json.dumps({{"state": run.state.name, "message": run.state.message or "",
                           "artifacts": sorted({{a.key for a in arts}})}}))
 asyncio.run(main())
@@ -164,36 +165,37 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
         assert name in deployed
 
     config = {
-        "dataset": "weekly-temperature",
+        "dataset": "bike-hourly",
         "out": out_param,
-        "timesteps": 5,
-        "variants": ["multi-input"],
+        "timesteps": 12,
+        "variants": ["gru"],
         "workers": 1,
-        "training": {"max_epochs": 60, "patience": 15, "seed": 3},
-        "selection": {"folds": 2, "seeds": 1, "shortlist": 0, "ensemble_size": 3},
+        "variant": {"units": 16, "learning_rate": 0.01},
+        "training": {"max_epochs": 20, "patience": 5, "seed": 1},
+        "selection": {"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 3},
     }
     train_id = _request_run(env, TRAIN, config)
     _run_worker(env)
     got = _state_and_artifacts(env, train_id)
     assert got["state"] == "Completed"
     assert {
-        "weekly-temperature-leaderboard",
-        "weekly-temperature-summary",
-        "weekly-temperature-report",
+        "bike-hourly-leaderboard",
+        "bike-hourly-summary",
+        "bike-hourly-report",
     } <= set(got["artifacts"])
-    (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
+    (run_dir,) = (out / "bike-hourly" / "runs").iterdir()
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["champion"], metrics["champion_reason"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["config"]["timesteps"] == 5  # the non-default parameter reached the run
+    assert manifest["config"]["timesteps"] == 12  # the non-default parameter reached the run
 
-    forecast_id = _request_run(env, FORECAST, {"dataset": "weekly-temperature", "out": out_param})
-    escape_id = _request_run(env, FORECAST, {"dataset": "weekly-temperature", "out": "/etc"})
+    forecast_id = _request_run(env, FORECAST, {"dataset": "bike-hourly", "out": out_param})
+    escape_id = _request_run(env, FORECAST, {"dataset": "bike-hourly", "out": "/etc"})
     _run_worker(env)
     assert _state_and_artifacts(env, forecast_id)["state"] == "Completed"
     escaped = _state_and_artifacts(env, escape_id)
     assert escaped["state"] == "Failed" and "outside the output root" in escaped["message"]
-    rows = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
+    rows = pd.read_parquet(out / "bike-hourly" / "forecasts.parquet")
     assert len(rows) == 1 and rows.loc[0, "model"] == metrics["champion"]
 
     with pytest.raises(RuntimeError, match=r"Validation failed for field 'config\.timesteps'"):

@@ -23,13 +23,16 @@ TINY = {
     "training": {"max_epochs": 2, "patience": 1, "batch_size": 64, "seed": 1},
     "selection": {"folds": 2, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
 }
-# Enough training for a champion on the synthetic weekly sample: the ensemble of the best
-# deep variant with ridge and gradient boosting beats every reference on the backtest there.
+# Enough training for a champion on the synthetic bike sample, whose rentals depend on hour,
+# weekday, temperature and rain non-linearly: a GRU beats every reference on the backtest
+# there (on the linear synthetic weekly sample ridge and gradient boosting win, rightly).
 CHAMPION = {
-    "timesteps": 5,
-    "variants": ("multi-input",),
-    "training": {"max_epochs": 60, "patience": 15, "seed": 3},
-    "selection": {"folds": 2, "seeds": 1, "shortlist": 0, "ensemble_size": 3},
+    "dataset": "bike-hourly",
+    "timesteps": 12,
+    "variants": ("gru",),
+    "variant": {"units": 16, "learning_rate": 0.01},
+    "training": {"max_epochs": 20, "patience": 5, "seed": 1},
+    "selection": {"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 3},
 }
 
 
@@ -39,15 +42,16 @@ def tiny(out: Path, **kw) -> TrainConfig:
     )
 
 
+def fits_of(variant: str, seed: int = 1, folds: int = 2) -> list[str]:
+    names = [*(f"fold-{k}" for k in range(1, folds + 1)), "pretest"]
+    return [f"{variant}-s{seed}-{fit}" for fit in names]
+
+
 def run_train(cfg: TrainConfig):
     from flows.train import train
 
     state = train(cfg, return_state=True)
     return Path(state.result()), task_states(state.state_details.flow_run_id)
-
-
-def fits_of(variant: str, seed: int = 1) -> list[str]:
-    return [f"{variant}-s{seed}-{fit}" for fit in ("fold-1", "fold-2", "pretest")]
 
 
 def test_train_publishes_metrics_report_and_caches_per_fit(out):
@@ -116,16 +120,21 @@ def test_seeds_shortlist_and_ensemble(out):
     candidate with its members named."""
     cfg = tiny(
         out,
-        variants=("rnn", "gru"),
-        selection={"folds": 2, "seeds": 2, "shortlist": 1, "ensemble_size": 3},
+        **{
+            **CHAMPION,
+            "variants": ("rnn", "gru"),
+            "selection": {"folds": 1, "seeds": 2, "shortlist": 1, "ensemble_size": 3},
+        },
     )
     run_dir, states = run_train(cfg)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     board = {m["name"]: m for m in metrics["models"]}
-    best = min(("rnn", "gru"), key=lambda v: board[v]["backtest"]["mae"])
+    sound = [v for v in ("rnn", "gru") if not board[v].get("collapsed")]
+    assert sound, "both fits collapsed: the test would prove nothing"
+    best = min(sound, key=lambda v: board[v]["backtest"]["mae"])
     other = "gru" if best == "rnn" else "rnn"
-    assert all(states[f] == "Completed" for f in fits_of(best, 2))
-    assert not any(f in states for f in fits_of(other, 2))
+    assert all(states[f] == "Completed" for f in fits_of(best, 2, folds=1))
+    assert not any(f in states for f in fits_of(other, 2, folds=1))
     assert board[f"{best}-x2"]["seeds"] == [1, 2]
     assert len(board["ensemble"]["members"]) == 3
     assert metrics["seeds"] == [1, 2]
@@ -160,16 +169,16 @@ def test_served_champion_reproduces_its_bundle_and_is_fitted_again_when_removed(
         assert member["units"]["fitted_on"]["fit"] == "all"
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["served_model_trained_on"]["target_end"] == metrics["periods"]["test"]["end"]
-    assert states["multi-input-s3-all"] == "Completed"
-    rows = pd.read_parquet(forecast(ForecastConfig(dataset="weekly-temperature", out=str(out))))
+    assert states["gru-s1-all"] == "Completed"
+    rows = pd.read_parquet(forecast(ForecastConfig(dataset="bike-hourly", out=str(out))))
     last = rows.iloc[-1]
     assert last["model"] == metrics["champion"] and np.isfinite(last["prediction"])
 
-    [served] = (out / "weekly-temperature" / "models").glob("*/multi-input-*")
+    [served] = (out / "bike-hourly" / "models").glob("*/gru-*")
     shutil.rmtree(served)
     run_dir, states = run_train(tiny(out, **CHAMPION))
-    assert states["multi-input-s3-all"] == "Completed"
-    assert states["multi-input-s3-fold-1"] == "Cached"
+    assert states["gru-s1-all"] == "Completed"
+    assert states["gru-s1-fold-1"] == states["gru-s1-pretest"] == "Cached"
     assert (served / "model.keras").exists()
 
 
