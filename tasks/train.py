@@ -29,15 +29,15 @@ from seqcast.backtest import (
     TEST_FIT,
     FitPlan,
     concat,
-    describe,
     fit_units,
     fold_names,
     plan_fits,
 )
 from seqcast.config import TrainConfig
-from seqcast.evaluate import best_reference, feature_profile, shortlist
+from seqcast.evaluate import best_reference, shortlist
 from seqcast.models import VariantConfig
 from seqcast.paths import SPLITS, Layout
+from seqcast.publish import run_documents
 from seqcast.references import (
     FITTED,
     fit_reference,
@@ -46,8 +46,7 @@ from seqcast.references import (
     save_reference,
 )
 from seqcast.registry import promote
-from seqcast.report import ReportInput, render
-from seqcast.scale import AffineScaler, to_original_units
+from seqcast.scale import to_original_units
 from seqcast.selection import Ranking, rank
 from seqcast.train import TrainingConfig, fit_with_retry, limit_threads
 from seqcast.windows import WindowSet, from_table
@@ -402,110 +401,37 @@ def publish_run(
 ) -> RunRef:
     """Rank every candidate identically and write the run directory atomically: metrics,
     report, manifest and the served champion (``champion/bundle.json`` and its members)."""
-    sel = config.resolved_selection
-    first = prepared_dirs[0]
-    splits = load_windows(first)
-    summary = storage.read_json(Path(first) / "summary.json")
-    ranking = ranking_of(config, prepared_dirs, fits)
-    board, champion = ranking.board, ranking.champion
-    every = concat(splits)
-    fits_described = describe(
-        plan_fits(
-            len(splits["train"]),
-            len(splits["val"]),
-            len(splits["test"]),
-            sel.folds or 1,
-            int(splits["train"].meta["horizon"]),
-        ),
-        every.target_time,
-    )
-    newest = fold_names(sel.folds or 1)[-1]
-    histories = {
-        f.label: f.history
-        for f in fits
-        if f.kind == "deep" and f.fit == newest and f.seed == config.training.seed
-    }
-    feature_scaler = AffineScaler.from_dict(
-        storage.read_json(Path(first) / "scaler.json")["features"]
-    )
-    last_rows = {s: feature_scaler.inverse(splits[s].x[:, -1, :]) for s in SPLITS}
-    profile = feature_profile(last_rows, splits["train"].feature_names)
+    first = Path(prepared_dirs[0])
     run_id = _run_id()
-    final = Layout.of(config.out, config.dataset).run_dir(run_id)
-    versions = _versions()
-    periods = summary["split_periods"]
-    report = render(
-        ReportInput(
-            dataset=config.dataset,
-            run_id=run_id,
-            board=board,
-            champion=champion,
-            champion_reason=ranking.reason,
-            periods=periods,
-            fits=fits_described,
-            test_times=splits["test"].target_time,
-            test_truth=splits["test"].y_raw,
-            test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
-            histories=histories,
-            profile=profile,
-            config=config.model_dump(mode="json"),
-            fingerprint=summary["data_fingerprint"],
-            versions=versions,
-            units=config.spec.target,
-            loss_label=config.loss_label,
-            settings=config.settings_used(),
-        )
+    ranking = ranking_of(config, prepared_dirs, fits)
+    docs = run_documents(
+        config,
+        run_id,
+        datetime.now(UTC).isoformat(),
+        prepared_dirs,
+        load_windows(first),
+        storage.read_json(first / "summary.json"),
+        storage.read_json(first / "scaler.json"),
+        ranking,
+        [f.model_dump() for f in fits],
+        [f.model_dump() for f in served],
+        _versions(),
     )
-    served_period = next((f.scaler["fitted_on"] for f in served), None)
-    metrics = {
-        "dataset": config.dataset,
-        "run_id": run_id,
-        "periods": {
-            s: {"start": p["target_start"], "end": p["target_end"], "rows": p["rows"]}
-            for s, p in periods.items()
-        },
-        "fits": fits_described,
-        "seeds": config.seed_list,
-        "percentage_error": "wape: 100 * sum|error| / sum|actual|",
-        "models": board,
-        "champion": champion,
-        "champion_reason": ranking.reason,
-    }
-    bundle = bundle_document(config, champion, served) if champion else None
+    final = Layout.of(config.out, config.dataset).run_dir(run_id)
     with storage.staged_dir(final) as tmp:
-        storage.write_json(tmp / "metrics.json", metrics)
-        storage.write_text(tmp / "report.md", report.markdown)
-        storage.write_text(tmp / "report.html", report.html)
-        for name, png in report.figures.items():
+        storage.write_json(tmp / "metrics.json", docs.metrics)
+        storage.write_text(tmp / "report.md", docs.report.markdown)
+        storage.write_text(tmp / "report.html", docs.report.html)
+        for name, png in docs.report.figures.items():
             storage.write_bytes(tmp / "figures" / name, png)
-        if bundle is not None:
-            for f, member in zip(served, bundle["members"], strict=True):
-                assert f.model is not None
-                storage.write_bytes(tmp / "champion" / member["file"], Path(f.model).read_bytes())
-            storage.write_json(tmp / "champion" / "bundle.json", bundle)
-        storage.write_json(
-            tmp / "manifest.json",
-            {
-                "run_id": run_id,
-                "dataset": config.dataset,
-                "created": datetime.now(UTC).isoformat(),
-                "seed": config.training.seed,
-                "seeds": config.seed_list,
-                "config": config.model_dump(mode="json"),
-                "selection": sel.model_dump(),
-                "data_fingerprint": summary["data_fingerprint"],
-                "source": summary["source"],
-                "prepared": prepared_dirs,
-                "fits": fits_described,
-                "served_model_trained_on": served_period,
-                "versions": versions,
-                "metrics": {
-                    e["name"]: {s: e[s] for s in ("backtest", "val", "test")} for e in board
-                },
-                "champion": champion,
-                "champion_members": bundle["members"] if bundle else [],
-            },
-        )
+        if docs.bundle is not None:
+            for f, member in zip(served, docs.bundle["members"], strict=True):
+                storage.write_bytes(
+                    tmp / "champion" / member["file"], Path(f.model or "").read_bytes()
+                )
+            storage.write_json(tmp / "champion" / "bundle.json", docs.bundle)
+        storage.write_json(tmp / "manifest.json", docs.manifest)
+    board, champion = ranking.board, ranking.champion
     champ = next((e for e in board if e["name"] == champion), None)
     run = RunRef(
         run_id=run_id,
@@ -516,38 +442,11 @@ def publish_run(
         champion_backtest_mae=champ["backtest"]["mae"] if champ else None,
         champion_val_mae=champ["val"]["mae"] if champ else None,
         champion_test_mae=champ["test"]["mae"] if champ and champ["test"] else None,
-        bundle=str(final / "champion" / "bundle.json") if bundle else None,
-        data_sha256=summary["data_fingerprint"]["sha256"],
+        bundle=str(final / "champion" / "bundle.json") if docs.bundle else None,
+        data_sha256=docs.manifest["data_fingerprint"]["sha256"],
     )
     _publish_artifacts(run, board, best_reference(board))
     return run
-
-
-def bundle_document(config: TrainConfig, champion: str, served: list[FitRef]) -> dict:
-    """What the forecast needs to serve the champion: each member's model file, kind,
-    variant, window length and units; the forecast is the members' mean."""
-    members = []
-    for f in served:
-        suffix = f"-s{f.seed}.keras" if f.kind == "deep" else ".skops"
-        members.append(
-            {
-                "kind": f.kind,
-                "label": f.label,
-                "variant": f.variant,
-                "seed": f.seed if f.kind == "deep" else None,
-                "timesteps": f.timesteps,
-                "file": f"{f.label}{suffix}",
-                "units": f.scaler,
-            }
-        )
-    return {
-        "dataset": config.dataset,
-        "candidate": champion,
-        "combine": "mean",
-        "horizon": config.prepare_configs()[0].resolved_horizon,
-        "trained_on": served[0].scaler["fitted_on"] if served else None,
-        "members": members,
-    }
 
 
 def _publish_artifacts(run: RunRef, board: list[dict], best_ref) -> None:

@@ -48,3 +48,37 @@ def test_a_file_with_an_untrusted_type_is_refused(tmp_path):
     save_reference(Subclassed().fit(np.ones((4, 2)), np.arange(4.0)), path)
     with pytest.raises(ValueError, match="not trusted"):
         load_reference(path)
+
+
+def test_bundle_names_every_member_with_its_units():
+    """Two seeds of a GRU and gradient boosting: three members, files named by label and
+    seed, each with its own units; the training period is the served fit's."""
+    from seqcast.config import TrainConfig
+    from seqcast.publish import bundle_document
+
+    units = {"features": {}, "target": None, "fitted_on": {"fit": "all", "windows": 9}}
+
+    def fit(kind, label, seed, variant):
+        return {
+            "kind": kind,
+            "label": label,
+            "variant": variant,
+            "seed": seed,
+            "timesteps": 24,
+            "scaler": units,
+        }
+
+    served = [
+        fit("deep", "gru", 42, "gru"),
+        fit("deep", "gru", 43, "gru"),
+        fit("reference", "gradient-boosting", 42, None),
+    ]
+    bundle = bundle_document(TrainConfig(dataset="bike-hourly"), "ensemble", served)
+    assert [m["file"] for m in bundle["members"]] == [
+        "gru-s42.keras",
+        "gru-s43.keras",
+        "gradient-boosting.skops",
+    ]
+    assert bundle["members"][2]["seed"] is None and bundle["horizon"] == 2
+    assert bundle["trained_on"] == {"fit": "all", "windows": 9}
+    assert bundle["candidate"] == "ensemble" and bundle["combine"] == "mean"

@@ -1,0 +1,148 @@
+"""What a training run publishes, as documents: metrics, manifest, the served champion's
+bundle and the report. Pure: the ``publish-run`` task reads the inputs and writes these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqcast.backtest import describe, fold_names, plan_fits
+from seqcast.config import TrainConfig
+from seqcast.evaluate import feature_profile
+from seqcast.paths import SPLITS
+from seqcast.report import Report, ReportInput, render
+from seqcast.scale import AffineScaler
+from seqcast.selection import Ranking
+from seqcast.windows import WindowSet
+
+
+@dataclass(frozen=True)
+class RunDocuments:
+    metrics: dict
+    manifest: dict
+    bundle: dict | None  # None when no champion was promoted
+    report: Report
+
+
+def bundle_document(config: TrainConfig, champion: str, served: list[dict]) -> dict:
+    """What the forecast needs to serve the champion: each member's model file, kind,
+    variant, window length and units (``served``: the served fits, as ``FitRef`` dumps);
+    the forecast is the members' mean."""
+    members = []
+    for f in served:
+        suffix = f"-s{f['seed']}.keras" if f["kind"] == "deep" else ".skops"
+        members.append(
+            {
+                "kind": f["kind"],
+                "label": f["label"],
+                "variant": f["variant"],
+                "seed": f["seed"] if f["kind"] == "deep" else None,
+                "timesteps": f["timesteps"],
+                "file": f"{f['label']}{suffix}",
+                "units": f["scaler"],
+            }
+        )
+    return {
+        "dataset": config.dataset,
+        "candidate": champion,
+        "combine": "mean",
+        "horizon": config.prepare_configs()[0].resolved_horizon,
+        "trained_on": served[0]["scaler"]["fitted_on"] if served else None,
+        "members": members,
+    }
+
+
+def run_documents(
+    config: TrainConfig,
+    run_id: str,
+    created: str,
+    prepared_dirs: list[str],
+    splits: dict[str, WindowSet],
+    summary: dict,
+    prepared_scaler: dict,
+    ranking: Ranking,
+    fits: list[dict],
+    served: list[dict],
+    versions: dict,
+) -> RunDocuments:
+    """Every document of one run. ``splits``, ``summary`` and ``prepared_scaler``: the first
+    prepared dataset's windows, ``summary.json`` and ``scaler.json``; ``fits`` and ``served``:
+    the fits (``FitRef`` dumps) behind the ranking and the served champion's members."""
+    sel = config.resolved_selection
+    folds = sel.folds or 1
+    every = np.concatenate([splits[s].target_time for s in SPLITS])
+    plans = plan_fits(
+        len(splits["train"]),
+        len(splits["val"]),
+        len(splits["test"]),
+        folds,
+        int(splits["train"].meta["horizon"]),
+    )
+    fits_described = describe(plans, every)
+    newest = fold_names(folds)[-1]
+    histories = {
+        f["label"]: f["history"]
+        for f in fits
+        if f["kind"] == "deep" and f["fit"] == newest and f["seed"] == config.training.seed
+    }
+    features = AffineScaler.from_dict(prepared_scaler["features"])
+    last_rows = {s: features.inverse(splits[s].x[:, -1, :]) for s in SPLITS}
+    periods = summary["split_periods"]
+    board, champion = ranking.board, ranking.champion
+    report = render(
+        ReportInput(
+            dataset=config.dataset,
+            run_id=run_id,
+            board=board,
+            champion=champion,
+            champion_reason=ranking.reason,
+            periods=periods,
+            fits=fits_described,
+            test_times=splits["test"].target_time,
+            test_truth=splits["test"].y_raw,
+            test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
+            histories=histories,
+            profile=feature_profile(last_rows, splits["train"].feature_names),
+            config=config.model_dump(mode="json"),
+            fingerprint=summary["data_fingerprint"],
+            versions=versions,
+            units=config.spec.target,
+            loss_label=config.loss_label,
+            settings=config.settings_used(),
+        )
+    )
+    metrics = {
+        "dataset": config.dataset,
+        "run_id": run_id,
+        "periods": {
+            s: {"start": p["target_start"], "end": p["target_end"], "rows": p["rows"]}
+            for s, p in periods.items()
+        },
+        "fits": fits_described,
+        "seeds": config.seed_list,
+        "percentage_error": "wape: 100 * sum|error| / sum|actual|",
+        "models": board,
+        "champion": champion,
+        "champion_reason": ranking.reason,
+    }
+    bundle = bundle_document(config, champion, served) if champion else None
+    manifest = {
+        "run_id": run_id,
+        "dataset": config.dataset,
+        "created": created,
+        "seed": config.training.seed,
+        "seeds": config.seed_list,
+        "config": config.model_dump(mode="json"),
+        "selection": sel.model_dump(),
+        "data_fingerprint": summary["data_fingerprint"],
+        "source": summary["source"],
+        "prepared": prepared_dirs,
+        "fits": fits_described,
+        "served_model_trained_on": served[0]["scaler"]["fitted_on"] if served else None,
+        "versions": versions,
+        "metrics": {e["name"]: {s: e[s] for s in ("backtest", "val", "test")} for e in board},
+        "champion": champion,
+        "champion_members": bundle["members"] if bundle else [],
+    }
+    return RunDocuments(metrics, manifest, bundle, report)
