@@ -115,9 +115,6 @@ def rank(
     cands, members = candidates(deep, references, base_seed, info)
     persistence = references["persistence"]
     board = leaderboard(cands, truth, persistence, folds)
-    for entry in board:
-        if entry.get("seeds") and entry["backtest"]:
-            entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
     chosen = ensemble_members(board, ensemble_size) if ensemble_size >= 2 else []
     if chosen:
         by_name = {c.name: c for c in cands}
@@ -131,5 +128,8 @@ def rank(
         )
         members[ENSEMBLE] = [m for n in chosen for m in members[n]]
         board = leaderboard(cands, truth, persistence, folds)
+    for entry in board:
+        if entry.get("seeds") and entry["backtest"]:
+            entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
     champion, reason = choose_champion(board)
     return Ranking(board, champion, reason, members, {c.name: c.predictions for c in cands})

@@ -83,6 +83,8 @@ def test_ensemble_averages_the_best_distinct_candidates():
     assert ens["backtest"]["mae"] == pytest.approx(2 / 3)
     assert ens["test"]["mae"] == pytest.approx(2 / 3)
     assert r.champion == ENSEMBLE
+    seeds = next(e for e in r.board if e["name"] == "lstm-x2")
+    assert seeds["seed_mae"] == {"backtest": [2.0, 2.0], "test": [2.0, 2.0]}  # kept beside it
     kinds = {m.kind for m in r.members[ENSEMBLE]}
     assert kinds == {"deep", "reference"}
 
