@@ -47,6 +47,12 @@ class FitPlan:
         return self.name.startswith("fold-")
 
 
+def plans_for(splits: dict[str, WindowSet], folds: int) -> dict[str, FitPlan]:
+    """:func:`plan_fits` for prepared windows (``train``, ``val``, ``test`` splits)."""
+    horizon = int(splits["train"].meta["horizon"])
+    return plan_fits(len(splits["train"]), len(splits["val"]), len(splits["test"]), folds, horizon)
+
+
 def fold_names(folds: int) -> list[str]:
     return [f"fold-{k}" for k in range(1, folds + 1)]
 

@@ -8,7 +8,6 @@ import numpy as np
 
 from seqcast.metrics import evaluate
 
-EVAL_SPLITS = ("val", "test")
 SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
 NAIVE = ("persistence", "seasonal-naive")
 

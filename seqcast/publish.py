@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqcast.backtest import describe, fold_names, plan_fits
+from seqcast.backtest import describe, fold_names, plans_for
 from seqcast.config import TrainConfig
 from seqcast.evaluate import feature_profile
 from seqcast.paths import SPLITS
@@ -72,14 +72,7 @@ def run_documents(
     sel = config.resolved_selection
     folds = sel.folds or 1
     every = np.concatenate([splits[s].target_time for s in SPLITS])
-    plans = plan_fits(
-        len(splits["train"]),
-        len(splits["val"]),
-        len(splits["test"]),
-        folds,
-        int(splits["train"].meta["horizon"]),
-    )
-    fits_described = describe(plans, every)
+    fits_described = describe(plans_for(splits, folds), every)
     newest = fold_names(folds)[-1]
     histories = {
         f["label"]: f["history"]

@@ -66,16 +66,11 @@ def reference_predictions(
     train: WindowSet, splits: dict[str, WindowSet], seed: int
 ) -> dict[str, dict[str, np.ndarray]]:
     """Predictions in original units: ``{reference: {split: (samples,)}}``."""
-    out: dict[str, dict[str, np.ndarray]] = {
-        "persistence": {s: _required(ws.y_last_raw, "y_last_raw") for s, ws in splits.items()},
-        "seasonal-naive": {
-            s: _required(ws.y_seasonal_raw, "y_seasonal_raw") for s, ws in splits.items()
-        },
-    }
-    ridge = Ridge(alpha=1.0).fit(flat(train), train.y_raw)
-    gbr = HistGradientBoostingRegressor(random_state=seed).fit(flat(train), train.y_raw)
-    out["ridge"] = {s: ridge.predict(flat(ws)) for s, ws in splits.items()}
-    out["gradient-boosting"] = {s: gbr.predict(flat(ws)) for s, ws in splits.items()}
+    naive = {s: naive_predictions(ws) for s, ws in splits.items()}
+    out = {name: {s: naive[s][name] for s in splits} for name in ("persistence", "seasonal-naive")}
+    for name in FITTED:
+        model = fit_reference(name, train, seed)
+        out[name] = {s: model.predict(flat(ws)) for s, ws in splits.items()}
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from seqcast.form import with_bounds
 from seqcast.models import VariantConfig, build, fed_features, model_inputs
-from seqcast.scale import to_model_units
 from seqcast.windows import WindowSet
 
 LossName = Literal["mse", "mae", "huber"]
@@ -249,14 +248,6 @@ def fit_with_retry(
         retry = tcfg.model_copy(update={"seed": (tcfg.seed + RETRY_SEED_OFFSET) % (2**31 - 1)})
         model, trained = fit(name, vcfg, retry, splits, checkpoint, on_epoch, epochs)
     return model, trained, failed
-
-
-def with_model_target(splits: dict[str, WindowSet], target: dict | None) -> dict[str, WindowSet]:
-    """The windows with ``y`` in the units the model trains on, given a target document
-    (:func:`seqcast.scale.target_document`); ``None`` keeps ``y`` as prepared."""
-    if target is None or target.get("transform", "none") == "none":
-        return splits
-    return {s: replace(ws, y=to_model_units(ws.y_raw, target)) for s, ws in splits.items()}
 
 
 def predict_splits(model, name: str, splits: dict[str, WindowSet]) -> dict[str, np.ndarray]:

@@ -31,7 +31,7 @@ from seqcast.backtest import (
     concat,
     fit_units,
     fold_names,
-    plan_fits,
+    plans_for,
 )
 from seqcast.config import TrainConfig
 from seqcast.evaluate import best_reference, shortlist
@@ -90,12 +90,6 @@ def label_of(variant: str, timesteps: int, sweep: bool) -> str:
     return f"{variant}-t{timesteps}" if sweep else variant
 
 
-def _plan(splits: dict[str, WindowSet], fit: str, folds: int) -> FitPlan:
-    n = {s: len(splits[s]) for s in SPLITS}
-    horizon = int(splits["train"].meta["horizon"])
-    return plan_fits(n["train"], n["val"], n["test"], folds, horizon)[fit]
-
-
 def fit_parts(
     prepared_dir: str, fit: str, folds: int, target_transform: str | None
 ) -> tuple[dict[str, WindowSet], dict, FitPlan]:
@@ -106,7 +100,7 @@ def fit_parts(
         target = "log1p"
     else:
         target = "scale" if prepared["target"] is not None else "none"
-    plan = _plan(splits, fit, folds)
+    plan = plans_for(splits, folds)[fit]
     parts, doc = fit_units(concat(splits), plan, prepared, prepared["features"]["kind"], target)
     return parts, doc, plan
 
@@ -266,16 +260,25 @@ def fit_references(
     return out
 
 
-def truth_of(prepared_dir: str, folds: int) -> dict[str, np.ndarray]:
+def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / "test" ->
-    (samples,)."""
-    splits = load_windows(prepared_dir)
-    every = concat(splits)
-    out = {}
-    for name in [*fold_names(folds), TEST_FIT]:
-        rows = _plan(splits, name, folds).scored
-        assert rows is not None
-        out["test" if name == TEST_FIT else name] = every.y_raw[rows.start : rows.stop]
+    (samples,). Every window length of a sweep must score the same target times."""
+    out: dict[str, np.ndarray] = {}
+    first_times: dict[str, np.ndarray] = {}
+    for i, prepared_dir in enumerate(prepared):
+        splits = load_windows(prepared_dir)
+        every = concat(splits)
+        plans = plans_for(splits, folds)
+        for name in [*fold_names(folds), TEST_FIT]:
+            rows = plans[name].scored
+            assert rows is not None
+            key = "test" if name == TEST_FIT else name
+            times = every.target_time[rows.start : rows.stop]
+            if i == 0:
+                out[key] = every.y_raw[rows.start : rows.stop]
+                first_times[key] = times
+            elif not np.array_equal(times, first_times[key]):
+                raise ValueError("window lengths of a sweep must share evaluation target times")
     return out
 
 
@@ -283,7 +286,7 @@ def ranking_of(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> 
     """The leaderboard over every fit so far (``selection.rank``)."""
     sel = config.resolved_selection
     folds = fold_names(sel.folds or 1)
-    truth = truth_of(prepared[0], sel.folds or 1)
+    truth = truth_of(prepared, sel.folds or 1)
     deep: dict[str, dict[int, dict[str, np.ndarray]]] = {}
     refs: dict[str, dict[str, np.ndarray]] = {}
     info: dict[str, dict] = {}
