@@ -25,7 +25,7 @@ def run_stage(stage: str, config: PrepareConfig) -> str:
         previous = STAGES[STAGES.index(stage) - 1]
         keys = stage_keys(config, source.sha256, SCHEMA_VERSION)
         stored = Layout.meta_file(
-            Layout.of(config.out, config.dataset).stage_dir(previous, keys[previous])
+            Layout.of(config.out, config.dataset_name).stage_dir(previous, keys[previous])
         )
         if not stored.exists():
             raise StageOutputMissing(

@@ -24,15 +24,20 @@ from pathlib import Path
 from pydantic import ValidationError
 from rich.console import Console
 
-from seqcast.config import SPECS, ForecastConfig, GapPolicy, PrepareConfig, TrainConfig
+from seqcast.config import ForecastConfig, GapPolicy, PrepareConfig, TrainConfig
 from seqcast.console import ProgressView, Verbosity, captured_output
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.models import DEEP_VARIANTS
 from seqcast.paths import STAGES, Layout
+from seqcast.spec import builtin_names
+
+DATASET_HELP = (
+    f"a built-in dataset ({', '.join(builtin_names())}) or the path of a spec file (.toml)"
+)
 
 
 def _add_data_options(p: argparse.ArgumentParser, timesteps_list: bool = False) -> None:
-    p.add_argument("--dataset", required=True, choices=sorted(SPECS))
+    p.add_argument("--dataset", required=True, help=DATASET_HELP)
     p.add_argument("--source", help="local path or http(s) URL (default: the bundled sample)")
     p.add_argument("--out", default="outputs", help="output root directory (default: outputs)")
     if timesteps_list:
@@ -47,7 +52,7 @@ def _add_data_options(p: argparse.ArgumentParser, timesteps_list: bool = False) 
         "--scale-target",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="scale the target too (default: on for bike-hourly, off for weekly-temperature)",
+        help="scale the target too (default: the dataset spec's scale_target)",
     )
     p.add_argument("--max-fill-steps", type=int, help="longest gap filled by interpolation")
     p.add_argument("--on-long-gap", choices=["fail", "drop-windows"], default="fail")
@@ -183,7 +188,7 @@ def _build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser(
         "forecast", parents=[loudness], help="the champion predicts the next horizon"
     )
-    f.add_argument("--dataset", required=True, choices=sorted(SPECS))
+    f.add_argument("--dataset", required=True, help=DATASET_HELP)
     f.add_argument("--source", help="newest data: local path or http(s) URL (default: sample)")
     f.add_argument("--out", default="outputs", help="output root holding the champion")
 
@@ -216,7 +221,7 @@ def _cmd_prepare(args: argparse.Namespace) -> Command:
 
         return prepare(cfg)
 
-    return Command("prepare", cfg.dataset, cfg.out, run, _prepared_summary)
+    return Command("prepare", cfg.dataset_name, cfg.out, run, _prepared_summary)
 
 
 def _cmd_train(args: argparse.Namespace) -> Command:
@@ -227,7 +232,7 @@ def _cmd_train(args: argparse.Namespace) -> Command:
 
         return train(cfg)
 
-    return Command("train", cfg.dataset, cfg.out, run, _run_summary)
+    return Command("train", cfg.dataset_name, cfg.out, run, _run_summary)
 
 
 def _cmd_forecast(args: argparse.Namespace) -> Command:
@@ -241,7 +246,7 @@ def _cmd_forecast(args: argparse.Namespace) -> Command:
 
         return forecast(cfg)
 
-    return Command("forecast", cfg.dataset, cfg.out, run, _forecast_summary)
+    return Command("forecast", cfg.dataset_name, cfg.out, run, _forecast_summary)
 
 
 def _cmd_run_stage(args: argparse.Namespace) -> Command:
@@ -252,7 +257,7 @@ def _cmd_run_stage(args: argparse.Namespace) -> Command:
 
         return run_stage(args.stage, cfg)
 
-    return Command("run-stage", cfg.dataset, cfg.out, run, lambda out: [])
+    return Command("run-stage", cfg.dataset_name, cfg.out, run, lambda out: [])
 
 
 def _prepared_summary(out: str) -> list[str]:

@@ -8,236 +8,43 @@ object that drives a ``prepare`` run and doubles as the Prefect UI form.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, Self, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
 
-from seqcast.form import with_bounds
 from seqcast.models import VariantConfig, VariantName
 from seqcast.paths import checked_out
 from seqcast.scale import ScalerKind
-from seqcast.train import LossName, TargetTransform, TrainingConfig
+from seqcast.spec import (
+    ColumnSpec,
+    DatasetSpec,
+    FlagSpec,
+    Frozen,
+    SplitSpec,
+    TimeIndexSpec,
+    TrainingDefaults,
+    builtin_names,
+    check_dataset,
+    get_spec,
+)
+from seqcast.train import TrainingConfig
 
-DatasetName = Literal["weekly-temperature", "bike-hourly"]
-TimeIndexKind = Literal["year-week", "date-hour"]
+__all__ = [
+    "ColumnSpec",
+    "DatasetSpec",
+    "FlagSpec",
+    "Frozen",
+    "SplitSpec",
+    "TimeIndexSpec",
+    "TrainingDefaults",
+    "builtin_names",
+    "get_spec",
+]
+
 LongGapAction = Literal["fail", "drop-windows"]
 
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
-
-    def fingerprint(self) -> str:
-        """Stable short hash of this object's JSON form (used in cache keys)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-class ColumnSpec(Frozen):
-    """A canonical column of the raw file and the other names it may carry."""
-
-    name: str
-    aliases: tuple[str, ...] = ()
-    kind: Literal["int", "float", "category", "date"] = "float"
-    required: bool = True
-
-
-class FlagSpec(Frozen):
-    """A 0/1 feature derived from a categorical column: 1 where ``column == true_value``."""
-
-    name: str
-    column: str
-    true_value: str
-
-
-class SplitSpec(Frozen):
-    """Chronological split sizes, counted in supervised rows (target times) from the end.
-
-    ``unit="rows"``: ``val`` and ``test`` are row counts; ``unit="fraction"``: shares of the
-    supervised rows (rounded to the nearest row). Train is everything before validation.
-    """
-
-    unit: Literal["rows", "fraction"]
-    val: float = Field(gt=0)
-    test: float = Field(gt=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> SplitSpec:
-        if self.unit == "fraction" and self.val + self.test >= 1:
-            raise ValueError("val + test fractions must leave rows for training")
-        if self.unit == "rows" and (self.val != int(self.val) or self.test != int(self.test)):
-            raise ValueError("row counts must be whole numbers")
-        return self
-
-
-class TrainingDefaults(Frozen):
-    """A dataset's own defaults for the settings a run leaves unset."""
-
-    learning_rate: float = Field(gt=0, le=1.0)
-    max_epochs: int = Field(ge=1)
-    patience: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
-    loss: LossName = "mse"
-    target_transform: TargetTransform = "none"
-    lr_decay: float = Field(default=1.0, gt=0.5, le=1.0)
-    folds: int = Field(default=2, ge=1)
-    seeds: int = Field(default=3, ge=1)
-    shortlist: int = Field(default=2, ge=0)
-    ensemble_size: int = Field(default=3, ge=0)
-
-
-class DatasetSpec(Frozen):
-    """Everything the pipeline needs to know about one kind of input file."""
-
-    name: str
-    description: str
-    columns: tuple[ColumnSpec, ...]
-    time_index: TimeIndexKind
-    target: str
-    horizon: int = Field(ge=1)
-    value_features: tuple[str, ...]
-    flags: tuple[FlagSpec, ...] = ()
-    calendar_features: tuple[str, ...] = ()
-    covariates: tuple[str, ...] = ()
-    timesteps: int = Field(ge=1)
-    split: SplitSpec
-    scale_target: bool
-    max_fill_steps: int = Field(ge=0)
-    seasonal_period: int = Field(ge=1)
-    sample_file: str
-    training: TrainingDefaults
-
-    @property
-    def feature_names(self) -> list[str]:
-        """Input features in window order: values, flags, calendar (of the row's own time)."""
-        return [*self.value_features, *(f.name for f in self.flags), *self.calendar_features]
-
-    @property
-    def covariate_names(self) -> list[str]:
-        """Known-future covariates: the calendar of the target time."""
-        return [f"target_{c}" for c in self.covariates]
-
-    def column(self, name: str) -> ColumnSpec:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    @property
-    def key_columns(self) -> list[str]:
-        return ["year", "week"] if self.time_index == "year-week" else ["Date", "Hour"]
-
-
-WEEKLY_TEMPERATURE = DatasetSpec(
-    name="weekly-temperature",
-    description="Seoul weekly average temperature; forecast next week's temperature",
-    columns=(
-        ColumnSpec(name="year", aliases=("yr",), kind="int"),
-        ColumnSpec(name="week", aliases=("wk", "weekofyear"), kind="int"),
-        ColumnSpec(
-            name="AvgTemp",
-            aliases=("avg temp", "average temperature", "avgtemperature", "temperature"),
-        ),
-    ),
-    time_index="year-week",
-    target="AvgTemp",
-    horizon=1,
-    value_features=("AvgTemp",),
-    calendar_features=("week_sin", "week_cos"),
-    covariates=("week_sin", "week_cos"),
-    timesteps=4,
-    split=SplitSpec(unit="rows", val=53, test=53),
-    scale_target=False,
-    max_fill_steps=2,
-    seasonal_period=53,
-    sample_file="data/raw/weekly_temperature_sample.csv",
-    # Unscaled target in deg C: a larger step and a long patience (measured in BENCHMARKS.md).
-    training=TrainingDefaults(
-        learning_rate=0.01,
-        max_epochs=300,
-        patience=30,
-        batch_size=32,
-        folds=2,
-        seeds=3,
-        shortlist=2,
-        ensemble_size=3,
-    ),
-)
-
-_WEATHER = (
-    "Temperature",
-    "Humidity",
-    "Wind speed",
-    "Visibility",
-    "Dew point temperature",
-    "Solar Radiation",
-    "Rainfall",
-    "Snowfall",
-)
-
-BIKE_HOURLY = DatasetSpec(
-    name="bike-hourly",
-    description="Seoul hourly public-bike rentals with weather; forecast rentals 2 hours ahead",
-    columns=(
-        ColumnSpec(name="Date", kind="date"),
-        ColumnSpec(name="Rented Bike Count", aliases=("count", "rented bikes"), kind="int"),
-        ColumnSpec(name="Hour", aliases=("hr",), kind="int"),
-        ColumnSpec(name="Temperature", aliases=("temp",)),
-        ColumnSpec(name="Humidity", aliases=("hum",)),
-        ColumnSpec(name="Wind speed", aliases=("windspeed",)),
-        ColumnSpec(name="Visibility"),
-        ColumnSpec(name="Dew point temperature", aliases=("dew point",)),
-        ColumnSpec(name="Solar Radiation"),
-        ColumnSpec(name="Rainfall", aliases=("rain",)),
-        ColumnSpec(name="Snowfall", aliases=("snow",)),
-        ColumnSpec(name="Seasons", aliases=("season",), kind="category"),
-        ColumnSpec(name="Holiday", kind="category"),
-        ColumnSpec(name="Functioning Day", kind="category"),
-    ),
-    time_index="date-hour",
-    target="Rented Bike Count",
-    horizon=2,
-    value_features=("Rented Bike Count", *_WEATHER),
-    flags=(
-        FlagSpec(name="holiday", column="Holiday", true_value="Holiday"),
-        FlagSpec(name="functioning", column="Functioning Day", true_value="Yes"),
-    ),
-    calendar_features=("hour_sin", "hour_cos", "dow_sin", "dow_cos"),
-    covariates=("hour_sin", "hour_cos", "dow_sin", "dow_cos"),
-    timesteps=24,
-    split=SplitSpec(unit="fraction", val=0.2, test=0.2),
-    scale_target=True,
-    max_fill_steps=4,
-    seasonal_period=24,
-    sample_file="data/raw/bike_hourly_sample.csv",
-    # Measured on the real file (BENCHMARKS.md): lr 0.003 / batch 64 beat lr 0.001 / batch 32
-    # on validation MAE (168.7 vs 184.8) and train faster per epoch.
-    # log1p + MAE: rentals are counts whose errors scale with their level (BENCHMARKS.md).
-    training=TrainingDefaults(
-        learning_rate=0.003,
-        max_epochs=100,
-        patience=12,
-        batch_size=64,
-        loss="mae",
-        target_transform="log1p",
-        folds=2,
-        seeds=3,
-        shortlist=2,
-        ensemble_size=3,
-    ),
-)
-
-SPECS: dict[str, DatasetSpec] = {s.name: s for s in (WEEKLY_TEMPERATURE, BIKE_HOURLY)}
-
-
-def get_spec(name: str) -> DatasetSpec:
-    try:
-        return SPECS[name]
-    except KeyError:
-        from seqcast.errors import ConfigError
-
-        raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted(SPECS)}") from None
+# A dataset parameter: a built-in name or the path of a spec file, checked when given.
+DatasetRef = Annotated[str, AfterValidator(check_dataset)]
 
 
 class SelectionConfig(Frozen):
@@ -307,10 +114,11 @@ class PrepareConfig(Frozen):
     """Prepare one dataset: read the raw file, validate, clean, build the shifted target, split
     chronologically, scale and cut it into windows. Empty fields take the dataset's defaults."""
 
-    dataset: DatasetName = Field(
+    dataset: DatasetRef = Field(
         title="Dataset",
-        description="Which built-in dataset: weekly-temperature (Seoul weekly average "
-        "temperature) or bike-hourly (Seoul hourly bike rentals with weather).",
+        description="A built-in dataset (weekly-temperature: Seoul weekly average "
+        "temperature; bike-hourly: Seoul hourly bike rentals with weather) or the path of a "
+        "dataset spec file (.toml; inside SEQCAST_SPECS_DIR where that is set).",
     )
     source: str | None = Field(
         default=None,
@@ -376,9 +184,23 @@ class PrepareConfig(Frozen):
         description="A larger source is refused before it fills the disk.",
     )
 
+    _spec: DatasetSpec | None = PrivateAttr(default=None)
+
+    def with_spec(self, spec: DatasetSpec) -> Self:
+        """This config bound to ``spec`` itself rather than to the file ``dataset`` names (a
+        champion forecasts with the spec it was trained with, whatever the file says now)."""
+        out = self.model_copy()
+        out._spec = spec
+        return out
+
     @property
     def spec(self) -> DatasetSpec:
-        return get_spec(self.dataset)
+        return self._spec if self._spec is not None else get_spec(self.dataset)
+
+    @property
+    def dataset_name(self) -> str:
+        """The spec's name: the dataset's folder under the output root."""
+        return self.spec.name
 
     @property
     def resolved_timesteps(self) -> int:
@@ -568,7 +390,7 @@ class TrainConfig(PrepareConfig):
         """One prepare config per window length of the run."""
         base = self.model_dump(include=set(PrepareConfig.model_fields))
         lengths = self.timesteps_sweep or (self.timesteps,)
-        return [PrepareConfig(**{**base, "timesteps": t}) for t in lengths]
+        return [PrepareConfig(**{**base, "timesteps": t}).with_spec(self.spec) for t in lengths]
 
     @property
     def worker_count(self) -> int:
@@ -581,10 +403,10 @@ class ForecastConfig(Frozen):
     """Forecast the next horizon: the promoted champion of the dataset predicts from the newest
     data, which is validated and cleaned exactly as in training."""
 
-    dataset: DatasetName = Field(
+    dataset: DatasetRef = Field(
         title="Dataset",
-        description="Which built-in dataset's champion forecasts: weekly-temperature or "
-        "bike-hourly.",
+        description="Whose champion forecasts: a built-in dataset (weekly-temperature, "
+        "bike-hourly) or the path of the dataset spec file it was trained from.",
     )
     source: str | None = Field(
         default=None,
@@ -597,3 +419,8 @@ class ForecastConfig(Frozen):
         description="Output root holding the champion (inside SEQCAST_OUTPUT_ROOT where that "
         "is set).",
     )
+
+    @property
+    def dataset_name(self) -> str:
+        """The spec's name: the dataset's folder under the output root."""
+        return get_spec(self.dataset).name

@@ -44,7 +44,7 @@ def bundle_document(config: TrainConfig, champion: str, served: list[dict]) -> d
             }
         )
     return {
-        "dataset": config.dataset,
+        "dataset": config.dataset_name,
         "candidate": champion,
         "combine": "mean",
         "horizon": config.prepare_configs()[0].resolved_horizon,
@@ -85,7 +85,7 @@ def run_documents(
     board, champion = ranking.board, ranking.champion
     report = render(
         ReportInput(
-            dataset=config.dataset,
+            dataset=config.dataset_name,
             run_id=run_id,
             board=board,
             champion=champion,
@@ -106,7 +106,7 @@ def run_documents(
         )
     )
     metrics = {
-        "dataset": config.dataset,
+        "dataset": config.dataset_name,
         "run_id": run_id,
         "periods": {
             s: {"start": p["target_start"], "end": p["target_end"], "rows": p["rows"]}
@@ -122,11 +122,12 @@ def run_documents(
     bundle = bundle_document(config, champion, served) if champion else None
     manifest = {
         "run_id": run_id,
-        "dataset": config.dataset,
+        "dataset": config.dataset_name,
         "created": created,
         "seed": config.training.seed,
         "seeds": config.seed_list,
         "config": config.model_dump(mode="json"),
+        "spec": config.spec.model_dump(mode="json"),
         "selection": sel.model_dump(),
         "data_fingerprint": summary["data_fingerprint"],
         "source": summary["source"],

@@ -1,8 +1,15 @@
 """Time indexes: raw key columns <-> a regular integer ``step`` <-> timestamps, and calendars.
 
-``year-week``: 53 weeks every year as in the real file; week ``w`` of year ``y`` starts on
-1 January + 7 (w - 1) days, and ``step = 53 y + (w - 1)``.
-``date-hour``: ``Date`` dd/mm/yyyy plus ``Hour``; ``step`` = hours since 1970-01-01.
+One step is one period of the spec's frequency, counted from 1970-01-01:
+
+- ``<N>min``: N minutes; ``hourly``: hours; ``daily``: days;
+- ``weekly`` / ``weekly-<day>``: weeks starting on that day (``weekly``: Monday);
+- ``monthly``: months (a row may carry any day of its month; its time is the month's start);
+- a ``year-week`` index: ``weeks_per_year`` weeks every year, week ``w`` of year ``y`` starts
+  on 1 January + 7 (w - 1) days and ``step = weeks_per_year * y + (w - 1)``.
+
+A row whose time is not on the frequency's grid (an hourly row at 10:30, a weekly row on the
+wrong weekday) is a failed check, reported with its file line like any other.
 """
 
 from __future__ import annotations
@@ -10,56 +17,153 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from seqcast.config import DatasetSpec, TimeIndexKind
 from seqcast.errors import DataError, Problem
+from seqcast.spec import DatasetSpec, TimeIndexSpec
 
-WEEKS_PER_YEAR = 53
-_EPOCH = pd.Timestamp("1970-01-01")
+_EPOCH = pd.Timestamp("1970-01-01")  # a Thursday
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_NS_PER_MIN = 60 * 10**9
+
+
+def _unit(ti: TimeIndexSpec) -> tuple[str, int]:
+    """(base, size): steps are ``size`` minutes, days or weeks, or months."""
+    f = ti.frequency
+    if f.endswith("min"):
+        return "min", int(f[:-3])
+    if f == "hourly":
+        return "min", 60
+    if f == "daily":
+        return "day", 1
+    if f.startswith("weekly"):
+        return "week", 1
+    return "month", 1
+
+
+def _week_offset(ti: TimeIndexSpec) -> int:
+    """Days from 1970-01-01 to the first week start on or after it."""
+    day = ti.frequency.partition("-")[2] or "mon"
+    return (_DAYS.index(day) - 3) % 7
+
+
+def calendar_names(ti: TimeIndexSpec) -> list[str]:
+    """The cyclic calendar features this index makes meaningful (each as ``_sin`` / ``_cos``)."""
+    base, size = _unit(ti) if ti.kind != "year-week" else ("year-week", 1)
+    phases = {
+        "min": ["hour", "dow", "doy"] if size < 24 * 60 else ["dow", "doy"],
+        "day": ["dow", "doy", "month"],
+        "week": ["week", "month"],
+        "year-week": ["week"],
+        "month": ["month"],
+    }[base]
+    return [f"{p}_{fn}" for p in phases for fn in ("sin", "cos")]
+
+
+def _parse(values: pd.Series, fmt: str | None) -> pd.Series:
+    text = values.astype("string").str.strip()
+    if fmt:
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+    return pd.to_datetime(text, format="ISO8601", errors="coerce")
+
+
+def _fail(source: str, column: str, check: str, frame: pd.DataFrame, bad: np.ndarray, cols):
+    rows = np.flatnonzero(bad)
+    examples = [
+        f"line {r + 2}: " + ", ".join(f"{c}={frame[c].iloc[r]!r}" for c in cols) for r in rows[:5]
+    ]
+    raise DataError(source, "clean", [Problem(column, check, len(rows), examples)])
 
 
 def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.ndarray:
-    """Integer step of every raw row. Raises DataError naming rows with unparseable dates."""
-    if spec.time_index == "year-week":
-        return (frame["year"].astype(np.int64) * WEEKS_PER_YEAR + frame["week"] - 1).to_numpy(
-            np.int64
-        )
-    dates = pd.to_datetime(frame["Date"], format="%d/%m/%Y", errors="coerce")
-    bad = dates.isna()
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        examples = [f"line {r + 2}: value {frame['Date'].iloc[r]!r}" for r in rows[:5]]
-        raise DataError(
-            source, "clean", [Problem("Date", "not a dd/mm/yyyy date", len(rows), examples)]
-        )
-    times = dates + pd.to_timedelta(frame["Hour"].astype(np.int64), unit="h")
-    return ((times - _EPOCH) // pd.Timedelta(hours=1)).to_numpy(np.int64)
+    """Integer step of every raw row. Raises DataError naming the file lines whose time does
+    not parse, lies off the frequency's grid, or repeats another row's step."""
+    ti = spec.time_index
+    cols = list(ti.columns)
+    if ti.kind == "year-week":
+        year, week = (frame[c].astype(np.int64) for c in cols)
+        steps = (year * ti.weeks_per_year + week - 1).to_numpy(np.int64)
+    else:
+        times = _parse(frame[cols[0]], ti.format)
+        bad = times.isna().to_numpy()
+        if bad.any():
+            fmt = ti.format or "ISO 8601"
+            _fail(source, cols[0], f"not a date/time in {fmt}", frame, bad, cols[:1])
+        if ti.kind == "date-hour":
+            if (times != times.dt.normalize()).any():
+                bad = (times != times.dt.normalize()).to_numpy()
+                _fail(source, cols[0], "a date with a time of day", frame, bad, cols[:1])
+            times = times + pd.to_timedelta(frame[cols[1]].astype(np.int64), unit="h")
+        steps, off = _steps_of_times(pd.DatetimeIndex(times), ti)
+        if off.any():
+            _fail(source, cols[0], f"off the {ti.frequency} grid", frame, off, cols)
+    dup = pd.Series(steps).duplicated(keep=False).to_numpy()
+    if dup.any():
+        _fail(source, "+".join(cols), f"two rows in one {ti.frequency} period", frame, dup, cols)
+    return steps
 
 
-def times_of(steps: np.ndarray, kind: TimeIndexKind) -> pd.DatetimeIndex:
-    """Timestamp of each step (the week's start date, or the hour)."""
+def _steps_of_times(times: pd.DatetimeIndex, ti: TimeIndexSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(step of each time, whether it is off the grid)."""
+    base, size = _unit(ti)
+    if base == "month":
+        steps = ((times.year - 1970) * 12 + times.month - 1).to_numpy(np.int64)
+        return steps, (times != times.normalize()).to_numpy()
+    ns = (times - _EPOCH).to_numpy().astype("timedelta64[ns]").astype(np.int64)
+    if base == "min":
+        per, offset = size * _NS_PER_MIN, 0
+    elif base == "day":
+        per, offset = 24 * 60 * _NS_PER_MIN, 0
+    else:
+        per, offset = 7 * 24 * 60 * _NS_PER_MIN, _week_offset(ti) * 24 * 60 * _NS_PER_MIN
+    steps, rest = np.divmod(ns - offset, per)
+    return steps.astype(np.int64), rest != 0
+
+
+def times_of(steps: np.ndarray, ti: TimeIndexSpec) -> pd.DatetimeIndex:
+    """Timestamp of each step (the start of its period)."""
     steps = np.asarray(steps, dtype=np.int64)
-    if kind == "year-week":
-        years, weeks0 = np.divmod(steps, WEEKS_PER_YEAR)
+    if ti.kind == "year-week":
+        years, weeks0 = np.divmod(steps, ti.weeks_per_year)
         jan1 = pd.to_datetime({"year": years, "month": 1, "day": 1})
         return pd.DatetimeIndex(jan1 + pd.to_timedelta(7 * weeks0, unit="D"))
-    return pd.DatetimeIndex(_EPOCH + pd.to_timedelta(steps, unit="h"))
+    base, size = _unit(ti)
+    if base == "month":
+        years, months0 = np.divmod(steps, 12)
+        return pd.DatetimeIndex(
+            pd.to_datetime({"year": years + 1970, "month": months0 + 1, "day": 1})
+        )
+    if base == "min":
+        return pd.DatetimeIndex(_EPOCH + pd.to_timedelta(steps * size, unit="min"))
+    if base == "day":
+        return pd.DatetimeIndex(_EPOCH + pd.to_timedelta(steps, unit="D"))
+    return pd.DatetimeIndex(_EPOCH + pd.to_timedelta(steps * 7 + _week_offset(ti), unit="D"))
 
 
-def calendar(steps: np.ndarray, kind: TimeIndexKind, names: tuple[str, ...] | list[str]) -> dict:
+def _phases(steps: np.ndarray, ti: TimeIndexSpec) -> dict[str, np.ndarray]:
+    """Where in its cycle each step lies, 0..1, for every meaningful calendar."""
+    if ti.kind == "year-week":
+        return {"week": (steps % ti.weeks_per_year) / ti.weeks_per_year}
+    times = times_of(steps, ti)
+    doy = (times.dayofyear.to_numpy() - 1) / 365.25
+    return {
+        "hour": (times.hour.to_numpy() + times.minute.to_numpy() / 60.0) / 24.0,
+        "dow": times.dayofweek.to_numpy() / 7.0,
+        "doy": doy,
+        "week": doy,
+        "month": (times.month.to_numpy() - 1) / 12.0,
+    }
+
+
+def calendar(steps: np.ndarray, ti: TimeIndexSpec, names: tuple[str, ...] | list[str]) -> dict:
     """Cyclic calendar features of each step, by name (``week_sin``, ``hour_cos``, ...)."""
     steps = np.asarray(steps, dtype=np.int64)
-    phases: dict[str, np.ndarray] = {}
-    if kind == "year-week":
-        phases["week"] = (steps % WEEKS_PER_YEAR) / WEEKS_PER_YEAR
-    else:
-        times = times_of(steps, kind)
-        phases["hour"] = times.hour.to_numpy() / 24.0
-        phases["dow"] = times.dayofweek.to_numpy() / 7.0
+    possible = calendar_names(ti)
+    unknown = [n for n in names if n not in possible]
+    if unknown:
+        raise ValueError(f"calendar features {unknown} not meaningful here; choose from {possible}")
+    phases = _phases(steps, ti) if names else {}
     out = {}
     for name in names:
         base, fn = name.rsplit("_", 1)
-        if base not in phases or fn not in ("sin", "cos"):
-            raise ValueError(f"unknown calendar feature {name!r} for a {kind} index")
         angle = 2 * np.pi * phases[base]
         out[name] = np.sin(angle) if fn == "sin" else np.cos(angle)
     return out

@@ -24,7 +24,7 @@ class Validation:
 
 def validate_frame(
     frame: pd.DataFrame,
-    schema: type[pa.DataFrameModel],
+    schema: pa.DataFrameSchema | type[pa.DataFrameModel],
     key_columns: list[str],
     *,
     file_lines: bool = True,
@@ -87,6 +87,7 @@ def _readable_check(check: str) -> str:
         "less_than_or_equal_to": "above the maximum",
         "isin": "not an allowed value",
         "str_matches": "wrong format",
+        "date_format": "wrong format (not a date/time in the spec's format)",
         "not_nullable": "missing value",
         "field_uniqueness": "duplicate value",
         "whole_number": "not a whole number",

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from seqcast import storage
-from seqcast.config import ForecastConfig, PrepareConfig
+from seqcast.config import DatasetSpec, ForecastConfig, PrepareConfig
 from seqcast.errors import SeqcastError
 from seqcast.forecast import FORECAST_COLUMNS, last_window
 from seqcast.paths import Layout
@@ -31,17 +31,23 @@ class ChampionRef(BaseModel):
     bundle: str  # its bundle.json
     run_id: str
     members: list[dict]
-    prepare: PrepareConfig
+    trained_with: PrepareConfig
+    spec: DatasetSpec  # the spec the champion was trained with
+
+    @property
+    def prepare(self) -> PrepareConfig:
+        """The data settings of the champion's training, bound to its own spec."""
+        return self.trained_with.with_spec(self.spec)
 
 
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)
 def load_champion(config: ForecastConfig) -> ChampionRef:
     """The promoted model and the data settings it was trained with."""
-    layout = Layout.of(config.out, config.dataset)
+    layout = Layout.of(config.out, config.dataset_name)
     hint = f"train one first: seqcast train --dataset {config.dataset} --out {config.out}"
     if not layout.champion.exists():
         raise NoChampion(
-            f"no champion for {config.dataset} under {layout.root} ({layout.champion} is "
+            f"no champion for {config.dataset_name} under {layout.root} ({layout.champion} is "
             f"missing); {hint}"
         )
     champ = storage.read_json(layout.champion)
@@ -56,12 +62,23 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     prepare = PrepareConfig(
         **{**trained_with, "source": config.source, "out": config.out, "timesteps": None}
     )
+    trained_spec = prepare.spec
+    if "spec" in manifest:  # the spec the champion was trained with, whatever the file says now
+        trained_spec = DatasetSpec.model_validate(manifest["spec"])
+        if trained_spec != prepare.spec:
+            get_run_logger().warning(
+                "the spec file of %s changed since run %s trained the champion; forecasting "
+                "with the spec it was trained with (retrain to use the new one)",
+                config.dataset,
+                champ["run_id"],
+            )
     return ChampionRef(
         model=champ["model"],
         bundle=champ["bundle"],
         run_id=champ["run_id"],
         members=bundle["members"],
-        prepare=prepare,
+        trained_with=prepare,
+        spec=trained_spec,
     )
 
 
@@ -85,7 +102,7 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
         values.append(predict_member(member, folder / member["file"], window))
     assert window is not None
     return {
-        "dataset": cfg.dataset,
+        "dataset": cfg.dataset_name,
         "model": champion.model,
         "run_id": champion.run_id,
         "origin_time": window.origin_time,
@@ -120,11 +137,11 @@ def append_forecast(config: ForecastConfig, row: dict) -> str:
     """Add the forecast to forecasts.parquet; a rerun for the same target time and model
     replaces its row (``registry.append_forecasts``: locked, atomic)."""
     path = append_forecasts(
-        Layout.of(config.out, config.dataset), pd.DataFrame([row], columns=FORECAST_COLUMNS)
+        Layout.of(config.out, config.dataset_name), pd.DataFrame([row], columns=FORECAST_COLUMNS)
     )
     create_table_artifact(
-        key=f"{config.dataset}-forecast",
+        key=f"{config.dataset_name}-forecast",
         table=[{k: str(v) for k, v in row.items()}],
-        description=f"{config.dataset}: {row['model']} forecast for {row['target_time']}",
+        description=f"{config.dataset_name}: {row['model']} forecast for {row['target_time']}",
     )
     return str(path)

@@ -20,10 +20,10 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 from prefect.context import TaskRunContext
 
-from schemas import CLEAN, RAW, SCHEMA_VERSION
+from schemas import SCHEMA_VERSION, clean_schema, raw_schema
 from seqcast import stages, storage
 from seqcast.config import PrepareConfig
-from seqcast.errors import DataError, StageOutputMissing
+from seqcast.errors import ConfigError, DataError, StageOutputMissing
 from seqcast.ingest import sha256_of
 from seqcast.paths import Layout
 from seqcast.refs import SourceRef, StageRef, stage_key
@@ -44,7 +44,8 @@ def _key_of(stage: str, params: dict[str, Any]) -> str:
 
 def _stage_cache_key(ctx: TaskRunContext, params: dict[str, Any]) -> str:
     cfg: PrepareConfig = params["cfg"]
-    return f"{cfg.dataset}:{Layout.of(cfg.out, cfg.dataset).root}:{_key_of(ctx.task.name, params)}"
+    name = cfg.dataset_name
+    return f"{name}:{Layout.of(cfg.out, name).root}:{_key_of(ctx.task.name, params)}"
 
 
 STAGE_CACHE = (INPUTS - "cfg") + TASK_SOURCE + CachePolicy.from_cache_key_fn(_stage_cache_key)
@@ -60,7 +61,7 @@ def _publish(
     extra: dict | None = None,
 ) -> StageRef:
     """Write a stage's outputs into its key's directory, atomically, and return its ref."""
-    layout = Layout.of(cfg.out, cfg.dataset)
+    layout = Layout.of(cfg.out, cfg.dataset_name)
     key = stage_key(stage, _previous_key({"upstream": upstream}), cfg, SCHEMA_VERSION)
     final = layout.stage_dir(stage, key)
     meta = dict(upstream.meta) if isinstance(upstream, StageRef) else {}
@@ -95,11 +96,12 @@ def _publish(
 def summary_of(ref: StageRef, cfg: PrepareConfig) -> dict:
     m = ref.meta
     return {
-        "dataset": cfg.dataset,
+        "dataset": cfg.dataset_name,
         "source": ref.source,
         "data_fingerprint": {"sha256": m["source"]["sha256"]},
         "key": ref.key,
         "config": cfg.model_dump(mode="json"),
+        "spec": cfg.spec.model_dump(mode="json"),
         "rows": {
             "in": m["ingest"]["rows"],
             "after_clean": m["clean"]["rows_out"],
@@ -123,7 +125,7 @@ def summary_of(ref: StageRef, cfg: PrepareConfig) -> dict:
         "horizon": cfg.resolved_horizon,
         "stage_keys": m["keys"],
         "stage_dirs": {
-            stage: str(Layout.of(cfg.out, cfg.dataset).stage_dir(stage, key))
+            stage: str(Layout.of(cfg.out, cfg.dataset_name).stage_dir(stage, key))
             for stage, key in m["keys"].items()
         },
     }
@@ -150,11 +152,11 @@ def _check(
     result = validate_frame(frame, schema, key_columns, file_lines=stage == "validate")
     if result.ok:
         return
-    path = Layout.of(cfg.out, cfg.dataset).failure_cases(key)
+    path = Layout.of(cfg.out, cfg.dataset_name).failure_cases(key)
     storage.write_csv(path, result.failure_cases)
     with contextlib.suppress(Exception):
         create_table_artifact(
-            key=f"{cfg.dataset}-{stage}-failures",
+            key=f"{cfg.dataset_name}-{stage}-failures",
             table=result.failure_cases.head(500).astype(str).to_dict(orient="records"),
             description=f"{stage} failures for {source}",
         )
@@ -165,9 +167,13 @@ def _check(
 def fetch_source(cfg: PrepareConfig) -> SourceRef:
     """Fetch the source (never cached: its content decides every later key)."""
     source = cfg.source or cfg.spec.sample_file
+    if source is None:
+        raise ConfigError(
+            f"dataset {cfg.dataset_name} has no sample_file in its spec: give a source file"
+        )
     got = fetch(
         source,
-        Layout.of(cfg.out, cfg.dataset).downloads,
+        Layout.of(cfg.out, cfg.dataset_name).downloads,
         timeout_s=cfg.download_timeout_s,
         retries=cfg.download_retries,
         max_bytes=int(cfg.max_download_mb * 2**20),
@@ -187,8 +193,9 @@ def ingest(upstream: SourceRef, cfg: PrepareConfig) -> StageRef:
 def validate(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     frame = _load(upstream)
     key = _key_of("validate", {"upstream": upstream, "cfg": cfg})
-    _check(frame, RAW[cfg.dataset], cfg, "validate", key, upstream.source)
-    report = {"schema": RAW[cfg.dataset].__name__, "schema_version": SCHEMA_VERSION, "ok": True}
+    schema = raw_schema(cfg.spec)
+    _check(frame, schema, cfg, "validate", key, upstream.source)
+    report = {"schema": schema.name, "schema_version": SCHEMA_VERSION, "ok": True}
     result = stages.StageResult(None, report)
     return _publish("validate", upstream, cfg, result, frame_from=upstream.frame)
 
@@ -198,7 +205,7 @@ def clean(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     result = stages.clean_stage(_load(upstream), cfg, upstream.source)
     key = _key_of("clean", {"upstream": upstream, "cfg": cfg})
     assert result.frame is not None
-    _check(result.frame, CLEAN[cfg.dataset], cfg, "clean", key, upstream.source)
+    _check(result.frame, clean_schema(cfg.spec), cfg, "clean", key, upstream.source)
     return _publish("clean", upstream, cfg, result)
 
 
@@ -227,7 +234,9 @@ def scale(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
 def temporalize(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     result = stages.temporalize_stage(_load(upstream), cfg, upstream.source)
     result.documents["scaler"] = storage.read_json(Layout.scaler_file(Path(upstream.dir)))
-    clean_dir = Layout.of(cfg.out, cfg.dataset).stage_dir("clean", upstream.meta["keys"]["clean"])
+    clean_dir = Layout.of(cfg.out, cfg.dataset_name).stage_dir(
+        "clean", upstream.meta["keys"]["clean"]
+    )
     result.tables["filled_cells"] = pd.read_csv(clean_dir / "filled_cells.csv")
     return _publish("temporalize", upstream, cfg, result)
 
@@ -247,5 +256,5 @@ def run_stage_task(stage: str, upstream: SourceRef | StageRef, cfg: PrepareConfi
     """Run ``stage``'s task: from the cache while its stored output is there, computed again
     (refreshing the cache record) when that output was removed after it was cached."""
     key = _key_of(stage, {"upstream": upstream, "cfg": cfg})
-    stored = Layout.meta_file(Layout.of(cfg.out, cfg.dataset).stage_dir(stage, key))
+    stored = Layout.meta_file(Layout.of(cfg.out, cfg.dataset_name).stage_dir(stage, key))
     return refreshed_if_missing(STAGE_TASKS[stage], [stored])(upstream, cfg)

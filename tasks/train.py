@@ -420,7 +420,7 @@ def publish_run(
         [f.model_dump() for f in served],
         _versions(),
     )
-    final = Layout.of(config.out, config.dataset).run_dir(run_id)
+    final = Layout.of(config.out, config.dataset_name).run_dir(run_id)
     with storage.staged_dir(final) as tmp:
         storage.write_json(tmp / "metrics.json", docs.metrics)
         storage.write_text(tmp / "report.md", docs.report.markdown)
@@ -439,7 +439,7 @@ def publish_run(
     run = RunRef(
         run_id=run_id,
         dir=str(final),
-        dataset=config.dataset,
+        dataset=config.dataset_name,
         champion=champion,
         champion_reason=ranking.reason,
         champion_backtest_mae=champ["backtest"]["mae"] if champ else None,
@@ -500,7 +500,7 @@ def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
     (``registry.promote``)."""
     if run.champion is None:
         return None
-    layout = Layout.of(config.out, config.dataset)
+    layout = Layout.of(config.out, config.dataset_name)
     candidate = {
         "dataset": run.dataset,
         "run_id": run.run_id,

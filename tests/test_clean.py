@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from seqcast.clean import clean, run_lengths
-from seqcast.config import WEEKLY_TEMPERATURE
 from seqcast.errors import DataError
+from seqcast.spec import get_spec
 from seqcast.timeindex import times_of
 
-SPEC = WEEKLY_TEMPERATURE
+SPEC = get_spec("weekly-temperature")
 
 
 def weekly(temps, weeks=None, year=2010) -> pd.DataFrame:
@@ -28,7 +28,7 @@ def test_run_lengths():
 def test_week_start_dates_follow_53_weeks_a_year():
     """Week w starts on 1 January + 7(w-1) days; week 53 of a leap year starts 30 December."""
     steps = np.array([2010 * 53, 2010 * 53 + 52, 2011 * 53, 2012 * 53 + 52])
-    assert [str(t.date()) for t in times_of(steps, "year-week")] == [
+    assert [str(t.date()) for t in times_of(steps, get_spec("weekly-temperature").time_index)] == [
         "2010-01-01",
         "2010-12-31",
         "2011-01-01",

@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from seqcast.config import BIKE_HOURLY, WEEKLY_TEMPERATURE
 from seqcast.errors import DataError
 from seqcast.ingest import normalise_header, read_table
+from seqcast.spec import get_spec
 
 WEEKLY = b"year,week,AvgTemp\n2010,1,-3\n2010,2,-7.5\n"
 UCI_HEADER = (
@@ -47,9 +47,9 @@ def test_normalise_header_drops_units_case_and_punctuation(raw, canonical):
 def test_uci_headers_in_cp1252_map_to_canonical_names():
     """The original UCI release (units, degree sign, cp1252) reads with canonical names."""
     content = f"{UCI_HEADER}\n{UCI_ROW}\n".encode("cp1252")
-    got = read_table(content, "uci.csv", BIKE_HOURLY)
+    got = read_table(content, "uci.csv", get_spec("bike-hourly"))
     assert got.encoding == "cp1252"
-    assert list(got.frame.columns) == [c.name for c in BIKE_HOURLY.columns]
+    assert list(got.frame.columns) == [c.name for c in get_spec("bike-hourly").columns]
     assert got.renamed["Temperature(\u00b0C)"] == "Temperature"
     assert got.frame.loc[0, "Dew point temperature"] == -17.6
 
@@ -58,9 +58,10 @@ def test_records_sha256_of_the_raw_bytes():
     """The fingerprint is the SHA-256 of the file as given (zip included)."""
     zipped = _zip({"t.csv": WEEKLY})
     assert (
-        read_table(WEEKLY, "t.csv", WEEKLY_TEMPERATURE).sha256 == hashlib.sha256(WEEKLY).hexdigest()
+        read_table(WEEKLY, "t.csv", get_spec("weekly-temperature")).sha256
+        == hashlib.sha256(WEEKLY).hexdigest()
     )
-    got = read_table(zipped, "t.zip", WEEKLY_TEMPERATURE)
+    got = read_table(zipped, "t.zip", get_spec("weekly-temperature"))
     assert got.sha256 == hashlib.sha256(zipped).hexdigest()
     assert got.member == "t.csv"
     assert got.frame["AvgTemp"].tolist() == [-3.0, -7.5]
@@ -68,22 +69,24 @@ def test_records_sha256_of_the_raw_bytes():
 
 def test_utf8_bom_is_accepted():
     """A UTF-8 byte-order mark does not end up in the first column's name."""
-    got = read_table(b"\xef\xbb\xbf" + WEEKLY, "t.csv", WEEKLY_TEMPERATURE)
+    got = read_table(b"\xef\xbb\xbf" + WEEKLY, "t.csv", get_spec("weekly-temperature"))
     assert got.encoding == "utf-8-sig"
     assert list(got.frame.columns) == ["year", "week", "AvgTemp"]
 
 
 def test_utf16_with_bom_is_decoded_and_binary_is_rejected():
     """UTF-16 with a byte-order mark reads; NUL bytes without one are a clear error."""
-    got = read_table(WEEKLY.decode().encode("utf-16"), "t.csv", WEEKLY_TEMPERATURE)
+    got = read_table(WEEKLY.decode().encode("utf-16"), "t.csv", get_spec("weekly-temperature"))
     assert got.encoding == "utf-16" and got.frame["AvgTemp"].tolist() == [-3.0, -7.5]
     with pytest.raises(DataError, match="not a text CSV"):
-        read_table(WEEKLY.decode().encode("utf-16-le"), "t.csv", WEEKLY_TEMPERATURE)
+        read_table(WEEKLY.decode().encode("utf-16-le"), "t.csv", get_spec("weekly-temperature"))
 
 
 def test_extra_columns_are_ignored_and_listed():
     """Unknown columns are dropped from the frame and named in the ingest report."""
-    got = read_table(b"year,week,AvgTemp,station\n2010,1,-3,A\n", "t.csv", WEEKLY_TEMPERATURE)
+    got = read_table(
+        b"year,week,AvgTemp,station\n2010,1,-3,A\n", "t.csv", get_spec("weekly-temperature")
+    )
     assert list(got.frame.columns) == ["year", "week", "AvgTemp"]
     assert got.meta["extra_columns_ignored"] == ["station"]
 
@@ -103,7 +106,7 @@ def test_extra_columns_are_ignored_and_listed():
 def test_unusable_files_raise_data_error_naming_the_problem(content, column, check):
     """Each unusable file gets a DataError naming the source, column and check."""
     with pytest.raises(DataError) as info:
-        read_table(content, "bad.csv", WEEKLY_TEMPERATURE)
+        read_table(content, "bad.csv", get_spec("weekly-temperature"))
     err = info.value
     assert err.source == "bad.csv"
     assert err.stage == "ingest"

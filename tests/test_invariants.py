@@ -12,14 +12,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from seqcast.clean import clean
-from seqcast.config import WEEKLY_TEMPERATURE, SplitSpec
+from seqcast.config import SplitSpec
 from seqcast.paths import SPLITS
 from seqcast.scale import fit_scaler
+from seqcast.spec import get_spec
 from seqcast.split import split_chronologically
 from seqcast.target import add_target
 from seqcast.windows import make_windows, window_ends
 
-SPEC = WEEKLY_TEMPERATURE
+SPEC = get_spec("weekly-temperature")
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from schemas import CLEAN, RAW
+from schemas import clean_schema, raw_schema
+from seqcast.spec import get_spec
 from seqcast.validate import validate_frame
 
 
@@ -45,7 +46,7 @@ def _set(frame: pd.DataFrame, column: str, value, row: int = 1) -> pd.DataFrame:
 
 
 def _problems(frame, dataset, kind="raw"):
-    schema = (RAW if kind == "raw" else CLEAN)[dataset]
+    schema = (raw_schema if kind == "raw" else clean_schema)(get_spec(dataset))
     key = ["year", "week"] if dataset == "weekly-temperature" else ["Date", "Hour"]
     if kind == "clean":
         key = ["time"]

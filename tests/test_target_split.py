@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 
 from seqcast.clean import clean
-from seqcast.config import WEEKLY_TEMPERATURE, SplitSpec
+from seqcast.config import SplitSpec
 from seqcast.errors import DataError
+from seqcast.spec import get_spec
 from seqcast.split import split_chronologically, split_sizes
 from seqcast.target import add_target
 
-SPEC = WEEKLY_TEMPERATURE
+SPEC = get_spec("weekly-temperature")
 
 
 def ten_rows() -> pd.DataFrame:
