@@ -75,10 +75,14 @@ def _prepare_config(args: argparse.Namespace) -> PrepareConfig:
 
 
 def _pydantic_message(exc: ValidationError) -> str:
+    spec_faults = [e for e in exc.errors() if e["loc"] == ("dataset",)]
+    if spec_faults:  # the spec file's own report names the file and the field
+        return "\n".join(str(e["msg"]).removeprefix("Value error, ") for e in spec_faults)
     lines = ["invalid option(s):"]
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]).replace("_", "-")
-        lines.append(f"  --{loc}: {err['msg']} (got {err.get('input')!r})")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"  --{loc}: {msg} (got {err.get('input')!r})")
     return "\n".join(lines)
 
 

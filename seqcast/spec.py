@@ -289,7 +289,7 @@ def spec_path(dataset: str) -> Path:
             return builtin
         raise ConfigError(
             f"unknown dataset {dataset!r}: give a built-in name ({', '.join(builtin_names())}) "
-            "or the path of a spec file ending in .toml (seqcast init-spec drafts one)"
+            "or the path of a spec file ending in .toml"
         )
     if not dataset.endswith(".toml"):
         raise ConfigError(f"dataset {dataset!r} is neither a built-in name nor a .toml spec file")

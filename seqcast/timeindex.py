@@ -92,7 +92,7 @@ def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.nd
                 bad = (times != times.dt.normalize()).to_numpy()
                 _fail(source, cols[0], "a date with a time of day", frame, bad, cols[:1])
             times = times + pd.to_timedelta(frame[cols[1]].astype(np.int64), unit="h")
-        steps, off = _steps_of_times(pd.DatetimeIndex(times), ti)
+        steps, off = steps_of_times(pd.DatetimeIndex(times), ti)
         if off.any():
             _fail(source, cols[0], f"off the {ti.frequency} grid", frame, off, cols)
     dup = pd.Series(steps).duplicated(keep=False).to_numpy()
@@ -101,12 +101,12 @@ def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.nd
     return steps
 
 
-def _steps_of_times(times: pd.DatetimeIndex, ti: TimeIndexSpec) -> tuple[np.ndarray, np.ndarray]:
+def steps_of_times(times: pd.DatetimeIndex, ti: TimeIndexSpec) -> tuple[np.ndarray, np.ndarray]:
     """(step of each time, whether it is off the grid)."""
     base, size = _unit(ti)
     if base == "month":
         steps = ((times.year - 1970) * 12 + times.month - 1).to_numpy(np.int64)
-        return steps, (times != times.normalize()).to_numpy()
+        return steps, np.asarray(times != times.normalize())
     ns = (times - _EPOCH).to_numpy().astype("timedelta64[ns]").astype(np.int64)
     if base == "min":
         per, offset = size * _NS_PER_MIN, 0

@@ -1,0 +1,72 @@
+"""The dataset contract: every spec shipped in the package and in tests/specs/ goes through
+the whole pipeline (prepare, a tiny train, a forecast) on synthetic rows generated from the
+spec itself, as every model variant goes through one contract test in test_models.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqcast.config import ForecastConfig, TrainConfig
+from seqcast.spec import BUILTIN_DIR, get_spec
+from seqcast.synthetic import rows_from_spec
+from seqcast.timeindex import steps_from_raw, times_of
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+SPEC_FILES = sorted(BUILTIN_DIR.glob("*.toml")) + sorted(
+    (Path(__file__).parent / "specs").glob("*.toml")
+)
+# Enough rows for every spec's split sizes and window length (the weekly spec holds 53 + 53
+# weeks out; the monthly test spec 24 + 24 months).
+PERIODS = 260
+
+
+def _best_deep(board):
+    """The promotion rule, minus 'beats every reference': tiny fits on synthetic rows are not
+    meant to win; this test is about what every spec can go through."""
+    deep = [e for e in board if e["kind"] == "deep"]
+    return min(deep, key=lambda e: e["backtest"]["mae"])["name"], "contract test"
+
+
+@pytest.mark.parametrize("spec_file", SPEC_FILES, ids=lambda p: p.stem)
+def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypatch):
+    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    dataset = spec_file.stem if spec_file.parent == BUILTIN_DIR else str(spec_file)
+    spec = get_spec(dataset)
+    source = tmp_path / "rows.csv"
+    rows = rows_from_spec(spec, PERIODS, seed=3)
+    rows.to_csv(source, index=False)
+    out = tmp_path / "out"
+    cfg = TrainConfig(
+        dataset=dataset,
+        source=str(source),
+        out=str(out),
+        variants=("gru",),
+        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
+        training={"max_epochs": 2, "patience": 1, "seed": 1},
+        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+        task_runner="thread",
+        workers=1,
+    )
+    from flows.forecast import forecast
+    from flows.train import train
+
+    run_dir = Path(train(cfg))
+    assert run_dir.parent.parent == out / spec.name  # the spec's name is the dataset folder
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["spec"]["name"] == spec.name and manifest["champion"] == "gru"
+    periods = json.loads((run_dir / "metrics.json").read_text())["periods"]
+    assert periods["train"]["end"] < periods["val"]["start"] < periods["test"]["start"]
+
+    predicted = pd.read_parquet(
+        forecast(ForecastConfig(dataset=dataset, source=str(source), out=str(out)))
+    )
+    last = steps_from_raw(rows, spec, "rows.csv")[-1]
+    expected = times_of(np.array([last + spec.horizon]), spec.time_index)[0]
+    assert predicted["target_time"].tolist() == [expected]
+    assert predicted["prediction"].notna().all()
