@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seqcast import sample
+import sample_data as sample
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
 A :class:`DatasetSpec` is declarative: column names and aliases, how the time index is built,
 target, horizon, features, covariates, default window length and split sizes. Two specs are
-built in (``weekly-temperature`` and ``bike-hourly``). A :class:`PrepareConfig` is the one
+read from spec files (:mod:`seqcast.spec`). A :class:`PrepareConfig` is the one
 object that drives a ``prepare`` run and doubles as the Prefect UI form.
 """
 
@@ -96,7 +96,7 @@ class GapPolicy(Frozen):
         ge=0,
         le=1000,
         description="Gaps of up to this many steps are filled by time interpolation "
-        "(default: the dataset's own, 4 hours for bikes, 2 weeks for temperature).",
+        "(default: the dataset spec's max_fill_steps).",
     )
     on_long_gap: LongGapAction = Field(
         default="fail",
@@ -116,8 +116,7 @@ class PrepareConfig(Frozen):
 
     dataset: DatasetRef = Field(
         title="Dataset",
-        description="A built-in dataset (weekly-temperature: Seoul weekly average "
-        "temperature; bike-hourly: Seoul hourly bike rentals with weather) or the path of a "
+        description=f"A built-in dataset ({', '.join(builtin_names())}) or the path of a "
         "dataset spec file (.toml; inside SEQCAST_SPECS_DIR where that is set).",
     )
     source: str | None = Field(
@@ -137,14 +136,14 @@ class PrepareConfig(Frozen):
         ge=1,
         le=1000,
         title="Window length (timesteps)",
-        description="Past steps each window holds. Empty: the dataset's (4 weeks; 24 hours).",
+        description="Past steps each window holds. Empty: the dataset spec's timesteps.",
     )
     horizon: int | None = Field(
         default=None,
         ge=1,
         le=1000,
         title="Forecast horizon (steps ahead)",
-        description="How many steps ahead to forecast. Empty: the dataset's (1 week; 2 hours).",
+        description="How many steps ahead to forecast. Empty: the dataset spec's horizon.",
     )
     scaler: ScalerKind = Field(
         default="minmax",
@@ -154,7 +153,7 @@ class PrepareConfig(Frozen):
     scale_target: bool | None = Field(
         default=None,
         title="Scale the target too",
-        description="Empty: the dataset's choice (on for bike counts, off for temperatures). "
+        description="Empty: the dataset spec's scale_target (on for large counts). "
         "Metrics are always reported in original units.",
     )
     gaps: GapPolicy = Field(
@@ -405,8 +404,8 @@ class ForecastConfig(Frozen):
 
     dataset: DatasetRef = Field(
         title="Dataset",
-        description="Whose champion forecasts: a built-in dataset (weekly-temperature, "
-        "bike-hourly) or the path of the dataset spec file it was trained from.",
+        description=f"Whose champion forecasts: a built-in dataset ({', '.join(builtin_names())})"
+        " or the path of the dataset spec file it was trained from.",
     )
     source: str | None = Field(
         default=None,

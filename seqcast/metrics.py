@@ -1,7 +1,7 @@
 """Forecast metrics in original units.
 
 ``wape`` is the percentage error chosen because it is defined where the true value is 0 (the
-bike data has zero counts): 100 * sum|y - yhat| / sum|y|. ``mase`` divides the model's MAE by
+count data has zeros): 100 * sum|y - yhat| / sum|y|. ``mase`` divides the model's MAE by
 the persistence forecast's MAE on the same rows.
 """
 

@@ -58,7 +58,7 @@ class VariantConfig(BaseModel):
         gt=0,
         le=1.0,
         title="Learning rate",
-        description="Adam's step size. Empty: the dataset's (0.01 weekly; 0.003 bikes).",
+        description="Adam's step size. Empty: the dataset spec's learning_rate.",
     )
 
 

@@ -56,14 +56,14 @@ class TrainingConfig(BaseModel):
         default=None,
         title="Loss",
         description="What training minimises: mse, mae or huber (in the model's target units). "
-        "Empty: the dataset's (mae for bike counts, mse for temperatures).",
+        "Empty: the dataset spec's.",
     )
     target_transform: TargetTransform | None = Field(
         default=None,
         title="Target transform",
         description="none, or log1p: train on log(1 + target), standardised on training rows "
         "(for counts: errors become relative, peaks stop dominating). Forecasts and metrics "
-        "are always back in original units. Empty: the dataset's (log1p for bike counts).",
+        "are always back in original units. Empty: the dataset spec's.",
     )
     lr_decay: float | None = Field(
         default=None,
