@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 import uuid
@@ -196,6 +197,14 @@ def _build_parser() -> argparse.ArgumentParser:
     f.add_argument("--source", help="newest data: local path or http(s) URL (default: sample)")
     f.add_argument("--out", default="outputs", help="output root holding the champion")
 
+    d = sub.add_parser("init-spec", help="draft a dataset spec file from a CSV")
+    d.add_argument("--source", required=True, help="the CSV to describe (a local file)")
+    d.add_argument("--target", help="the column to forecast (default: guessed, and said so)")
+    d.add_argument("--horizon", type=int, default=1, help="steps ahead (default: 1)")
+    d.add_argument("--name", help="dataset name (default: from the file name)")
+    d.add_argument("--spec", help="where to write the spec (default: <name>.toml here)")
+    d.add_argument("--force", action="store_true", help="overwrite an existing spec file")
+
     r = sub.add_parser(
         "run-stage", parents=[loudness], help="rerun one stage from the stored output before it"
     )
@@ -326,9 +335,55 @@ def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
             return command.run()
 
 
+def _init_spec(args: argparse.Namespace) -> int:
+    """Draft a spec from a CSV, check it loads, write it, and say what to check."""
+    import pandas as pd
+
+    from seqcast import storage
+    from seqcast.draft import draft_spec
+    from seqcast.spec import load_spec
+
+    source = Path(args.source)
+    try:
+        if not source.is_file():
+            raise ConfigError(f"source {source} is not a file")
+        if args.horizon < 1:
+            raise ConfigError("--horizon must be at least 1")
+        try:
+            frame = pd.read_csv(source)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{source} cannot be read as a CSV: {err}") from None
+        name = args.name or source.stem
+        try:
+            draft = draft_spec(frame, name, args.target, args.horizon)
+        except ValueError as err:
+            raise ConfigError(f"{source}: {err}") from None
+        target = Path(args.spec or f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.toml")
+        if target.exists() and not args.force:
+            raise ConfigError(f"{target} exists; give --force to overwrite it or --spec PATH")
+        trial = target.with_name(f".{target.name}.draft.toml")
+        try:
+            load_spec(storage.write_text(trial, draft.text))  # what is written always loads
+            trial.replace(target)
+        finally:
+            trial.unlink(missing_ok=True)
+    except SeqcastError as exc:
+        print(f"seqcast init-spec: error\n{exc.report()}", file=sys.stderr)
+        return 2
+    for note in draft.notes:
+        print(f"detected: {note}")
+    for item in draft.undecided:
+        print(f"check: {item}")
+    print(f"next: edit the spec, then seqcast train --dataset {target} --source {source}")
+    print(target)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _build_parser().parse_args(argv)
+    if args.command == "init-spec":
+        return _init_spec(args)
     verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"
     try:
         command = COMMANDS[args.command](args)

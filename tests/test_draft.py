@@ -1,0 +1,110 @@
+"""seqcast init-spec: a spec drafted from a CSV, checked against small hand-made files."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pandas as pd
+import pytest
+
+from seqcast.cli import main
+from seqcast.draft import draft_spec
+from seqcast.spec import DatasetSpec
+
+
+def _daily() -> pd.DataFrame:
+    days = pd.date_range("2021-03-01", periods=12, freq="D").delete([4, 5])  # a 2-day gap
+    return pd.DataFrame(
+        {
+            "id": range(1, 11),
+            "date": days.strftime("%Y-%m-%d"),
+            "sales": [10, 12, 9, 14, 20, 18, 11, 13, 15, 17],
+            "price": [1.5, 1.5, 1.6, 1.6, 1.4, 1.4, 1.5, 1.5, 1.5, 1.7],
+            "shop": ["a", "b"] * 5,
+        }
+    )
+
+
+def _spec(text: str) -> DatasetSpec:
+    return DatasetSpec.model_validate(tomllib.loads(text))
+
+
+def test_daily_file_gives_a_loadable_spec_with_ranges_and_categories():
+    draft = draft_spec(_daily(), "Shop Sales!", target="sales", horizon=2)
+    spec = _spec(draft.text)
+    assert spec.name == "shop-sales"
+    assert spec.time_index.model_dump(exclude_defaults=True) == {
+        "kind": "datetime",
+        "columns": ("date",),
+        "frequency": "daily",
+    }
+    assert (spec.target, spec.horizon, spec.seasonal_period) == ("sales", 2, 7)
+    assert spec.value_features == ("sales", "price")  # the row id is left out
+    sales, shop = spec.column("sales"), spec.column("shop")
+    # 9..20, whole numbers: a margin of 10 % of the range (1.1), rounded outwards
+    assert (sales.kind, sales.min, sales.max, sales.integral) == ("int", 7, 22, True)
+    assert (shop.kind, shop.allowed) == ("category", ("a", "b"))
+    assert spec.max_fill_steps == 2  # the longest gap
+    assert "the longest gap 2 period(s)" in draft.notes[0]
+    assert draft.undecided == []
+
+
+def test_undecided_target_and_ambiguous_dates_are_said():
+    frame = pd.DataFrame(
+        {
+            "when": ["01/02/2020", "02/02/2020", "03/02/2020", "04/02/2020"],
+            "hour": [0, 0, 0, 0],
+            "load": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    frame = pd.concat([frame.assign(hour=h) for h in range(24)]).sort_values(["when", "hour"])
+    draft = draft_spec(frame, "grid")
+    spec = _spec(draft.text)
+    assert spec.time_index.kind == "date-hour" and spec.time_index.format == "%d/%m/%Y"
+    assert any("also as %m/%d/%Y" in u for u in draft.undecided)
+    assert any(u.startswith("target: guessed 'load'") for u in draft.undecided)
+    assert "#   target: guessed 'load'" in draft.text  # and written into the file
+
+
+@pytest.mark.parametrize(
+    ("times", "frequency", "season"),
+    [
+        (pd.date_range("2020-01-01", periods=30, freq="15min"), "15min", 96),
+        (pd.date_range("2020-01-01", periods=30, freq="h"), "hourly", 24),
+        (pd.date_range("2020-01-05", periods=30, freq="7D"), "weekly-sun", 52),
+        (pd.date_range("2015-01-01", periods=30, freq="MS"), "monthly", 12),
+    ],
+)
+def test_frequency_and_season_come_from_the_spacing(times, frequency, season):
+    frame = pd.DataFrame({"t": times.strftime("%Y-%m-%d %H:%M"), "v": range(30)})
+    spec = _spec(draft_spec(frame, "x", target="v").text)
+    assert (spec.time_index.frequency, spec.seasonal_period) == (frequency, season)
+
+
+def test_year_and_week_columns_give_a_year_week_index():
+    frame = pd.DataFrame({"year": [2020] * 53, "week": range(1, 54), "temp": range(53)})
+    spec = _spec(draft_spec(frame, "w", target="temp").text)
+    assert spec.time_index.kind == "year-week" and spec.time_index.weeks_per_year == 53
+
+
+def test_a_file_without_a_time_column_is_refused():
+    with pytest.raises(ValueError, match="no time column found"):
+        draft_spec(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), "x")
+
+
+def test_init_spec_command_writes_once_and_says_what_to_check(tmp_path, capsys):
+    source = tmp_path / "sales.csv"
+    _daily().to_csv(source, index=False)
+    spec = tmp_path / "sales.toml"
+    argv = ["init-spec", "--source", str(source), "--spec", str(spec)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == str(spec) and spec.is_file()
+    assert any(line.startswith("check: target: guessed") for line in out)
+    assert any(line.startswith("next: edit the spec, then seqcast train") for line in out)
+    before = spec.read_text()
+    assert main(argv) == 2  # never overwritten without --force
+    assert "exists; give --force" in capsys.readouterr().err
+    assert spec.read_text() == before
+    assert main([*argv, "--target", "nope"]) == 2
+    assert "target 'nope' is not a number column" in capsys.readouterr().err
