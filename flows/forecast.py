@@ -16,4 +16,4 @@ def forecast(config: ForecastConfig) -> str:
     champion = f.load_champion(config)
     data = champion.prepare
     cleaned = p.clean(p.validate(p.ingest(p.fetch_source(data), data), data), data)
-    return f.append_forecast(config, f.predict_next(champion, cleaned))
+    return f.append_forecast(config, f.predict_next(champion, cleaned, config.known))

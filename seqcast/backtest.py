@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from seqcast.scale import AffineScaler, ScalerKind, fit_scaler, target_document
+from seqcast.scale import AffineScaler, ScalerKind, fit_scaler, scale_known, target_document
 from seqcast.windows import WindowSet
 
 EARLY_STOP_SHARE = 0.15  # of a fold's training windows, the newest, for early stopping
@@ -157,7 +157,8 @@ def fit_units(
     else:
         target_doc = None
     y = windows.y_raw if target_doc is None else _model_units(windows.y_raw, target_doc)
-    scaled = replace(windows, x=x.astype(np.float32), y=np.asarray(y, np.float32))
+    cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, cov)
+    scaled = replace(windows, x=x.astype(np.float32), y=np.asarray(y, np.float32), covariates=cov)
     parts = {"train": take(scaled, plan.train)}
     if plan.early_stop is not None:
         parts["early_stop"] = take(scaled, plan.early_stop)

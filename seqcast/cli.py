@@ -87,6 +87,16 @@ def _pydantic_message(exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _known_value(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name.strip():
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=NUMBER: {text!r}") from None
+
+
 def _int_list(text: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip()]
@@ -196,6 +206,13 @@ def _build_parser() -> argparse.ArgumentParser:
     f.add_argument("--dataset", required=True, help=DATASET_HELP)
     f.add_argument("--source", help="newest data: local path or http(s) URL (default: sample)")
     f.add_argument("--out", default="outputs", help="output root holding the champion")
+    f.add_argument(
+        "--known",
+        action="append",
+        type=_known_value,
+        metavar="COLUMN=VALUE",
+        help="a known-future column's value at the target time (repeat for each)",
+    )
 
     d = sub.add_parser("init-spec", help="draft a dataset spec file from a CSV")
     d.add_argument("--source", required=True, help="the CSV to describe (a local file)")
@@ -250,7 +267,9 @@ def _cmd_train(args: argparse.Namespace) -> Command:
 
 def _cmd_forecast(args: argparse.Namespace) -> Command:
     try:
-        cfg = ForecastConfig(dataset=args.dataset, source=args.source, out=args.out)
+        cfg = ForecastConfig(
+            dataset=args.dataset, source=args.source, out=args.out, known=dict(args.known or [])
+        )
     except ValidationError as exc:
         raise ConfigError(_pydantic_message(exc)) from None
 

@@ -418,6 +418,12 @@ class ForecastConfig(Frozen):
         description="Output root holding the champion (inside SEQCAST_OUTPUT_ROOT where that "
         "is set).",
     )
+    known: dict[str, float] = Field(
+        default_factory=dict,
+        title="Known-future values",
+        description="The values at the target time of the spec's known_future columns "
+        "(e.g. a holiday flag), by column name. Needed only when the spec has such columns.",
+    )
 
     @property
     def dataset_name(self) -> str:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from seqcast.config import DatasetSpec
-from seqcast.errors import DataError, Problem
-from seqcast.scale import AffineScaler
+from seqcast.errors import ConfigError, DataError, Problem
+from seqcast.scale import AffineScaler, scale_known
 from seqcast.timeindex import calendar, times_of
 
 FORECAST_COLUMNS = [
@@ -28,7 +28,7 @@ FORECAST_COLUMNS = [
 @dataclass(frozen=True)
 class ForecastInput:
     x: np.ndarray  # (1, timesteps, features), scaled
-    covariates: np.ndarray  # (1, covariates): calendar of the target time
+    covariates: np.ndarray  # (1, covariates): calendar and known-future values at the target time
     origin_time: pd.Timestamp
     target_time: pd.Timestamp
 
@@ -40,8 +40,11 @@ def last_window(
     horizon: int,
     scaler: AffineScaler,
     source: str,
+    known: dict[str, float] | None = None,
 ) -> ForecastInput:
-    """The window of the last ``timesteps`` rows, scaled as in training, and its target time."""
+    """The window of the last ``timesteps`` rows, scaled as in training, and its target time.
+    ``known``: the values of the spec's known-future columns at the target time (each needed
+    when the spec has any)."""
     if len(clean) < timesteps:
         raise DataError(
             source,
@@ -64,12 +67,23 @@ def last_window(
         )
     values = scaler.transform(tail[spec.feature_names].to_numpy())  # (timesteps, features)
     target_step = int(tail["step"].iloc[-1]) + horizon
+    target_time = pd.Timestamp(times_of(np.array([target_step]), spec.time_index)[0])
+    known = known or {}
+    missing = [c for c in spec.known_future if c not in known]
+    if missing:
+        raise ConfigError(
+            f"the champion's spec ({spec.name}) has known-future column(s) {missing}: give "
+            f"their values for {target_time} with "
+            + " ".join(f"--known {c}=VALUE" for c in missing)
+        )
     cov = calendar(np.array([target_step]), spec.time_index, spec.covariates)
+    row = [cov[c][0] for c in spec.covariates] + [float(known[c]) for c in spec.known_future]
+    covariates = scale_known(np.array([row]), spec.covariate_names, scaler)  # (1, covariates)
     return ForecastInput(
         x=values[None, :, :].astype(np.float32),
-        covariates=np.array([[cov[c][0] for c in spec.covariates]], dtype=np.float32),
+        covariates=covariates,
         origin_time=pd.Timestamp(tail["time"].iloc[-1]),
-        target_time=pd.Timestamp(times_of(np.array([target_step]), spec.time_index)[0]),
+        target_time=target_time,
     )
 
 

@@ -50,6 +50,17 @@ class AffineScaler:
         )
 
 
+def scale_known(covariates: np.ndarray, names: list[str], scaler: AffineScaler) -> np.ndarray:
+    """Covariates (samples, covariates) with every ``known_<col>`` in ``col``'s units under
+    ``scaler`` (as the column itself is fed); calendar covariates are left as they are."""
+    out = np.array(covariates, dtype=np.float64)  # a copy
+    for i, name in enumerate(names):
+        if name.startswith("known_"):
+            j = scaler.names.index(name.removeprefix("known_"))
+            out[:, i] = out[:, i] * scaler.scale[j] + scaler.shift[j]
+    return out.astype(np.float32)
+
+
 def to_original_units(values, scaler_doc: dict) -> np.ndarray:
     """Model outputs (samples,) back in the target's original units, given a ``scaler.json``
     document (unchanged when the target was not scaled). A ``log1p`` target is standardised

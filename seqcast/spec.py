@@ -166,6 +166,7 @@ class DatasetSpec(Frozen):
     flags: tuple[FlagSpec, ...] = ()
     calendar_features: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
+    known_future: tuple[str, ...] = ()
     timesteps: int = Field(ge=1)
     split: SplitSpec
     scale_target: bool = False
@@ -199,6 +200,12 @@ class DatasetSpec(Frozen):
         for f in self.flags:
             if self.column(f.column).kind != "category":
                 raise ValueError(f"flags: column {f.column!r} is not a category column")
+        inputs = set(self.value_features) | {f.name for f in self.flags}
+        odd = [c for c in self.known_future if c not in inputs]
+        if odd:
+            raise ValueError(f"known_future: {odd} must be value_features or flags")
+        if self.target in self.known_future:
+            raise ValueError("known_future: the target is not known in advance")
         possible = calendar_names(self.time_index)
         for field in ("calendar_features", "covariates"):
             odd = [c for c in getattr(self, field) if c not in possible]
@@ -216,8 +223,9 @@ class DatasetSpec(Frozen):
 
     @property
     def covariate_names(self) -> list[str]:
-        """Known-future covariates: the calendar of the target time."""
-        return [f"target_{c}" for c in self.covariates]
+        """Known-future covariates: the calendar of the target time (``target_*``), then the
+        known-future columns' values at the target time (``known_*``)."""
+        return [f"target_{c}" for c in self.covariates] + [f"known_{c}" for c in self.known_future]
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:

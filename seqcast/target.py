@@ -1,6 +1,7 @@
 """Target: ``y`` = the target column shifted by ``-horizon`` (``data['y'] = data['AvgTemp']
 .shift(-1)`` in the course notes). Only the trailing rows without a future target are dropped.
-Known-future covariates (the calendar of the target time) are added as ``target_*`` columns.
+Known-future covariates are added: the calendar of the target time as ``target_*`` columns and
+the spec's ``known_future`` columns at the target time as ``known_*`` columns.
 """
 
 from __future__ import annotations
@@ -23,4 +24,6 @@ def add_target(frame: pd.DataFrame, spec: DatasetSpec, horizon: int) -> pd.DataF
     out["target_time"] = times_of(target_steps, spec.time_index)
     for name, values in calendar(target_steps, spec.time_index, spec.covariates).items():
         out[f"target_{name}"] = values
+    for name in spec.known_future:  # in raw units; each fit scales them like the column itself
+        out[f"known_{name}"] = out[name].shift(-horizon)
     return out.iloc[: len(out) - horizon].reset_index(drop=True)

@@ -83,7 +83,9 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
 
 
 @task(name="predict-next", task_run_name="predict-next", cache_policy=NO_CACHE)
-def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
+def predict_next(
+    champion: ChampionRef, cleaned: StageRef, known: dict[str, float] | None = None
+) -> dict:
     """Predict the next horizon from the last window(s) of the cleaned newest data: the mean
     of the champion's members, each fed as it was trained."""
     from seqcast.train import limit_threads
@@ -97,7 +99,13 @@ def predict_next(champion: ChampionRef, cleaned: StageRef) -> dict:
     for member in champion.members:
         scaler = AffineScaler.from_dict(member["units"]["features"])
         window = last_window(
-            frame, cfg.spec, member["timesteps"], cfg.resolved_horizon, scaler, cleaned.source
+            frame,
+            cfg.spec,
+            member["timesteps"],
+            cfg.resolved_horizon,
+            scaler,
+            cleaned.source,
+            known,
         )
         values.append(predict_member(member, folder / member["file"], window))
     assert window is not None

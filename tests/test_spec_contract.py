@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from seqcast.config import ForecastConfig, TrainConfig
+from seqcast.errors import ConfigError
 from seqcast.spec import BUILTIN_DIR, get_spec
 from seqcast.synthetic import rows_from_spec
 from seqcast.timeindex import steps_from_raw, times_of
@@ -63,8 +64,12 @@ def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypat
     periods = json.loads((run_dir / "metrics.json").read_text())["periods"]
     assert periods["train"]["end"] < periods["val"]["start"] < periods["test"]["start"]
 
+    if spec.known_future:  # their values at the target time must be given
+        with pytest.raises(ConfigError, match="known-future column"):
+            forecast(ForecastConfig(dataset=dataset, source=str(source), out=str(out)))
+    known = {c: 1.0 for c in spec.known_future}
     predicted = pd.read_parquet(
-        forecast(ForecastConfig(dataset=dataset, source=str(source), out=str(out)))
+        forecast(ForecastConfig(dataset=dataset, source=str(source), out=str(out), known=known))
     )
     last = steps_from_raw(rows, spec, "rows.csv")[-1]
     expected = times_of(np.array([last + spec.horizon]), spec.time_index)[0]

@@ -42,6 +42,33 @@ def test_target_time_covariates_are_the_calendar_of_the_target():
     assert got["target_week_sin"].to_numpy() == pytest.approx(frame["week_sin"].to_numpy()[1:])
 
 
+def test_known_future_columns_are_their_values_at_the_target_time():
+    """A known_future column becomes known_<col>: its value horizon steps later, raw; each
+    fit scales it like the column itself (scale_known), calendar covariates untouched."""
+    from seqcast.scale import AffineScaler, scale_known
+
+    spec = SPEC.model_copy(
+        update={
+            "value_features": ("AvgTemp", "sun"),
+            "known_future": ("sun",),
+            "columns": (*SPEC.columns, SPEC.column("AvgTemp").model_copy(update={"name": "sun"})),
+        }
+    )
+    frame = ten_rows().assign(sun=[1.0, 0, 0, 1, 1, 0, 0, 0, 1, 1])
+    got = add_target(frame, spec, horizon=2)
+    assert got["known_sun"].tolist() == [0, 1, 1, 0, 0, 0, 1, 1]
+    assert spec.covariate_names == ["target_week_sin", "target_week_cos", "known_sun"]
+    scaler = AffineScaler(
+        "minmax",
+        ["AvgTemp", "sun", "week_sin"],
+        np.array([1.0, 2.0, 3.0]),
+        np.array([0.0, -1.0, 0.0]),
+    )
+    cov = np.array([[0.5, -0.5, 1.0], [0.1, 0.2, 0.0]])
+    got_cov = scale_known(cov, spec.covariate_names, scaler)  # known_sun: 2 * sun - 1
+    assert np.allclose(got_cov, [[0.5, -0.5, 1.0], [0.1, 0.2, -1.0]])
+
+
 def test_split_boundaries_literal_and_chronological():
     """9 supervised rows, val=2, test=2: rows 0-4 train, 5-6 val, 7-8 test; no crossing."""
     sup = add_target(ten_rows(), SPEC, horizon=1)
