@@ -222,6 +222,15 @@ def _build_parser() -> argparse.ArgumentParser:
     d.add_argument("--spec", help="where to write the spec (default: <name>.toml here)")
     d.add_argument("--force", action="store_true", help="overwrite an existing spec file")
 
+    g = sub.add_parser(
+        "deploy", help="register a dataset's train and forecast deployments on the server"
+    )
+    g.add_argument("--dataset", required=True, help=DATASET_HELP)
+    g.add_argument("--train-cron", default="0 3 * * *", help="retrain schedule (cron)")
+    g.add_argument("--forecast-cron", default="5 * * * *", help="forecast schedule (cron)")
+    g.add_argument("--timezone", default="UTC", help="time zone of both schedules")
+    g.add_argument("--pool", default="seqcast-process", help="process work pool (made if absent)")
+
     r = sub.add_parser(
         "run-stage", parents=[loudness], help="rerun one stage from the stored output before it"
     )
@@ -398,11 +407,33 @@ def _init_spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deploy(args: argparse.Namespace) -> int:
+    """Register the dataset's two deployments on the configured Prefect server."""
+    from flows.deployments import check_server, plan_deployments, register
+
+    try:
+        url = check_server()
+        plan = plan_deployments(args.dataset, args.train_cron, args.forecast_cron)
+        names = register(plan, pool=args.pool, timezone=args.timezone)
+    except SeqcastError as exc:
+        print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
+        return 2
+    for name, cron in zip(names, (plan.train_cron, plan.forecast_cron), strict=True):
+        when = f"cron {cron!r} ({args.timezone})" if cron else "no schedule"
+        print(f"deployed: {name}  {when}")
+    for note in plan.notes:
+        print(f"note: {note}")
+    print(f"runs on work pool {args.pool!r}; start a worker: make worker  (server: {url})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _build_parser().parse_args(argv)
     if args.command == "init-spec":
         return _init_spec(args)
+    if args.command == "deploy":
+        return _deploy(args)
     verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"
     try:
         command = COMMANDS[args.command](args)

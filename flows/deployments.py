@@ -1,0 +1,124 @@
+"""Register a dataset's train and forecast deployments through Prefect's Python API (what
+``seqcast deploy --dataset SPEC`` does), so a new dataset needs no hand-edited prefect.yaml.
+
+The deployments run on the project's process work pool from the project root, as those in
+prefect.yaml do. The spec file's folder becomes the runs' ``SEQCAST_SPECS_DIR`` (a run's
+``dataset`` parameter must name a spec inside it) and ``ROOT/outputs`` their
+``SEQCAST_OUTPUT_ROOT``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqcast.errors import ConfigError
+from seqcast.paths import OUTPUT_ROOT_ENV
+from seqcast.spec import BUILTIN_DIR, SPECS_DIR_ENV, get_spec, spec_path
+
+ROOT = Path(__file__).resolve().parents[1]
+POOL = "seqcast-process"
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """What will be registered: names, the dataset parameter, schedules, the run environment."""
+
+    dataset: str  # the spec's name
+    parameter: str  # the ``dataset`` parameter: a built-in name or the spec's file name
+    env: dict[str, str]
+    train: str
+    forecast: str
+    train_cron: str | None
+    forecast_cron: str | None
+    notes: list[str]
+
+
+def plan_deployments(
+    dataset: str,
+    train_cron: str | None = "0 3 * * *",
+    forecast_cron: str | None = "5 * * * *",
+) -> DeployPlan:
+    """The deployments for ``dataset`` (a built-in name or a spec file path). A spec with
+    known-future columns gets no forecast schedule: a scheduled run could not give their
+    values (request each forecast with them instead)."""
+    spec = get_spec(dataset)
+    path = spec_path(dataset)
+    env = {OUTPUT_ROOT_ENV: str(ROOT / "outputs")}
+    if path.parent == BUILTIN_DIR:
+        parameter = spec.name
+    else:
+        env[SPECS_DIR_ENV] = str(path.parent)
+        parameter = path.name
+    notes = []
+    if spec.known_future and forecast_cron:
+        notes.append(
+            f"no forecast schedule: the spec's known-future column(s) {list(spec.known_future)} "
+            "need values at each target time; request runs with config.known set"
+        )
+        forecast_cron = None
+    return DeployPlan(
+        dataset=spec.name,
+        parameter=parameter,
+        env=env,
+        train=f"train-{spec.name}",
+        forecast=f"forecast-{spec.name}",
+        train_cron=train_cron,
+        forecast_cron=forecast_cron,
+        notes=notes,
+    )
+
+
+def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[str]:
+    """Create or update both deployments (and the process work pool when missing); returns
+    their full names (``flow/deployment``)."""
+    import asyncio
+
+    from prefect import Flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.client.schemas.schedules import CronSchedule
+    from prefect.exceptions import ObjectNotFound
+
+    async def ensure_pool() -> None:
+        async with get_client() as client:
+            try:
+                await client.read_work_pool(pool)
+            except ObjectNotFound:
+                await client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+    asyncio.run(ensure_pool())
+    names = []
+    for flow_name, entrypoint, deployment, cron, what in (
+        ("train", "flows/train.py:train", plan.train, plan.train_cron, "Retrain"),
+        ("forecast", "flows/forecast.py:forecast", plan.forecast, plan.forecast_cron, "Forecast"),
+    ):
+        source = Flow.from_source(source=str(ROOT), entrypoint=entrypoint)
+        source.deploy(
+            name=deployment,
+            work_pool_name=pool,
+            build=False,
+            push=False,
+            job_variables={"env": plan.env},
+            schedules=[CronSchedule(cron=cron, timezone=timezone)] if cron else [],
+            parameters={"config": {"dataset": plan.parameter, "out": "."}},
+            description=f"{what}: {plan.dataset} (deployed by seqcast deploy)",
+            tags=["seqcast", flow_name, plan.dataset],
+            enforce_parameter_schema=True,
+            print_next_steps=False,
+        )
+        names.append(f"{flow_name}/{deployment}")
+    return names
+
+
+def check_server() -> str:
+    """The configured Prefect API; deploying to a temporary server would register nothing."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ConfigError(
+            "no Prefect server configured: start one (make server) and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api, then deploy again"
+        )
+    return url

@@ -1,0 +1,65 @@
+"""seqcast deploy: a dataset's train and forecast deployments registered through Prefect's
+Python API, with the spec's folder as the runs' specs directory."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from flows.deployments import ROOT, plan_deployments
+from seqcast.cli import main
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+DAILY = Path(__file__).parent / "specs" / "daily-sales.toml"
+
+
+async def _deployment(name: str):
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        return await client.read_deployment_by_name(name)
+
+
+def test_plan_for_a_builtin_and_for_a_spec_file():
+    bike = plan_deployments("bike-hourly")
+    assert (bike.parameter, bike.train, bike.forecast) == (
+        "bike-hourly",
+        "train-bike-hourly",
+        "forecast-bike-hourly",
+    )
+    assert "SEQCAST_SPECS_DIR" not in bike.env
+    daily = plan_deployments(str(DAILY))
+    assert daily.parameter == "daily-sales.toml"
+    assert daily.env["SEQCAST_SPECS_DIR"] == str(DAILY.parent)
+    assert daily.env["SEQCAST_OUTPUT_ROOT"] == str(ROOT / "outputs")
+    # known-future values cannot be given by a schedule: no forecast schedule, and it says so
+    assert daily.forecast_cron is None and "known-future" in daily.notes[0]
+
+
+def test_deploy_command_registers_both_deployments(capsys):
+    assert main(["deploy", "--dataset", str(DAILY), "--timezone", "Asia/Seoul"]) == 0
+    out = capsys.readouterr().out
+    assert "deployed: train/train-daily-sales  cron '0 3 * * *' (Asia/Seoul)" in out
+    assert "deployed: forecast/forecast-daily-sales  no schedule" in out
+    train = asyncio.run(_deployment("train/train-daily-sales"))
+    assert train.parameters == {"config": {"dataset": "daily-sales.toml", "out": "."}}
+    assert train.job_variables["env"]["SEQCAST_SPECS_DIR"] == str(DAILY.parent)
+    assert train.work_pool_name == "seqcast-process"
+    assert [s.schedule.cron for s in train.schedules] == ["0 3 * * *"]
+    forecast = asyncio.run(_deployment("forecast/forecast-daily-sales"))
+    assert forecast.schedules == [] and forecast.entrypoint == "flows/forecast.py:forecast"
+
+
+def test_deploy_refuses_a_bad_spec(capsys, tmp_path):
+    assert main(["deploy", "--dataset", str(tmp_path / "none.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_deployments_run_from_the_project_root():
+    """A worker runs the flow from the project root (the entrypoints and samples live there)."""
+    main(["deploy", "--dataset", "weekly-temperature"])
+    train = asyncio.run(_deployment("train/train-weekly-temperature"))
+    assert str(ROOT) in str(train.pull_steps)
