@@ -142,7 +142,9 @@ def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
             source,
             "ingest",
             [Problem(m, "required column is missing") for m in missing],
-            hint=f"columns found: {[str(c) for c in frame.columns]}",
+            hint=f"columns found: {[str(c) for c in frame.columns]}; the dataset spec "
+            f"{spec.name!r} declares {missing} in [[columns]] (give other header spellings as "
+            "aliases, or required = false for a column that may be absent)",
         )
     frame = frame.rename(columns=renamed).drop(columns=extra)
     frame = frame[[c.name for c in spec.columns if c.name in frame.columns]]

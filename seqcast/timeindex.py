@@ -65,12 +65,18 @@ def _parse(values: pd.Series, fmt: str | None) -> pd.Series:
     return pd.to_datetime(text, format="ISO8601", errors="coerce")
 
 
-def _fail(source: str, column: str, check: str, frame: pd.DataFrame, bad: np.ndarray, cols):
+def _fail(
+    spec: DatasetSpec, column: str, check: str, frame: pd.DataFrame, bad: np.ndarray, cols, source
+):
     rows = np.flatnonzero(bad)
     examples = [
         f"line {r + 2}: " + ", ".join(f"{c}={frame[c].iloc[r]!r}" for c in cols) for r in rows[:5]
     ]
-    raise DataError(source, "clean", [Problem(column, check, len(rows), examples)])
+    ti = spec.time_index
+    declared = f"the dataset spec {spec.name!r} declares time_index.frequency = {ti.frequency!r}"
+    if ti.format:
+        declared += f" and time_index.format = {ti.format!r}"
+    raise DataError(source, "clean", [Problem(column, check, len(rows), examples)], hint=declared)
 
 
 def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.ndarray:
@@ -86,18 +92,20 @@ def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.nd
         bad = times.isna().to_numpy()
         if bad.any():
             fmt = ti.format or "ISO 8601"
-            _fail(source, cols[0], f"not a date/time in {fmt}", frame, bad, cols[:1])
+            _fail(spec, cols[0], f"not a date/time in {fmt}", frame, bad, cols[:1], source)
         if ti.kind == "date-hour":
             if (times != times.dt.normalize()).any():
                 bad = (times != times.dt.normalize()).to_numpy()
-                _fail(source, cols[0], "a date with a time of day", frame, bad, cols[:1])
+                _fail(spec, cols[0], "a date with a time of day", frame, bad, cols[:1], source)
             times = times + pd.to_timedelta(frame[cols[1]].astype(np.int64), unit="h")
         steps, off = steps_of_times(pd.DatetimeIndex(times), ti)
         if off.any():
-            _fail(source, cols[0], f"off the {ti.frequency} grid", frame, off, cols)
+            _fail(spec, cols[0], f"off the {ti.frequency} grid", frame, off, cols, source)
     dup = pd.Series(steps).duplicated(keep=False).to_numpy()
     if dup.any():
-        _fail(source, "+".join(cols), f"two rows in one {ti.frequency} period", frame, dup, cols)
+        _fail(
+            spec, "+".join(cols), f"two rows in one {ti.frequency} period", frame, dup, cols, source
+        )
     return steps
 
 

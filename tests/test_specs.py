@@ -212,3 +212,28 @@ def test_generated_raw_schema_reports_user_spec_columns():
     }
     units = next(p for p in problems if p.column == "units")
     assert units.examples[0].startswith("line 3 (day=2020-01-07)")
+
+
+def test_data_off_the_declared_frequency_points_at_the_spec_field():
+    """Hourly rows under a daily spec: the file lines, and the spec field that disagrees."""
+    spec = get_spec(str(DAILY))
+    rows = rows_from_spec(spec, 5).assign(
+        day=pd.date_range("2020-01-01", periods=5, freq="h").strftime("%Y-%m-%d %H:%M")
+    )
+    with pytest.raises(DataError) as err:
+        steps_from_raw(rows, spec, "sales.csv")
+    assert err.value.problems[0].check == "off the daily grid"
+    assert "spec 'daily-sales' declares time_index.frequency = 'daily'" in err.value.hint
+
+
+def test_a_column_the_file_lacks_points_at_the_spec():
+    from seqcast.ingest import read_table
+
+    spec = get_spec(str(DAILY))
+    content = rows_from_spec(spec, 5).drop(columns=["price"]).to_csv(index=False).encode()
+    with pytest.raises(DataError) as err:
+        read_table(content, "sales.csv", spec)
+    assert [(p.column, p.check) for p in err.value.problems] == [
+        ("price", "required column is missing")
+    ]
+    assert "spec 'daily-sales' declares ['price'] in [[columns]]" in err.value.hint
