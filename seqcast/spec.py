@@ -122,7 +122,7 @@ class TimeIndexSpec(Frozen):
     ``datetime``: one column, ISO 8601 or ``format`` (strptime codes). ``date-hour``: a date
     column (``format``) plus an hour column 0..23 (hourly). ``year-week``: a year and a week
     column, ``weeks_per_year`` weeks every year (week ``w`` starts on 1 January + 7 (w - 1)
-    days), as the Seoul weekly file has it.
+    days).
     """
 
     kind: Literal["datetime", "date-hour", "year-week"]
