@@ -75,3 +75,42 @@ def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypat
     expected = times_of(np.array([last + spec.horizon]), spec.time_index)[0]
     assert predicted["target_time"].tolist() == [expected]
     assert predicted["prediction"].notna().all()
+
+
+def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypatch, caplog):
+    """Editing the spec file after training changes nothing for that champion: it is fed
+    with its own stored spec (here: the horizon stays 1), and the log says the file changed."""
+    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    spec_file = tmp_path / "demand.toml"
+    spec_file.write_text((Path(__file__).parent / "specs" / "monthly-demand.toml").read_text())
+    spec = get_spec(str(spec_file))
+    source = tmp_path / "rows.csv"
+    rows = rows_from_spec(spec, 120, seed=4)
+    rows.to_csv(source, index=False)
+    out = tmp_path / "out"
+    from flows.forecast import forecast
+    from flows.train import train
+
+    train(
+        TrainConfig(
+            dataset=str(spec_file),
+            source=str(source),
+            out=str(out),
+            variants=("rnn",),
+            variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
+            training={"max_epochs": 2, "patience": 1, "seed": 1},
+            selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+            task_runner="thread",
+            workers=1,
+        )
+    )
+    spec_file.write_text(spec_file.read_text().replace("horizon = 1", "horizon = 3"))
+    import os
+
+    os.utime(spec_file, ns=(1, 10**18))
+    assert get_spec(str(spec_file)).horizon == 3
+    cfg = ForecastConfig(dataset=str(spec_file), source=str(source), out=str(out))
+    predicted = pd.read_parquet(forecast(cfg))
+    last = steps_from_raw(rows, spec, "rows.csv")[-1]
+    assert predicted["target_time"].tolist() == [times_of(np.array([last + 1]), spec.time_index)[0]]
+    assert "changed since run" in caplog.text
