@@ -56,7 +56,9 @@ def _add_data_options(p: argparse.ArgumentParser, timesteps_list: bool = False) 
         help="scale the target too (default: the dataset spec's scale_target)",
     )
     p.add_argument("--max-fill-steps", type=int, help="longest gap filled by interpolation")
-    p.add_argument("--on-long-gap", choices=["fail", "drop-windows"], default="fail")
+    p.add_argument(
+        "--on-long-gap", choices=["fail", "drop-windows"], help="default: the dataset spec's"
+    )
 
 
 def _prepare_config(args: argparse.Namespace) -> PrepareConfig:

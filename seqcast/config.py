@@ -98,11 +98,11 @@ class GapPolicy(Frozen):
         description="Gaps of up to this many steps are filled by time interpolation "
         "(default: the dataset spec's max_fill_steps).",
     )
-    on_long_gap: LongGapAction = Field(
-        default="fail",
+    on_long_gap: LongGapAction | None = Field(
+        default=None,
         title="On a longer gap",
-        description="A longer gap fails the run, or removes every window whose inputs or "
-        "target touch it.",
+        description="A longer gap fails the run (fail), or removes every window whose inputs "
+        "or target touch it (drop-windows). Empty: the dataset spec's on_long_gap (fail).",
     )
 
 
@@ -212,6 +212,10 @@ class PrepareConfig(Frozen):
     @property
     def resolved_scale_target(self) -> bool:
         return self.spec.scale_target if self.scale_target is None else self.scale_target
+
+    @property
+    def resolved_on_long_gap(self) -> LongGapAction:
+        return self.gaps.on_long_gap or self.spec.on_long_gap
 
     @property
     def resolved_max_fill_steps(self) -> int:
@@ -352,6 +356,7 @@ class TrainConfig(PrepareConfig):
             "horizon": (self.horizon, self.resolved_horizon),
             "scale_target": (self.scale_target, self.resolved_scale_target),
             "max_fill_steps": (self.gaps.max_fill_steps, self.resolved_max_fill_steps),
+            "on_long_gap": (self.gaps.on_long_gap, self.resolved_on_long_gap),
             "max_epochs": (self.training.max_epochs, self.resolved_training.max_epochs),
             "patience": (self.training.patience, self.resolved_training.patience),
             "batch_size": (self.training.batch_size, self.resolved_training.batch_size),

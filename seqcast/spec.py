@@ -171,6 +171,7 @@ class DatasetSpec(Frozen):
     split: SplitSpec
     scale_target: bool = False
     max_fill_steps: int = Field(default=0, ge=0)
+    on_long_gap: Literal["fail", "drop-windows"] = "fail"
     seasonal_period: int = Field(ge=1)
     sample_file: str | None = None
     training: TrainingDefaults

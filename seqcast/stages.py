@@ -51,7 +51,7 @@ def stage_settings(stage: str, cfg: PrepareConfig) -> dict:
         "validate": {},
         "clean": {
             "max_fill_steps": cfg.resolved_max_fill_steps,
-            "on_long_gap": cfg.gaps.on_long_gap,
+            "on_long_gap": cfg.resolved_on_long_gap,
         },
         "target": {"horizon": cfg.resolved_horizon},
         "split": {"split": spec.split.model_dump()},
@@ -71,7 +71,7 @@ def clean_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageRe
         frame,
         cfg.spec,
         max_fill_steps=cfg.resolved_max_fill_steps,
-        on_long_gap=cfg.gaps.on_long_gap,
+        on_long_gap=cfg.resolved_on_long_gap,
         source=source,
     )
     return StageResult(cleaned.frame, cleaned.report, tables={"filled_cells": cleaned.filled_cells})
