@@ -187,7 +187,7 @@ def draft_spec(
         undecided.append(
             f"max_fill_steps: the longest gap is {longest} periods; gaps longer than {fill} "
             "fail the run unless you raise max_fill_steps or set on_long_gap = "
-            "\"drop-windows\""
+            '"drop-windows"'
         )
     features = [target, *(c for c in numeric if c != target)]
     notes.append(f"target {target!r}; {len(features) - 1} other number column(s) as features")
