@@ -105,6 +105,7 @@ def _reference_source(
 def train(config: TrainConfig) -> str:
     """Prepare the data, backtest and compare every candidate, publish the run; returns its
     directory."""
+    config = config.with_spec(config.spec)  # one spec for the whole run, whatever the file does
     prepared = [prepare(c) for c in config.prepare_configs()]
     runner = task_runner_for(config)
     fits, served, _ = fit_models.with_options(task_runner=runner)(config, prepared)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from schemas import raw_schema
+from seqcast.config import PrepareConfig
 from seqcast.errors import ConfigError, DataError
 from seqcast.spec import TimeIndexSpec, builtin_names, get_spec, load_spec
 from seqcast.synthetic import rows_from_spec
@@ -237,3 +238,28 @@ def test_a_column_the_file_lacks_points_at_the_spec():
         ("price", "required column is missing")
     ]
     assert "spec 'daily-sales' declares ['price'] in [[columns]]" in err.value.hint
+
+
+def test_a_run_keeps_the_spec_it_started_with(tmp_path, prefect_server):
+    """A flow binds its config to the spec once: a spec file edited while the run goes on
+    changes nothing inside it (subflows and process workers get the bound spec too)."""
+    import os
+    import pickle
+
+    from prefect import flow
+
+    path = _write(tmp_path, DAILY.read_text())
+
+    @flow
+    def inner(cfg: PrepareConfig) -> int:
+        return cfg.spec.horizon
+
+    @flow
+    def outer(cfg: PrepareConfig) -> tuple[int, int]:
+        cfg = cfg.with_spec(cfg.spec)
+        path.write_text(_edited("horizon = 1", "horizon = 4"))
+        os.utime(path, ns=(1, 10**18))
+        return inner(cfg), pickle.loads(pickle.dumps(cfg)).spec.horizon
+
+    assert outer(PrepareConfig(dataset=str(path))) == (1, 1)
+    assert PrepareConfig(dataset=str(path)).spec.horizon == 4  # a new run reads the new file
