@@ -34,6 +34,24 @@ def _best_deep(board):
     return min(deep, key=lambda e: e["backtest"]["mae"])["name"], "contract test"
 
 
+def _tiny_train(dataset: str, source: Path, out: Path, variant: str) -> Path:
+    """One variant, two epochs, one fold, in threads: the run's directory."""
+    from flows.train import train
+
+    cfg = TrainConfig(
+        dataset=dataset,
+        source=str(source),
+        out=str(out),
+        variants=(variant,),
+        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
+        training={"max_epochs": 2, "patience": 1, "seed": 1},
+        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+        task_runner="thread",
+        workers=1,
+    )
+    return Path(train(cfg))
+
+
 @pytest.mark.parametrize("spec_file", SPEC_FILES, ids=lambda p: p.stem)
 def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypatch):
     monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
@@ -43,21 +61,9 @@ def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypat
     rows = rows_from_spec(spec, PERIODS, seed=3)
     rows.to_csv(source, index=False)
     out = tmp_path / "out"
-    cfg = TrainConfig(
-        dataset=dataset,
-        source=str(source),
-        out=str(out),
-        variants=("gru",),
-        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-        training={"max_epochs": 2, "patience": 1, "seed": 1},
-        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
-        task_runner="thread",
-        workers=1,
-    )
     from flows.forecast import forecast
-    from flows.train import train
 
-    run_dir = Path(train(cfg))
+    run_dir = _tiny_train(dataset, source, out, "gru")
     assert run_dir.parent.parent == out / spec.name  # the spec's name is the dataset folder
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["spec"]["name"] == spec.name and manifest["champion"] == "gru"
@@ -89,21 +95,8 @@ def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypa
     rows.to_csv(source, index=False)
     out = tmp_path / "out"
     from flows.forecast import forecast
-    from flows.train import train
 
-    train(
-        TrainConfig(
-            dataset=str(spec_file),
-            source=str(source),
-            out=str(out),
-            variants=("rnn",),
-            variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-            training={"max_epochs": 2, "patience": 1, "seed": 1},
-            selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
-            task_runner="thread",
-            workers=1,
-        )
-    )
+    _tiny_train(str(spec_file), source, out, "rnn")
     spec_file.write_text(spec_file.read_text().replace("horizon = 1", "horizon = 3"))
     import os
 
