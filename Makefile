@@ -17,7 +17,7 @@ LOCAL_PREFECT := PWD=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_SERVER_ANALYTICS_ENABLED=false
 POOL := seqcast-process
 
-.PHONY: setup run test lint bench sample clean server worker deploy browser
+.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -60,6 +60,12 @@ deploy: $(STAMP)
 	$(LOCAL_PREFECT) $(BIN)/prefect work-pool inspect $(POOL) >/dev/null 2>&1 || \
 		$(LOCAL_PREFECT) $(BIN)/prefect work-pool create $(POOL) --type process
 	$(LOCAL_PREFECT) $(BIN)/prefect --no-prompt deploy --all
+
+# The MLflow UI over the local tracking store of $(OUT) (runs, metrics, the model registry).
+MLFLOW_PORT ?= 5000
+mlflow: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath $(OUT))/mlflow.db \
+		--host 127.0.0.1 --port $(MLFLOW_PORT)
 
 sample: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py

@@ -145,6 +145,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         "task_runner": args.task_runner,
         "workers": args.workers,
         "dask_address": args.dask_address,
+        "mlflow_uri": args.mlflow_uri,
     }
     if args.variants:
         fields["variants"] = tuple(v.strip() for v in args.variants.split(",") if v.strip())
@@ -201,6 +202,10 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
     t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
+    t.add_argument(
+        "--mlflow-uri",
+        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else DIR/mlflow.db)",
+    )
 
     f = sub.add_parser(
         "forecast", parents=[loudness], help="the champion predicts the next horizon"
@@ -329,6 +334,11 @@ def _run_summary(out: str) -> list[str]:
         best = min(refs, key=lambda e: e["backtest"]["mae"])
         lines.append(f"best reference: {best['name']}  {figures(best)}")
     lines.append(f"report: {Path(out) / 'report.html'}")
+    tracked = Path(out) / "mlflow.json"
+    if tracked.exists():
+        t = json.loads(tracked.read_text())
+        where = t["url"] or f"{t['tracking_uri']} (make mlflow)"
+        lines.append(f"mlflow run: {t['run_id']}  {where}")
     return lines
 
 

@@ -282,6 +282,15 @@ class TrainConfig(PrepareConfig):
         description="Scheduler of an existing Dask cluster, e.g. tcp://host:8786 (only with "
         "task runner 'dask').",
     )
+    mlflow_uri: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=r"^(https?://|sqlite:///|postgresql(\+\w+)?://|mysql(\+\w+)?://|databricks)\S*$",
+        title="MLflow tracking URI",
+        description="Where the run is tracked and its model registered: an MLflow server "
+        "(http://host:5000) or a database URI. Empty: MLFLOW_TRACKING_URI where set, else a "
+        "SQLite database under the output root (DIR/mlflow.db).",
+    )
 
     @model_validator(mode="after")
     def _check_runner(self) -> TrainConfig:
