@@ -11,7 +11,7 @@ from seqcast.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.config import TrainConfig
 from tasks import train as t
 from tasks.runners import task_runner_for, threads_per_worker
-from tasks.tracking import track_run
+from tasks.tracking import register_model, track_run
 
 
 @flow(name="fit-models")
@@ -111,6 +111,7 @@ def train(config: TrainConfig) -> str:
     runner = task_runner_for(config)
     fits, served, _ = fit_models.with_options(task_runner=runner)(config, prepared)
     run = t.publish_run(config, prepared, fits, served)
-    track_run(config, run, fits)
-    t.promote_champion(config, run)
+    tracked = track_run(config, run, fits)
+    registered = register_model(run, tracked)
+    t.promote_champion(config, run, registered)
     return run.dir

@@ -339,6 +339,8 @@ def _run_summary(out: str) -> list[str]:
         t = json.loads(tracked.read_text())
         where = t["url"] or f"{t['tracking_uri']} (make mlflow)"
         lines.append(f"mlflow run: {t['run_id']}  {where}")
+        if t.get("registered_model"):
+            lines.append(f"registered: {t['registered_model']}")
     return lines
 
 

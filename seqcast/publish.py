@@ -43,11 +43,16 @@ def bundle_document(config: TrainConfig, champion: str, served: list[dict]) -> d
                 "units": f["scaler"],
             }
         )
+    data = config.prepare_configs()[0]
     return {
         "dataset": config.dataset_name,
         "candidate": champion,
         "combine": "mean",
-        "horizon": config.prepare_configs()[0].resolved_horizon,
+        "horizon": data.resolved_horizon,
+        # what serving needs to read, check and clean the newest rows as in training
+        "spec": config.spec.model_dump(mode="json"),
+        "max_fill_steps": data.resolved_max_fill_steps,
+        "on_long_gap": data.resolved_on_long_gap,
         "trained_on": served[0]["scaler"]["fitted_on"] if served else None,
         "members": members,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,13 +28,15 @@ def locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def promote(layout: Layout, candidate: dict) -> dict:
+def promote(layout: Layout, candidate: dict, on_promote: Callable[[], None] | None = None) -> dict:
     """Make ``candidate`` the champion unless the current one is at least as good.
 
     A champion trained on the same data (``data_sha256``) is replaced only by a lower mean
     backtest MAE; one trained on other data, or recorded before backtests, is replaced.
-    Every replaced champion is kept in ``champion_history.jsonl``. Returns the champion in
-    force afterwards.
+    Every replaced champion is kept in ``champion_history.jsonl``. ``on_promote`` runs under
+    the lock once the candidate has won, before anything is written (the model registry's
+    alias is moved there): if it fails, nothing changes. Returns the champion in force
+    afterwards.
     """
     with locked(layout.champion_lock):
         current = storage.read_json(layout.champion) if layout.champion.exists() else None
@@ -45,6 +47,8 @@ def promote(layout: Layout, candidate: dict) -> dict:
             and current["backtest_mae"] <= candidate["backtest_mae"]
         ):
             return current
+        if on_promote is not None:
+            on_promote()
         if current:
             past = layout.champion_history.read_text() if layout.champion_history.exists() else ""
             entry = {**current, "replaced_at": candidate["promoted_at"]}

@@ -32,6 +32,14 @@ def experiment_name(dataset: str) -> str:
     return f"seqcast-{dataset}"
 
 
+def registered_model_name(dataset: str) -> str:
+    """The registered model every run's chosen model is a version of."""
+    return f"seqcast-{dataset}"
+
+
+CHAMPION_ALIAS = "champion"
+
+
 def run_params(settings: list[tuple[str, str, str]], extra: dict[str, object]) -> dict[str, str]:
     """The settings a run used (``TrainConfig.settings_used``) plus ``extra``, as strings
     (MLflow keeps at most 6000 characters per value)."""

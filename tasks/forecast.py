@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -15,11 +14,11 @@ from pydantic import BaseModel
 from seqcast import storage
 from seqcast.config import DatasetSpec, ForecastConfig, PrepareConfig
 from seqcast.errors import SeqcastError
-from seqcast.forecast import FORECAST_COLUMNS, last_window
+from seqcast.forecast import FORECAST_COLUMNS
 from seqcast.paths import Layout
 from seqcast.refs import StageRef
 from seqcast.registry import append_forecasts
-from seqcast.scale import AffineScaler, to_original_units
+from seqcast.serving import forecast_from_clean
 
 
 class NoChampion(SeqcastError):
@@ -87,57 +86,25 @@ def predict_next(
     champion: ChampionRef, cleaned: StageRef, known: dict[str, float] | None = None
 ) -> dict:
     """Predict the next horizon from the last window(s) of the cleaned newest data: the mean
-    of the champion's members, each fed as it was trained."""
+    of the champion's members, each fed as it was trained (``seqcast.serving``)."""
     from seqcast.train import limit_threads
 
     limit_threads(1)
     cfg = champion.prepare
     frame = storage.read_frame(Path(cleaned.frame or ""))
-    folder = Path(champion.bundle).parent
-    values = []
-    window = None
-    for member in champion.members:
-        scaler = AffineScaler.from_dict(member["units"]["features"])
-        window = last_window(
-            frame,
-            cfg.spec,
-            member["timesteps"],
-            cfg.resolved_horizon,
-            scaler,
-            cleaned.source,
-            known,
-        )
-        values.append(predict_member(member, folder / member["file"], window))
-    assert window is not None
+    bundle = {"members": champion.members, "horizon": cfg.resolved_horizon}
+    got = forecast_from_clean(
+        frame, cfg.spec, bundle, Path(champion.bundle).parent, cleaned.source, known
+    )
     return {
         "dataset": cfg.dataset_name,
         "model": champion.model,
         "run_id": champion.run_id,
-        "origin_time": window.origin_time,
-        "target_time": window.target_time,
+        **got,
         "horizon": cfg.resolved_horizon,
-        "prediction": float(np.mean(values)),
         "created_at": pd.Timestamp(datetime.now(UTC)).tz_localize(None),
         "data_sha256": cleaned.meta["source"]["sha256"],
     }
-
-
-def predict_member(member: dict, path: Path, window) -> float:
-    """One member's forecast in original units. Keras models load with ``safe_mode=True``,
-    references from skops with an explicit trusted-types list (no pickle anywhere)."""
-    if member["kind"] == "reference":
-        from seqcast.references import load_reference
-
-        x = np.concatenate([window.x.reshape(1, -1), window.covariates], axis=1)
-        return float(load_reference(path).predict(x)[0])  # already in original units
-    import keras
-
-    from seqcast.models import model_inputs
-
-    model = keras.models.load_model(path, safe_mode=True)
-    inputs = model_inputs(member["variant"], window.x, window.covariates)
-    raw = model(inputs, training=False)  # (1, 1); a direct call traces no graph function
-    return float(to_original_units(raw, member["units"])[0])
 
 
 @task(name="append-forecast", task_run_name="append-forecast", cache_policy=NO_CACHE)

@@ -8,8 +8,10 @@ What is logged is decided by :mod:`seqcast.tracking`.
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
+import pandas as pd
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -122,3 +124,122 @@ def _link(run, uri: str, exp_id: str, pid: str, url: str | None) -> None:
         ),
         description="where this run is tracked",
     )
+
+
+REQUIREMENTS = [
+    "mlflow",
+    "seqcast",
+    "keras",
+    "tensorflow",
+    "pandas",
+    "pandera",
+    "scikit-learn",
+    "skops",
+    "pyarrow",
+]
+PYFUNC_CODE = Path(__file__).resolve().parents[1] / "seqcast" / "pyfunc_model.py"
+
+
+class RegisteredVersion(BaseModel):
+    name: str  # the registered model: seqcast-<dataset>
+    version: str
+    model_uri: str
+    tracking_uri: str
+    backtest_mae: float
+    data_sha256: str
+
+
+def _input_example(run, bundle: dict) -> pd.DataFrame:
+    """The newest raw rows of the training file: enough for every member's window plus a
+    day of slack."""
+    summary = storage.read_json(
+        Path(_read_json(Path(run.dir) / "manifest.json")["prepared"][0]) / "summary.json"
+    )
+    frame = storage.read_frame(Layout.frame_file(Path(summary["stage_dirs"]["ingest"])))
+    rows = max(m["timesteps"] for m in bundle["members"]) + 24
+    return frame.tail(rows).reset_index(drop=True)
+
+
+@task(name="register-model", task_run_name="register-model", cache_policy=NO_CACHE)
+def register_model(run, tracked: TrackedRun) -> RegisteredVersion | None:
+    """Log the champion as a pyfunc model (models-from-code over the bundle folder, with a
+    signature and an input example) in the run's MLflow run, and add it as a new version of
+    ``seqcast-<dataset>``, tagged with its data, training period, figures and run. The
+    ``champion`` alias is moved by ``promote-champion``, never here."""
+    if run.champion is None or run.bundle is None:
+        return None
+    import mlflow
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    from seqcast.serving import forecast_from_raw
+    from seqcast.tracking import registered_model_name
+
+    bundle = storage.read_json(Path(run.bundle))
+    folder = Path(run.bundle).parent
+    example = _input_example(run, bundle)
+    params = {f"known_{c}": float("nan") for c in bundle["spec"].get("known_future", [])}
+    known = {name.removeprefix("known_"): 0.0 for name in params}
+    output = pd.DataFrame([forecast_from_raw(example, bundle, folder, "input example", known)])
+    with warnings.catch_warnings():  # its integer-column hint is about the input schema,
+        warnings.simplefilter("ignore", UserWarning)  # which is replaced just below
+        inferred = infer_signature(example, output, params=params or None)
+    # Raw rows as a file holds them: each declared column of any type (a whole-number column
+    # may come as floats, a date as text); seqcast's own checks validate them.
+    inputs = Schema(
+        [ColSpec(AnyType(), c["name"], required=c["required"]) for c in bundle["spec"]["columns"]]
+    )
+    signature = ModelSignature(inputs=inputs, outputs=inferred.outputs, params=inferred.params)
+    mlflow.set_tracking_uri(tracked.tracking_uri)
+    mlflow.set_registry_uri(tracked.tracking_uri)
+    with mlflow.start_run(run_id=tracked.run_id), warnings.catch_warnings():
+        # "add type hints to predict": the signature is given, from the spec
+        warnings.filterwarnings("ignore", message=".*type hints.*", category=UserWarning)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_CODE),
+            artifacts={"champion": str(folder)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=REQUIREMENTS,
+        )
+    trained = bundle.get("trained_on") or {}
+    version = mlflow.register_model(
+        info.model_uri,
+        registered_model_name(run.dataset),
+        tags={
+            "seqcast.run_id": run.run_id,
+            "seqcast.candidate": run.champion,
+            "data_sha256": run.data_sha256,
+            "backtest_mae": repr(run.champion_backtest_mae),
+            "val_mae": repr(run.champion_val_mae),
+            "test_mae": repr(run.champion_test_mae),
+            "trained_from": str(trained.get("target_start", "")),
+            "trained_to": str(trained.get("target_end", "")),
+            "mlflow_run_id": tracked.run_id,
+            "run_url": tracked.url or "",
+        },
+    )
+    uri = f"models:/{version.name}/{version.version}"
+    tracked_file = Path(run.dir) / "mlflow.json"
+    storage.write_json(tracked_file, {**storage.read_json(tracked_file), "registered_model": uri})
+    return RegisteredVersion(
+        name=version.name,
+        version=str(version.version),
+        model_uri=uri,
+        tracking_uri=tracked.tracking_uri,
+        backtest_mae=float(run.champion_backtest_mae),
+        data_sha256=run.data_sha256,
+    )
+
+
+def set_champion_alias(registered: RegisteredVersion) -> None:
+    """Point ``models:/<name>@champion`` at ``registered`` (called under the champion lock)."""
+    from mlflow.tracking import MlflowClient
+
+    from seqcast.tracking import CHAMPION_ALIAS
+
+    client = MlflowClient(
+        tracking_uri=registered.tracking_uri, registry_uri=registered.tracking_uri
+    )
+    client.set_registered_model_alias(registered.name, CHAMPION_ALIAS, registered.version)

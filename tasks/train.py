@@ -495,9 +495,10 @@ def _publish_artifacts(run: RunRef, board: list[dict], best_ref) -> None:
 
 
 @task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)
-def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
+def promote_champion(config: TrainConfig, run: RunRef, registered=None) -> dict | None:
     """Replace ``champion.json`` when this run's champion is better on the backtest
-    (``registry.promote``)."""
+    (``registry.promote``), and move the model registry's ``champion`` alias to this run's
+    registered version (``registered``) in the same locked step."""
     if run.champion is None:
         return None
     layout = Layout.of(config.out, config.dataset_name)
@@ -513,4 +514,13 @@ def promote_champion(config: TrainConfig, run: RunRef) -> dict | None:
         "data_sha256": run.data_sha256,
         "promoted_at": datetime.now(UTC).isoformat(),
     }
-    return promote(layout, candidate)
+    if registered is not None:
+        candidate["registered_model"] = registered.model_uri
+
+    def move_alias() -> None:
+        if registered is not None:
+            from tasks.tracking import set_champion_alias
+
+            set_champion_alias(registered)
+
+    return promote(layout, candidate, move_alias)

@@ -1,0 +1,133 @@
+"""The MLflow model registry: every run's chosen model a new version of seqcast-<dataset>,
+the ``champion`` alias moved only by the promotion rule, and the registered pyfunc model
+predicting in a fresh process exactly what ``seqcast forecast`` predicts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from seqcast.config import ForecastConfig, TrainConfig
+from tasks.tracking import RegisteredVersion
+from tasks.train import RunRef, promote_champion
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "seqcast-weekly-temperature"
+
+
+def _uri(out: Path) -> str:
+    return f"sqlite:///{out.resolve()}/mlflow.db"
+
+
+def _best_deep(board):
+    """The promotion rule minus 'beats every reference' (tiny fits are not meant to win)."""
+    deep = [e for e in board if e["kind"] == "deep"]
+    return min(deep, key=lambda e: e["backtest"]["mae"])["name"], "registry test"
+
+
+def test_alias_moves_only_when_the_promotion_rule_says_so(tmp_path, monkeypatch):
+    """Versions are added by every run; the alias follows the rule: same data and a higher
+    backtest MAE leaves it, a lower one or other data moves it."""
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))
+    client.create_registered_model(NAME)
+    cfg = TrainConfig(dataset="weekly-temperature", out=str(out))
+
+    def run(name: str, mae: float, sha: str) -> tuple[RunRef, RegisteredVersion]:
+        version = client.create_model_version(NAME, source=f"file:///runs/{name}/model")
+        ref = RunRef(
+            run_id=name,
+            dir=f"/runs/{name}",
+            dataset="weekly-temperature",
+            champion="lstm",
+            champion_reason="",
+            champion_backtest_mae=mae,
+            champion_val_mae=mae,
+            champion_test_mae=mae,
+            bundle=f"/runs/{name}/champion/bundle.json",
+            data_sha256=sha,
+        )
+        registered = RegisteredVersion(
+            name=NAME,
+            version=str(version.version),
+            model_uri=f"models:/{NAME}/{version.version}",
+            tracking_uri=_uri(out),
+            backtest_mae=mae,
+            data_sha256=sha,
+        )
+        return ref, registered
+
+    def alias() -> str:
+        return str(client.get_model_version_by_alias(NAME, "champion").version)
+
+    promote_champion.fn(cfg, *run("r1", 1.0, "aaa"))
+    assert alias() == "1"
+    promote_champion.fn(cfg, *run("r2", 2.0, "aaa"))  # worse on the same data
+    assert alias() == "1"
+    promote_champion.fn(cfg, *run("r3", 0.5, "aaa"))  # better
+    assert alias() == "3"
+    promote_champion.fn(cfg, *run("r4", 9.0, "bbb"))  # other data
+    assert alias() == "4"
+    assert len(client.search_model_versions(f"name='{NAME}'")) == 4
+    champion = json.loads((out / "weekly-temperature" / "champion.json").read_text())
+    assert champion["registered_model"] == f"models:/{NAME}/4"
+
+
+def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypatch):
+    """A run registers its champion with its tags and the alias; loaded by alias in a fresh
+    process, the pyfunc model gives the forecast flow's prediction for the same rows."""
+    from mlflow.tracking import MlflowClient
+
+    from flows.forecast import forecast
+    from flows.train import train
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    out = tmp_path / "out"
+    cfg = TrainConfig(
+        dataset="weekly-temperature",
+        out=str(out),
+        variants=("rnn",),
+        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
+        training={"max_epochs": 3, "patience": 1, "seed": 1},
+        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+        task_runner="thread",
+        workers=1,
+    )
+    run_dir = Path(train(cfg))
+    client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))
+    version = client.get_model_version_by_alias(NAME, "champion")
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert version.tags["data_sha256"] == manifest["data_fingerprint"]["sha256"]
+    assert version.tags["seqcast.run_id"] == manifest["run_id"]
+    assert float(version.tags["backtest_mae"]) > 0 and version.tags["trained_to"]
+
+    sample = ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
+    rows = pd.read_parquet(forecast(ForecastConfig(dataset="weekly-temperature", out=str(out))))
+    expected = rows.iloc[-1]
+    script = (
+        "import sys, mlflow, pandas as pd\n"
+        f"model = mlflow.pyfunc.load_model('models:/{NAME}@champion')\n"
+        f"got = model.predict(pd.read_csv({str(sample)!r}).tail(40))\n"
+        "print(got['target_time'].iloc[0], repr(float(got['prediction'].iloc[0])))\n"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": _uri(out)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    when, value = done.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    assert pd.Timestamp(when) == expected["target_time"]
+    assert float(value) == pytest.approx(float(expected["prediction"]), rel=1e-5)
