@@ -106,6 +106,15 @@ class GapPolicy(Frozen):
     )
 
 
+# An MLflow tracking URI given as a parameter: a server or a database.
+MlflowUri = Annotated[
+    str | None,
+    Field(
+        max_length=2000,
+        pattern=r"^(https?://|sqlite:///|postgresql(\+\w+)?://|mysql(\+\w+)?://|databricks)\S*$",
+    ),
+]
+
 # An output directory given as a parameter: refused where it would leave the output root.
 OutputDir = Annotated[str, AfterValidator(checked_out)]
 
@@ -282,10 +291,8 @@ class TrainConfig(PrepareConfig):
         description="Scheduler of an existing Dask cluster, e.g. tcp://host:8786 (only with "
         "task runner 'dask').",
     )
-    mlflow_uri: str | None = Field(
+    mlflow_uri: MlflowUri = Field(
         default=None,
-        max_length=2000,
-        pattern=r"^(https?://|sqlite:///|postgresql(\+\w+)?://|mysql(\+\w+)?://|databricks)\S*$",
         title="MLflow tracking URI",
         description="Where the run is tracked and its model registered: an MLflow server "
         "(http://host:5000) or a database URI. Empty: MLFLOW_TRACKING_URI where set, else a "
@@ -431,6 +438,12 @@ class ForecastConfig(Frozen):
         title="Output folder",
         description="Output root holding the champion (inside SEQCAST_OUTPUT_ROOT where that "
         "is set).",
+    )
+    mlflow_uri: MlflowUri = Field(
+        default=None,
+        title="MLflow tracking URI",
+        description="Where the champion is registered (models:/seqcast-<dataset>@champion). "
+        "Empty: MLFLOW_TRACKING_URI where set, else DIR/mlflow.db under the output root.",
     )
     known: dict[str, float] = Field(
         default_factory=dict,

@@ -8,7 +8,8 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/prepared/<key>/    train/val/test parquet, scaler.json, summary.json
     DIR/<dataset>/models/<prepared key>/<model>-<config hash>/   one served fit (cache)
     DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, champion/, manifest.json
-    DIR/<dataset>/champion.json      the promoted model; champion_history.jsonl keeps the past
+    DIR/<dataset>/served/<version>/  the registry's champion versions, downloaded to serve
+    DIR/mlflow.db, DIR/mlartifacts/  the local MLflow tracking store and model registry
     DIR/<dataset>/forecasts.parquet  one row per target time and model
     DIR/<dataset>/logs/<stamp>-<command>.log   everything a command and its workers logged
 """
@@ -102,12 +103,9 @@ class Layout:
         return self.base / "logs" / f"{stamp}-{command}.log"
 
     @property
-    def champion(self) -> Path:
-        return self.base / "champion.json"
-
-    @property
-    def champion_history(self) -> Path:
-        return self.base / "champion_history.jsonl"
+    def served(self) -> Path:
+        """Champion models downloaded from the registry for serving, by version."""
+        return self.base / "served"
 
     @property
     def forecasts(self) -> Path:

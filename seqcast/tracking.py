@@ -74,3 +74,14 @@ def fit_histories(fits: list[dict]) -> list[tuple[str, dict[str, list[float]]]]:
             continue
         out.append((f"{f['label']}-s{f['seed']}-{f['fit']}", history))
     return out
+
+
+def replaces(current_tags: dict[str, str] | None, data_sha256: str, backtest_mae: float) -> bool:
+    """The promotion rule: a candidate replaces the champion (the version at the alias,
+    described by its tags) unless that champion was trained on the same data and has a
+    mean backtest MAE at least as low. No champion yet, or one on other data: replaced."""
+    if not current_tags:
+        return True
+    same_data = current_tags.get("data_sha256") == data_sha256
+    mae = current_tags.get("backtest_mae")
+    return not (same_data and mae is not None and float(mae) <= backtest_mae)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from seqcast import storage
-from seqcast.config import DatasetSpec, ForecastConfig, PrepareConfig
+from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig, get_spec
 from seqcast.errors import SeqcastError
 from seqcast.forecast import FORECAST_COLUMNS
 from seqcast.paths import Layout
@@ -32,6 +33,8 @@ class ChampionRef(BaseModel):
     members: list[dict]
     trained_with: PrepareConfig
     spec: DatasetSpec  # the spec the champion was trained with
+    version: str  # the registered model version, models:/<name>/<version>
+    horizon: int
 
     @property
     def prepare(self) -> PrepareConfig:
@@ -41,43 +44,60 @@ class ChampionRef(BaseModel):
 
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)
 def load_champion(config: ForecastConfig) -> ChampionRef:
-    """The promoted model and the data settings it was trained with."""
+    """The registry's champion (``models:/seqcast-<dataset>@champion``), downloaded once per
+    version under ``DIR/<dataset>/served/``, and the data settings it was trained with."""
+    from mlflow.artifacts import download_artifacts
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from seqcast.tracking import CHAMPION_ALIAS, registered_model_name, tracking_uri
+
     layout = Layout.of(config.out, config.dataset_name)
+    uri = tracking_uri(layout.root, config.mlflow_uri)
+    name = registered_model_name(config.dataset_name)
     hint = f"train one first: seqcast train --dataset {config.dataset} --out {config.out}"
-    if not layout.champion.exists():
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        version = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
+    except MlflowException:
         raise NoChampion(
-            f"no champion for {config.dataset_name} under {layout.root} ({layout.champion} is "
-            f"missing); {hint}"
-        )
-    champ = storage.read_json(layout.champion)
-    if not champ.get("bundle") or not Path(champ["bundle"]).exists():
-        raise NoChampion(
-            f"the champion in {layout.champion} has no served model bundle (promoted by an "
-            f"older version, or its run directory was removed); {hint}"
-        )
-    bundle = storage.read_json(Path(champ["bundle"]))
-    manifest = storage.read_json(Path(champ["run_dir"]) / "manifest.json")
-    trained_with = {k: v for k, v in manifest["config"].items() if k in PrepareConfig.model_fields}
-    prepare = PrepareConfig(
-        **{**trained_with, "source": config.source, "out": config.out, "timesteps": None}
-    )
-    trained_spec = prepare.spec
-    if "spec" in manifest:  # the spec the champion was trained with, whatever the file says now
-        trained_spec = DatasetSpec.model_validate(manifest["spec"])
-        if trained_spec != prepare.spec:
-            get_run_logger().warning(
-                "the spec file of %s changed since run %s trained the champion; forecasting "
-                "with the spec it was trained with (retrain to use the new one)",
-                config.dataset,
-                champ["run_id"],
+            f"no champion for {config.dataset_name}: the registry at {uri} has no "
+            f"models:/{name}@{CHAMPION_ALIAS}; {hint}"
+        ) from None
+    folder = layout.served / str(version.version)
+    if not (folder / "artifacts" / "champion" / "bundle.json").exists():
+        with storage.staged_dir(folder) as tmp:
+            download_artifacts(
+                artifact_uri=f"models:/{name}/{version.version}",
+                dst_path=str(tmp),
+                tracking_uri=uri,
             )
+    bundle_file = folder / "artifacts" / "champion" / "bundle.json"
+    bundle = storage.read_json(bundle_file)
+    spec = DatasetSpec.model_validate(bundle["spec"])
+    with contextlib.suppress(SeqcastError):  # the file may be gone: the stored spec serves
+        if get_spec(config.dataset) != spec:
+            get_run_logger().warning(
+                "the spec file of %s changed since the champion (version %s) was trained; "
+                "forecasting with the spec it was trained with (retrain to use the new one)",
+                config.dataset,
+                version.version,
+            )
+    prepare = PrepareConfig(
+        dataset=config.dataset,
+        source=config.source,
+        out=config.out,
+        gaps=GapPolicy(max_fill_steps=bundle["max_fill_steps"], on_long_gap=bundle["on_long_gap"]),
+    )
     return ChampionRef(
-        model=champ["model"],
-        bundle=champ["bundle"],
-        run_id=champ["run_id"],
+        model=bundle["candidate"],
+        bundle=str(bundle_file),
+        run_id=version.tags.get("seqcast.run_id", ""),
         members=bundle["members"],
         trained_with=prepare,
-        spec=trained_spec,
+        spec=spec,
+        version=f"models:/{name}/{version.version}",
+        horizon=bundle["horizon"],
     )
 
 
@@ -92,7 +112,7 @@ def predict_next(
     limit_threads(1)
     cfg = champion.prepare
     frame = storage.read_frame(Path(cleaned.frame or ""))
-    bundle = {"members": champion.members, "horizon": cfg.resolved_horizon}
+    bundle = {"members": champion.members, "horizon": champion.horizon}
     got = forecast_from_clean(
         frame, cfg.spec, bundle, Path(champion.bundle).parent, cleaned.source, known
     )
@@ -101,7 +121,7 @@ def predict_next(
         "model": champion.model,
         "run_id": champion.run_id,
         **got,
-        "horizon": cfg.resolved_horizon,
+        "horizon": champion.horizon,
         "created_at": pd.Timestamp(datetime.now(UTC)).tz_localize(None),
         "data_sha256": cleaned.meta["source"]["sha256"],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -233,13 +234,26 @@ def register_model(run, tracked: TrackedRun) -> RegisteredVersion | None:
     )
 
 
-def set_champion_alias(registered: RegisteredVersion) -> None:
-    """Point ``models:/<name>@champion`` at ``registered`` (called under the champion lock)."""
+def move_alias_if_better(registered: RegisteredVersion) -> dict:
+    """Point ``models:/<name>@champion`` at ``registered`` when it replaces the version there
+    (call it under the champion lock). Returns the decision and the version in force."""
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from seqcast.tracking import CHAMPION_ALIAS
+    from seqcast.tracking import CHAMPION_ALIAS, replaces
 
-    client = MlflowClient(
-        tracking_uri=registered.tracking_uri, registry_uri=registered.tracking_uri
-    )
+    uri = registered.tracking_uri
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        current = client.get_model_version_by_alias(registered.name, CHAMPION_ALIAS)
+    except MlflowException:
+        current = None
+    if not replaces(
+        current.tags if current else None, registered.data_sha256, registered.backtest_mae
+    ):
+        return {"promoted": False, "champion": f"models:/{registered.name}/{current.version}"}
+    # the alias's history: each version it moved to keeps when (version tags stay)
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+    client.set_model_version_tag(registered.name, registered.version, "promoted_at", stamp)
     client.set_registered_model_alias(registered.name, CHAMPION_ALIAS, registered.version)
+    return {"promoted": True, "champion": registered.model_uri}

@@ -45,7 +45,7 @@ from seqcast.references import (
     naive_predictions,
     save_reference,
 )
-from seqcast.registry import promote
+from seqcast.registry import locked
 from seqcast.scale import to_original_units
 from seqcast.selection import Ranking, rank
 from seqcast.train import TrainingConfig, fit_with_retry, limit_threads
@@ -496,31 +496,14 @@ def _publish_artifacts(run: RunRef, board: list[dict], best_ref) -> None:
 
 @task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)
 def promote_champion(config: TrainConfig, run: RunRef, registered=None) -> dict | None:
-    """Replace ``champion.json`` when this run's champion is better on the backtest
-    (``registry.promote``), and move the model registry's ``champion`` alias to this run's
-    registered version (``registered``) in the same locked step."""
-    if run.champion is None:
+    """Move the model registry's ``champion`` alias to this run's registered version when
+    the promotion rule says so (``seqcast.tracking.replaces``): the check and the move under
+    one lock, so two runs promoting at once end with the alias on the better model. Returns
+    the decision, or None when the run chose no model."""
+    if run.champion is None or registered is None:
         return None
+    from tasks.tracking import move_alias_if_better
+
     layout = Layout.of(config.out, config.dataset_name)
-    candidate = {
-        "dataset": run.dataset,
-        "run_id": run.run_id,
-        "model": run.champion,
-        "bundle": run.bundle,
-        "run_dir": run.dir,
-        "backtest_mae": run.champion_backtest_mae,
-        "val_mae": run.champion_val_mae,
-        "test_mae": run.champion_test_mae,
-        "data_sha256": run.data_sha256,
-        "promoted_at": datetime.now(UTC).isoformat(),
-    }
-    if registered is not None:
-        candidate["registered_model"] = registered.model_uri
-
-    def move_alias() -> None:
-        if registered is not None:
-            from tasks.tracking import set_champion_alias
-
-            set_champion_alias(registered)
-
-    return promote(layout, candidate, move_alias)
+    with locked(layout.champion_lock):
+        return move_alias_if_better(registered)

@@ -1,6 +1,7 @@
 """Real subprocesses: a training run killed with SIGKILL and started again finishes, reusing
 the cached data stages and the fits already finished; two runs started together both
-complete, in distinct run directories, and champion.json names the better candidate."""
+complete, in distinct run directories, and the registry's champion alias is on the better
+candidate."""
 
 from __future__ import annotations
 
@@ -115,5 +116,14 @@ def test_two_runs_started_together_both_complete(tmp_path):
             entry = next(m for m in metrics["models"] if m["name"] == metrics["champion"])
             candidates.append((entry["backtest"]["mae"], metrics["run_id"]))
     assert candidates, "neither run promoted a champion: the test would prove nothing"
-    champion = json.loads((out / "bike-hourly" / "champion.json").read_text())
-    assert (champion["backtest_mae"], champion["run_id"]) == min(candidates)
+    # both wrote one MLflow store at once: every chosen model is a version, the alias on the best
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{out.resolve()}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    versions = client.search_model_versions("name='seqcast-bike-hourly'")
+    assert sorted(v.tags["seqcast.run_id"] for v in versions) == sorted(r for _, r in candidates)
+    best = client.get_model_version_by_alias("seqcast-bike-hourly", "champion")
+    assert best.tags["seqcast.run_id"] == min(candidates)[1]
+    runs = client.search_runs([client.get_experiment_by_name("seqcast-bike-hourly").experiment_id])
+    assert {r.info.run_name for r in runs} >= {r for _, r in candidates}

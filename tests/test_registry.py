@@ -1,28 +1,37 @@
-"""Champion record and forecast store under concurrent writers (real processes)."""
+"""The champion alias and the forecast store under concurrent writers (real processes)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 
 import pandas as pd
 
 from seqcast.forecast import FORECAST_COLUMNS
 from seqcast.paths import Layout
-from seqcast.registry import append_forecasts, promote
+from seqcast.registry import append_forecasts
+
+NAME = "seqcast-bike-hourly"
 
 
-def _candidate(run_id: str, mae: float, sha: str = "aaa") -> dict:
-    return {
-        "run_id": run_id,
-        "backtest_mae": mae,
-        "data_sha256": sha,
-        "promoted_at": f"2026-01-01T00:00:0{run_id[-1]}",
-    }
+def _uri(root: str) -> str:
+    return f"sqlite:///{root}/mlflow.db"
 
 
-def _promote(root: str, run_id: str, mae: float) -> None:
-    promote(Layout.of(root, "bike-hourly"), _candidate(run_id, mae))
+def _promote(root: str, version: str, mae: float) -> None:
+    """What promote-champion does: the check and the alias move under the champion lock."""
+    from seqcast.registry import locked
+    from tasks.tracking import RegisteredVersion, move_alias_if_better
+
+    registered = RegisteredVersion(
+        name=NAME,
+        version=version,
+        model_uri=f"models:/{NAME}/{version}",
+        tracking_uri=_uri(root),
+        backtest_mae=mae,
+        data_sha256="aaa",
+    )
+    with locked(Layout.of(root, "bike-hourly").champion_lock):
+        move_alias_if_better(registered)
 
 
 def _row(model: str, prediction: float) -> pd.DataFrame:
@@ -59,21 +68,30 @@ def _run_together(target, args_list) -> None:
 
 
 def test_concurrent_promotions_keep_the_better_candidate(tmp_path):
-    """Eight processes promote at once over a worse champion: champion.json is whole and names
-    the best MAE; every replaced champion, the first included, is in the history."""
-    _promote(str(tmp_path), "r0", 10.0)  # worse than every candidate: it must be replaced
-    maes = [5.0, 3.0, 7.0, 1.5, 9.0, 2.0, 4.0, 6.0]
-    _run_together(_promote, [(str(tmp_path), f"r{i + 1}", m) for i, m in enumerate(maes)])
-    layout = Layout.of(tmp_path, "bike-hourly")
-    champion = json.loads(layout.champion.read_text())
-    assert champion["backtest_mae"] == 1.5 and champion["run_id"] == "r4"
-    history = [json.loads(line) for line in layout.champion_history.read_text().splitlines()]
-    assert history[0]["run_id"] == "r0"
-    # Whatever the order the processes took the lock in, each replaced champion was worse than
-    # the one that replaced it: the history's MAEs only go down, and all exceed the winner's.
-    maes_seen = [h["backtest_mae"] for h in history]
-    assert maes_seen == sorted(maes_seen, reverse=True) and min(maes_seen) > 1.5
-    assert not list(layout.base.glob(".*.tmp"))  # no temporary file left behind
+    """Eight processes promote at once over a worse champion: the alias ends on the best
+    backtest MAE, and the versions it moved to (tagged promoted_at) only ever got better."""
+    from mlflow.tracking import MlflowClient
+
+    root = str(tmp_path)
+    client = MlflowClient(tracking_uri=_uri(root), registry_uri=_uri(root))
+    client.create_registered_model(NAME)
+    maes = [10.0, 5.0, 3.0, 7.0, 1.5, 9.0, 2.0, 4.0, 6.0]
+    for mae in maes:
+        client.create_model_version(
+            NAME, source="file:///m", tags={"data_sha256": "aaa", "backtest_mae": repr(mae)}
+        )
+    _promote(root, "1", 10.0)  # worse than every candidate: it must be replaced
+    _run_together(_promote, [(root, str(v), m) for v, m in enumerate(maes[1:], start=2)])
+    best = client.get_model_version_by_alias(NAME, "champion")
+    assert float(best.tags["backtest_mae"]) == 1.5 and str(best.version) == "5"
+    moved = sorted(
+        (v.tags["promoted_at"], float(v.tags["backtest_mae"]))
+        for v in client.search_model_versions(f"name='{NAME}'")
+        if "promoted_at" in v.tags
+    )
+    # Whatever the order the processes took the lock in, each move went to a better model.
+    assert moved[0][1] == 10.0
+    assert [m for _, m in moved] == sorted((m for _, m in moved), reverse=True)
 
 
 def test_concurrent_forecasts_for_the_same_target_leave_one_row(tmp_path):

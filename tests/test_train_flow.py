@@ -14,7 +14,7 @@ import pytest
 
 from flows.runs import task_states
 from seqcast.config import TrainConfig
-from tasks.train import RunRef, fit_parts, load_windows, promote_champion
+from tasks.train import fit_parts, load_windows
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -207,41 +207,6 @@ def test_artifacts_are_published_under_their_keys(out):
     assert "rnn-t5" in arts["weekly-temperature-leaderboard"].data
     assert arts["weekly-temperature-summary"].type == "markdown"
     assert arts["weekly-temperature-report"].data.endswith("report.html)")
-
-
-def test_promotion_keeps_the_better_champion_and_the_history(out):
-    """Same data: a candidate worse on the backtest does not replace the champion; new data
-    does."""
-    cfg = tiny(out)
-
-    def run(name, mae, sha):
-        return RunRef(
-            run_id=name,
-            dir=f"/runs/{name}",
-            dataset=cfg.dataset,
-            champion="lstm",
-            champion_reason="",
-            champion_backtest_mae=mae,
-            champion_val_mae=mae,
-            champion_test_mae=mae,
-            bundle=f"/runs/{name}/champion/bundle.json",
-            data_sha256=sha,
-        )
-
-    champion_file = out / "weekly-temperature" / "champion.json"
-    promote_champion.fn(cfg, run("r1", 1.0, "aaa"))
-    promote_champion.fn(cfg, run("r2", 2.0, "aaa"))
-    assert json.loads(champion_file.read_text())["run_id"] == "r1"
-    promote_champion.fn(cfg, run("r3", 0.5, "aaa"))
-    assert json.loads(champion_file.read_text())["run_id"] == "r3"
-    promote_champion.fn(cfg, run("r4", 9.0, "bbb"))
-    assert json.loads(champion_file.read_text())["run_id"] == "r4"
-    history = (out / "weekly-temperature" / "champion_history.jsonl").read_text().splitlines()
-    assert [json.loads(h)["run_id"] for h in history] == ["r1", "r3"]
-    assert (
-        promote_champion.fn(cfg, run("r5", 0.1, "bbb").model_copy(update={"champion": None}))
-        is None
-    )
 
 
 def test_training_fans_out_on_an_existing_dask_cluster(out):
