@@ -134,3 +134,45 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
     when, value = done.stdout.strip().splitlines()[-1].rsplit(" ", 1)
     assert pd.Timestamp(when) == expected["target_time"]
     assert float(value) == pytest.approx(float(expected["prediction"]), rel=1e-5)
+
+
+def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, monkeypatch):
+    """The alias moves only after the model's files are logged and the version registered: a
+    run that dies while logging leaves the alias on the previous version, whose files load."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from flows.train import train
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    out = tmp_path / "out"
+
+    def tiny(seed: int) -> TrainConfig:
+        return TrainConfig(
+            dataset="weekly-temperature",
+            out=str(out),
+            variants=("rnn",),
+            variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
+            training={"max_epochs": 3, "patience": 1, "seed": seed},
+            selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+            task_runner="thread",
+            workers=1,
+        )
+
+    train(tiny(1))
+    client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == "1"
+
+    def dies(*args, **kwargs):
+        raise OSError("disk full while logging the model")
+
+    monkeypatch.setattr(mlflow.pyfunc, "log_model", dies)
+    state = train(tiny(2), return_state=True)
+    assert state.is_failed()
+    assert len(client.search_model_versions(f"name='{NAME}'")) == 1
+    monkeypatch.undo()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", _uri(out))
+    model = mlflow.pyfunc.load_model(f"models:/{NAME}@champion")
+    sample = ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
+    assert model.predict(pd.read_csv(sample).tail(40))["prediction"].notna().all()
