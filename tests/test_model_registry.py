@@ -176,3 +176,13 @@ def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, mo
     model = mlflow.pyfunc.load_model(f"models:/{NAME}@champion")
     sample = ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
     assert model.predict(pd.read_csv(sample).tail(40))["prediction"].notna().all()
+
+
+def test_forecast_without_a_registered_champion_says_how_to_make_one(tmp_path, monkeypatch):
+    from flows.forecast import forecast
+    from tasks.forecast import NoChampion
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    out = tmp_path / "out"
+    with pytest.raises(NoChampion, match="has no models:/seqcast-weekly-temperature@champion"):
+        forecast(ForecastConfig(dataset="weekly-temperature", out=str(out)))
