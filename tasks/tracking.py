@@ -205,22 +205,20 @@ def register_model(run, tracked: TrackedRun) -> RegisteredVersion | None:
             pip_requirements=REQUIREMENTS,
         )
     trained = bundle.get("trained_on") or {}
-    version = mlflow.register_model(
-        info.model_uri,
-        registered_model_name(run.dataset),
-        tags={
-            "seqcast.run_id": run.run_id,
-            "seqcast.candidate": run.champion,
-            "data_sha256": run.data_sha256,
-            "backtest_mae": repr(run.champion_backtest_mae),
-            "val_mae": repr(run.champion_val_mae),
-            "test_mae": repr(run.champion_test_mae),
-            "trained_from": str(trained.get("target_start", "")),
-            "trained_to": str(trained.get("target_end", "")),
-            "mlflow_run_id": tracked.run_id,
-            "run_url": tracked.url or "",
-        },
-    )
+    tags = {
+        "seqcast.run_id": run.run_id,
+        "seqcast.candidate": run.champion,
+        "data_sha256": run.data_sha256,
+        "backtest_mae": repr(run.champion_backtest_mae),
+        "val_mae": repr(run.champion_val_mae),
+        "test_mae": repr(run.champion_test_mae),
+        "trained_from": str(trained.get("target_start", "")),
+        "trained_to": str(trained.get("target_end", "")),
+        "mlflow_run_id": tracked.run_id,
+        **({"run_url": tracked.url} if tracked.url else {}),
+    }
+    version = mlflow.register_model(info.model_uri, registered_model_name(run.dataset), tags=tags)
+    _describe(version.name, bundle["spec"].get("description", ""))
     uri = f"models:/{version.name}/{version.version}"
     tracked_file = Path(run.dir) / "mlflow.json"
     storage.write_json(tracked_file, {**storage.read_json(tracked_file), "registered_model": uri})
@@ -232,6 +230,15 @@ def register_model(run, tracked: TrackedRun) -> RegisteredVersion | None:
         backtest_mae=float(run.champion_backtest_mae),
         data_sha256=run.data_sha256,
     )
+
+
+def _describe(name: str, description: str) -> None:
+    """The registered model's description: the dataset spec's, set once."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    if description and not client.get_registered_model(name).description:
+        client.update_registered_model(name, description=description)
 
 
 def move_alias_if_better(registered: RegisteredVersion) -> dict:
