@@ -220,6 +220,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN=VALUE",
         help="a known-future column's value at the target time (repeat for each)",
     )
+    f.add_argument("--mlflow-uri", help="where the champion is registered (default: as for train)")
 
     d = sub.add_parser("init-spec", help="draft a dataset spec file from a CSV")
     d.add_argument("--source", required=True, help="the CSV to describe (a local file)")
@@ -284,7 +285,11 @@ def _cmd_train(args: argparse.Namespace) -> Command:
 def _cmd_forecast(args: argparse.Namespace) -> Command:
     try:
         cfg = ForecastConfig(
-            dataset=args.dataset, source=args.source, out=args.out, known=dict(args.known or [])
+            dataset=args.dataset,
+            source=args.source,
+            out=args.out,
+            known=dict(args.known or []),
+            mlflow_uri=args.mlflow_uri,
         )
     except ValidationError as exc:
         raise ConfigError(_pydantic_message(exc)) from None
