@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import mlflow
 import pandas as pd
+
+# The input signature is declared from the dataset spec when the model is logged; MLflow's
+# advice to add type hints for signature inference does not apply.
+warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
 
 
 class SeqcastForecaster(mlflow.pyfunc.PythonModel):

@@ -106,4 +106,4 @@ def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypa
     predicted = pd.read_parquet(forecast(cfg))
     last = steps_from_raw(rows, spec, "rows.csv")[-1]
     assert predicted["target_time"].tolist() == [times_of(np.array([last + 1]), spec.time_index)[0]]
-    assert "changed since run" in caplog.text
+    assert "changed since the champion" in caplog.text
