@@ -65,14 +65,13 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
             f"models:/{name}@{CHAMPION_ALIAS}; {hint}"
         ) from None
     folder = layout.served / str(version.version)
-    if not (folder / "artifacts" / "champion" / "bundle.json").exists():
+    if not list(folder.rglob("artifacts/champion/bundle.json")):
         with storage.staged_dir(folder) as tmp:
-            download_artifacts(
-                artifact_uri=f"models:/{name}/{version.version}",
-                dst_path=str(tmp),
-                tracking_uri=uri,
-            )
-    bundle_file = folder / "artifacts" / "champion" / "bundle.json"
+            # the version's own location: a models:/ URI would be resolved against MLflow's
+            # default registry (./mlflow.db), not this one
+            source = client.get_model_version_download_uri(name, str(version.version))
+            download_artifacts(artifact_uri=source, dst_path=str(tmp), tracking_uri=uri)
+    (bundle_file,) = folder.rglob("artifacts/champion/bundle.json")
     bundle = storage.read_json(bundle_file)
     spec = DatasetSpec.model_validate(bundle["spec"])
     with contextlib.suppress(SeqcastError):  # the file may be gone: the stored spec serves
