@@ -33,7 +33,6 @@ class ChampionRef(BaseModel):
     members: list[dict]
     trained_with: PrepareConfig
     spec: DatasetSpec  # the spec the champion was trained with
-    version: str  # the registered model version, models:/<name>/<version>
     horizon: int
 
     @property
@@ -95,7 +94,6 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
         members=bundle["members"],
         trained_with=prepare,
         spec=spec,
-        version=f"models:/{name}/{version.version}",
         horizon=bundle["horizon"],
     )
 

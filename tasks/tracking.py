@@ -60,7 +60,7 @@ def track_run(config: TrainConfig, run, fits: list) -> TrackedRun:
     uri = tracking_uri(layout.root, config.mlflow_uri)
     client = MlflowClient(tracking_uri=uri)
     exp_id = _experiment(client, experiment_name(run.dataset), layout.root, uri)
-    manifest = _read_json(Path(run.dir) / "manifest.json")
+    manifest = storage.read_json(Path(run.dir) / "manifest.json")
     tags = {
         "seqcast.run_id": run.run_id,
         "seqcast.dataset": run.dataset,
@@ -104,12 +104,8 @@ def track_run(config: TrainConfig, run, fits: list) -> TrackedRun:
     return tracked
 
 
-def _read_json(path: Path) -> dict:
-    return storage.read_json(path)
-
-
 def _board(run) -> list[dict]:
-    return _read_json(Path(run.dir) / "metrics.json")["models"]
+    return storage.read_json(Path(run.dir) / "metrics.json")["models"]
 
 
 def _link(run, uri: str, exp_id: str, pid: str, url: str | None) -> None:
@@ -154,7 +150,7 @@ def _input_example(run, bundle: dict) -> pd.DataFrame:
     """The newest raw rows of the training file: enough for every member's window plus a
     day of slack."""
     summary = storage.read_json(
-        Path(_read_json(Path(run.dir) / "manifest.json")["prepared"][0]) / "summary.json"
+        Path(storage.read_json(Path(run.dir) / "manifest.json")["prepared"][0]) / "summary.json"
     )
     frame = storage.read_frame(Layout.frame_file(Path(summary["stage_dirs"]["ingest"])))
     rows = max(m["timesteps"] for m in bundle["members"]) + 24

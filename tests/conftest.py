@@ -40,3 +40,28 @@ def prefect_server(tmp_path_factory):
 @pytest.fixture
 def out(tmp_path) -> Path:
     return tmp_path / "out"
+
+
+def tiny_in_process(dataset: str, out: Path, variant: str = "rnn", epochs: int = 3, **kw):
+    """A TrainConfig for a quick run in this process (threads): one variant, one fold, one
+    seed, no ensemble."""
+    from seqcast.config import TrainConfig
+
+    return TrainConfig(
+        dataset=dataset,
+        out=str(out),
+        variants=(variant,),
+        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
+        training={"max_epochs": epochs, "patience": 1, "seed": kw.pop("seed", 1)},
+        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+        task_runner="thread",
+        workers=1,
+        **kw,
+    )
+
+
+def best_deep(board):
+    """The promotion rule minus 'beats every reference' (tiny fits are not meant to win), for
+    tests about what happens once a champion exists."""
+    deep = [e for e in board if e["kind"] == "deep"]
+    return min(deep, key=lambda e: e["backtest"]["mae"])["name"], "test stand-in"

@@ -16,6 +16,7 @@ import pytest
 from seqcast.config import ForecastConfig, TrainConfig
 from tasks.tracking import RegisteredVersion
 from tasks.train import RunRef, promote_champion
+from tests.conftest import best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -25,12 +26,6 @@ NAME = "seqcast-weekly-temperature"
 
 def _uri(out: Path) -> str:
     return f"sqlite:///{out.resolve()}/mlflow.db"
-
-
-def _best_deep(board):
-    """The promotion rule minus 'beats every reference' (tiny fits are not meant to win)."""
-    deep = [e for e in board if e["kind"] == "deep"]
-    return min(deep, key=lambda e: e["backtest"]["mae"])["name"], "registry test"
 
 
 def test_alias_moves_only_when_the_promotion_rule_says_so(tmp_path, monkeypatch):
@@ -97,19 +92,9 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
     from flows.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
     out = tmp_path / "out"
-    cfg = TrainConfig(
-        dataset="weekly-temperature",
-        out=str(out),
-        variants=("rnn",),
-        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-        training={"max_epochs": 3, "patience": 1, "seed": 1},
-        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
-        task_runner="thread",
-        workers=1,
-    )
-    run_dir = Path(train(cfg))
+    run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
     client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))
     version = client.get_model_version_by_alias(NAME, "champion")
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -145,20 +130,11 @@ def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, mo
     from flows.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
     out = tmp_path / "out"
 
     def tiny(seed: int) -> TrainConfig:
-        return TrainConfig(
-            dataset="weekly-temperature",
-            out=str(out),
-            variants=("rnn",),
-            variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-            training={"max_epochs": 3, "patience": 1, "seed": seed},
-            selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
-            task_runner="thread",
-            workers=1,
-        )
+        return tiny_in_process("weekly-temperature", out, seed=seed)
 
     train(tiny(1))
     client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.config import ForecastConfig, TrainConfig
+from seqcast.config import ForecastConfig
 from seqcast.errors import ConfigError
 from seqcast.spec import BUILTIN_DIR, get_spec
 from seqcast.synthetic import rows_from_spec
 from seqcast.timeindex import steps_from_raw, times_of
+from tests.conftest import best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,34 +28,17 @@ SPEC_FILES = sorted(BUILTIN_DIR.glob("*.toml")) + sorted(
 PERIODS = 260
 
 
-def _best_deep(board):
-    """The promotion rule, minus 'beats every reference': tiny fits on synthetic rows are not
-    meant to win; this test is about what every spec can go through."""
-    deep = [e for e in board if e["kind"] == "deep"]
-    return min(deep, key=lambda e: e["backtest"]["mae"])["name"], "contract test"
-
-
 def _tiny_train(dataset: str, source: Path, out: Path, variant: str) -> Path:
     """One variant, two epochs, one fold, in threads: the run's directory."""
     from flows.train import train
 
-    cfg = TrainConfig(
-        dataset=dataset,
-        source=str(source),
-        out=str(out),
-        variants=(variant,),
-        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-        training={"max_epochs": 2, "patience": 1, "seed": 1},
-        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
-        task_runner="thread",
-        workers=1,
-    )
+    cfg = tiny_in_process(dataset, out, variant, epochs=2, source=str(source))
     return Path(train(cfg))
 
 
 @pytest.mark.parametrize("spec_file", SPEC_FILES, ids=lambda p: p.stem)
 def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypatch):
-    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
     dataset = spec_file.stem if spec_file.parent == BUILTIN_DIR else str(spec_file)
     spec = get_spec(dataset)
     source = tmp_path / "rows.csv"
@@ -86,7 +70,7 @@ def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypat
 def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypatch, caplog):
     """Editing the spec file after training changes nothing for that champion: it is fed
     with its own stored spec (here: the horizon stays 1), and the log says the file changed."""
-    monkeypatch.setattr("seqcast.selection.choose_champion", _best_deep)
+    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
     spec_file = tmp_path / "demand.toml"
     spec_file.write_text((Path(__file__).parent / "specs" / "monthly-demand.toml").read_text())
     spec = get_spec(str(spec_file))

@@ -66,21 +66,11 @@ def test_a_training_run_is_tracked_in_a_local_store(tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
 
     from flows.train import train
-    from seqcast.config import TrainConfig
+    from tests.conftest import tiny_in_process
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     out = tmp_path / "out"
-    cfg = TrainConfig(
-        dataset="weekly-temperature",
-        out=str(out),
-        variants=("rnn",),
-        variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-        training={"max_epochs": 3, "patience": 1, "seed": 1},
-        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
-        task_runner="thread",
-        workers=1,
-    )
-    run_dir = Path(train(cfg))
+    run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
     assert (out / "mlflow.db").is_file()
     client = MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlflow.db")
     exp = client.get_experiment_by_name("seqcast-weekly-temperature")
