@@ -272,7 +272,7 @@ def write(sections: list[dict]) -> None:
             ]
             name = e["name"] + (" (champion)" if e["name"] == m["champion"] else "")
             if e.get("members"):
-                name += f" = mean of {', '.join(e['members'])}"
+                name += " = " + " + ".join(f"{w:.2f} × {n}" for n, w in e["weights"].items())
             lines.append(f"| {name} | {e['kind']} | " + " | ".join(cells) + " |")
         lines += [
             "",

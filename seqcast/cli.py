@@ -197,7 +197,10 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")
     t.add_argument("--shortlist", type=int, help="variants given more seeds (default: dataset's)")
     t.add_argument(
-        "--ensemble-size", type=int, help="members of the 'ensemble' candidate; <2: none"
+        "--ensemble-size",
+        type=int,
+        help="most picks of the backtest-chosen weighted 'ensemble' (default: the dataset's); "
+        "<2: none",
     )
     t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
     t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")

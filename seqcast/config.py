@@ -79,11 +79,12 @@ class SelectionConfig(Frozen):
     ensemble_size: int | None = Field(
         default=None,
         ge=0,
-        le=10,
-        title="Ensemble members",
-        description="The 'ensemble' candidate averages this many of the best candidates on "
-        "the backtest (references allowed, at least one deep); below 2: no ensemble. Empty: "
-        "the dataset's (3).",
+        le=100,
+        title="Ensemble picks",
+        description="The 'ensemble' candidate is a weighted mean chosen on the backtest by "
+        "forward selection with replacement from the best deep candidate: at most this many "
+        "picks, so 10 gives weights in tenths (ridge and gradient boosting may be members). "
+        "Below 2: no ensemble. Empty: the dataset's (10).",
     )
 
 

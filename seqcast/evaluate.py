@@ -92,26 +92,6 @@ def shortlist(board: list[dict], size: int) -> list[str]:
     return [e["name"] for e in sorted(deep, key=lambda e: e["backtest"]["mae"])[:size]]
 
 
-def ensemble_members(board: list[dict], size: int) -> list[str]:
-    """Members of the ``ensemble`` candidate: the ``size`` best candidates on the backtest,
-    one per base model (a variant's seed ensemble and its single fit count as one; the naive
-    references are left out), with at least one deep member: when the best ``size`` hold
-    none, the best deep one replaces the last. Empty when fewer than 2 qualify."""
-    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in NAIVE and _usable(e)]
-    pool.sort(key=lambda e: e["backtest"]["mae"])
-    chosen: list[dict] = []
-    for e in pool:
-        if all(e.get("base", e["name"]) != c.get("base", c["name"]) for c in chosen):
-            chosen.append(e)
-    top = chosen[:size]
-    if top and not any(e["kind"] == "deep" for e in top):
-        deep = [e for e in chosen if e["kind"] == "deep"]
-        if not deep:
-            return []
-        top[-1] = deep[0]
-    return [e["name"] for e in top] if len(top) >= 2 else []
-
-
 def choose_champion(board: list[dict]) -> tuple[str | None, str]:
     """The deep candidate (a variant, a seed ensemble, or an ensemble with a deep member)
     with the lowest mean backtest MAE, promoted only if it beats every reference on the

@@ -13,7 +13,7 @@ from seqcast.evaluate import feature_profile
 from seqcast.paths import SPLITS
 from seqcast.report import Report, ReportInput, render
 from seqcast.scale import AffineScaler
-from seqcast.selection import Ranking
+from seqcast.selection import Member, Ranking
 from seqcast.windows import WindowSet
 
 
@@ -25,19 +25,25 @@ class RunDocuments:
     report: Report
 
 
-def bundle_document(config: TrainConfig, champion: str, served: list[dict]) -> dict:
+def bundle_document(
+    config: TrainConfig, champion: str, served: list[dict], shares: list[Member] | None = None
+) -> dict:
     """What the forecast needs to serve the champion: each member's model file, kind,
-    variant, window length and units (``served``: the served fits, as ``FitRef`` dumps);
-    the forecast is the members' mean."""
+    variant, window length, units and weight (``served``: the served fits, as ``FitRef``
+    dumps; ``shares``: the champion's members with their weights, equal when None); the
+    forecast is the members' weighted mean, exactly as the candidate was evaluated."""
+    weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
     members = []
     for f in served:
+        seed = f["seed"] if f["kind"] == "deep" else None
         suffix = f"-s{f['seed']}.keras" if f["kind"] == "deep" else ".skops"
         members.append(
             {
                 "kind": f["kind"],
                 "label": f["label"],
                 "variant": f["variant"],
-                "seed": f["seed"] if f["kind"] == "deep" else None,
+                "seed": seed,
+                "weight": weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
                 "timesteps": f["timesteps"],
                 "file": f"{f['label']}{suffix}",
                 "units": f["scaler"],
@@ -47,7 +53,7 @@ def bundle_document(config: TrainConfig, champion: str, served: list[dict]) -> d
     return {
         "dataset": config.dataset_name,
         "candidate": champion,
-        "combine": "mean",
+        "combine": "weighted-mean",
         "horizon": data.resolved_horizon,
         # what serving needs to read, check and clean the newest rows as in training
         "spec": config.spec.model_dump(mode="json"),
@@ -124,7 +130,9 @@ def run_documents(
         "champion": champion,
         "champion_reason": ranking.reason,
     }
-    bundle = bundle_document(config, champion, served) if champion else None
+    bundle = (
+        bundle_document(config, champion, served, ranking.members[champion]) if champion else None
+    )
     manifest = {
         "run_id": run_id,
         "dataset": config.dataset_name,

@@ -172,8 +172,8 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     lead = []
     for i, e in enumerate(r.board, 1):
         name = e["name"] + (" (champion)" if e["name"] == r.champion else "")
-        if e.get("members"):
-            name += f" (mean of {', '.join(e['members'])})"
+        if e.get("weights"):
+            name += " = " + " + ".join(f"{w:.2f} × {n}" for n, w in e["weights"].items())
         if e.get("seeds"):
             name += f" (mean of seeds {', '.join(map(str, e['seeds']))}"
             if spread := e.get("seed_mae"):

@@ -12,12 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqcast.evaluate import (
-    Candidate,
-    choose_champion,
-    ensemble_members,
-    leaderboard,
-)
+from seqcast.evaluate import NAIVE, Candidate, choose_champion, leaderboard
 
 ENSEMBLE = "ensemble"
 
@@ -30,6 +25,7 @@ class Member:
     kind: str  # "deep" or "reference"
     label: str  # the variant's label (``lstm``, ``lstm-t48`` in a sweep) or the reference
     seed: int | None
+    weight: float = 1.0  # its share of the candidate's forecast; a candidate's shares sum to 1
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def candidates(
         out.append(
             Candidate(label, "deep", by_seed[base_seed], {"base": label, **info.get(label, {})})
         )
-        members[label] = [Member("deep", label, base_seed)]
+        members[label] = [Member("deep", label, base_seed, 1.0)]
         if len(by_seed) > 1:
             name = seed_label(label, len(by_seed))
             seeds = sorted(by_seed)
@@ -78,10 +74,10 @@ def candidates(
                     {"base": label, "seeds": seeds, **info.get(label, {})},
                 )
             )
-            members[name] = [Member("deep", label, s) for s in seeds]
+            members[name] = [Member("deep", label, s, 1.0 / len(seeds)) for s in seeds]
     for name, preds in references.items():
         out.append(Candidate(name, "reference", preds, {"base": name}))
-        members[name] = [Member("reference", name, None)]
+        members[name] = [Member("reference", name, None, 1.0)]
     return out, members
 
 
@@ -101,6 +97,82 @@ def seed_spread(
     return out
 
 
+def backtest_mae(
+    pred: dict[str, np.ndarray], truth: dict[str, np.ndarray], folds: list[str]
+) -> float:
+    """The mean over the folds of each fold's MAE (how every candidate is ranked)."""
+    return float(np.mean([np.mean(np.abs(pred[f] - truth[f])) for f in folds]))
+
+
+def greedy_weights(
+    predictions: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    first: str,
+    pool: list[str],
+    picks: int,
+) -> dict[str, float]:
+    """Forward ensemble selection with replacement (Caruana et al., 2004) on the backtest only.
+
+    Start from ``first``; for ``picks - 1`` more picks add the ``pool`` candidate whose
+    addition gives the running mean forecast the lowest mean backtest MAE (the same candidate
+    again is allowed: a repeated pick is how a member's weight grows, so ``picks`` = 10 gives
+    weights in tenths). Ties go to the earlier in ``pool``. Returns the best prefix of the
+    picks (the earliest of equal scores) as each candidate's share of its picks, in the order
+    first picked; ``{first: 1.0}`` when no mix beats ``first`` alone."""
+    counts = {first: 1}
+    total = {f: predictions[first][f].astype(np.float64) for f in folds}  # sum of the picks
+    best, best_counts = backtest_mae(total, truth, folds), dict(counts)
+    for n in range(2, picks + 1):
+        scores = [
+            (backtest_mae({f: (total[f] + predictions[c][f]) / n for f in folds}, truth, folds), c)
+            for c in pool
+        ]
+        score, chosen = min(scores, key=lambda sc: sc[0])  # min keeps the first of ties
+        counts[chosen] = counts.get(chosen, 0) + 1
+        total = {f: total[f] + predictions[chosen][f] for f in folds}
+        if score < best - 1e-12:
+            best, best_counts = score, dict(counts)
+    picked = sum(best_counts.values())
+    return {c: k / picked for c, k in best_counts.items()}
+
+
+def ensemble_weights(
+    board: list[dict],
+    predictions: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    picks: int,
+) -> dict[str, float]:
+    """The ``ensemble`` candidate's members and shares: :func:`greedy_weights` from the best
+    deep candidate on the backtest, over every usable candidate but the naive references
+    (deep variants, seed ensembles, ridge and gradient boosting), in backtest order.
+    Empty when ``picks`` < 2, no deep candidate is usable, or no second member helps."""
+    pool = [
+        e["name"]
+        for e in board
+        if e["kind"] != "ensemble"
+        and e["name"] not in NAIVE
+        and e["backtest"]
+        and not e.get("collapsed")
+    ]
+    deep = [n for n in pool if next(e for e in board if e["name"] == n)["kind"] == "deep"]
+    if picks < 2 or not deep:
+        return {}
+    weights = greedy_weights(predictions, truth, folds, deep[0], pool, picks)
+    return weights if len(weights) >= 2 else {}
+
+
+def combined_members(weights: dict[str, float], members: dict[str, list[Member]]) -> list[Member]:
+    """The fits behind a weighted mean of candidates, each once, with its total share."""
+    share: dict[tuple[str, str, int | None], float] = {}
+    for name, w in weights.items():
+        for m in members[name]:
+            key = (m.kind, m.label, m.seed)
+            share[key] = share.get(key, 0.0) + w * m.weight
+    return [Member(kind, label, seed, weight) for (kind, label, seed), weight in share.items()]
+
+
 def rank(
     deep: dict[str, dict[int, dict[str, np.ndarray]]],
     references: dict[str, dict[str, np.ndarray]],
@@ -110,23 +182,28 @@ def rank(
     ensemble_size: int,
     info: dict[str, dict] | None = None,
 ) -> Ranking:
-    """The leaderboard of every candidate (and the ``ensemble`` of the best
-    ``ensemble_size`` on the backtest), and the champion by :func:`choose_champion`."""
+    """The leaderboard of every candidate (and the ``ensemble``, chosen on the backtest by
+    :func:`ensemble_weights` with at most ``ensemble_size`` picks), and the champion by
+    :func:`choose_champion`."""
     cands, members = candidates(deep, references, base_seed, info)
     persistence = references["persistence"]
     board = leaderboard(cands, truth, persistence, folds)
-    chosen = ensemble_members(board, ensemble_size) if ensemble_size >= 2 else []
-    if chosen:
-        by_name = {c.name: c for c in cands}
+    by_name = {c.name: c for c in cands}
+    weights = ensemble_weights(
+        board, {c.name: c.predictions for c in cands}, truth, folds, ensemble_size
+    )
+    if len(weights) >= 2:
+        parts = [by_name[n].predictions for n in weights]
+        common = sorted(set(parts[0]).intersection(*parts[1:]))
         cands.append(
             Candidate(
                 ENSEMBLE,
                 "ensemble",
-                mean_of([by_name[n].predictions for n in chosen]),
-                {"members": chosen},
+                {f: sum(w * by_name[n].predictions[f] for n, w in weights.items()) for f in common},
+                {"members": list(weights), "weights": {n: round(w, 4) for n, w in weights.items()}},
             )
         )
-        members[ENSEMBLE] = [m for n in chosen for m in members[n]]
+        members[ENSEMBLE] = combined_members(weights, members)
         board = leaderboard(cands, truth, persistence, folds)
     for entry in board:
         if entry.get("seeds") and entry["backtest"]:

@@ -43,8 +43,9 @@ def forecast_from_clean(
     source: str,
     known: dict[str, float] | None = None,
 ) -> dict:
-    """The members' mean forecast from the last window(s) of ``clean`` (the cleaned newest
-    data), each member fed as it was trained: ``origin_time``, ``target_time``, ``prediction``."""
+    """The members' weighted mean forecast (equal weights in a bundle that names none) from
+    the last window(s) of ``clean`` (the cleaned newest data), each member fed as it was
+    trained: ``origin_time``, ``target_time``, ``prediction``."""
     values = []
     window = None
     for member in bundle["members"]:
@@ -58,7 +59,9 @@ def forecast_from_clean(
     return {
         "origin_time": window.origin_time,
         "target_time": window.target_time,
-        "prediction": float(np.mean(values)),
+        "prediction": float(
+            np.average(values, weights=[m.get("weight", 1.0) for m in bundle["members"]])
+        ),
     }
 
 

@@ -113,7 +113,7 @@ class TrainingDefaults(Frozen):
     folds: int = Field(default=2, ge=1)
     seeds: int = Field(default=3, ge=1)
     shortlist: int = Field(default=2, ge=0)
-    ensemble_size: int = Field(default=3, ge=0)
+    ensemble_size: int = Field(default=10, ge=0, le=100)
 
 
 class TimeIndexSpec(Frozen):

@@ -102,8 +102,8 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
 def predict_next(
     champion: ChampionRef, cleaned: StageRef, known: dict[str, float] | None = None
 ) -> dict:
-    """Predict the next horizon from the last window(s) of the cleaned newest data: the mean
-    of the champion's members, each fed as it was trained (``seqcast.serving``)."""
+    """Predict the next horizon from the last window(s) of the cleaned newest data: the
+    weighted mean of the champion's members, each fed as it was trained (``seqcast.serving``)."""
     from seqcast.train import limit_threads
 
     limit_threads(1)

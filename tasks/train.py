@@ -329,7 +329,7 @@ class RankRef(BaseModel):
     board: list[dict]
     champion: str | None
     reason: str
-    members: list[dict]  # the champion's fits: {"kind", "label", "seed"}
+    members: list[dict]  # the champion's fits: {"kind", "label", "seed", "weight"}
 
 
 @task(name="rank-candidates", task_run_name="rank-candidates", cache_policy=NO_CACHE)
@@ -341,7 +341,9 @@ def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]
         board=r.board,
         champion=r.champion,
         reason=r.reason,
-        members=[{"kind": m.kind, "label": m.label, "seed": m.seed} for m in members],
+        members=[
+            {"kind": m.kind, "label": m.label, "seed": m.seed, "weight": m.weight} for m in members
+        ],
     )
 
 

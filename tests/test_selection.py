@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqcast.evaluate import ensemble_members, shortlist
+from seqcast.evaluate import shortlist
 from seqcast.selection import ENSEMBLE, Member, rank
 
 FOLDS = ["fold-1", "fold-2"]
@@ -38,7 +38,7 @@ def test_seed_ensemble_is_the_mean_of_its_seeds():
     assert board["lstm-x2"]["backtest"]["mae"] == pytest.approx(1.0)
     assert board["lstm-x2"]["seeds"] == [1, 2]
     assert board["lstm-x2"]["seed_mae"] == {"backtest": [4.0, 2.0], "test": [4.0, 2.0]}
-    assert r.members["lstm-x2"] == [Member("deep", "lstm", 1), Member("deep", "lstm", 2)]
+    assert r.members["lstm-x2"] == [Member("deep", "lstm", 1, 0.5), Member("deep", "lstm", 2, 0.5)]
     assert r.champion == "lstm-x2"  # 1 beats gradient boosting's 5 on the backtest
 
 
@@ -69,31 +69,108 @@ def test_a_fit_collapsed_on_any_fold_is_never_chosen():
     assert r.champion == "gru"
 
 
-def test_ensemble_averages_the_best_distinct_candidates():
-    """Best three distinct bases on the backtest: lstm (its seed ensemble ties with it and
-    counts as the same base), gru and gradient boosting; errors +2, +3 and -3 average to
-    2/3 on every row, on the folds and on test."""
+def test_ensemble_is_chosen_greedily_on_the_backtest():
+    """Forward selection with replacement from the best deep candidate, keeping the best prefix
+    of the picks. lstm errs +2, gru +3, gradient boosting -3 on every row; ridge errs ±6.
+    Running sum of errors after each pick, and the running mean's MAE:
+    1 lstm: +2 (MAE 2). 2 gb: -1 (0.5; gru 2.5, ridge 3, lstm again 2). 3 lstm: +1 (1/3).
+    4 gb: -2 (0.5: worse than 1/3, but the best of this pick; lstm 0.75, gru 1, ridge 1.5).
+    5 lstm: 0 (MAE 0). So 3 or 4 picks keep the prefix of 3 (lstm 2/3, gb 1/3, MAE 1/3) and
+    5 or more the prefix of 5 (lstm 3/5, gb 2/5, MAE 0; later equal scores do not replace it)."""
     up = {f: TRUTH[f] + 3.0 for f in TRUTH}  # gru: +3 everywhere (MAE 3)
     down = {f: TRUTH[f] - 3.0 for f in TRUTH}  # gb: -3 everywhere (MAE 3)
     lstm = {1: {f: TRUTH[f] + 2.0 for f in TRUTH}, 2: {f: TRUTH[f] + 2.0 for f in TRUTH}}
     references = {**refs(), "gradient-boosting": down}
-    r = rank({"lstm": lstm, "gru": {1: up}}, references, TRUTH, FOLDS, 1, 3)
-    ens = next(e for e in r.board if e["name"] == ENSEMBLE)
-    assert ens["members"] == ["lstm", "gru", "gradient-boosting"]
-    assert ens["backtest"]["mae"] == pytest.approx(2 / 3)
-    assert ens["test"]["mae"] == pytest.approx(2 / 3)
-    assert r.champion == ENSEMBLE
+    for picks, (w_lstm, w_gb), mae in [
+        (3, (2 / 3, 1 / 3), 1 / 3),
+        (4, (2 / 3, 1 / 3), 1 / 3),
+        (5, (0.6, 0.4), 0.0),
+        (10, (0.6, 0.4), 0.0),
+    ]:
+        r = rank({"lstm": lstm, "gru": {1: up}}, references, TRUTH, FOLDS, 1, picks)
+        ens = next(e for e in r.board if e["name"] == ENSEMBLE)
+        assert ens["members"] == ["lstm", "gradient-boosting"]
+        assert ens["weights"] == {
+            "lstm": pytest.approx(w_lstm, abs=1e-4),
+            "gradient-boosting": pytest.approx(w_gb, abs=1e-4),
+        }
+        assert ens["backtest"]["mae"] == pytest.approx(mae, abs=1e-9)
+        assert ens["test"]["mae"] == pytest.approx(mae, abs=1e-9)  # same weights on the refits
+        assert r.champion == ENSEMBLE
+        assert r.members[ENSEMBLE] == [
+            Member("deep", "lstm", 1, pytest.approx(w_lstm)),
+            Member("reference", "gradient-boosting", None, pytest.approx(w_gb)),
+        ]
+    # two picks at most: lstm + gradient boosting, half each
+    r = rank({"lstm": lstm, "gru": {1: up}}, references, TRUTH, FOLDS, 1, 2)
+    assert next(e for e in r.board if e["name"] == ENSEMBLE)["weights"] == {
+        "lstm": 0.5,
+        "gradient-boosting": 0.5,
+    }
     seeds = next(e for e in r.board if e["name"] == "lstm-x2")
     assert seeds["seed_mae"] == {"backtest": [2.0, 2.0], "test": [2.0, 2.0]}  # kept beside it
-    kinds = {m.kind for m in r.members[ENSEMBLE]}
-    assert kinds == {"deep", "reference"}
 
 
-def test_ensemble_members_keep_one_form_per_base_and_a_deep_member():
+def test_a_small_weight_is_found_where_half_would_hurt():
+    """lstm errs +1 everywhere, gradient boosting -4: half each errs -1.5 (worse than lstm
+    alone), but 0.8 / 0.2 errs 0. Picks: 2 lstm again (+1; half each would err -1.5), 3 gb
+    (2/3 / 1/3 errs -2/3), 4 lstm (-1/4), 5 lstm (0). With four picks the best is 0.75 / 0.25
+    (errs -0.25); with two, lstm alone (half each is worse): no ensemble."""
+    lstm = {f: TRUTH[f] + 1.0 for f in TRUTH}
+    gb = {f: TRUTH[f] - 4.0 for f in TRUTH}
+    r = rank({"lstm": {1: lstm}}, {**refs(), "gradient-boosting": gb}, TRUTH, FOLDS, 1, 10)
+    ens = next(e for e in r.board if e["name"] == ENSEMBLE)
+    assert ens["weights"] == {"lstm": 0.8, "gradient-boosting": 0.2}
+    assert ens["backtest"]["mae"] == pytest.approx(0.0, abs=1e-9)
+    r4 = rank({"lstm": {1: lstm}}, {**refs(), "gradient-boosting": gb}, TRUTH, FOLDS, 1, 4)
+    ens4 = next(e for e in r4.board if e["name"] == ENSEMBLE)
+    assert ens4["weights"] == {"lstm": 0.75, "gradient-boosting": 0.25}
+    assert ens4["backtest"]["mae"] == pytest.approx(0.25)
+    r2 = rank({"lstm": {1: lstm}}, {**refs(), "gradient-boosting": gb}, TRUTH, FOLDS, 1, 2)
+    assert not any(e["name"] == ENSEMBLE for e in r2.board)
+
+
+def test_ensemble_weights_never_look_at_test():
+    """Two deep candidates erring +2 and -2 on the folds average to 0 there, whatever they do
+    on test (+2 and +9): both are picked, half each, and the test error is what it is."""
+    a = {**{f: TRUTH[f] + 2.0 for f in FOLDS}, "test": TRUTH["test"] + 2.0}
+    b = {**{f: TRUTH[f] - 2.0 for f in FOLDS}, "test": TRUTH["test"] + 9.0}
+    r = rank({"gru": {1: a}, "lstm": {1: b}}, refs(), TRUTH, FOLDS, 1, 5)
+    ens = next(e for e in r.board if e["name"] == ENSEMBLE)
+    assert ens["weights"] == {"gru": 0.5, "lstm": 0.5}
+    assert ens["backtest"]["mae"] == 0.0 and ens["test"]["mae"] == pytest.approx(5.5)
+
+
+def test_ensemble_starts_from_a_deep_candidate_and_spreads_seed_shares():
+    """References are better alone (gb 1, ridge 2) but the ensemble starts from the best deep
+    candidate, the seed ensemble lstm-x2 (+3 / +1 per seed, mean +2), and naive references
+    are never members: persistence (±0.5) is left out though it would help most."""
+    lstm = {1: {f: TRUTH[f] + 3.0 for f in TRUTH}, 2: {f: TRUTH[f] + 1.0 for f in TRUTH}}
+    references = {
+        **refs(persistence=0.5, ridge=2.0),
+        "gradient-boosting": {f: TRUTH[f] - 1.0 for f in TRUTH},
+    }
+    r = rank({"lstm": lstm}, references, TRUTH, FOLDS, 1, 2)
+    ens = next(e for e in r.board if e["name"] == ENSEMBLE)
+    # (2 - 1) / 2 = 0.5 with gradient boosting; ridge: (2 ± 2) / 2 -> MAE 1
+    assert ens["weights"] == {"lstm-x2": 0.5, "gradient-boosting": 0.5}
+    assert r.members[ENSEMBLE] == [
+        Member("deep", "lstm", 1, 0.25),
+        Member("deep", "lstm", 2, 0.25),
+        Member("reference", "gradient-boosting", None, 0.5),
+    ]
+    assert sum(m.weight for m in r.members[ENSEMBLE]) == pytest.approx(1.0)
+    # fewer than two picks, or nothing that helps: no ensemble
+    assert not any(
+        e["name"] == ENSEMBLE for e in rank({"lstm": lstm}, references, TRUTH, FOLDS, 1, 1).board
+    )
+    alone = rank({"lstm": {1: {f: TRUTH[f].copy() for f in TRUTH}}}, refs(), TRUTH, FOLDS, 1, 5)
+    assert not any(e["name"] == ENSEMBLE for e in alone.board)  # perfect already
+
+
+def test_shortlist_takes_single_seed_deep_variants():
     board = [
         {"name": "gradient-boosting", "kind": "reference", "backtest": {"mae": 1.0}},
-        {"name": "ridge", "kind": "reference", "backtest": {"mae": 2.0}},
-        {"name": "persistence", "kind": "reference", "backtest": {"mae": 0.5}},
         {
             "name": "lstm-x3",
             "kind": "deep",
@@ -104,10 +181,5 @@ def test_ensemble_members_keep_one_form_per_base_and_a_deep_member():
         {"name": "lstm", "kind": "deep", "base": "lstm", "backtest": {"mae": 3.5}},
         {"name": "gru", "kind": "deep", "base": "gru", "backtest": {"mae": 4.0}},
     ]
-    # naive references are never members; the best two are both references, so the best
-    # deep candidate takes the second place
-    assert ensemble_members(board, 2) == ["gradient-boosting", "lstm-x3"]
-    assert ensemble_members(board, 4) == ["gradient-boosting", "ridge", "lstm-x3", "gru"]
-    assert ensemble_members(board, 1) == []
     assert shortlist(board, 1) == ["lstm"]  # single-seed deep variants only
     assert shortlist(board, 5) == ["lstm", "gru"]

@@ -4,11 +4,14 @@ any other type is refused."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
 from seqcast.references import FITTED, fit_reference, flat, load_reference, save_reference
+from seqcast.selection import Member
 from seqcast.windows import WindowSet
 
 
@@ -73,7 +76,12 @@ def test_bundle_names_every_member_with_its_units():
         fit("deep", "gru", 43, "gru"),
         fit("reference", "gradient-boosting", 42, None),
     ]
-    bundle = bundle_document(TrainConfig(dataset="bike-hourly"), "ensemble", served)
+    shares = [
+        Member("deep", "gru", 42, 0.25),
+        Member("deep", "gru", 43, 0.25),
+        Member("reference", "gradient-boosting", None, 0.5),
+    ]
+    bundle = bundle_document(TrainConfig(dataset="bike-hourly"), "ensemble", served, shares)
     assert [m["file"] for m in bundle["members"]] == [
         "gru-s42.keras",
         "gru-s43.keras",
@@ -81,4 +89,34 @@ def test_bundle_names_every_member_with_its_units():
     ]
     assert bundle["members"][2]["seed"] is None and bundle["horizon"] == 2
     assert bundle["trained_on"] == {"fit": "all", "windows": 9}
-    assert bundle["candidate"] == "ensemble" and bundle["combine"] == "mean"
+    assert bundle["candidate"] == "ensemble" and bundle["combine"] == "weighted-mean"
+    assert [m["weight"] for m in bundle["members"]] == [0.25, 0.25, 0.5]
+    # without shares (a single fit, or an older caller): equal weights
+    plain = bundle_document(TrainConfig(dataset="bike-hourly"), "gru-x2", served[:2])
+    assert [m["weight"] for m in plain["members"]] == [0.5, 0.5]
+
+
+def test_served_forecast_is_the_members_weighted_mean(monkeypatch):
+    """Members predicting 10, 20 and 40 with weights 0.25, 0.25 and 0.5 forecast 27.5, as the
+    ensemble was evaluated; a bundle without weights (written before they existed) averages
+    them equally."""
+    from types import SimpleNamespace
+
+    from seqcast import serving
+
+    values = {"a": 10.0, "b": 20.0, "c": 40.0}
+    window = SimpleNamespace(origin_time="t0", target_time="t2")
+    monkeypatch.setattr(serving, "last_window", lambda *a, **k: window)
+    monkeypatch.setattr(serving, "predict_member", lambda m, path, w: values[m["label"]])
+    units = {"features": {"kind": "standard", "columns": ["x"], "scale": [1.0], "shift": [0.0]}}
+    members = [
+        {"label": n, "file": n, "timesteps": 4, "units": units, "weight": w}
+        for n, w in (("a", 0.25), ("b", 0.25), ("c", 0.5))
+    ]
+    bundle = {"members": members, "horizon": 1}
+    out = serving.forecast_from_clean(None, None, bundle, Path("."), "x")
+    assert out["prediction"] == pytest.approx(27.5)
+    for m in members:
+        del m["weight"]
+    out = serving.forecast_from_clean(None, None, bundle, Path("."), "x")
+    assert out["prediction"] == pytest.approx(70 / 3)

@@ -117,7 +117,8 @@ def test_thread_runner_trains_stacked_variants_side_by_side(out):
 def test_seeds_shortlist_and_ensemble(out):
     """Two seeds for the one shortlisted variant (the better of two on the backtest): its
     seed ensemble is a candidate and the mean of its seeds' predictions; the ensemble is a
-    candidate with its members named."""
+    candidate with its members and weights named, starting from the best deep candidate and
+    no worse than it on the backtest."""
     cfg = tiny(
         out,
         **{
@@ -136,7 +137,13 @@ def test_seeds_shortlist_and_ensemble(out):
     assert all(states[f] == "Completed" for f in fits_of(best, 2, folds=1))
     assert not any(f in states for f in fits_of(other, 2, folds=1))
     assert board[f"{best}-x2"]["seeds"] == [1, 2]
-    assert len(board["ensemble"]["members"]) == 3
+    ens = board["ensemble"]
+    assert sum(ens["weights"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert set(ens["weights"]) == set(ens["members"]) and len(ens["members"]) >= 2
+    deep = [m for m in board.values() if m["kind"] == "deep" and not m.get("collapsed")]
+    first = min(deep, key=lambda m: m["backtest"]["mae"])
+    assert ens["members"][0] == first["name"]
+    assert ens["backtest"]["mae"] < first["backtest"]["mae"]
     assert metrics["seeds"] == [1, 2]
 
 
