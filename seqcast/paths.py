@@ -119,6 +119,12 @@ class Layout:
     def champion_lock(self) -> Path:
         return self.base / ".champion.lock"
 
+    @property
+    def mlflow_lock(self) -> Path:
+        """Serialises creating or upgrading the output root's own MLflow database (one per
+        root, shared by its datasets) and its experiments."""
+        return self.root / ".mlflow.lock"
+
     def failure_cases(self, key: str) -> Path:
         return self.base / "validation" / key / "failure_cases.csv"
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from seqcast import storage
 from seqcast.config import TrainConfig
 from seqcast.paths import Layout
+from seqcast.registry import locked
 from seqcast.tracking import (
     artifact_root,
     experiment_name,
@@ -59,7 +60,10 @@ def track_run(config: TrainConfig, run, fits: list) -> TrackedRun:
     layout = Layout.of(config.out, config.dataset_name)
     uri = tracking_uri(layout.root, config.mlflow_uri)
     client = MlflowClient(tracking_uri=uri)
-    exp_id = _experiment(client, experiment_name(run.dataset), layout.root, uri)
+    # Two runs starting together on a new root would both create and migrate DIR/mlflow.db
+    # (and the experiment): one at a time, the second finds them made.
+    with locked(layout.mlflow_lock):
+        exp_id = _experiment(client, experiment_name(run.dataset), layout.root, uri)
     manifest = storage.read_json(Path(run.dir) / "manifest.json")
     tags = {
         "seqcast.run_id": run.run_id,

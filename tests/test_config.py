@@ -22,7 +22,7 @@ def test_dataset_defaults_fill_unset_fields():
     assert (temp.resolved_timesteps, temp.resolved_horizon, temp.resolved_scale_target) == (
         4,
         1,
-        False,
+        True,
     )
     assert temp.resolved_training.max_epochs == 5 and temp.resolved_training.patience == 30
 
@@ -66,5 +66,8 @@ def test_loss_label_names_the_loss_and_the_units_trained_on():
     plain = TrainConfig(dataset="bike-hourly", training={"target_transform": "none"})
     assert plain.loss_label == "MAE of the minmax-scaled Rented Bike Count"
     assert TrainConfig(dataset="weekly-temperature").loss_label == (
+        "MSE of the minmax-scaled AvgTemp"
+    )
+    assert TrainConfig(dataset="weekly-temperature", scale_target=False).loss_label == (
         "MSE of AvgTemp (original units)"
     )

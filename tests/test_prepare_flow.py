@@ -46,7 +46,12 @@ def test_prepare_sample_writes_windows_scaler_and_summary(out):
     assert summary["data_fingerprint"]["sha256"] and summary["rows"]["in"] == 212
     scaler = json.loads((prepared / "scaler.json").read_text())
     assert scaler["fitted_on"]["split"] == "train"
-    assert scaler["target"] is None  # the temperature target is not scaled by default
+    # the target is scaled too (the spec's scale_target), fitted on training rows only: every
+    # training target lies in [0, 1] and the windows hold the scaled values
+    t = scaler["target"]
+    scaled = sets["train"].y_raw * t["scale"][0] + t["shift"][0]
+    assert t["kind"] == "minmax" and scaled.min() >= 0 and scaled.max() <= 1
+    np.testing.assert_allclose(sets["train"].y, scaled, rtol=1e-5, atol=1e-6)
 
 
 def test_windows_hold_the_scaled_source_rows(out):
