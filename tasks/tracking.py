@@ -59,10 +59,11 @@ def track_run(config: TrainConfig, run, fits: list) -> TrackedRun:
 
     layout = Layout.of(config.out, config.dataset_name)
     uri = tracking_uri(layout.root, config.mlflow_uri)
-    client = MlflowClient(tracking_uri=uri)
     # Two runs starting together on a new root would both create and migrate DIR/mlflow.db
-    # (and the experiment): one at a time, the second finds them made.
+    # (the client's constructor does that) and the experiment: one at a time, the second
+    # finds them made.
     with locked(layout.mlflow_lock):
+        client = MlflowClient(tracking_uri=uri)
         exp_id = _experiment(client, experiment_name(run.dataset), layout.root, uri)
     manifest = storage.read_json(Path(run.dir) / "manifest.json")
     tags = {
