@@ -225,6 +225,8 @@ def targets(dataset: str, s: dict) -> list[str]:
 
 
 def write(sections: list[dict]) -> None:
+    from seqcast.selection import weights_text
+
     lines = [
         "# Benchmarks",
         "",
@@ -271,8 +273,8 @@ def write(sections: list[dict]) -> None:
                 )
             ]
             name = e["name"] + (" (champion)" if e["name"] == m["champion"] else "")
-            if e.get("members"):
-                name += " = " + " + ".join(f"{w:.2f} × {n}" for n, w in e["weights"].items())
+            if e.get("weights"):
+                name += " = " + weights_text(e["weights"])
             lines.append(f"| {name} | {e['kind']} | " + " | ".join(cells) + " |")
         lines += [
             "",

@@ -81,14 +81,15 @@ def collapsed(predictions: np.ndarray, metrics: dict[str, float]) -> str | None:
     return None
 
 
-def _usable(e: dict) -> bool:
+def usable(e: dict) -> bool:
+    """Evaluated on the backtest and not collapsed: may be ranked, shortlisted or a member."""
     return bool(e["backtest"]) and not e.get("collapsed")
 
 
 def shortlist(board: list[dict], size: int) -> list[str]:
     """The ``size`` single-seed deep variants with the lowest backtest MAE (not collapsed):
     those that get more seeds."""
-    deep = [e for e in board if e["kind"] == "deep" and not e.get("seeds") and _usable(e)]
+    deep = [e for e in board if e["kind"] == "deep" and not e.get("seeds") and usable(e)]
     return [e["name"] for e in sorted(deep, key=lambda e: e["backtest"]["mae"])[:size]]
 
 
@@ -96,7 +97,7 @@ def choose_champion(board: list[dict]) -> tuple[str | None, str]:
     """The deep candidate (a variant, a seed ensemble, or an ensemble with a deep member)
     with the lowest mean backtest MAE, promoted only if it beats every reference on the
     backtest. Collapsed fits are never chosen; test figures play no part."""
-    deep = [e for e in board if e["kind"] in ("deep", "ensemble") and _usable(e)]
+    deep = [e for e in board if e["kind"] in ("deep", "ensemble") and usable(e)]
     if not deep:
         return None, "no deep candidate was evaluated without collapsing"
     best = min(deep, key=lambda e: e["backtest"]["mae"])

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from seqcast.evaluate import claims
+from seqcast.selection import weights_text
 
 
 @dataclass
@@ -173,7 +174,7 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     for i, e in enumerate(r.board, 1):
         name = e["name"] + (" (champion)" if e["name"] == r.champion else "")
         if e.get("weights"):
-            name += " = " + " + ".join(f"{w:.2f} × {n}" for n, w in e["weights"].items())
+            name += " = " + weights_text(e["weights"])
         if e.get("seeds"):
             name += f" (mean of seeds {', '.join(map(str, e['seeds']))}"
             if spread := e.get("seed_mae"):

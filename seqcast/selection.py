@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqcast.evaluate import NAIVE, Candidate, choose_champion, leaderboard
+from seqcast.evaluate import NAIVE, Candidate, choose_champion, leaderboard, usable
 
 ENSEMBLE = "ensemble"
 
@@ -41,10 +41,17 @@ def seed_label(label: str, seeds: int) -> str:
     return f"{label}-x{seeds}"
 
 
-def mean_of(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The mean forecast of several candidates, on every fit all of them have."""
+def mean_of(
+    parts: list[dict[str, np.ndarray]], weights: list[float] | None = None
+) -> dict[str, np.ndarray]:
+    """The (weighted) mean forecast of several candidates, on every fit all of them have."""
     common = set(parts[0]).intersection(*parts[1:])
-    return {f: np.mean([p[f] for p in parts], axis=0) for f in sorted(common)}
+    return {f: np.average([p[f] for p in parts], axis=0, weights=weights) for f in sorted(common)}
+
+
+def weights_text(weights: dict[str, float]) -> str:
+    """An ensemble as the leaderboard names it: ``0.60 × lstm-x3 + 0.40 × gradient-boosting``."""
+    return " + ".join(f"{w:.2f} × {n}" for n, w in weights.items())
 
 
 def candidates(
@@ -148,18 +155,11 @@ def ensemble_weights(
     deep candidate on the backtest, over every usable candidate but the naive references
     (deep variants, seed ensembles, ridge and gradient boosting), in backtest order.
     Empty when ``picks`` < 2, no deep candidate is usable, or no second member helps."""
-    pool = [
-        e["name"]
-        for e in board
-        if e["kind"] != "ensemble"
-        and e["name"] not in NAIVE
-        and e["backtest"]
-        and not e.get("collapsed")
-    ]
-    deep = [n for n in pool if next(e for e in board if e["name"] == n)["kind"] == "deep"]
+    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in NAIVE and usable(e)]
+    deep = [e["name"] for e in pool if e["kind"] == "deep"]
     if picks < 2 or not deep:
         return {}
-    weights = greedy_weights(predictions, truth, folds, deep[0], pool, picks)
+    weights = greedy_weights(predictions, truth, folds, deep[0], [e["name"] for e in pool], picks)
     return weights if len(weights) >= 2 else {}
 
 
@@ -188,18 +188,15 @@ def rank(
     cands, members = candidates(deep, references, base_seed, info)
     persistence = references["persistence"]
     board = leaderboard(cands, truth, persistence, folds)
-    by_name = {c.name: c for c in cands}
-    weights = ensemble_weights(
-        board, {c.name: c.predictions for c in cands}, truth, folds, ensemble_size
-    )
-    if len(weights) >= 2:
-        parts = [by_name[n].predictions for n in weights]
-        common = sorted(set(parts[0]).intersection(*parts[1:]))
+    predictions = {c.name: c.predictions for c in cands}
+    weights = ensemble_weights(board, predictions, truth, folds, ensemble_size)
+    if weights:
+        predictions[ENSEMBLE] = mean_of([predictions[n] for n in weights], list(weights.values()))
         cands.append(
             Candidate(
                 ENSEMBLE,
                 "ensemble",
-                {f: sum(w * by_name[n].predictions[f] for n, w in weights.items()) for f in common},
+                predictions[ENSEMBLE],
                 {"members": list(weights), "weights": {n: round(w, 4) for n, w in weights.items()}},
             )
         )
@@ -209,4 +206,4 @@ def rank(
         if entry.get("seeds") and entry["backtest"]:
             entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
     champion, reason = choose_champion(board)
-    return Ranking(board, champion, reason, members, {c.name: c.predictions for c in cands})
+    return Ranking(board, champion, reason, members, predictions)
