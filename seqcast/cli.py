@@ -130,6 +130,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         loss=args.loss,
         target_transform=args.target_transform,
         lr_decay=args.lr_decay,
+        ema_momentum=args.ema_momentum,
     )
     fields: dict = {
         **data,
@@ -192,6 +193,12 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
     t.add_argument(
         "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
+    )
+    t.add_argument(
+        "--ema-momentum",
+        type=float,
+        help="refits keep a moving average of their weights, momentum per step, e.g. 0.99; "
+        "0: off (default: the dataset's)",
     )
     t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
     t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")

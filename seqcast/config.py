@@ -329,6 +329,9 @@ class TrainConfig(PrepareConfig):
                 "loss": self.training.loss or d.loss,
                 "target_transform": self.training.target_transform or d.target_transform,
                 "lr_decay": self.training.lr_decay or d.lr_decay,
+                "ema_momentum": d.ema_momentum
+                if self.training.ema_momentum is None
+                else self.training.ema_momentum,
             }
         )
 
@@ -384,6 +387,7 @@ class TrainConfig(PrepareConfig):
             ),
             "learning_rate": (self.variant.learning_rate, self.resolved_variant.learning_rate),
             "lr_decay": (self.training.lr_decay, self.resolved_training.lr_decay),
+            "ema_momentum": (self.training.ema_momentum, self.resolved_training.ema_momentum),
             **{
                 name: (getattr(self.selection, name), getattr(self.resolved_selection, name))
                 for name in ("folds", "seeds", "shortlist", "ensemble_size")

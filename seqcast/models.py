@@ -131,9 +131,12 @@ def build(
     covariates: int,
     seed: int,
     loss: str = "mse",
+    ema_momentum: float = 0.0,
 ):
     """Build and compile variant ``name`` (Adam, ``loss``); ``seed`` fixes every weight.
-    ``features`` counts what each timestep holds as fed (:func:`model_inputs`)."""
+    ``features`` counts what each timestep holds as fed (:func:`model_inputs`).
+    ``ema_momentum`` > 0: Adam keeps an exponential moving average of the weights (updated
+    every step with this momentum), which replaces them when training ends."""
     import keras
 
     if name not in REGISTRY:
@@ -141,7 +144,13 @@ def build(
     model = REGISTRY[name](cfg, timesteps, features, covariates, LayerArgs(seed))
     if cfg.learning_rate is None:
         raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
+    if ema_momentum > 0:
+        optimizer = keras.optimizers.Adam(
+            cfg.learning_rate, use_ema=True, ema_momentum=ema_momentum
+        )
+    else:
+        optimizer = keras.optimizers.Adam(cfg.learning_rate)
+    model.compile(optimizer=optimizer, loss=loss)
     return model
 
 

@@ -1,11 +1,14 @@
 """Training one deep variant: seeded, early-stopped, checkpointed. No Prefect here.
 
-Adam with MSE loss; early stopping on validation loss with the best weights restored; a
-``ModelCheckpoint`` of the best ``.keras`` model; the loss curves are kept per epoch.
+Adam with the configured loss; early stopping on validation loss with the best weights
+restored; a ``ModelCheckpoint`` of the best ``.keras`` model; the loss curves are kept per
+epoch. A refit (no validation, a fixed number of epochs) with ``ema_momentum`` keeps the moving
+average of its weights.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -74,6 +77,17 @@ class TrainingConfig(BaseModel):
         "decay^e (1: constant). The same epochs give the same rates in backtest folds and "
         "refits. Empty: the dataset's (1).",
     )
+    ema_momentum: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=1.0,
+        title="Weight averaging in refits (EMA momentum per step)",
+        description="0: off. A refit (before the test period, and the served model) has no "
+        "validation data to keep its best epoch by, so it keeps an exponential moving average "
+        "of its weights instead, updated every gradient step with this momentum (0.99: "
+        "roughly the last 100 steps). Backtest folds keep their best epoch by early stopping. "
+        "Empty: the dataset's.",
+    )
     seed: int = Field(
         default=42,
         ge=0,
@@ -136,7 +150,8 @@ def fit_variant(
 
     With ``splits['val']``: up to ``max_epochs`` with early stopping on it (best weights
     restored, the best model checkpointed to ``checkpoint`` when given). Without: exactly
-    ``epochs`` epochs (a refit whose epoch count came from the backtest). Returns the model
+    ``epochs`` epochs (a refit whose epoch count came from the backtest), keeping the moving
+    average of its weights when ``tcfg.ema_momentum`` > 0. Returns the model
     and a :class:`Trained` summary with its predictions on every split but ``train``.
     ``on_epoch(epoch, loss, val_loss)`` (1-based epoch; val_loss None without ``val``) is
     called after every epoch, for progress reports.
@@ -156,7 +171,12 @@ def fit_variant(
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
     covariates = train.covariates.shape[1]
     fed = fed_features(name, features, covariates)
-    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss)
+    # a refit keeps the moving average of its weights; an early-stopped fit its best epoch
+    ema = 0.0
+    if val is None and tcfg.ema_momentum:
+        steps = int(epochs or 0) * math.ceil(len(train.y) / tcfg.batch_size)
+        ema = refit_momentum(tcfg.ema_momentum, steps)
+    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss, ema)
     callbacks: list = []
     if val is not None:
         callbacks.append(
@@ -208,6 +228,14 @@ def fit_variant(
     predictions = predict_splits(model, name, scored) if scored else {}
     best = int(np.argmin(history["val_loss"])) + 1 if val is not None else len(history["loss"])
     return model, Trained(history, best, predictions, seconds, int(model.count_params()))
+
+
+def refit_momentum(momentum: float, steps: int) -> float:
+    """The moving average's momentum for a refit of ``steps`` gradient steps: ``momentum``,
+    but never so high that the average reaches back past the last quarter of the steps (its
+    time constant ``1 / (1 - momentum)`` is capped at ``steps / 4``), so a short refit does
+    not keep its first, untrained weights in the average. 0 when that leaves nothing."""
+    return max(0.0, min(momentum, 1.0 - 4.0 / steps)) if steps > 0 else 0.0
 
 
 RETRY_SEED_OFFSET = 1_000_003  # a retry's seed: far from any seed a user sweeps by hand

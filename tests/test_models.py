@@ -181,6 +181,66 @@ def test_learning_rate_decays_per_epoch():
         assert lr == pytest.approx(last)
 
 
+def test_weight_averaging_keeps_the_moving_average_of_each_steps_weights():
+    """One gradient step per epoch (the batch is the whole training set), 8 steps. w_k: the
+    weights after k steps of a plain refit. With ema_momentum 0.5 (the cap 1 - 4/8 allows
+    it) the average starts at w_1 and each step gives 0.5 * average + 0.5 * w_k: the
+    trajectory is the same, only what is kept differs."""
+    splits = {"train": windows(40, 0)}
+
+    def weights(epochs: int, ema: float) -> list[np.ndarray]:
+        cfg = TrainingConfig(
+            max_epochs=9, patience=1, batch_size=40, loss="mse", ema_momentum=ema, seed=5
+        )
+        model, _ = fit_variant("gru", TINY, cfg, splits, epochs=epochs)
+        return [np.asarray(w) for w in model.trainable_weights]
+
+    expected = weights(1, 0.0)
+    for k in range(2, 9):
+        expected = [0.5 * a + 0.5 * w for a, w in zip(expected, weights(k, 0.0), strict=True)]
+    averaged = weights(8, 0.5)
+    for a, e in zip(averaged, expected, strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(averaged[0], weights(8, 0.0)[0])  # not the plain last weights
+
+
+def test_a_short_refit_averages_over_its_last_quarter_only():
+    """The average's time constant 1 / (1 - momentum) is capped at a quarter of the steps:
+    4000 steps keep 0.99 (100 steps); 200 steps give 1 - 4/200 = 0.98; 20 steps 0.8;
+    4 steps or fewer nothing."""
+    from seqcast.train import refit_momentum
+
+    assert refit_momentum(0.99, 4000) == 0.99
+    assert refit_momentum(0.99, 200) == pytest.approx(0.98)
+    assert refit_momentum(0.99, 20) == pytest.approx(0.8)
+    assert refit_momentum(0.99, 4) == 0.0
+    assert refit_momentum(0.99, 0) == 0.0
+
+
+def test_an_early_stopped_fit_keeps_its_best_epoch_not_an_average():
+    """Weight averaging is for refits only: a fit with validation data keeps its best epoch
+    (early stopping restores it), so the same seed gives the same validation losses and the
+    same kept model with or without ema_momentum, and the kept model scores exactly the best
+    validation loss."""
+    from seqcast.models import model_inputs
+
+    splits = {"train": windows(40, 0), "val": windows(12, 1)}
+
+    def fit(ema: float):
+        cfg = TrainingConfig(
+            max_epochs=6, patience=6, batch_size=40, loss="mse", ema_momentum=ema, seed=5
+        )
+        return fit_variant("gru", TINY, cfg, splits)
+
+    _, plain = fit(0.0)
+    model, other = fit(0.9)
+    assert other.history["val_loss"] == pytest.approx(plain.history["val_loss"], rel=1e-5)
+    val = splits["val"]
+    inputs = model_inputs("gru", val.x, val.covariates)
+    kept = float(model.evaluate(inputs, val.y, verbose=0, batch_size=12))
+    assert kept == pytest.approx(min(other.history["val_loss"]), rel=1e-4)
+
+
 def test_a_collapsed_fit_is_retried_once_with_another_seed(tmp_path):
     """Seed 3 gives a flat forecast: one retry with seed 3 + RETRY_SEED_OFFSET, which is
     kept; the collapsed attempt is reported. A sound first fit is not retried."""
