@@ -86,7 +86,7 @@ def staged_dir(final: Path) -> Iterator[Path]:
     scratch_root = final.parent.parent / ".tmp"
     _sweep_dead(scratch_root)
     tmp = scratch_root / f"{final.name}.{os.getpid()}.{uuid.uuid4().hex}"
-    tmp.mkdir(parents=True)  # parents: a concurrent writer may have just removed scratch_root
+    _make_scratch(tmp)
     try:
         yield tmp
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -142,10 +142,13 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _sweep_dead(scratch_root: Path) -> None:
     """Remove scratch directories left by writers that died (killed mid-write): their names
-    carry the writer's process id."""
-    if not scratch_root.is_dir():
+    carry the writer's process id. The root is shared: another writer may remove it (when
+    empty) at any moment, which leaves nothing to sweep."""
+    try:
+        entries = list(scratch_root.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
         return
-    for entry in scratch_root.iterdir():
+    for entry in entries:
         parts = entry.name.rsplit(".", 2)
         if len(parts) == 3 and parts[1].isdigit() and not _alive(int(parts[1])):
             shutil.rmtree(entry, ignore_errors=True)
@@ -159,6 +162,21 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _make_scratch(tmp: Path, tries: int = 100) -> None:
+    """Create ``tmp`` (a unique name) and its scratch root. Concurrent writers create and
+    remove that shared root as they start and finish: ``Path.mkdir(parents=True)`` can then
+    fail with FileNotFoundError (the root went away before ``tmp`` was made) or with
+    FileExistsError (another writer made the root, and it was gone again when pathlib checked
+    it). Either way the next try sees a settled root."""
+    for _ in range(tries - 1):
+        try:
+            tmp.mkdir(parents=True)
+            return
+        except (FileNotFoundError, FileExistsError):
+            continue
+    tmp.mkdir(parents=True)
 
 
 def _remove_if_empty(path: Path) -> None:
