@@ -144,12 +144,9 @@ def build(
     model = REGISTRY[name](cfg, timesteps, features, covariates, LayerArgs(seed))
     if cfg.learning_rate is None:
         raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
-    if ema_momentum > 0:
-        optimizer = keras.optimizers.Adam(
-            cfg.learning_rate, use_ema=True, ema_momentum=ema_momentum
-        )
-    else:
-        optimizer = keras.optimizers.Adam(cfg.learning_rate)
+    optimizer = keras.optimizers.Adam(
+        cfg.learning_rate, use_ema=ema_momentum > 0, ema_momentum=ema_momentum
+    )
     model.compile(optimizer=optimizer, loss=loss)
     return model
 
