@@ -208,13 +208,14 @@ class DatasetSpec(Frozen):
             raise ValueError(f"known_future: {odd} must be value_features or flags")
         if self.target in self.known_future:
             raise ValueError("known_future: the target is not known in advance")
-        possible = calendar_names(self.time_index)
+        possible = calendar_names(self.time_index, harmonics=True)
         for field in ("calendar_features", "covariates"):
             odd = [c for c in getattr(self, field) if c not in possible]
             if odd:
                 raise ValueError(
                     f"{field}: {odd} not meaningful for a {self.time_index.frequency} index; "
-                    f"choose from {possible}"
+                    f"choose from {calendar_names(self.time_index)} (a trailing 2 or 3 names "
+                    "that harmonic, e.g. week_sin2)"
                 )
         return self
 

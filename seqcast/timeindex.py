@@ -45,8 +45,14 @@ def _week_offset(ti: TimeIndexSpec) -> int:
     return (_DAYS.index(day) - 3) % 7
 
 
-def calendar_names(ti: TimeIndexSpec) -> list[str]:
-    """The cyclic calendar features this index makes meaningful (each as ``_sin`` / ``_cos``)."""
+HARMONICS = (2, 3)  # higher harmonics a calendar feature may name: ``week_sin2``, ``week_cos3``
+
+
+def calendar_names(ti: TimeIndexSpec, harmonics: bool = False) -> list[str]:
+    """The cyclic calendar features this index makes meaningful (each as ``_sin`` / ``_cos``).
+
+    ``harmonics``: also the higher harmonics (``week_sin2`` is ``sin(2 * 2 pi * phase)``),
+    which let a model draw a seasonal shape that one sine and cosine cannot."""
     base, size = _unit(ti) if ti.kind != "year-week" else ("year-week", 1)
     phases = {
         "min": ["hour", "dow", "doy"] if size < 24 * 60 else ["dow", "doy"],
@@ -55,7 +61,8 @@ def calendar_names(ti: TimeIndexSpec) -> list[str]:
         "year-week": ["week"],
         "month": ["month"],
     }[base]
-    return [f"{p}_{fn}" for p in phases for fn in ("sin", "cos")]
+    orders = ("", *map(str, HARMONICS)) if harmonics else ("",)
+    return [f"{p}_{fn}{k}" for k in orders for p in phases for fn in ("sin", "cos")]
 
 
 def _parse(values: pd.Series, fmt: str | None) -> pd.Series:
@@ -162,9 +169,10 @@ def _phases(steps: np.ndarray, ti: TimeIndexSpec) -> dict[str, np.ndarray]:
 
 
 def calendar(steps: np.ndarray, ti: TimeIndexSpec, names: tuple[str, ...] | list[str]) -> dict:
-    """Cyclic calendar features of each step, by name (``week_sin``, ``hour_cos``, ...)."""
+    """Cyclic calendar features of each step, by name (``week_sin``, ``hour_cos``, ...; a
+    trailing 2 or 3 is that harmonic: ``week_cos2`` is ``cos(2 * 2 pi * phase)``)."""
     steps = np.asarray(steps, dtype=np.int64)
-    possible = calendar_names(ti)
+    possible = calendar_names(ti, harmonics=True)
     unknown = [n for n in names if n not in possible]
     if unknown:
         raise ValueError(f"calendar features {unknown} not meaningful here; choose from {possible}")
@@ -172,6 +180,7 @@ def calendar(steps: np.ndarray, ti: TimeIndexSpec, names: tuple[str, ...] | list
     out = {}
     for name in names:
         base, fn = name.rsplit("_", 1)
-        angle = 2 * np.pi * phases[base]
-        out[name] = np.sin(angle) if fn == "sin" else np.cos(angle)
+        order = int(fn[3:] or 1)
+        angle = 2 * np.pi * order * phases[base]
+        out[name] = np.sin(angle) if fn.startswith("sin") else np.cos(angle)
     return out

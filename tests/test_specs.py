@@ -81,6 +81,14 @@ def _edited(old: str, new: str) -> str:
             "covariates: ['hour_sin'] not meaningful for a daily index",
         ),
         (
+            'covariates = ["dow_sin", "dow_cos"]',
+            'covariates = ["dow_sin", "dow_cos5"]',
+            "(top level)",
+            "['dow_cos5'] not meaningful for a daily index; choose from ['dow_sin', 'dow_cos', "
+            "'doy_sin', 'doy_cos', 'month_sin', 'month_cos'] (a trailing 2 or 3 names that "
+            "harmonic",
+        ),
+        (
             'target = "units"',
             'target = "promotion"',
             "(top level)",
@@ -193,6 +201,18 @@ def test_calendar_features_follow_the_frequency():
     # April is month 3 of 12 counted from 0: a quarter of the way round
     april = calendar(np.array([3]), _index(frequency="monthly"), ["month_sin"])
     assert np.allclose(april["month_sin"], [1.0])
+
+
+def test_calendar_harmonics_go_round_k_times_a_cycle():
+    """``month_cos2`` is cos(2 * 2 pi * phase): April (a quarter of the year) is half way
+    round the second harmonic and three quarters round the third."""
+    names = ["month_sin2", "month_cos2", "month_sin3", "month_cos3"]
+    april = calendar(np.array([3]), _index(frequency="monthly"), names)
+    assert np.allclose([april[n][0] for n in names], [0.0, -1.0, -1.0, 0.0])
+    assert "month_sin2" not in calendar_names(_index(frequency="monthly"))
+    assert "month_sin2" in calendar_names(_index(frequency="monthly"), harmonics=True)
+    with pytest.raises(ValueError, match="month_sin4"):
+        calendar(np.array([3]), _index(frequency="monthly"), ["month_sin4"])
 
 
 def test_generated_raw_schema_reports_user_spec_columns():
