@@ -114,6 +114,7 @@ def run_documents(
             units=config.spec.target,
             loss_label=config.loss_label,
             settings=config.settings_used(),
+            refit_ema=config.resolved_training.ema_momentum,
         )
     )
     metrics = {

@@ -41,6 +41,7 @@ class ReportInput:
     units: str
     loss_label: str  # what the learning curves measure, e.g. "MSE of the scaled target"
     settings: list[tuple[str, str, str]]  # (setting, value used, where it came from)
+    refit_ema: float = 0.0  # refits keep a moving average of their weights (0: off)
 
 
 @dataclass
@@ -225,11 +226,14 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     def span(p: dict | None) -> str:
         return f"{p['target_start']} to {p['target_end']} ({p['windows']})" if p else "-"
 
+    fixed = "no (fixed epochs)"
+    if r.refit_ema > 0:
+        fixed = f"no (fixed epochs; weights averaged, momentum up to {r.refit_ema:g})"
     fit_rows = [
         [
             name,
             span(f["train"]),
-            span(f["early_stop"]) if f["early_stop"] else "no (fixed epochs)",
+            span(f["early_stop"]) if f["early_stop"] else fixed,
             span(f["scored"]) if f["scored"] else "- (the served model)",
             str(f["scored"]["windows"]) if f["scored"] else "-",
         ]

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,6 +97,18 @@ def test_report_flags_collapse_shows_settings_and_explains_wape():
     assert "| 1 | ridge | reference | 10 | 10 / 10 | 10 |" in md  # backtest, folds, val
     assert "| timesteps | 24 | dataset default (bike-hourly) |" in md
     assert "stays defined when some actual values are 0" in md
+    assert "| pretest | " in md and "no (fixed epochs) |" in md
+
+
+def test_fits_table_says_when_refits_average_their_weights():
+    """Refits (no early stopping) name the weight averaging; the folds do not."""
+    md = render(replace(_input(), refit_ema=0.99)).markdown
+    refits = [line for line in md.splitlines() if line.startswith(("| pretest |", "| all |"))]
+    assert len(refits) == 2
+    assert all("no (fixed epochs; weights averaged, momentum up to 0.99)" in r for r in refits)
+    assert "weights averaged" not in "".join(
+        line for line in md.splitlines() if line.startswith("| fold-")
+    )
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
