@@ -219,6 +219,14 @@ class DatasetSpec(Frozen):
                 )
         return self
 
+    def data_fingerprint(self) -> str:
+        """:meth:`fingerprint` of what shapes the prepared data: everything but the training
+        defaults, the description and the sample file, so that changing ``[training]``
+        (seeds, epochs, ...) in a spec refits the models without preparing the data again."""
+        kept = self.model_dump(mode="json", exclude={"training", "description", "sample_file"})
+        payload = json.dumps(kept, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
     @property
     def feature_names(self) -> list[str]:
         """Input features in window order: values, flags, calendar (of the row's own time)."""

@@ -47,7 +47,7 @@ def stage_settings(stage: str, cfg: PrepareConfig) -> dict:
     """The settings a stage depends on: these (and nothing else) go into its cache key."""
     spec = cfg.spec
     settings: dict[str, object] = {
-        "ingest": {"spec": spec.fingerprint()},
+        "ingest": {"spec": spec.data_fingerprint()},
         "validate": {},
         "clean": {
             "max_fill_steps": cfg.resolved_max_fill_steps,

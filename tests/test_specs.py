@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from schemas import raw_schema
+from schemas import SCHEMA_VERSION, raw_schema
 from seqcast.config import PrepareConfig
 from seqcast.errors import ConfigError, DataError
+from seqcast.refs import stage_keys
 from seqcast.spec import TimeIndexSpec, builtin_names, get_spec, load_spec
 from seqcast.synthetic import rows_from_spec
 from seqcast.timeindex import calendar, calendar_names, steps_from_raw, times_of
@@ -187,6 +188,28 @@ def test_rows_off_the_grid_are_reported_with_their_file_line(frequency, times, c
     problem = err.value.problems[0]
     assert "sales.csv" in str(err.value)
     assert problem.check == check and problem.examples[0].startswith(f"line {line}:")
+
+
+def test_prepared_data_keys_ignore_training_defaults_but_not_data_fields(tmp_path):
+    """Editing a spec's ``[training]`` or description keeps every stage key (the data is not
+    prepared again; the fits' own keys hold the training settings); a data field changes
+    them from the stage that reads it."""
+    text = (SPECS / "daily-sales.toml").read_text()
+
+    def keys(new_text: str, name: str) -> dict[str, str]:
+        path = tmp_path / name
+        path.write_text(new_text)
+        return stage_keys(PrepareConfig(dataset=str(path)), "0" * 64, SCHEMA_VERSION)
+
+    base = keys(text, "a.toml")
+    assert "max_epochs = 50" in text and 'description = "Synthetic' in text
+    edited = text.replace("max_epochs = 50", "max_epochs = 7").replace(
+        'description = "Synthetic', 'description = "Edited'
+    )
+    assert keys(edited, "b.toml") == base
+    other = keys(text.replace("max = 5000", "max = 6000"), "c.toml")
+    assert "max = 5000" in text
+    assert all(other[s] != base[s] for s in base)
 
 
 def test_calendar_features_follow_the_frequency():
