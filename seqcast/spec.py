@@ -37,9 +37,10 @@ ColumnKind = Literal["int", "float", "category", "date", "datetime"]
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
 
-    def fingerprint(self) -> str:
-        """Stable short hash of this object's JSON form (used in cache keys)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+    def fingerprint(self, exclude: set[str] | None = None) -> str:
+        """Stable short hash of this object's JSON form, less the ``exclude`` fields (used in
+        cache keys)."""
+        payload = json.dumps(self.model_dump(mode="json", exclude=exclude), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -223,9 +224,7 @@ class DatasetSpec(Frozen):
         """:meth:`fingerprint` of what shapes the prepared data: everything but the training
         defaults, the description and the sample file, so that changing ``[training]``
         (seeds, epochs, ...) in a spec refits the models without preparing the data again."""
-        kept = self.model_dump(mode="json", exclude={"training", "description", "sample_file"})
-        payload = json.dumps(kept, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return self.fingerprint(exclude={"training", "description", "sample_file"})
 
     @property
     def feature_names(self) -> list[str]:
