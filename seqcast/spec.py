@@ -180,7 +180,7 @@ class DatasetSpec(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> DatasetSpec:
-        from seqcast.timeindex import calendar_names
+        from seqcast.timeindex import HARMONICS, calendar_names
 
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
@@ -215,8 +215,8 @@ class DatasetSpec(Frozen):
             if odd:
                 raise ValueError(
                     f"{field}: {odd} not meaningful for a {self.time_index.frequency} index; "
-                    f"choose from {calendar_names(self.time_index)} (a trailing 2 or 3 names "
-                    "that harmonic, e.g. week_sin2)"
+                    f"choose from {calendar_names(self.time_index)} (a trailing "
+                    f"{' or '.join(map(str, HARMONICS))} names that harmonic, e.g. week_sin2)"
                 )
         return self
 
