@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from seqcast.backtest import describe, fold_names, plans_for
+from seqcast.backtest import TEST_FIT, concat, describe, fold_names, plans_for
 from seqcast.config import TrainConfig
 from seqcast.evaluate import feature_profile
 from seqcast.paths import SPLITS
@@ -23,6 +24,39 @@ class RunDocuments:
     manifest: dict
     bundle: dict | None  # None when no champion was promoted
     report: Report
+    forecasts: pd.DataFrame  # forecast_table: the forecasts behind every figure
+
+
+def forecast_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -> pd.DataFrame:
+    """Every candidate's forecast of every window it was scored on, original units, one row
+    per (model, fit, target time), models in leaderboard order and fits in time order: the
+    numbers behind each backtest and test figure. Columns: ``model``, ``kind``, ``fit``
+    (``fold-1`` .. or ``test``, the refit before the test period), ``target_time``,
+    ``actual``, ``forecast`` and ``error`` (forecast - actual)."""
+    every = concat(splits)
+    plans = plans_for(splits, folds)
+    frames = []
+    for entry in ranking.board:
+        by_fit = ranking.predictions[entry["name"]]
+        for fit in (f for f in [*fold_names(folds), "test"] if f in by_fit):
+            rows = plans[TEST_FIT if fit == "test" else fit].scored
+            assert rows is not None
+            actual = every.y_raw[rows.start : rows.stop]
+            forecast = np.asarray(by_fit[fit], dtype=np.float64)  # (samples,)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": entry["name"],
+                        "kind": entry["kind"],
+                        "fit": fit,
+                        "target_time": every.target_time[rows.start : rows.stop],
+                        "actual": actual,
+                        "forecast": forecast,
+                        "error": forecast - actual,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
 
 
 def bundle_document(
@@ -153,4 +187,4 @@ def run_documents(
         "champion": champion,
         "champion_members": bundle["members"] if bundle else [],
     }
-    return RunDocuments(metrics, manifest, bundle, report)
+    return RunDocuments(metrics, manifest, bundle, report, forecast_table(ranking, splits, folds))

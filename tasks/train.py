@@ -405,7 +405,8 @@ def publish_run(
     config: TrainConfig, prepared_dirs: list[str], fits: list[FitRef], served: list[FitRef]
 ) -> RunRef:
     """Rank every candidate identically and write the run directory atomically: metrics,
-    report, manifest and the served champion (``champion/bundle.json`` and its members)."""
+    every scored forecast, report, manifest and the served champion
+    (``champion/bundle.json`` and its members)."""
     first = Path(prepared_dirs[0])
     run_id = _run_id()
     ranking = ranking_of(config, prepared_dirs, fits)
@@ -425,6 +426,7 @@ def publish_run(
     final = Layout.of(config.out, config.dataset_name).run_dir(run_id)
     with storage.staged_dir(final) as tmp:
         storage.write_json(tmp / "metrics.json", docs.metrics)
+        storage.write_frame(tmp / "forecasts.parquet", docs.forecasts)
         storage.write_text(tmp / "report.md", docs.report.markdown)
         storage.write_text(tmp / "report.html", docs.report.html)
         for name, png in docs.report.figures.items():
