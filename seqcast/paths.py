@@ -7,10 +7,11 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/validation/<key>/failure_cases.csv  every failed check, one row per cell
     DIR/<dataset>/prepared/<key>/    train/val/test parquet, scaler.json, summary.json
     DIR/<dataset>/models/<prepared key>/<model>-<config hash>/   one served fit (cache)
-    DIR/<dataset>/runs/<run_id>/     metrics.json, report.md/.html, champion/, manifest.json
+    DIR/<dataset>/runs/<run_id>/     metrics.json, predictions.parquet (every scored window),
+                                     report.md/.html, champion/, manifest.json
     DIR/<dataset>/served/<version>/  the registry's champion versions, downloaded to serve
     DIR/mlflow.db, DIR/mlartifacts/  the local MLflow tracking store and model registry
-    DIR/<dataset>/forecasts.parquet  one row per target time and model
+    DIR/<dataset>/forecasts.parquet  served forecasts: one row per target time and model
     DIR/<dataset>/logs/<stamp>-<command>.log   everything a command and its workers logged
 """
 
@@ -109,7 +110,7 @@ class Layout:
 
     @property
     def forecasts(self) -> Path:
-        return self.base / "forecasts.parquet"
+        return self.base / "predictions.parquet"
 
     @property
     def forecasts_lock(self) -> Path:

@@ -24,15 +24,15 @@ class RunDocuments:
     manifest: dict
     bundle: dict | None  # None when no champion was promoted
     report: Report
-    forecasts: pd.DataFrame  # forecast_table: the forecasts behind every figure
+    predictions: pd.DataFrame  # prediction_table: the predictions behind every figure
 
 
-def forecast_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -> pd.DataFrame:
-    """Every candidate's forecast of every window it was scored on, original units, one row
-    per (model, fit, target time), models in leaderboard order and fits in time order: the
-    numbers behind each backtest and test figure. Columns: ``model``, ``kind``, ``fit``
+def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -> pd.DataFrame:
+    """Every candidate's prediction of every window it was scored on, original units, one
+    row per (model, fit, target time), models in leaderboard order and fits in time order:
+    the numbers behind each backtest and test figure. Columns: ``model``, ``kind``, ``fit``
     (``fold-1`` .. or ``test``, the refit before the test period), ``target_time``,
-    ``actual``, ``forecast`` and ``error`` (forecast - actual)."""
+    ``actual``, ``predicted`` and ``error`` (predicted - actual)."""
     every = concat(splits)
     plans = plans_for(splits, folds)
     frames = []
@@ -42,7 +42,7 @@ def forecast_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -
             rows = plans[TEST_FIT if fit == "test" else fit].scored
             assert rows is not None
             actual = every.y_raw[rows.start : rows.stop]
-            forecast = np.asarray(by_fit[fit], dtype=np.float64)  # (samples,)
+            predicted = np.asarray(by_fit[fit], dtype=np.float64)  # (samples,)
             frames.append(
                 pd.DataFrame(
                     {
@@ -51,8 +51,8 @@ def forecast_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -
                         "fit": fit,
                         "target_time": every.target_time[rows.start : rows.stop],
                         "actual": actual,
-                        "forecast": forecast,
-                        "error": forecast - actual,
+                        "predicted": predicted,
+                        "error": predicted - actual,
                     }
                 )
             )
@@ -187,4 +187,4 @@ def run_documents(
         "champion": champion,
         "champion_members": bundle["members"] if bundle else [],
     }
-    return RunDocuments(metrics, manifest, bundle, report, forecast_table(ranking, splits, folds))
+    return RunDocuments(metrics, manifest, bundle, report, prediction_table(ranking, splits, folds))

@@ -426,7 +426,7 @@ def publish_run(
     final = Layout.of(config.out, config.dataset_name).run_dir(run_id)
     with storage.staged_dir(final) as tmp:
         storage.write_json(tmp / "metrics.json", docs.metrics)
-        storage.write_frame(tmp / "forecasts.parquet", docs.forecasts)
+        storage.write_frame(tmp / "predictions.parquet", docs.predictions)
         storage.write_text(tmp / "report.md", docs.report.markdown)
         storage.write_text(tmp / "report.html", docs.report.html)
         for name, png in docs.report.figures.items():

@@ -92,4 +92,4 @@ def test_a_training_run_is_tracked_in_a_local_store(tmp_path, monkeypatch):
     history = client.get_metric_history(fold.info.run_id, "loss")
     assert [m.step for m in history] == list(range(1, len(history) + 1)) and len(history) >= 1
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
-    assert {"report.html", "manifest.json", "metrics.json", "forecasts.parquet"} <= artifacts
+    assert {"report.html", "manifest.json", "metrics.json", "predictions.parquet"} <= artifacts

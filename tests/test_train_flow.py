@@ -66,12 +66,12 @@ def test_train_publishes_metrics_report_and_caches_per_fit(out):
         "manifest.json",
         "figures/residuals.png",
         "figures/backtest_folds.png",
-        "forecasts.parquet",
+        "predictions.parquet",
     ):
         assert (run_dir / name).exists(), name
     metrics = json.loads((run_dir / "metrics.json").read_text())
     # every leaderboard figure comes back from the published forecasts
-    table = pd.read_parquet(run_dir / "forecasts.parquet")
+    table = pd.read_parquet(run_dir / "predictions.parquet")
     mae = table.groupby(["model", "fit"])["error"].apply(lambda e: e.abs().mean())
     for m in metrics["models"]:
         assert [mae[(m["name"], f)] for f in ("fold-1", "fold-2")] == pytest.approx(

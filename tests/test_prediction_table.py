@@ -1,5 +1,5 @@
-"""The run's forecasts.parquet: every candidate's forecast of every scored window, with the
-target times of its fit written out by hand, and the leaderboard's figures recomputable
+"""The run's predictions.parquet: every candidate's prediction of every scored window, with
+the target times of its fit written out by hand, and the leaderboard's figures recomputable
 from it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.publish import forecast_table
+from seqcast.publish import prediction_table
 from seqcast.selection import rank
 from seqcast.windows import WindowSet
 
@@ -45,7 +45,7 @@ def test_every_candidate_has_every_scored_window_at_its_target_time():
     refs["gradient-boosting"] = off(5)
     lstm = {1: off(2), 2: off(-4)}  # opposite signs: their mean errs by 1
     ranking = rank({"lstm": lstm, "gru": {1: off(3)}}, refs, TRUTH, ["fold-1", "fold-2"], 1, 4)
-    table = forecast_table(ranking, SPLITS, 2)
+    table = prediction_table(ranking, SPLITS, 2)
 
     assert list(table.columns) == [
         "model",
@@ -53,7 +53,7 @@ def test_every_candidate_has_every_scored_window_at_its_target_time():
         "fit",
         "target_time",
         "actual",
-        "forecast",
+        "predicted",
         "error",
     ]
     assert list(dict.fromkeys(table["model"])) == [e["name"] for e in ranking.board]
@@ -66,14 +66,14 @@ def test_every_candidate_has_every_scored_window_at_its_target_time():
         assert rows["actual"].tolist() == [10.0 * h for h in range(5, 20)]
     lstm_x2 = table[table["model"] == "lstm-x2"]
     assert (lstm_x2["error"].abs() == 1.0).all()
-    np.testing.assert_allclose(table["error"], table["forecast"] - table["actual"])
+    np.testing.assert_allclose(table["error"], table["predicted"] - table["actual"])
 
 
 def test_the_leaderboard_figures_are_recomputable_from_the_table():
     refs = {"persistence": off(8), "seasonal-naive": off(9), "ridge": off(6)}
     refs["gradient-boosting"] = off(5)
     ranking = rank({"gru": {1: off(3)}}, refs, TRUTH, ["fold-1", "fold-2"], 1, 0)
-    table = forecast_table(ranking, SPLITS, 2)
+    table = prediction_table(ranking, SPLITS, 2)
     mae = table.groupby(["model", "fit"], sort=False)["error"].apply(lambda e: e.abs().mean())
     for e in ranking.board:
         assert [mae[(e["name"], f)] for f in ("fold-1", "fold-2")] == pytest.approx(
