@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from seqcast.errors import ConfigError
 from seqcast.paths import OUTPUT_ROOT_ENV
@@ -77,8 +78,8 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
     from prefect import Flow
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.client.schemas.schedules import CronSchedule
     from prefect.exceptions import ObjectNotFound
+    from prefect.schedules import Cron
 
     async def ensure_pool() -> None:
         async with get_client() as client:
@@ -93,14 +94,15 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
         ("train", "flows/train.py:train", plan.train, plan.train_cron, "Retrain"),
         ("forecast", "flows/forecast.py:forecast", plan.forecast, plan.forecast_cron, "Forecast"),
     ):
-        source = Flow.from_source(source=str(ROOT), entrypoint=entrypoint)
+        # called outside an event loop, from_source returns the flow itself (not a coroutine)
+        source = cast(Flow, Flow.from_source(source=str(ROOT), entrypoint=entrypoint))
         source.deploy(
             name=deployment,
             work_pool_name=pool,
             build=False,
             push=False,
             job_variables={"env": plan.env},
-            schedules=[CronSchedule(cron=cron, timezone=timezone)] if cron else [],
+            schedules=[Cron(cron, timezone=timezone)] if cron else [],
             parameters={"config": {"dataset": plan.parameter, "out": "."}},
             description=f"{what}: {plan.dataset} (deployed by seqcast deploy)",
             tags=["seqcast", flow_name, plan.dataset],

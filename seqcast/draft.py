@@ -47,7 +47,7 @@ def _time_index(frame: pd.DataFrame, undecided: list[str]) -> tuple[dict, pd.Dat
     text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if {"year", "week"} <= set(lower):
         y, w = lower["year"], lower["week"]
-        ti = {"kind": "year-week", "columns": [y, w], "frequency": "weekly"}
+        ti: dict[str, object] = {"kind": "year-week", "columns": [y, w], "frequency": "weekly"}
         wpy = 53 if frame[w].max() == 53 else 52
         ti["weeks_per_year"] = wpy
         jan1 = pd.to_datetime({"year": frame[y], "month": 1, "day": 1})

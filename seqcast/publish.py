@@ -148,7 +148,7 @@ def run_documents(
             units=config.spec.target,
             loss_label=config.loss_label,
             settings=config.settings_used(),
-            refit_ema=config.resolved_training.ema_momentum,
+            refit_ema=config.resolved_training.ema_momentum or 0.0,
         )
     )
     metrics = {

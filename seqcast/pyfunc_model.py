@@ -19,13 +19,14 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 # The input signature is declared from the dataset spec when the model is logged; MLflow's
 # advice to add type hints for signature inference does not apply.
 warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
 
 
-class SeqcastForecaster(mlflow.pyfunc.PythonModel):
+class SeqcastForecaster(PythonModel):
     def load_context(self, context):
         self.folder = Path(context.artifacts["champion"])
         self.bundle = json.loads((self.folder / "bundle.json").read_text())

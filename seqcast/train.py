@@ -174,6 +174,7 @@ def fit_variant(
     # a refit keeps the moving average of its weights; an early-stopped fit its best epoch
     ema = 0.0
     if val is None and tcfg.ema_momentum:
+        assert tcfg.batch_size is not None  # checked above
         steps = int(epochs or 0) * math.ceil(len(train.y) / tcfg.batch_size)
         ema = refit_momentum(tcfg.ema_momentum, steps)
     model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss, ema)

@@ -259,6 +259,7 @@ def move_alias_if_better(registered: RegisteredVersion) -> dict:
     if not replaces(
         current.tags if current else None, registered.data_sha256, registered.backtest_mae
     ):
+        assert current is not None  # with no champion yet, the new version always replaces
         return {"promoted": False, "champion": f"models:/{registered.name}/{current.version}"}
     # the alias's history: each version it moved to keeps when (version tags stay)
     stamp = datetime.now(UTC).isoformat(timespec="microseconds")

@@ -49,6 +49,7 @@ def test_deploy_command_registers_both_deployments(capsys):
     assert train.job_variables["env"]["SEQCAST_SPECS_DIR"] == str(DAILY.parent)
     assert train.work_pool_name == "seqcast-process"
     assert [s.schedule.cron for s in train.schedules] == ["0 3 * * *"]
+    assert train.schedules[0].schedule.timezone == "Asia/Seoul"
     forecast = asyncio.run(_deployment("forecast/forecast-daily-sales"))
     assert forecast.schedules == [] and forecast.entrypoint == "flows/forecast.py:forecast"
 
