@@ -110,7 +110,7 @@ class Layout:
 
     @property
     def forecasts(self) -> Path:
-        return self.base / "predictions.parquet"
+        return self.base / "forecasts.parquet"
 
     @property
     def forecasts_lock(self) -> Path:
