@@ -44,7 +44,6 @@ from seqcast.selection import backtest_mae, rank  # noqa: E402
 from tasks.train import FitRef, truth_of  # noqa: E402
 
 RUN_SEEDS = (42, 43, 44)
-NAIVE = ("persistence", "seasonal-naive")
 
 
 def stored_fits(prefect_home: Path) -> list[FitRef]:
@@ -85,13 +84,15 @@ def main(prefect_home: Path, out: Path, dataset: str) -> None:
     print(f"{dataset}: seeds {stored}; mean single-fit backtest MAE:")
     print("  " + ", ".join(f"{v} {single[v]:.4g}" for v in order))
 
+    def refs_for(seed: int) -> dict[str, dict[str, np.ndarray]]:
+        return refs[min(refs, key=lambda s: abs(s - seed))]  # the run seed's, else the nearest
+
     def run(seed: int, more: list[str], names: list[str]) -> tuple[float, float, float]:
         chosen = {
             v: {s: deep[v][s] for s in [seed] + ([seed + 1, seed + 2] if v in more else [])}
             for v in names
         }
-        ref = refs[min(refs, key=lambda s: abs(s - seed))]
-        r = rank(chosen, ref, truth, folds, seed, 10)
+        r = rank(chosen, refs_for(seed), truth, folds, seed, 10)
         best = next(e for e in r.board if e["name"] == r.champion)
         cost = sum(seconds[(v, s, k)] for v in chosen for s in chosen[v] for k in [*folds, "test"])
         return best["backtest"]["mae"], best["test"]["mae"], cost
@@ -100,8 +101,9 @@ def main(prefect_home: Path, out: Path, dataset: str) -> None:
     for seed in RUN_SEEDS:
         if any(seed + 2 not in deep[v] for v in variants):
             sys.exit(f"needs seeds {seed}..{seed + 2} of every variant; stored: {stored}")
-        ref = refs[min(refs, key=lambda s: abs(s - seed))]
-        first = rank({v: {seed: deep[v][seed]} for v in variants}, ref, truth, folds, seed, 10)
+        first = rank(
+            {v: {seed: deep[v][seed]} for v in variants}, refs_for(seed), truth, folds, seed, 10
+        )
         policies.setdefault("default", []).append(run(seed, shortlist(first.board, 2), variants))
         policies.setdefault("all-x3", []).append(run(seed, variants, variants))
         for k in range(1, len(order)):

@@ -57,6 +57,20 @@ def fold_names(folds: int) -> list[str]:
     return [f"fold-{k}" for k in range(1, folds + 1)]
 
 
+def scored_blocks(splits: dict[str, WindowSet], folds: int) -> dict[str, WindowSet]:
+    """The windows each scored fit is scored on, in original order: ``fold-1`` ..
+    ``fold-K`` and ``test`` (what the ``pretest`` refit is scored on), as the leaderboard
+    names them."""
+    every = concat(splits)
+    plans = plans_for(splits, folds)
+    out: dict[str, WindowSet] = {}
+    for name in [*fold_names(folds), TEST_FIT]:
+        rows = plans[name].scored
+        assert rows is not None
+        out["test" if name == TEST_FIT else name] = take(every, rows)
+    return out
+
+
 def plan_fits(
     n_train: int, n_val: int, n_test: int, folds: int, horizon: int
 ) -> dict[str, FitPlan]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seqcast.backtest import TEST_FIT, concat, describe, fold_names, plans_for
+from seqcast.backtest import describe, fold_names, plans_for, scored_blocks
 from seqcast.config import TrainConfig
 from seqcast.evaluate import feature_profile
 from seqcast.paths import SPLITS
@@ -33,15 +33,11 @@ def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int)
     the numbers behind each backtest and test figure. Columns: ``model``, ``kind``, ``fit``
     (``fold-1`` .. or ``test``, the refit before the test period), ``target_time``,
     ``actual``, ``predicted`` and ``error`` (predicted - actual)."""
-    every = concat(splits)
-    plans = plans_for(splits, folds)
+    blocks = scored_blocks(splits, folds)
     frames = []
     for entry in ranking.board:
         by_fit = ranking.predictions[entry["name"]]
-        for fit in (f for f in [*fold_names(folds), "test"] if f in by_fit):
-            rows = plans[TEST_FIT if fit == "test" else fit].scored
-            assert rows is not None
-            actual = every.y_raw[rows.start : rows.stop]
+        for fit in (f for f in blocks if f in by_fit):
             predicted = np.asarray(by_fit[fit], dtype=np.float64)  # (samples,)
             frames.append(
                 pd.DataFrame(
@@ -49,10 +45,10 @@ def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int)
                         "model": entry["name"],
                         "kind": entry["kind"],
                         "fit": fit,
-                        "target_time": every.target_time[rows.start : rows.stop],
-                        "actual": actual,
+                        "target_time": blocks[fit].target_time,
+                        "actual": blocks[fit].y_raw,
                         "predicted": predicted,
-                        "error": predicted - actual,
+                        "error": predicted - blocks[fit].y_raw,
                     }
                 )
             )

@@ -32,6 +32,7 @@ from seqcast.backtest import (
     fit_units,
     fold_names,
     plans_for,
+    scored_blocks,
 )
 from seqcast.config import TrainConfig
 from seqcast.evaluate import best_reference, shortlist
@@ -263,23 +264,12 @@ def fit_references(
 def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / "test" ->
     (samples,). Every window length of a sweep must score the same target times."""
-    out: dict[str, np.ndarray] = {}
-    first_times: dict[str, np.ndarray] = {}
-    for i, prepared_dir in enumerate(prepared):
-        splits = load_windows(prepared_dir)
-        every = concat(splits)
-        plans = plans_for(splits, folds)
-        for name in [*fold_names(folds), TEST_FIT]:
-            rows = plans[name].scored
-            assert rows is not None
-            key = "test" if name == TEST_FIT else name
-            times = every.target_time[rows.start : rows.stop]
-            if i == 0:
-                out[key] = every.y_raw[rows.start : rows.stop]
-                first_times[key] = times
-            elif not np.array_equal(times, first_times[key]):
+    first = scored_blocks(load_windows(prepared[0]), folds)
+    for prepared_dir in prepared[1:]:
+        for key, block in scored_blocks(load_windows(prepared_dir), folds).items():
+            if not np.array_equal(block.target_time, first[key].target_time):
                 raise ValueError("window lengths of a sweep must share evaluation target times")
-    return out
+    return {key: block.y_raw for key, block in first.items()}
 
 
 def ranking_of(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:

@@ -18,6 +18,8 @@ from seqcast.backtest import (
     fit_units,
     plan_fits,
     refit_epochs,
+    scored_blocks,
+    take,
 )
 from seqcast.scale import fit_scaler, to_original_units
 from seqcast.windows import WindowSet
@@ -123,6 +125,20 @@ def test_concat_keeps_target_time_order():
     every = concat({"train": a, "val": b, "test": c})
     assert len(every) == 6 and every.x.shape == (6, 2, 1)
     assert every.y_raw.tolist() == [0, 10, 20, 0, 10, 0]
+
+
+def test_scored_blocks_by_hand():
+    """10 train, 5 val, 5 test windows, 2 folds, horizon 1: fold-1 is scored on windows
+    5..9, fold-2 on the validation split 10..14, the test on 15..19 (targets 10 * i)."""
+    every = _windows(20)
+    splits = {"train": take(every, range(0, 10)), "val": take(every, range(10, 15))}
+    splits["test"] = take(every, range(15, 20))
+    blocks = scored_blocks(splits, 2)
+    assert list(blocks) == ["fold-1", "fold-2", "test"]
+    assert blocks["fold-1"].y_raw.tolist() == [50, 60, 70, 80, 90]
+    assert blocks["fold-2"].y_raw.tolist() == [100, 110, 120, 130, 140]
+    assert blocks["test"].y_raw.tolist() == [150, 160, 170, 180, 190]
+    assert blocks["test"].target_time.astype(int).tolist() == [15, 16, 17, 18, 19]
 
 
 def test_refit_epochs_is_the_folds_mean_best_epoch():
