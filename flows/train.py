@@ -108,6 +108,8 @@ def train(config: TrainConfig) -> str:
     directory."""
     config = config.with_spec(config.spec)  # one spec for the whole run, whatever the file does
     prepared = [prepare(c) for c in config.prepare_configs()]
+    if len(prepared) > 1:
+        t.check_sweep(prepared, config.resolved_selection.folds or 1)
     runner = task_runner_for(config)
     fits, served, _ = fit_models.with_options(task_runner=runner)(config, prepared)
     run = t.publish_run(config, prepared, fits, served)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from seqcast.errors import ConfigError
 from seqcast.scale import AffineScaler, ScalerKind, fit_scaler, scale_known, target_document
 from seqcast.windows import WindowSet
 
@@ -69,6 +70,32 @@ def scored_blocks(splits: dict[str, WindowSet], folds: int) -> dict[str, WindowS
         assert rows is not None
         out["test" if name == TEST_FIT else name] = take(every, rows)
     return out
+
+
+def shared_truth(blocks: dict[int, dict[str, WindowSet]]) -> dict[str, np.ndarray]:
+    """The actual target of every scored fit, original units: fold name / ``test`` ->
+    (samples,), for the window lengths of a run (``timesteps`` -> its :func:`scored_blocks`).
+
+    Every candidate is ranked on the same windows, so every length must score the same
+    target times. With ``on_long_gap = drop-windows`` a longer window drops more windows
+    around a gap; raises ConfigError naming the lengths, the fit and a target time only one
+    of them scores."""
+    (first_length, first), *others = blocks.items()
+    for length, other in others:
+        for name, block in other.items():
+            mine, theirs = first[name].target_time, block.target_time
+            if np.array_equal(mine, theirs):
+                continue
+            only = np.setxor1d(mine, theirs)
+            raise ConfigError(
+                f"window lengths {first_length} and {length} score different windows in "
+                f"{name} ({len(mine)} against {len(theirs)}; {_when(only[0])} is scored by "
+                "only one of them): with on_long_gap = drop-windows a longer window drops "
+                "more windows around a gap, and candidates scored on different windows "
+                "cannot be ranked together. Train each window length in its own run "
+                "(--timesteps N), or fill the gap (--max-fill-steps N)"
+            )
+    return {name: block.y_raw for name, block in first.items()}
 
 
 def plan_fits(

@@ -33,6 +33,7 @@ from seqcast.backtest import (
     fold_names,
     plans_for,
     scored_blocks,
+    shared_truth,
 )
 from seqcast.config import TrainConfig
 from seqcast.evaluate import best_reference, shortlist
@@ -263,13 +264,19 @@ def fit_references(
 
 def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / "test" ->
-    (samples,). Every window length of a sweep must score the same target times."""
-    first = scored_blocks(load_windows(prepared[0]), folds)
-    for prepared_dir in prepared[1:]:
-        for key, block in scored_blocks(load_windows(prepared_dir), folds).items():
-            if not np.array_equal(block.target_time, first[key].target_time):
-                raise ValueError("window lengths of a sweep must share evaluation target times")
-    return {key: block.y_raw for key, block in first.items()}
+    (samples,); every window length of a sweep must score the same target times
+    (``backtest.shared_truth``)."""
+    blocks = {}
+    for prepared_dir in prepared:
+        splits = load_windows(prepared_dir)
+        blocks[int(splits["train"].meta["timesteps"])] = scored_blocks(splits, folds)
+    return shared_truth(blocks)
+
+
+@task(name="check-sweep", task_run_name="check-sweep", cache_policy=NO_CACHE)
+def check_sweep(prepared: list[str], folds: int) -> None:
+    """Before any fit: the window lengths of a sweep score the same target times."""
+    truth_of(prepared, folds)
 
 
 def ranking_of(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:

@@ -5,6 +5,7 @@ the test period never sees a test target, each fit scales on its own training wi
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,8 +20,10 @@ from seqcast.backtest import (
     plan_fits,
     refit_epochs,
     scored_blocks,
+    shared_truth,
     take,
 )
+from seqcast.errors import ConfigError
 from seqcast.scale import fit_scaler, to_original_units
 from seqcast.windows import WindowSet
 
@@ -139,6 +142,33 @@ def test_scored_blocks_by_hand():
     assert blocks["fold-2"].y_raw.tolist() == [100, 110, 120, 130, 140]
     assert blocks["test"].y_raw.tolist() == [150, 160, 170, 180, 190]
     assert blocks["test"].target_time.astype(int).tolist() == [15, 16, 17, 18, 19]
+
+
+def test_a_sweep_is_ranked_on_the_windows_every_length_scores():
+    """Window lengths that score the same target times share one truth. A longer window that
+    lost validation window 12 to a gap (drop-windows) has a 4-window validation split, so
+    its blocks are 4 long and fold-1 scores windows 6..9 against 5..9: refused before any
+    fit, naming both lengths, the fit and the hour only one of them scores (hour 5)."""
+    every = _windows(20)
+    splits = {"train": take(every, range(0, 10)), "val": take(every, range(10, 15))}
+    splits["test"] = take(every, range(15, 20))
+    kept = np.array([0, 1, 3, 4])  # of the validation windows 10..14, all but 12
+    val = splits["val"]
+    per_window = ("x", "y", "y_raw", "target_time", "covariates", "y_last_raw", "y_seasonal_raw")
+    gapped = {**splits, "val": replace(val, **{k: getattr(val, k)[kept] for k in per_window})}
+
+    truth = shared_truth({4: scored_blocks(splits, 2), 8: scored_blocks(splits, 2)})
+    assert {k: v.tolist() for k, v in truth.items()} == {
+        "fold-1": [50, 60, 70, 80, 90],
+        "fold-2": [100, 110, 120, 130, 140],
+        "test": [150, 160, 170, 180, 190],
+    }
+    with pytest.raises(ConfigError) as err:
+        shared_truth({4: scored_blocks(splits, 2), 8: scored_blocks(gapped, 2)})
+    message = str(err.value)
+    assert "window lengths 4 and 8 score different windows in fold-1 (5 against 4;" in message
+    assert "1970-01-01 05:00:00 is scored by only one of them" in message
+    assert "--timesteps N" in message and "--max-fill-steps N" in message
 
 
 def test_refit_epochs_is_the_folds_mean_best_epoch():

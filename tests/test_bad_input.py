@@ -191,3 +191,28 @@ def test_unreachable_url_is_a_clear_error(tmp_path, capfd):
     url = f"http://127.0.0.1:{port}/data.csv"
     assert _prepare("weekly-temperature", url, tmp_path / "out") == 2
     assert f"could not download {url}" in capfd.readouterr().err
+
+
+def test_a_sweep_whose_lengths_score_different_windows_stops_before_any_fit(tmp_path, capfd):
+    """With drop-windows a longer window drops more windows around a gap, so window lengths 4
+    and 8 would be scored on different weeks: ``train`` stops after preparing, before any
+    fit, with exit 2 and the reason and the way out; the raw file is untouched."""
+    frame = _frame("weekly-temperature")
+    frame.loc[150:153, "AvgTemp"] = ""  # 4 missing weeks in the backtest's blocks
+    src = tmp_path / "gap.csv"
+    src.write_bytes(_csv(frame))
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    out = tmp_path / "out"
+    args = ["--source", str(src), "--out", str(out), "--on-long-gap", "drop-windows"]
+
+    code = main(["train", "--dataset", "weekly-temperature", *args, "--timesteps", "4,8"])
+
+    captured = capfd.readouterr()
+    assert code == 2
+    assert "Traceback" not in captured.out + captured.err
+    assert "window lengths 4 and 8 score different windows in fold-" in captured.err
+    assert "Train each window length in its own run (--timesteps N)" in captured.err
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+    tree = _tree(out / "weekly-temperature")
+    assert len([p for p in tree if p.startswith("prepared/") and p.count("/") == 1]) == 2
+    assert not [p for p in tree if p.startswith(("models", "runs"))]  # nothing fitted
