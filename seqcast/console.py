@@ -138,6 +138,7 @@ class ProgressView:
 
     def __exit__(self, *exc: object) -> None:
         self._print_groups(self._last, waiting_ok=True)  # whatever the last poll knew
+        self.update(self._last)  # steps held back behind those groups
         if self.progress.live.is_started:
             self.progress.stop()
 
@@ -162,9 +163,14 @@ class ProgressView:
 
     def update(self, steps: list[Step]) -> None:
         self._last = steps
+        # a finished group not printed yet (its grace period) ended before this poll's
+        # finished steps: they wait for its line, so lines stay in finishing order
+        behind_group = any(s.is_group and s.final and s.id not in self._printed for s in steps)
         for step in steps:
             if step.id in self._printed or step.group:
                 continue  # a group's steps are printed together (_print_groups)
+            if step.final and behind_group:
+                continue
             if step.final:
                 self._printed.add(step.id)
                 if step.id in self._rows:

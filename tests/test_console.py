@@ -65,3 +65,16 @@ def test_a_group_waits_for_its_members_final_states():
     with view:
         view.update([flow, early, Step("b", "temporalize", "Running", False, 0.1, group="p")])
     assert "Cached: ingest; Running: temporalize" in buf.getvalue()  # the last known states
+
+
+def test_a_step_finishing_right_after_a_group_is_printed_after_it():
+    """A check that fails at once after the prepare flows: the group waits out its grace
+    period, and the failed step waits for the group's line (finishing order), at the end too."""
+    flow = Step("p", "prepare", "Completed", True, 0.5, group="p", is_group=True)
+    stage = Step("a", "temporalize", "Completed", True, 0.1, group="p")
+    check = Step("c", "check-sweep", "Failed", True, 0.0)
+    view, buf = _view()
+    with view:
+        view.update([flow, stage, check])
+        assert buf.getvalue() == ""  # both wait: the group for late records, the step for it
+    assert [line.split()[1] for line in buf.getvalue().splitlines()] == ["prepare", "check-sweep"]
