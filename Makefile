@@ -17,14 +17,29 @@ LOCAL_PREFECT := PWD=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_SERVER_ANALYTICS_ENABLED=false
 POOL := seqcast-process
 
-.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow
+.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow lock
 
-$(STAMP): pyproject.toml
+# Everything installs from requirements.lock (every package pinned, every file hashed), so a
+# new release in the registry cannot change a fresh install; pyproject.toml keeps the ranges
+# and `make lock` refreshes the lock from them on purpose. The project itself goes in last,
+# editable and without dependencies (they all came from the lock).
+LOCK := requirements.lock
+
+$(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve the ranges in pyproject.toml into the lock (uv's resolver, every platform),
+# keeping each pin that still fits its range; `make lock LOCK_OPTS=--upgrade` takes the newest
+# releases instead. Commit the result; tests/test_lock.py fails while the two disagree.
+LOCK_OPTS ?=
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes \
+		--no-header --quiet $(LOCK_OPTS) -o $(LOCK)
+	@$(BIN)/python scripts/lock_stamp.py --write
 
 setup: $(STAMP)
 
