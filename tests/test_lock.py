@@ -43,9 +43,8 @@ def test_a_changed_declaration_or_an_out_of_range_pin_is_named(tmp_path):
     lock_stamp.write_stamp(pyproject, lock)
     assert lock_stamp.problems(pyproject, lock) == []
 
-    pyproject.write_text(
-        pyproject.read_text().replace('"sqlalchemy>=2.0,<2.1"', '"sqlalchemy>=2.0,<2.1", "rich>=13"')
-    )
+    old = '"sqlalchemy>=2.0,<2.1"'
+    pyproject.write_text(pyproject.read_text().replace(old, f'{old}, "rich>=13"'))
     assert lock_stamp.problems(pyproject, lock) == [
         "the dependencies in pyproject.toml changed after requirements.lock was made: "
         "run make lock and commit both",
