@@ -33,14 +33,19 @@ class DeployPlan:
     train_cron: str | None
     forecast_cron: str | None
     notes: list[str]
+    train_parameters: dict  # the train flow's ``config`` parameter
+    forecast_parameters: dict  # the forecast flow's ``config`` parameter
 
 
 def plan_deployments(
     dataset: str,
     train_cron: str | None = "0 3 * * *",
     forecast_cron: str | None = "5 * * * *",
+    settings: dict | None = None,
 ) -> DeployPlan:
-    """The deployments for ``dataset`` (a built-in name or a spec file path). A spec with
+    """The deployments for ``dataset`` (a built-in name or a spec file path). ``settings``
+    are train config fields (JSON) that the deployments' runs take by default; ``out``,
+    ``source`` and ``mlflow_uri`` among them go to the forecast deployment too. A spec with
     known-future columns gets no forecast schedule: a scheduled run could not give their
     values (request each forecast with them instead)."""
     spec = get_spec(dataset)
@@ -58,6 +63,13 @@ def plan_deployments(
             "need values at each target time; request runs with config.known set"
         )
         forecast_cron = None
+    train_parameters = {**(settings or {}), "dataset": parameter}
+    train_parameters.setdefault("out", ".")
+    forecast_parameters = {
+        k: train_parameters[k]
+        for k in ("dataset", "source", "out", "mlflow_uri")
+        if k in train_parameters
+    }
     return DeployPlan(
         dataset=spec.name,
         parameter=parameter,
@@ -67,6 +79,8 @@ def plan_deployments(
         train_cron=train_cron,
         forecast_cron=forecast_cron,
         notes=notes,
+        train_parameters=train_parameters,
+        forecast_parameters=forecast_parameters,
     )
 
 
@@ -90,9 +104,23 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
 
     asyncio.run(ensure_pool())
     names = []
-    for flow_name, entrypoint, deployment, cron, what in (
-        ("train", "flows/train.py:train", plan.train, plan.train_cron, "Retrain"),
-        ("forecast", "flows/forecast.py:forecast", plan.forecast, plan.forecast_cron, "Forecast"),
+    for flow_name, entrypoint, deployment, cron, parameters, what in (
+        (
+            "train",
+            "flows/train.py:train",
+            plan.train,
+            plan.train_cron,
+            plan.train_parameters,
+            "Retrain",
+        ),
+        (
+            "forecast",
+            "flows/forecast.py:forecast",
+            plan.forecast,
+            plan.forecast_cron,
+            plan.forecast_parameters,
+            "Forecast",
+        ),
     ):
         # called outside an event loop, from_source returns the flow itself (not a coroutine)
         source = cast(Flow, Flow.from_source(source=str(ROOT), entrypoint=entrypoint))
@@ -103,7 +131,7 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
             push=False,
             job_variables={"env": plan.env},
             schedules=[Cron(cron, timezone=timezone)] if cron else [],
-            parameters={"config": {"dataset": plan.parameter, "out": "."}},
+            parameters={"config": parameters},
             description=f"{what}: {plan.dataset} (deployed by seqcast deploy)",
             tags=["seqcast", flow_name, plan.dataset],
             enforce_parameter_schema=True,

@@ -37,10 +37,14 @@ DATASET_HELP = (
 )
 
 
-def _add_data_options(p: argparse.ArgumentParser, timesteps_list: bool = False) -> None:
+def _add_data_options(
+    p: argparse.ArgumentParser,
+    timesteps_list: bool = False,
+    out: tuple[str, str] = ("outputs", "output root directory (default: outputs)"),
+) -> None:
     p.add_argument("--dataset", required=True, help=DATASET_HELP)
     p.add_argument("--source", help="local path or http(s) URL (default: the bundled sample)")
-    p.add_argument("--out", default="outputs", help="output root directory (default: outputs)")
+    p.add_argument("--out", default=out[0], help=out[1])
     if timesteps_list:
         p.add_argument(
             "--timesteps", type=_int_list, help="window length, or N,N,... to sweep lengths"
@@ -77,13 +81,18 @@ def _prepare_config(args: argparse.Namespace) -> PrepareConfig:
         raise ConfigError(_pydantic_message(exc)) from None
 
 
+NESTED = {("training",), ("variant",), ("selection",), ("gaps",)}
+
+
 def _pydantic_message(exc: ValidationError) -> str:
     spec_faults = [e for e in exc.errors() if e["loc"] == ("dataset",)]
     if spec_faults:  # the spec file's own report names the file and the field
         return "\n".join(str(e["msg"]).removeprefix("Value error, ") for e in spec_faults)
     lines = ["invalid option(s):"]
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]).replace("_", "-")
+        # a nested field's option is named by its last part (training.max_epochs: --max-epochs)
+        path = err["loc"][1:] if err["loc"][:1] in NESTED else err["loc"]
+        loc = ".".join(str(p) for p in path).replace("_", "-")
         msg = str(err["msg"]).removeprefix("Value error, ")
         lines.append(f"  --{loc}: {msg} (got {err.get('input')!r})")
     return "\n".join(lines)
@@ -156,6 +165,50 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         raise ConfigError(_pydantic_message(exc)) from None
 
 
+def _add_train_options(t: argparse.ArgumentParser) -> None:
+    t.add_argument("--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)}")
+    t.add_argument("--max-epochs", type=int, help="most epochs a fit runs (default: dataset's)")
+    t.add_argument("--patience", type=int, help="epochs without improvement before stopping")
+    t.add_argument("--batch-size", type=int, help="windows per gradient step (default: dataset's)")
+    t.add_argument("--learning-rate", type=float, help="Adam's step size (default: dataset's)")
+    t.add_argument("--units", type=int, help="units per recurrent layer (default: 32)")
+    t.add_argument("--layers", type=int, help="recurrent layers of the stacked variants")
+    t.add_argument("--dropout", type=float, help="dropout rate of the dropout variants")
+    t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split")
+    t.add_argument("--loss", choices=["mse", "mae", "huber"], help="default: the dataset's")
+    t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
+    t.add_argument(
+        "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
+    )
+    t.add_argument(
+        "--ema-momentum",
+        type=float,
+        help="refits keep a moving average of their weights, momentum per step, e.g. 0.99; "
+        "0: off (default: the dataset's)",
+    )
+    t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
+    t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")
+    t.add_argument("--shortlist", type=int, help="variants given more seeds (default: dataset's)")
+    t.add_argument(
+        "--ensemble-size",
+        type=int,
+        help="most picks of the backtest-chosen weighted 'ensemble' (default: the dataset's); "
+        "<2: none",
+    )
+    t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
+    t.add_argument(
+        "--task-runner",
+        choices=["process", "thread", "dask"],
+        default="process",
+        help="where fits run: worker processes (default), threads, or a Dask cluster",
+    )
+    t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
+    t.add_argument(
+        "--mlflow-uri",
+        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else DIR/mlflow.db)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seqcast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,42 +233,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "train", parents=[loudness], help="prepare, then train and compare every variant"
     )
     _add_data_options(t, timesteps_list=True)
-    t.add_argument("--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)}")
-    t.add_argument("--max-epochs", type=int)
-    t.add_argument("--patience", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--learning-rate", type=float)
-    t.add_argument("--units", type=int)
-    t.add_argument("--layers", type=int)
-    t.add_argument("--dropout", type=float)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--loss", choices=["mse", "mae", "huber"], help="default: the dataset's")
-    t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
-    t.add_argument(
-        "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
-    )
-    t.add_argument(
-        "--ema-momentum",
-        type=float,
-        help="refits keep a moving average of their weights, momentum per step, e.g. 0.99; "
-        "0: off (default: the dataset's)",
-    )
-    t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
-    t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")
-    t.add_argument("--shortlist", type=int, help="variants given more seeds (default: dataset's)")
-    t.add_argument(
-        "--ensemble-size",
-        type=int,
-        help="most picks of the backtest-chosen weighted 'ensemble' (default: the dataset's); "
-        "<2: none",
-    )
-    t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
-    t.add_argument("--task-runner", choices=["process", "thread", "dask"], default="process")
-    t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
-    t.add_argument(
-        "--mlflow-uri",
-        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else DIR/mlflow.db)",
-    )
+    _add_train_options(t)
 
     f = sub.add_parser(
         "forecast", parents=[loudness], help="the champion predicts the next horizon"
@@ -241,11 +259,24 @@ def _build_parser() -> argparse.ArgumentParser:
     d.add_argument("--force", action="store_true", help="overwrite an existing spec file")
 
     g = sub.add_parser(
-        "deploy", help="register a dataset's train and forecast deployments on the server"
+        "deploy",
+        help="register a dataset's train and forecast deployments on the server",
+        description="Register the dataset's train and forecast deployments on the configured "
+        "Prefect server. Any training option given here becomes the deployments' default "
+        "parameter, so scheduled runs use it (the UI's custom-run form shows it).",
     )
-    g.add_argument("--dataset", required=True, help=DATASET_HELP)
-    g.add_argument("--train-cron", default="0 3 * * *", help="retrain schedule (cron)")
-    g.add_argument("--forecast-cron", default="5 * * * *", help="forecast schedule (cron)")
+    _add_data_options(
+        g,
+        timesteps_list=True,
+        out=(".", "output folder inside the deployments' output root, ROOT/outputs (default: .)"),
+    )
+    _add_train_options(g)
+    g.add_argument(
+        "--train-cron", default="0 3 * * *", help="retrain schedule (cron); '': no schedule"
+    )
+    g.add_argument(
+        "--forecast-cron", default="5 * * * *", help="forecast schedule (cron); '': no schedule"
+    )
     g.add_argument("--timezone", default="UTC", help="time zone of both schedules")
     g.add_argument("--pool", default="seqcast-process", help="process work pool (made if absent)")
 
@@ -441,8 +472,11 @@ def _deploy(args: argparse.Namespace) -> int:
     from flows.deployments import check_server, plan_deployments, register
 
     try:
+        settings = _train_config(args).model_dump(mode="json", exclude_defaults=True)
         url = check_server()
-        plan = plan_deployments(args.dataset, args.train_cron, args.forecast_cron)
+        plan = plan_deployments(
+            args.dataset, args.train_cron or None, args.forecast_cron or None, settings
+        )
         names = register(plan, pool=args.pool, timezone=args.timezone)
     except SeqcastError as exc:
         print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
@@ -450,6 +484,8 @@ def _deploy(args: argparse.Namespace) -> int:
     for name, cron in zip(names, (plan.train_cron, plan.forecast_cron), strict=True):
         when = f"cron {cron!r} ({args.timezone})" if cron else "no schedule"
         print(f"deployed: {name}  {when}")
+    given = {k: v for k, v in plan.train_parameters.items() if k != "dataset"}
+    print("default parameters of the train runs: " + json.dumps(given, sort_keys=True))
     for note in plan.notes:
         print(f"note: {note}")
     print(f"runs on work pool {args.pool!r}; start a worker: make worker  (server: {url})")

@@ -64,3 +64,30 @@ def test_deployments_run_from_the_project_root():
     main(["deploy", "--dataset", "weekly-temperature"])
     train = asyncio.run(_deployment("train/train-weekly-temperature"))
     assert str(ROOT) in str(train.pull_steps)
+
+
+def test_training_options_become_the_deployments_default_parameters(capsys):
+    """Options given to deploy are what scheduled runs use; '' leaves a flow unscheduled."""
+    argv = ["deploy", "--dataset", "weekly-temperature", "--out", "nightly", "--variants", "gru"]
+    assert main([*argv, "--max-epochs", "3", "--train-cron", "", "--forecast-cron", ""]) == 0
+    out = capsys.readouterr().out
+    assert "deployed: train/train-weekly-temperature  no schedule" in out
+    train = asyncio.run(_deployment("train/train-weekly-temperature"))
+    assert train.parameters == {
+        "config": {
+            "dataset": "weekly-temperature",
+            "out": "nightly",
+            "variants": ["gru"],
+            "training": {"max_epochs": 3},
+        }
+    }
+    assert train.schedules == []
+    forecast = asyncio.run(_deployment("forecast/forecast-weekly-temperature"))
+    assert forecast.parameters == {"config": {"dataset": "weekly-temperature", "out": "nightly"}}
+
+
+def test_deploy_refuses_a_bad_option_before_registering(capsys):
+    """A training option out of bounds is refused by the config, naming it."""
+    assert main(["deploy", "--dataset", "weekly-temperature", "--max-epochs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-epochs: Input should be greater than or equal to 1 (got 0)" in err

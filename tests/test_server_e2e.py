@@ -1,7 +1,9 @@
 """End to end on a real Prefect server, as users run it: `prefect server start` on a free
 loopback port, the work pool, `prefect deploy --all` from prefect.yaml, a training run with
 non-default parameters requested through the client (as the UI does), a worker that runs it,
-then the forecast deployment. Everything is torn down; no process is left behind."""
+then the forecast deployment; and a deployment registered by `seqcast deploy` whose schedule
+the server's scheduler turns into flow runs that a long-running worker completes.
+Everything is torn down; no process is left behind."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ BIN = Path(sys.executable).parent
 # The bike sample: a GRU beats every reference there, so the run promotes a champion.
 TRAIN = "train/train-bike-hourly"
 FORECAST = "forecast/forecast-bike-hourly"
+TRAIN_W = "train/train-weekly-temperature"
 
 
 def _free_port() -> int:
@@ -225,3 +228,81 @@ print(r.json()["id"])
     assert "config.timesteps" in unchecked["message"]
     assert "greater than or equal to 1" in unchecked["message"]
     assert not (out / "unchecked").exists()  # nothing was prepared
+
+
+def _scheduled_runs(env, deployment: str) -> list[dict]:
+    """The deployment's flow runs that the scheduler made: auto-scheduled, oldest first."""
+    return json.loads(
+        _py(
+            env,
+            f"""
+import json
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.client.schemas.sorting import FlowRunSort
+with get_client(sync_client=True) as c:
+    dep = c.read_deployment_by_name({deployment!r})
+    runs = c.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[dep.id])),
+        sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+    )
+print(json.dumps([{{"id": str(r.id), "state": r.state.name, "auto": r.auto_scheduled,
+                   "created_by": r.created_by.type if r.created_by else None,
+                   "start": r.expected_start_time.isoformat()}} for r in runs]))
+""",
+        )
+    )
+
+
+def test_a_schedule_made_by_seqcast_deploy_fires_and_a_worker_completes_it(
+    server, out_dir, tmp_path
+):
+    """The scheduler (not a person) creates runs of a deployment registered by seqcast deploy
+    with a cron on the minute; a long-running process worker completes one; its run
+    directory exists; the server log has no traceback."""
+    env = server
+    out_param, out = out_dir
+    deployed = subprocess.run(
+        [str(BIN / "seqcast"), "deploy", "--dataset", "weekly-temperature", "--out", out_param,
+         "--train-cron", "* * * * *", "--forecast-cron", "",
+         "--variants", "gru", "--folds", "1", "--seeds", "1", "--shortlist", "0",
+         "--max-epochs", "3", "--ensemble-size", "0", "--workers", "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    assert "deployed: train/train-weekly-temperature  cron '* * * * *' (UTC)" in deployed.stdout
+    assert "deployed: forecast/forecast-weekly-temperature  no schedule" in deployed.stdout
+
+    worker_log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [str(BIN / "prefect"), "worker", "start", "--pool", "seqcast-process", "--limit", "1"],
+        env={**env, "PREFECT_WORKER_QUERY_SECONDS": "2"},
+        cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300  # the first minute boundary, then about 40 s of work
+        completed: list[dict] = []
+        while not completed:
+            assert time.monotonic() < deadline, (
+                f"no scheduled run completed in 300 s; runs: {_scheduled_runs(env, TRAIN_W)}\n"
+                f"server log: {(tmp_path / 'server.log').read_text()[-2000:]}\n"
+                f"worker log: {(tmp_path / 'worker.log').read_text()[-2000:]}"
+            )
+            runs = _scheduled_runs(env, TRAIN_W)
+            assert not [r for r in runs if r["state"] in ("Failed", "Crashed")], runs
+            completed = [r for r in runs if r["state"] == "Completed"]
+            time.sleep(3)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+        worker_log.close()
+    assert all(r["auto"] for r in runs)  # every run of it came from the schedule
+    assert completed[0]["created_by"] == "SCHEDULE"  # no person or automation asked for it
+    (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
+    assert (run_dir / "metrics.json").exists() and (run_dir / "report.html").exists()
+    server_log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in server_log and "InvalidRequestError" not in server_log
