@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 ScalerKind = Literal["minmax", "standard"]
 
@@ -96,6 +95,8 @@ def target_document(y_train_raw: np.ndarray, transform: str) -> dict:
 
 def fit_scaler(x: np.ndarray, names: list[str], kind: ScalerKind) -> AffineScaler:
     """Fit on ``x`` (training rows only; missing values are ignored). ``x``: (rows, columns)."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler  # slow to import: on use
+
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     if kind == "minmax":
         mm = MinMaxScaler().fit(x)
