@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import threading
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from seqcast import storage
@@ -142,3 +146,41 @@ def test_scratch_left_by_a_dead_writer_is_swept(tmp_path):
         (tmp / "model.keras").write_text("whole")
     assert not scratch.exists()
     assert (tmp_path / "models" / "key" / "rnn-abc" / "model.keras").read_text() == "whole"
+
+
+@pytest.fixture
+def restore_umask():
+    """Give the process its umask back after a test that sets one."""
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.parametrize(
+    ("mask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)]
+)
+def test_written_files_and_directories_get_the_umask_like_open(
+    tmp_path, restore_umask, mask, file_mode, dir_mode
+):
+    """Every storage writer leaves mode 0666 / 0777 less the umask, as open() and mkdir do."""
+    os.umask(mask)
+    frame = pd.DataFrame({"a": [1, 2]})
+    final = tmp_path / "stages" / "clean" / "k"
+    with storage.staged_dir(final) as tmp:
+        storage.write_text(tmp / "inner.txt", "x")
+    written = [
+        storage.write_bytes(tmp_path / "a.bin", b"x"),
+        storage.write_text(tmp_path / "a.txt", "x"),
+        storage.write_json(tmp_path / "a.json", {"a": 1}),
+        storage.write_frame(tmp_path / "a.parquet", frame),
+        storage.write_table(tmp_path / "b.parquet", pa.Table.from_pandas(frame)),
+        storage.write_csv(tmp_path / "a.csv", frame),
+        storage.atomic_write(tmp_path / "c.txt", lambda p: p.write_text("x")),
+        final / "inner.txt",
+    ]
+    storage.write_text(tmp_path / "a.txt", "replaced")  # a rewrite keeps the mode too
+    modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
+    assert modes == {p.name: oct(file_mode) for p in written}
+    assert oct(stat.S_IMODE(final.stat().st_mode)) == oct(dir_mode)
+    assert oct(stat.S_IMODE((tmp_path / "stages").stat().st_mode)) == oct(dir_mode)
