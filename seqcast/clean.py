@@ -9,6 +9,7 @@ Every filled cell is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,9 +61,11 @@ def clean(
     body = body.reindex(full)
     times = times_of(full, spec.time_index)
     inserted = int(len(full) - len(steps))
+    when = _labels(times)
 
     filled_records = []
     long_gaps: list[Problem] = []
+    longest: tuple[int, str, int] | None = None  # its steps, column and first position
     gap = np.zeros(len(full), dtype=bool)
     for col in value_cols + category_cols:
         missing = body[col].isna().to_numpy()
@@ -94,15 +97,22 @@ def clean(
             )
         if too_long.any():
             gap |= too_long
-            long_gaps.append(_describe_long_gaps(col, too_long, runs, times, max_fill_steps))
+            long_gaps.append(_describe_long_gaps(col, too_long, runs, when, max_fill_steps))
+            first = int(np.argmax(np.where(too_long, runs, 0)))  # the first longest run
+            if longest is None or runs[first] > longest[0]:
+                longest = (int(runs[first]), col, first)
 
-    if long_gaps and on_long_gap == "fail":
+    if longest is not None and on_long_gap == "fail":
+        size, col, first = longest
         raise DataError(
             source,
             "clean",
             long_gaps,
-            hint=f"gaps longer than {max_fill_steps} step(s) are not filled; raise "
-            "--max-fill-steps or use --on-long-gap drop-windows to drop windows touching them",
+            hint=f"gaps longer than {max_fill_steps} step(s) are not filled; the longest is "
+            f"{col!r} from {when(first)} to {when(first + size - 1)} "
+            f"({size} steps): --max-fill-steps {size} (max_fill_steps = {size} in the dataset "
+            "spec) fills every gap by interpolation, or --on-long-gap drop-windows keeps the "
+            "long gaps missing and drops every window touching them",
         )
 
     out = pd.DataFrame({"time": times, "step": full, "gap": gap})
@@ -138,11 +148,21 @@ def clean(
     return Cleaned(out, filled, report)
 
 
+def _labels(times: pd.DatetimeIndex) -> Callable[[int], str]:
+    """The i-th time as text: a date alone when every time is a midnight (daily and longer)."""
+    if (times == times.normalize()).all():
+        return lambda i: str(times[i].date())
+    return lambda i: str(times[i])
+
+
 def _describe_long_gaps(
-    col: str, too_long: np.ndarray, runs: np.ndarray, times: pd.DatetimeIndex, limit: int
+    col: str, too_long: np.ndarray, runs: np.ndarray, when: Callable[[int], str], limit: int
 ) -> Problem:
     starts = np.flatnonzero(too_long & ~np.r_[False, too_long[:-1]])
-    examples = [
-        f"{runs[s]} missing step(s) from {times[s]} to {times[s + runs[s] - 1]}" for s in starts
-    ]
-    return Problem(col, f"gap longer than {limit} step(s)", int(too_long.sum()), examples)
+
+    def run(s: int) -> str:
+        return f"{runs[s]} missing step(s) from {when(s)} to {when(s + runs[s] - 1)}"
+
+    check = f"gap longer than {limit} step(s): {len(starts)} such gap(s), the longest "
+    check += run(int(starts[np.argmax(runs[starts])]))  # the first of the longest
+    return Problem(col, check, int(too_long.sum()), [run(s) for s in starts.tolist()])

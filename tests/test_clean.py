@@ -87,6 +87,23 @@ def test_long_gap_fails_naming_column_and_period():
     assert "2010-01-08" in problem.examples[0] and "2010-01-22" in problem.examples[0]
 
 
+def test_long_gap_failure_names_the_longest_gap_and_the_fill_that_covers_it():
+    """Five 3-week gaps then a 4-week one: the report names the 4-week gap (past the five
+    examples shown) and --max-fill-steps 4, which then fills every gap."""
+    n = np.nan
+    temps = [0.0, n, n, n, 4.0, n, n, n, 8.0, n, n, n, 12.0, n, n, n, 16.0, n, n, n, 20.0]
+    raw = weekly([*temps, n, n, n, n, 25.0])  # weeks 22..25 missing: 28 May to 18 June
+    with pytest.raises(DataError) as info:
+        clean(raw, SPEC, max_fill_steps=2, on_long_gap="fail", source="t.csv")
+    report = info.value.report()
+    assert "6 such gap(s), the longest 4 missing step(s) from 2010-05-28 to 2010-06-18" in report
+    assert "2010-05-28" not in "".join(info.value.problems[0].examples[:5])
+    assert "the longest is 'AvgTemp' from 2010-05-28 to 2010-06-18 (4 steps)" in report
+    assert "--max-fill-steps 4 " in report and "--on-long-gap drop-windows" in report
+    got = clean(raw, SPEC, max_fill_steps=4, on_long_gap="fail", source="t.csv")
+    assert got.report["filled_cells"] == 19 and not got.frame["AvgTemp"].isna().any()
+
+
 def test_long_gap_can_be_flagged_instead():
     """With drop-windows the long gap stays missing and its rows are flagged."""
     raw = weekly([1.0, np.nan, np.nan, np.nan, 5.0])
