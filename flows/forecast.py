@@ -1,19 +1,41 @@
-"""The ``forecast`` flow: the champion predicts the next horizon from the newest data."""
+"""The ``forecast`` flow: the champion predicts the next horizon from the newest data.
+
+The steps are wired once (:func:`_forecast`). The flow calls them as Prefect tasks, so a run
+is recorded on the server; :func:`forecast_in_process` calls the same tasks' functions in this
+process, with no API at all, which is what ``seqcast forecast`` does when no Prefect server is
+configured (starting a temporary one would cost more than the forecast itself).
+"""
 
 from __future__ import annotations
 
-from prefect import flow
+from collections.abc import Callable
+from typing import Any
+
+from prefect import Task, flow
 
 from seqcast.config import ForecastConfig
 from tasks import forecast as f
 from tasks import prepare as p
+
+Step = Callable[[Task], Callable[..., Any]]
+
+
+def _forecast(config: ForecastConfig, step: Step) -> str:
+    champion = step(f.load_champion)(config)
+    data = champion.prepare
+    fetched = step(p.fetch_source)(data)
+    cleaned = step(p.clean)(step(p.validate)(step(p.ingest)(fetched, data), data), data)
+    row = step(f.predict_next)(champion, cleaned, config.known)
+    return step(f.append_forecast)(config, row)
 
 
 @flow(name="forecast", log_prints=True)
 def forecast(config: ForecastConfig) -> str:
     """Validate and clean the newest data as in training, predict, append; returns the
     forecasts file."""
-    champion = f.load_champion(config)
-    data = champion.prepare
-    cleaned = p.clean(p.validate(p.ingest(p.fetch_source(data), data), data), data)
-    return f.append_forecast(config, f.predict_next(champion, cleaned, config.known))
+    return _forecast(config, lambda task: task)
+
+
+def forecast_in_process(config: ForecastConfig) -> str:
+    """The flow's steps as plain function calls: the same forecast, no run recorded."""
+    return _forecast(config, lambda task: task.fn)

@@ -297,6 +297,7 @@ class Command:
     out: str
     run: Callable[[], str]
     summary: Callable[[str], list[str]]
+    needs_api: bool = True  # False: runs in this process with no Prefect API at all
 
 
 def _cmd_prepare(args: argparse.Namespace) -> Command:
@@ -335,12 +336,25 @@ def _cmd_forecast(args: argparse.Namespace) -> Command:
     except ValidationError as exc:
         raise ConfigError(_pydantic_message(exc)) from None
 
+    # With a server configured the forecast is a flow run recorded there; without one it is
+    # the same steps called in this process (a temporary server would take longer than they do).
+    recorded = _api_configured()
+
     def run() -> str:
-        from flows.forecast import forecast
+        from flows.forecast import forecast, forecast_in_process
 
-        return forecast(cfg)
+        return forecast(cfg) if recorded else forecast_in_process(cfg)
 
-    return Command("forecast", cfg.dataset_name, cfg.out, run, _forecast_summary)
+    return Command("forecast", cfg.dataset_name, cfg.out, run, _forecast_summary, recorded)
+
+
+def _api_configured() -> bool:
+    """Whether a Prefect API is configured (environment or the active Prefect profile)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 def _cmd_run_stage(args: argparse.Namespace) -> Command:
@@ -410,6 +424,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {
 
 def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
     """Run the command's flow with the API up; with the progress view unless quiet/verbose."""
+    if not command.needs_api:
+        return command.run()
     from prefect import tags
 
     from flows.api import shared_api
@@ -425,10 +441,9 @@ def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
 
 def _init_spec(args: argparse.Namespace) -> int:
     """Draft a spec from a CSV, check it loads, write it, and say what to check."""
-    import pandas as pd
-
     from seqcast import storage
     from seqcast.draft import draft_spec
+    from seqcast.ingest import parse_csv
     from seqcast.spec import load_spec
 
     source = Path(args.source)
@@ -438,14 +453,15 @@ def _init_spec(args: argparse.Namespace) -> int:
         if args.horizon < 1:
             raise ConfigError("--horizon must be at least 1")
         try:
-            frame = pd.read_csv(source)
+            table = parse_csv(source.read_bytes(), str(source))  # as seqcast train reads it
         except (ValueError, UnicodeDecodeError) as err:
             raise ConfigError(f"{source} cannot be read as a CSV: {err}") from None
         name = args.name or source.stem
         try:
-            draft = draft_spec(frame, name, args.target, args.horizon)
+            draft = draft_spec(table.frame, name, args.target, args.horizon)
         except ValueError as err:
             raise ConfigError(f"{source}: {err}") from None
+        draft.notes.insert(0, f"file: {table.layout}")
         target = Path(args.spec or f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.toml")
         if target.exists() and not args.force:
             raise ConfigError(f"{target} exists; give --force to overwrite it or --spec PATH")
@@ -472,6 +488,7 @@ def _deploy(args: argparse.Namespace) -> int:
     from flows.deployments import check_server, plan_deployments, register
 
     try:
+        _check_source(args)
         settings = _train_config(args).model_dump(mode="json", exclude_defaults=True)
         url = check_server()
         plan = plan_deployments(
@@ -492,6 +509,14 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_source(args: argparse.Namespace) -> None:
+    """A local source that is not there is reported at once, before anything starts."""
+    source = getattr(args, "source", None)
+    if source and not source.startswith(("http://", "https://")) and not Path(source).is_file():
+        where = "is a folder, not a file" if Path(source).is_dir() else "does not exist"
+        raise ConfigError(f"--source {source} {where} (working directory: {Path.cwd()})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _build_parser().parse_args(argv)
@@ -501,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _deploy(args)
     verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"
     try:
+        _check_source(args)
         command = COMMANDS[args.command](args)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         log = Layout.of(command.out, command.dataset).log_file(command.name, stamp)

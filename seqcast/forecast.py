@@ -95,3 +95,33 @@ def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
     keep = ~existing.set_index(["target_time", "model"]).index.isin(keys)
     out = pd.concat([existing[keep], new], ignore_index=True)
     return out.sort_values(["target_time", "model"]).reset_index(drop=True)[FORECAST_COLUMNS]
+
+
+def why_no_champion(metrics: dict, dataset: str, out: str) -> str:
+    """Why the last train of ``dataset`` promoted nothing, and what to try, from its
+    ``metrics.json``: the rule's reason, how far the best reference was ahead on the backtest."""
+    board = [e for e in metrics.get("models", []) if e.get("backtest")]
+    refs = [e for e in board if e["kind"] == "reference"]
+    others = [e for e in board if e["kind"] != "reference"]
+    lines = [
+        f"the last train (run {metrics.get('run_id', '?')}) promoted nothing: "
+        + str(metrics.get("champion_reason", "no reason recorded")).removesuffix(
+            "; nothing promoted"
+        )
+    ]
+    if refs and others:
+        ref = min(refs, key=lambda e: e["backtest"]["mae"])
+        best = min(others, key=lambda e: e["backtest"]["mae"])
+        ahead = 100 * (1 - ref["backtest"]["mae"] / best["backtest"]["mae"])
+        if ahead > 0:
+            lines.append(
+                f"on the backtest {ref['name']} ({ref['backtest']['mae']:.4g}) is {ahead:.0f} % "
+                f"below the best model candidate, {best['name']} ({best['backtest']['mae']:.4g})"
+            )
+    lines.append(
+        "to try: train with the dataset's full defaults if that run was cut down (all variants, "
+        "more epochs, folds and seeds), a longer or shorter window (--timesteps N or a sweep "
+        f"N,N,...), or a different target transform; e.g. seqcast train --dataset {dataset} "
+        f"--out {out}"
+    )
+    return "\n".join(lines)

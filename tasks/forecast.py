@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,12 +11,14 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.exceptions import MissingContextError
 from pydantic import BaseModel
 
 from seqcast import storage
 from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig, get_spec
 from seqcast.errors import SeqcastError
-from seqcast.forecast import FORECAST_COLUMNS
+from seqcast.forecast import FORECAST_COLUMNS, why_no_champion
 from seqcast.paths import Layout
 from seqcast.refs import StageRef
 from seqcast.registry import append_forecasts
@@ -41,6 +44,26 @@ class ChampionRef(BaseModel):
         return self.trained_with.with_spec(self.spec)
 
 
+def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
+    """What the newest run under the output root says about why nothing is served."""
+    runs = sorted(layout.base.glob("runs/*/metrics.json"))  # run ids start with their time
+    if not runs:
+        return f"train one first: seqcast train --dataset {config.dataset} --out {config.out}"
+    metrics = storage.read_json(runs[-1])
+    return why_no_champion(metrics, config.dataset, config.out) + (
+        f"\nits report: {runs[-1].parent / 'report.html'}"
+    )
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    """The run's logger inside a flow run; this module's logger when called as a plain
+    function (``seqcast forecast`` without a server)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("seqcast.forecast")
+
+
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)
 def load_champion(config: ForecastConfig) -> ChampionRef:
     """The registry's champion (``models:/seqcast-<dataset>@champion``), downloaded once per
@@ -54,14 +77,13 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     layout = Layout.of(config.out, config.dataset_name)
     uri = tracking_uri(layout.root, config.mlflow_uri)
     name = registered_model_name(config.dataset_name)
-    hint = f"train one first: seqcast train --dataset {config.dataset} --out {config.out}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     try:
         version = client.get_model_version_by_alias(name, CHAMPION_ALIAS)
     except MlflowException:
         raise NoChampion(
             f"no champion for {config.dataset_name}: the registry at {uri} has no "
-            f"models:/{name}@{CHAMPION_ALIAS}; {hint}"
+            f"models:/{name}@{CHAMPION_ALIAS}\n" + _no_champion_hint(config, layout)
         ) from None
     folder = layout.served / str(version.version)
     if not list(folder.rglob("artifacts/champion/bundle.json")):
@@ -75,7 +97,7 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     spec = DatasetSpec.model_validate(bundle["spec"])
     with contextlib.suppress(SeqcastError):  # the file may be gone: the stored spec serves
         if get_spec(config.dataset) != spec:
-            get_run_logger().warning(
+            _logger().warning(
                 "the spec file of %s changed since the champion (version %s) was trained; "
                 "forecasting with the spec it was trained with (retrain to use the new one)",
                 config.dataset,
@@ -131,6 +153,8 @@ def append_forecast(config: ForecastConfig, row: dict) -> str:
     path = append_forecasts(
         Layout.of(config.out, config.dataset_name), pd.DataFrame([row], columns=FORECAST_COLUMNS)
     )
+    if FlowRunContext.get() is None:  # called as a plain function: no API to publish to
+        return str(path)
     create_table_artifact(
         key=f"{config.dataset_name}-forecast",
         table=[{k: str(v) for k, v in row.items()}],

@@ -154,12 +154,14 @@ def _check(
         return
     path = Layout.of(cfg.out, cfg.dataset_name).failure_cases(key)
     storage.write_csv(path, result.failure_cases)
+    in_a_run = TaskRunContext.get() is not None  # a plain call has no API to publish to
     with contextlib.suppress(Exception):
-        create_table_artifact(
-            key=f"{cfg.dataset_name}-{stage}-failures",
-            table=result.failure_cases.head(500).astype(str).to_dict(orient="records"),
-            description=f"{stage} failures for {source}",
-        )
+        if in_a_run:
+            create_table_artifact(
+                key=f"{cfg.dataset_name}-{stage}-failures",
+                table=result.failure_cases.head(500).astype(str).to_dict(orient="records"),
+                description=f"{stage} failures for {source}",
+            )
     raise DataError(source, stage, result.problems, failure_cases_path=str(path))
 
 

@@ -120,6 +120,22 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
     assert pd.Timestamp(when) == expected["target_time"]
     assert float(value) == pytest.approx(float(expected["prediction"]), rel=1e-5)
 
+    # `seqcast forecast` with no Prefect server configured: the same steps in its own
+    # process, no temporary server (PREFECT_HOME gets no database), the same forecast
+    home = tmp_path / "prefect-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "MLFLOW_"))}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "seqcast"), "forecast", "--dataset",
+         "weekly-temperature", "--out", str(out)],
+        env={**env, "PREFECT_HOME": str(home)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not home.exists() or not list(home.rglob("*.db"))
+    again = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
+    assert len(again) == len(rows)  # the same target time and model: its row replaced
+    assert again.iloc[-1]["prediction"] == pytest.approx(float(expected["prediction"]), rel=1e-6)
+    assert f"{expected['prediction']:.4g} for {expected['target_time']}" in done.stdout
+
 
 def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, monkeypatch):
     """The alias moves only after the model's files are logged and the version registered: a
@@ -162,3 +178,22 @@ def test_forecast_without_a_registered_champion_says_how_to_make_one(tmp_path, m
     out = tmp_path / "out"
     with pytest.raises(NoChampion, match="has no models:/seqcast-weekly-temperature@champion"):
         forecast(ForecastConfig(dataset="weekly-temperature", out=str(out)))
+
+
+def test_forecast_after_a_train_that_promoted_nothing_says_why(tmp_path, monkeypatch):
+    """After a train whose candidates all lose to a reference, forecast names that run, the
+    reference that won and by how much, and what to try, instead of 'train one first'."""
+    from flows.forecast import forecast
+    from flows.train import train
+    from tasks.forecast import NoChampion
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr("seqcast.selection.choose_champion", lambda board: (None, "stand-in"))
+    out = tmp_path / "out"
+    run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
+    with pytest.raises(NoChampion) as err:
+        forecast(ForecastConfig(dataset="weekly-temperature", out=str(out)))
+    text = str(err.value)
+    assert f"the last train (run {run_dir.name}) promoted nothing: stand-in" in text
+    assert "to try:" in text and "train one first" not in text
+    assert str(run_dir / "report.html") in text

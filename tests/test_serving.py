@@ -120,3 +120,32 @@ def test_served_forecast_is_the_members_weighted_mean(monkeypatch):
         del m["weight"]
     out = serving.forecast_from_clean(None, None, bundle, Path("."), "x")
     assert out["prediction"] == pytest.approx(70 / 3)
+
+
+def test_why_no_champion_names_the_winner_and_the_gap():
+    """The last run's reason, the best reference against the best model candidate on the
+    backtest (1.4 against 2.0: 30 % lower), and the command to try."""
+    from seqcast.forecast import why_no_champion
+
+    metrics = {
+        "run_id": "20261129T223135Z-65d89b31",
+        "champion": None,
+        "champion_reason": "best deep candidate gru (backtest MAE 2) does not beat ridge "
+        "(backtest MAE 1.4); nothing promoted",
+        "models": [
+            {"name": "ridge", "kind": "reference", "backtest": {"mae": 1.4}},
+            {"name": "persistence", "kind": "reference", "backtest": {"mae": 1.7}},
+            {"name": "gru", "kind": "deep", "backtest": {"mae": 2.0}},
+            {"name": "lstm", "kind": "deep", "backtest": {"mae": 2.5}},
+            {"name": "rnn", "kind": "deep", "backtest": None},
+        ],
+    }
+    lines = why_no_champion(metrics, "weekly-temperature", "outputs").splitlines()
+    assert lines[0] == (
+        "the last train (run 20261129T223135Z-65d89b31) promoted nothing: best deep candidate "
+        "gru (backtest MAE 2) does not beat ridge (backtest MAE 1.4)"
+    )
+    assert lines[1] == (
+        "on the backtest ridge (1.4) is 30 % below the best model candidate, gru (2)"
+    )
+    assert lines[2].endswith("seqcast train --dataset weekly-temperature --out outputs")
