@@ -103,3 +103,19 @@ def test_quiet_prints_only_the_output_path(tmp_path):
     )
     assert code == 0, console
     assert len(console.splitlines()) == 1 and Path(console.strip()).is_dir()
+
+
+@pytest.mark.parametrize("command", ["train", "prepare", "forecast"])
+def test_a_missing_source_is_reported_before_anything_starts(tmp_path, command):
+    """A --source that is not there: exit 2 naming it, and nothing started (no output folder,
+    no log, no Prefect database under a brand-new PREFECT_HOME)."""
+    out = tmp_path / "out"
+    code, text = _seqcast(
+        _env(tmp_path / "home"),
+        command, "--dataset", "weekly-temperature", "--out", str(out),
+        "--source", str(tmp_path / "missing.csv"),
+    )  # fmt: skip
+    assert code == 2
+    assert f"--source {tmp_path / 'missing.csv'} does not exist" in text
+    assert "Traceback" not in text
+    assert not out.exists() and not (tmp_path / "home").exists()
