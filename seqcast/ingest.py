@@ -1,13 +1,15 @@
 """Ingest: raw bytes -> a frame with canonical column names (pure; no file or network I/O).
 
 Accepts a CSV or a zip holding exactly one CSV; decodes UTF-8 (with or without BOM), UTF-16
-with a BOM, and falls back to cp1252, then latin-1 (other binary content is rejected); maps
+with a BOM, and falls back to cp1252, then latin-1 (other binary content is rejected); detects
+the field separator (``,`` ``;`` tab or ``|``) and decimal commas from the first lines; maps
 header names to the spec's canonical names, including the original UCI release's names with
 units and a degree sign (``Temperature(°C)``).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -20,6 +22,27 @@ from seqcast.config import DatasetSpec
 from seqcast.errors import DataError, Problem
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_CHARS, SAMPLE_LINES = 64 * 1024, 50  # what the separator is detected from
+_COMMA_DECIMAL = re.compile(r"[-+]?\d*,\d+")
+_POINT_DECIMAL = re.compile(r"[-+]?\d*\.\d+")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV as read: every column as it came, and how the file was laid out."""
+
+    frame: pd.DataFrame
+    encoding: str
+    member: str | None  # the CSV's name inside a zip
+    delimiter: str
+    decimal: str
+
+    @property
+    def layout(self) -> str:
+        sep = "tab" if self.delimiter == "\t" else repr(self.delimiter)
+        point = "decimal commas" if self.decimal == "," else "decimal points"
+        return f"{sep}-separated, {point}, {self.encoding}"
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,8 @@ class Ingested:
     member: str | None
     renamed: dict[str, str] = field(default_factory=dict)
     extra_columns: list[str] = field(default_factory=list)
+    delimiter: str = ","
+    decimal: str = "."
 
     @property
     def meta(self) -> dict:
@@ -37,6 +62,8 @@ class Ingested:
             "sha256": self.sha256,
             "encoding": self.encoding,
             "zip_member": self.member,
+            "delimiter": self.delimiter,
+            "decimal": self.decimal,
             "rows": len(self.frame),
             "columns": list(self.frame.columns),
             "renamed": self.renamed,
@@ -105,17 +132,59 @@ def _canonical_map(spec: DatasetSpec) -> dict[str, str]:
     return names
 
 
-def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
-    """Parse ``content`` (the raw file's bytes) into a frame with canonical headers."""
-    digest = sha256_of(content)
+def sniff_layout(text: str) -> tuple[str, str]:
+    """The field separator and the decimal mark of a CSV, from its first lines.
+
+    The separator is the one of ``DELIMITERS`` that splits the header into the most fields
+    and every sampled line into as many; failing that, the one that splits the header into the
+    most; ``,`` when none splits it. Decimal commas are assumed with another separator when
+    number fields with a comma (``1,5``) occur and none with a point (``1.5``).
+    """
+    sample = text[:SAMPLE_CHARS]
+    if len(text) > SAMPLE_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # the last line is cut
+    lines = [line for line in sample.splitlines()[:SAMPLE_LINES] if line.strip()]
+    if not lines:
+        return ",", "."
+    rows = {d: list(csv.reader(lines, delimiter=d)) for d in DELIMITERS}
+    width = {d: len(r[0]) for d, r in rows.items()}
+    even = [d for d, r in rows.items() if width[d] > 1 and all(len(x) == width[d] for x in r)]
+    split = [d for d in DELIMITERS if width[d] > 1]
+    chosen = even or split
+    delimiter = max(chosen, key=lambda d: width[d]) if chosen else ","  # ties: DELIMITERS order
+    if delimiter == ",":
+        return ",", "."
+    fields = [f.strip() for row in rows[delimiter][1:] for f in row]
+    commas = any(_COMMA_DECIMAL.fullmatch(f) for f in fields)
+    points = any(_POINT_DECIMAL.fullmatch(f) for f in fields)
+    return delimiter, "," if commas and not points else "."
+
+
+def parse_csv(content: bytes, source: str) -> Table:
+    """Parse ``content`` (a CSV's or a one-CSV zip's bytes), every column as it came."""
     raw, member = _unzip(content, source)
     text, encoding = _decode(raw, source)
     if not text.strip():
         raise DataError(source, "ingest", [Problem("(file)", "file is empty")])
+    delimiter, decimal = sniff_layout(text)
     try:
-        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, decimal=decimal, skipinitialspace=True
+        )
     except pd.errors.ParserError as exc:
-        raise DataError(source, "ingest", [Problem("(file)", f"not a valid CSV: {exc}")]) from None
+        raise DataError(
+            source,
+            "ingest",
+            [Problem("(file)", f"not a valid CSV (read as {delimiter!r}-separated): {exc}")],
+        ) from None
+    return Table(frame, encoding, member, delimiter, decimal)
+
+
+def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
+    """Parse ``content`` (the raw file's bytes) into a frame with canonical headers."""
+    digest = sha256_of(content)
+    table = parse_csv(content, source)
+    frame = table.frame
 
     canonical = _canonical_map(spec)
     renamed: dict[str, str] = {}
@@ -142,7 +211,8 @@ def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
             source,
             "ingest",
             [Problem(m, "required column is missing") for m in missing],
-            hint=f"columns found: {[str(c) for c in frame.columns]}; the dataset spec "
+            hint=f"columns found: {[str(c) for c in frame.columns]} "
+            f"(read as {table.layout}); the dataset spec "
             f"{spec.name!r} declares {missing} in [[columns]] (give other header spellings as "
             "aliases, or required = false for a column that may be absent)",
         )
@@ -150,4 +220,13 @@ def read_table(content: bytes, source: str, spec: DatasetSpec) -> Ingested:
     frame = frame[[c.name for c in spec.columns if c.name in frame.columns]]
     if frame.empty:
         raise DataError(source, "ingest", [Problem("(file)", "header only: no data rows")])
-    return Ingested(frame, digest, encoding, member, renamed, extra)
+    return Ingested(
+        frame,
+        digest,
+        table.encoding,
+        table.member,
+        renamed,
+        extra,
+        table.delimiter,
+        table.decimal,
+    )

@@ -108,3 +108,20 @@ def test_init_spec_command_writes_once_and_says_what_to_check(tmp_path, capsys):
     assert spec.read_text() == before
     assert main([*argv, "--target", "nope"]) == 2
     assert "target 'nope' is not a number column" in capsys.readouterr().err
+
+
+def test_init_spec_reads_a_semicolon_file_with_decimal_commas(tmp_path, capsys):
+    """A ;-separated file with decimal commas drafts the same spec as its comma copy, and the
+    console says how the file was read."""
+    comma, semicolon = tmp_path / "sales.csv", tmp_path / "sales-semi.csv"
+    _daily().to_csv(comma, index=False)
+    _daily().to_csv(semicolon, index=False, sep=";", decimal=",")
+    assert "1,5" in semicolon.read_text()
+    specs = []
+    for source in (comma, semicolon):
+        spec = tmp_path / f"{source.stem}.toml"
+        argv = ["init-spec", "--source", str(source), "--spec", str(spec), "--name", "sales"]
+        assert main([*argv, "--target", "sales"]) == 0
+        specs.append(spec.read_text())
+    assert specs[0] == specs[1]
+    assert "detected: file: ';'-separated, decimal commas, utf-8-sig" in capsys.readouterr().out

@@ -6,6 +6,7 @@ import hashlib
 import io
 import zipfile
 
+import pandas as pd
 import pytest
 
 from seqcast.errors import DataError
@@ -89,6 +90,42 @@ def test_extra_columns_are_ignored_and_listed():
     )
     assert list(got.frame.columns) == ["year", "week", "AvgTemp"]
     assert got.meta["extra_columns_ignored"] == ["station"]
+
+
+@pytest.mark.parametrize(
+    ("content", "delimiter", "decimal"),
+    [
+        (b"year;week;AvgTemp\n2010;1;-3\n2010;2;-7.5\n", ";", "."),
+        (b"year;week;AvgTemp\n2010;1;-3\n2010;2;-7,5\n", ";", ","),
+        (b"year\tweek\tAvgTemp\n2010\t1\t-3\n2010\t2\t-7,5\n", "\t", ","),
+        (b"year|week|AvgTemp\n2010|1|-3\n2010|2|-7.5\n", "|", "."),
+        (b'year,week,AvgTemp,note\n2010,1,-3,"a;b;c"\n2010,2,-7.5,d\n', ",", "."),
+    ],
+    ids=[
+        "semicolon",
+        "semicolon-decimal-comma",
+        "tab-decimal-comma",
+        "pipe",
+        "comma-semicolon-text",
+    ],
+)
+def test_other_separators_and_decimal_commas_read_like_the_comma_file(content, delimiter, decimal):
+    """A ;, tab or | separated copy of a file (decimal commas or points) gives the same frame;
+    a ; inside a field of a comma file does not make it ;-separated."""
+    spec = get_spec("weekly-temperature")
+    got = read_table(content, "t.csv", spec)
+    pd.testing.assert_frame_equal(got.frame, read_table(WEEKLY, "t.csv", spec).frame)
+    assert (got.meta["delimiter"], got.meta["decimal"]) == (delimiter, decimal)
+
+
+def test_a_semicolon_file_without_the_spec_columns_says_how_it_was_read():
+    """When the columns still do not match, the hint says the file was read as ;-separated
+    with decimal commas and lists the columns found."""
+    with pytest.raises(DataError) as info:
+        read_table(b"Jahr;Woche;Temp\n2010;1;-3,5\n", "t.csv", get_spec("weekly-temperature"))
+    assert "columns found: ['Jahr', 'Woche', 'Temp'] (read as ';'-separated, decimal commas" in (
+        info.value.hint
+    )
 
 
 @pytest.mark.parametrize(
