@@ -323,6 +323,11 @@ def write(sections: list[dict]) -> None:
         ]
     out = ROOT / "docs" / "BENCHMARKS.md"
     out.parent.mkdir(exist_ok=True)
+    # keep the command timings that scripts/bench_cli.py writes between its markers
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    start, end = "<!-- cli-timings:start -->", "<!-- cli-timings:end -->"
+    if start in old and end in old:
+        lines += ["", start + old.split(start, 1)[1].split(end, 1)[0] + end]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"\nwrote {out}")
