@@ -42,7 +42,8 @@ class Table:
     def layout(self) -> str:
         sep = "tab" if self.delimiter == "\t" else repr(self.delimiter)
         point = "decimal commas" if self.decimal == "," else "decimal points"
-        return f"{sep}-separated, {point}, {self.encoding}"
+        encoding = "UTF-8" if self.encoding == "utf-8-sig" else self.encoding
+        return f"{sep}-separated, {point}, {encoding}"
 
 
 @dataclass(frozen=True)

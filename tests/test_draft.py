@@ -124,4 +124,4 @@ def test_init_spec_reads_a_semicolon_file_with_decimal_commas(tmp_path, capsys):
         assert main([*argv, "--target", "sales"]) == 0
         specs.append(spec.read_text())
     assert specs[0] == specs[1]
-    assert "detected: file: ';'-separated, decimal commas, utf-8-sig" in capsys.readouterr().out
+    assert "detected: file: ';'-separated, decimal commas, UTF-8" in capsys.readouterr().out
