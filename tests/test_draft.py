@@ -125,3 +125,69 @@ def test_init_spec_reads_a_semicolon_file_with_decimal_commas(tmp_path, capsys):
         specs.append(spec.read_text())
     assert specs[0] == specs[1]
     assert "detected: file: ';'-separated, decimal commas, UTF-8" in capsys.readouterr().out
+
+
+def _weekly_with_gaps(empty: list[int], absent: int | None = None) -> pd.DataFrame:
+    """Weeks 1..20 of 2021, AvgTemp = the week number, empty in the ``empty`` weeks; rain 0.5,
+    empty in week 5; the ``absent`` week's row left out."""
+    weeks = [w for w in range(1, 21) if w != absent]
+    return pd.DataFrame(
+        {
+            "year": 2021,
+            "week": weeks,
+            "AvgTemp": [float("nan") if w in empty else float(w) for w in weeks],
+            "rain": [float("nan") if w == 5 else 0.5 for w in weeks],
+        }
+    )
+
+
+def _clean_with(spec: DatasetSpec, frame: pd.DataFrame):
+    from seqcast.clean import clean
+
+    return clean(
+        frame,
+        spec,
+        max_fill_steps=spec.max_fill_steps,
+        on_long_gap=spec.on_long_gap,
+        source="w.csv",
+    )
+
+
+def test_empty_cells_count_as_missing_values_and_short_runs_are_filled():
+    """Empty cells and an absent week make runs of 1, 2, 4 and 2 weeks: the 4 weeks from week
+    12 are reported; filling a quarter of the 8-week window (2) would drop 9 of 12 windows, so
+    the fill rises to 4 (half the window) and clean fills every cell under the drafted spec."""
+    frame = _weekly_with_gaps([3, 7, 8, 12, 13, 14, 15, 19], absent=18)
+    draft = draft_spec(frame, "w", target="AvgTemp")
+    spec = _spec(draft.text)
+    assert (spec.timesteps, spec.max_fill_steps, spec.on_long_gap) == (8, 4, "fail")
+    got = _clean_with(spec, frame)
+    assert not got.frame["gap"].any()
+    assert got.report["filled_cells_by_column"] == {"AvgTemp": 9, "rain": 2}
+    assert "1 missing period(s), the longest gap 1 period(s)" in draft.notes[0]
+    assert (
+        "empty cells: 'AvgTemp' 8, 'rain' 1; the longest run of missing steps (absent periods "
+        "included) 4, in 'AvgTemp' from 2021-03-19 (year 2021, week 12)"
+    ) in draft.notes
+    assert not [u for u in draft.undecided if u.startswith("on_long_gap")]
+    assert "Every run is interpolated" in draft.text
+
+
+def test_a_run_longer_than_half_the_window_drops_its_windows():
+    """A 6-week run (weeks 11-16) is more than half the 8-week window: runs up to 2 weeks are
+    filled, the 6 weeks stay missing and flagged, and the 10 of 12 windows touching them are
+    counted against filling all 6."""
+    frame = _weekly_with_gaps([3, 7, 8, 11, 12, 13, 14, 15, 16])
+    draft = draft_spec(frame, "w", target="AvgTemp")
+    spec = _spec(draft.text)
+    assert (spec.max_fill_steps, spec.on_long_gap) == (2, "drop-windows")
+    got = _clean_with(spec, frame)
+    gap_weeks = got.frame.loc[got.frame["gap"], "step"] - 2021 * 52 + 1
+    assert gap_weeks.tolist() == [11, 12, 13, 14, 15, 16]
+    assert got.report["filled_cells_by_column"] == {"AvgTemp": 3, "rain": 1}
+    # windows end at weeks 8..19 (12); those whose 8 inputs or target touch weeks 11-16: 10
+    assert (
+        "on_long_gap: 1 run(s) of missing values longer than max_fill_steps = 2 stay missing "
+        "and drop 10 of 12 windows; max_fill_steps = 6 drops none"
+    ) in draft.undecided
+    assert "from 2021-03-12 (year 2021, week 11)" in draft.notes[-1]
