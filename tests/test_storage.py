@@ -158,7 +158,9 @@ def restore_umask():
 
 
 @pytest.mark.parametrize(
-    ("mask", "file_mode", "dir_mode"), [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)]
+    ("mask", "file_mode", "dir_mode"),
+    [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)],
+    ids=["umask-022", "umask-027"],
 )
 def test_written_files_and_directories_get_the_umask_like_open(
     tmp_path, restore_umask, mask, file_mode, dir_mode
