@@ -25,9 +25,14 @@ POOL := seqcast-process
 # editable and without dependencies (they all came from the lock).
 LOCK := requirements.lock
 
-$(STAMP): $(LOCK) pyproject.toml
+# pip itself comes first, from requirements-pip.lock: the pip a new venv gets (23.0-23.2 on
+# Python 3.11) refuses the lock's extras in hash mode. A .venv whose Python is not 3.11
+# (or broken) is made anew.
+$(STAMP): $(LOCK) requirements-pip.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
+		{ rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-pip.lock
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
@@ -40,6 +45,8 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes \
 		--no-header --quiet $(LOCK_OPTS) -o $(LOCK)
 	@$(BIN)/python scripts/lock_stamp.py --write
+	echo pip | $(BIN)/uv pip compile - --generate-hashes --quiet $(LOCK_OPTS) \
+		-o requirements-pip.lock
 
 setup: $(STAMP)
 
