@@ -141,6 +141,36 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
     return names
 
 
+def existing(plan: DeployPlan) -> dict[str, str]:
+    """The plan's deployments already on the server (``flow/deployment`` -> their schedules
+    and parameters in words): registering replaces them, which the command says."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async def read() -> dict[str, str]:
+        found = {}
+        async with get_client() as client:
+            for name in (f"train/{plan.train}", f"forecast/{plan.forecast}"):
+                try:
+                    dep = await client.read_deployment_by_name(name)
+                except ObjectNotFound:
+                    continue
+                crons = [
+                    f"{getattr(s.schedule, 'cron', s.schedule)!s} "
+                    f"({getattr(s.schedule, 'timezone', None) or 'UTC'})"
+                    for s in dep.schedules
+                ]
+                found[name] = (
+                    f"schedule {', '.join(crons) or 'none'}, parameters "
+                    f"{dep.parameters.get('config', dep.parameters)}"
+                )
+        return found
+
+    return asyncio.run(read())
+
+
 def check_server() -> str:
     """The configured Prefect API; deploying to a temporary server would register nothing."""
     from prefect.settings import PREFECT_API_URL

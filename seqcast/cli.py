@@ -1,9 +1,9 @@
-"""The ``seqcast`` command line. Each command prints its output directory as its last line.
+"""The seqcast command line. Each command prints its output directory as its last line.
 
 By default the console shows a compact progress view (each stage and variant as it finishes,
-running ones as live rows) and a few closing lines; ``-q`` shows only the closing line,
-``--verbose`` streams every log line too. Everything that Prefect, TensorFlow and the worker
-processes print goes to the command's full log under ``<out>/<dataset>/logs/``.
+running ones as live rows) and a few closing lines; -q shows only the closing line,
+--verbose streams every log line too. Everything that Prefect, TensorFlow and the worker
+processes print goes to the command's full log under OUT/DATASET/logs/.
 Errors in the input or the options are reported as a short readable summary on standard error
 with exit status 2, never a traceback.
 """
@@ -47,21 +47,35 @@ def _add_data_options(
     p.add_argument("--out", default=out[0], help=out[1])
     if timesteps_list:
         p.add_argument(
-            "--timesteps", type=_int_list, help="window length, or N,N,... to sweep lengths"
+            "--timesteps",
+            type=_int_list,
+            help="window length, or N,N,... to sweep lengths (default: the dataset's)",
         )
     else:
         p.add_argument("--timesteps", type=int, help="window length (default: the dataset's)")
     p.add_argument("--horizon", type=int, help="steps ahead (default: the dataset's)")
-    p.add_argument("--scaler", choices=["minmax", "standard"], default="minmax")
+    p.add_argument(
+        "--scaler",
+        choices=["minmax", "standard"],
+        default="minmax",
+        help="feature scaling, fitted on training rows only (default: minmax)",
+    )
     p.add_argument(
         "--scale-target",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="scale the target too (default: the dataset spec's scale_target)",
     )
-    p.add_argument("--max-fill-steps", type=int, help="longest gap filled by interpolation")
     p.add_argument(
-        "--on-long-gap", choices=["fail", "drop-windows"], help="default: the dataset spec's"
+        "--max-fill-steps",
+        type=int,
+        help="longest gap filled by interpolation, in steps (default: the dataset's)",
+    )
+    p.add_argument(
+        "--on-long-gap",
+        choices=["fail", "drop-windows"],
+        help="a gap longer than --max-fill-steps: fail, or drop the windows touching it "
+        "(default: the dataset spec's)",
     )
 
 
@@ -166,17 +180,35 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _add_train_options(t: argparse.ArgumentParser) -> None:
-    t.add_argument("--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)}")
-    t.add_argument("--max-epochs", type=int, help="most epochs a fit runs (default: dataset's)")
-    t.add_argument("--patience", type=int, help="epochs without improvement before stopping")
-    t.add_argument("--batch-size", type=int, help="windows per gradient step (default: dataset's)")
-    t.add_argument("--learning-rate", type=float, help="Adam's step size (default: dataset's)")
+    t.add_argument(
+        "--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)} (default: all)"
+    )
+    t.add_argument("--max-epochs", type=int, help="most epochs a fit runs (default: the dataset's)")
+    t.add_argument(
+        "--patience",
+        type=int,
+        help="epochs without improvement before stopping (default: the dataset's)",
+    )
+    t.add_argument(
+        "--batch-size", type=int, help="windows per gradient step (default: the dataset's)"
+    )
+    t.add_argument("--learning-rate", type=float, help="Adam's step size (default: the dataset's)")
     t.add_argument("--units", type=int, help="units per recurrent layer (default: 32)")
-    t.add_argument("--layers", type=int, help="recurrent layers of the stacked variants")
-    t.add_argument("--dropout", type=float, help="dropout rate of the dropout variants")
-    t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split")
-    t.add_argument("--loss", choices=["mse", "mae", "huber"], help="default: the dataset's")
-    t.add_argument("--target-transform", choices=["none", "log1p"], help="default: the dataset's")
+    t.add_argument(
+        "--layers", type=int, help="recurrent layers of the stacked variants (default: 2)"
+    )
+    t.add_argument(
+        "--dropout", type=float, help="dropout rate of the dropout variants (default: 0.2)"
+    )
+    t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split (default: 42)")
+    t.add_argument(
+        "--loss", choices=["mse", "mae", "huber"], help="training loss (default: the dataset's)"
+    )
+    t.add_argument(
+        "--target-transform",
+        choices=["none", "log1p"],
+        help="transform of the target before scaling (default: the dataset's)",
+    )
     t.add_argument(
         "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
     )
@@ -187,20 +219,24 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         "0: off (default: the dataset's)",
     )
     t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
-    t.add_argument("--seeds", type=int, help="seeds per shortlisted variant (default: dataset's)")
-    t.add_argument("--shortlist", type=int, help="variants given more seeds (default: dataset's)")
+    t.add_argument(
+        "--seeds", type=int, help="seeds per shortlisted variant (default: the dataset's)"
+    )
+    t.add_argument(
+        "--shortlist", type=int, help="variants given more seeds (default: the dataset's)"
+    )
     t.add_argument(
         "--ensemble-size",
         type=int,
         help="most picks of the backtest-chosen weighted 'ensemble' (default: the dataset's); "
         "<2: none",
     )
-    t.add_argument("--workers", type=int, help="parallel training workers (default: cores)")
+    t.add_argument("--workers", type=int, help="parallel training workers (default: one per core)")
     t.add_argument(
         "--task-runner",
         choices=["process", "thread", "dask"],
         default="process",
-        help="where fits run: worker processes (default), threads, or a Dask cluster",
+        help="where fits run: worker processes, threads, or a Dask cluster (default: process)",
     )
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
     t.add_argument(
@@ -272,13 +308,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_train_options(g)
     g.add_argument(
-        "--train-cron", default="0 3 * * *", help="retrain schedule (cron); '': no schedule"
+        "--train-cron",
+        default="0 3 * * *",
+        help="retrain schedule (cron); '': no schedule (default: '0 3 * * *', daily 03:00)",
     )
     g.add_argument(
-        "--forecast-cron", default="5 * * * *", help="forecast schedule (cron); '': no schedule"
+        "--forecast-cron",
+        default="5 * * * *",
+        help="forecast schedule (cron); '': no schedule (default: '5 * * * *', hourly at :05)",
     )
-    g.add_argument("--timezone", default="UTC", help="time zone of both schedules")
-    g.add_argument("--pool", default="seqcast-process", help="process work pool (made if absent)")
+    g.add_argument("--timezone", default="UTC", help="time zone of both schedules (default: UTC)")
+    g.add_argument(
+        "--pool",
+        default="seqcast-process",
+        help="process work pool, made if absent (default: seqcast-process)",
+    )
 
     r = sub.add_parser(
         "run-stage", parents=[loudness], help="rerun one stage from the stored output before it"
@@ -397,7 +441,13 @@ def _run_summary(out: str) -> list[str]:
     tracked = Path(out) / "mlflow.json"
     if tracked.exists():
         t = json.loads(tracked.read_text())
-        where = t["url"] or f"{t['tracking_uri']} (make mlflow)"
+        root = Path(out).parents[2]  # OUT/<dataset>/runs/<run id>
+        ui = (
+            "make mlflow"
+            if root.resolve() == Path("outputs").resolve()
+            else f"make mlflow OUT={root}"
+        )
+        where = t["url"] or f"{t['tracking_uri']} ({ui})"
         lines.append(f"mlflow run: {t['run_id']}  {where}")
         if t.get("registered_model"):
             lines.append(f"registered: {t['registered_model']}")
@@ -485,7 +535,7 @@ def _init_spec(args: argparse.Namespace) -> int:
 
 def _deploy(args: argparse.Namespace) -> int:
     """Register the dataset's two deployments on the configured Prefect server."""
-    from flows.deployments import check_server, plan_deployments, register
+    from flows.deployments import check_server, existing, plan_deployments, register
 
     try:
         _check_source(args)
@@ -494,6 +544,7 @@ def _deploy(args: argparse.Namespace) -> int:
         plan = plan_deployments(
             args.dataset, args.train_cron or None, args.forecast_cron or None, settings
         )
+        replaced = existing(plan)
         names = register(plan, pool=args.pool, timezone=args.timezone)
     except SeqcastError as exc:
         print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
@@ -501,6 +552,8 @@ def _deploy(args: argparse.Namespace) -> int:
     for name, cron in zip(names, (plan.train_cron, plan.forecast_cron), strict=True):
         when = f"cron {cron!r} ({args.timezone})" if cron else "no schedule"
         print(f"deployed: {name}  {when}")
+        if name in replaced:
+            print(f"  replaced the deployment of that name, which had {replaced[name]}")
     given = {k: v for k, v in plan.train_parameters.items() if k != "dataset"}
     print("default parameters of the train runs: " + json.dumps(given, sort_keys=True))
     for note in plan.notes:

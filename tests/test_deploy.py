@@ -91,3 +91,18 @@ def test_deploy_refuses_a_bad_option_before_registering(capsys):
     assert main(["deploy", "--dataset", "weekly-temperature", "--max-epochs", "0"]) == 2
     err = capsys.readouterr().err
     assert "--max-epochs: Input should be greater than or equal to 1 (got 0)" in err
+
+
+def test_deploy_says_which_deployment_it_replaced(capsys):
+    """Registering over a deployment of the same name (say one from prefect.yaml) says so,
+    with the schedule and parameters it had."""
+    argv = ["deploy", "--dataset", "bike-hourly", "--forecast-cron", ""]
+    assert main([*argv, "--train-cron", "30 2 * * *", "--timezone", "Asia/Seoul"]) == 0
+    capsys.readouterr()
+    assert main([*argv, "--out", "other"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("deployed: train/train-bike-hourly  cron '0 3 * * *' (UTC)")
+    assert lines[at + 1] == (
+        "  replaced the deployment of that name, which had schedule 30 2 * * * (Asia/Seoul), "
+        "parameters {'dataset': 'bike-hourly', 'out': '.'}"
+    )
