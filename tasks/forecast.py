@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from seqcast import storage
 from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig, get_spec
 from seqcast.errors import SeqcastError
 from seqcast.forecast import FORECAST_COLUMNS, why_no_champion
-from seqcast.paths import Layout
+from seqcast.paths import OUTPUT_ROOT_ENV, Layout
 from seqcast.refs import StageRef
 from seqcast.registry import append_forecasts
 from seqcast.serving import forecast_from_clean
@@ -47,10 +48,18 @@ class ChampionRef(BaseModel):
 def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
     """What the newest run under the output root says about why nothing is served."""
     runs = sorted(layout.base.glob("runs/*/metrics.json"))  # run ids start with their time
+    # under a deployment, `out` is relative to the output root: name the folder itself
+    out = str(layout.root) if os.environ.get(OUTPUT_ROOT_ENV) else config.out
+    train = f"seqcast train --dataset {config.dataset} --out {out}"
     if not runs:
-        return f"train one first: seqcast train --dataset {config.dataset} --out {config.out}"
+        deployment = (
+            f"run the deployment train/train-{config.dataset_name}, or "
+            if (os.environ.get(OUTPUT_ROOT_ENV))
+            else ""
+        )
+        return f"train one first: {deployment}{train}"
     metrics = storage.read_json(runs[-1])
-    return why_no_champion(metrics, config.dataset, config.out) + (
+    return why_no_champion(metrics, config.dataset, out) + (
         f"\nits report: {runs[-1].parent / 'report.html'}"
     )
 

@@ -179,6 +179,16 @@ def test_forecast_without_a_registered_champion_says_how_to_make_one(tmp_path, m
     with pytest.raises(NoChampion, match="has no models:/seqcast-weekly-temperature@champion"):
         forecast(ForecastConfig(dataset="weekly-temperature", out=str(out)))
 
+    # under a deployment (an output root set, out relative to it) the hint names the train
+    # deployment and the folder itself, not the relative `out` a CLI run would misread
+    monkeypatch.setenv("SEQCAST_OUTPUT_ROOT", str(tmp_path))
+    with pytest.raises(NoChampion) as err:
+        forecast(ForecastConfig(dataset="weekly-temperature", out="."))
+    assert str(err.value).endswith(
+        "train one first: run the deployment train/train-weekly-temperature, or "
+        f"seqcast train --dataset weekly-temperature --out {tmp_path.resolve()}"
+    )
+
 
 def test_forecast_after_a_train_that_promoted_nothing_says_why(tmp_path, monkeypatch):
     """After a train whose candidates all lose to a reference, forecast names that run, the
