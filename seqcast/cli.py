@@ -414,8 +414,8 @@ def _cmd_run_stage(args: argparse.Namespace) -> Command:
 
 def _prepared_summary(out: str) -> list[str]:
     summary = json.loads((Path(out) / "summary.json").read_text())
-    periods = summary.get("split_periods", {})
-    counts = ", ".join(f"{split} {p['rows']}" for split, p in periods.items())
+    # (samples, timesteps, features) per split: the windows themselves, after any dropped
+    counts = ", ".join(f"{split} {shape[0]}" for split, shape in summary["shapes"].items())
     return [f"windows: {counts} ({summary.get('timesteps')} timesteps)"]
 
 

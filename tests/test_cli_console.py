@@ -119,3 +119,22 @@ def test_a_missing_source_is_reported_before_anything_starts(tmp_path, command):
     assert f"--source {tmp_path / 'missing.csv'} does not exist" in text
     assert "Traceback" not in text
     assert not out.exists() and not (tmp_path / "home").exists()
+
+
+def test_the_prepare_summary_counts_windows_not_split_rows(tmp_path):
+    """105 training rows make 102 four-step windows (the first target needs a full window
+    before it): the closing line counts the windows the arrays hold."""
+    import json
+
+    from seqcast.cli import _prepared_summary
+
+    (tmp_path / "summary.json").write_text(
+        json.dumps(
+            {
+                "timesteps": 4,
+                "split_periods": {"train": {"rows": 105}, "val": {"rows": 53}},
+                "shapes": {"train": [102, 4, 3], "val": [53, 4, 3]},
+            }
+        )
+    )
+    assert _prepared_summary(str(tmp_path)) == ["windows: train 102, val 53 (4 timesteps)"]
