@@ -43,8 +43,8 @@ from seqcast.publish import run_documents
 from seqcast.references import (
     FITTED,
     fit_reference,
-    flat,
     naive_predictions,
+    predict_reference,
     save_reference,
 )
 from seqcast.registry import locked
@@ -220,9 +220,9 @@ def fit_references(
     serve: tuple[str, ...] = (),
 ) -> list[FitRef]:
     """Persistence, seasonal-naive, ridge and gradient boosting on one fit's windows (the
-    same windows and units as the deep fits). For the served fit (``all``), the references
-    named in ``serve`` are fitted and stored in skops' format."""
-    limit_threads(threads)
+    same windows and units as the deep fits), each on at most ``threads`` threads. For the
+    served fit (``all``), the references named in ``serve`` are fitted and stored in skops'
+    format. No TensorFlow here: the references do not use it."""
     parts, doc, _ = fit_parts(prepared_dir, fit, folds, None)
     out: list[FitRef] = []
     common = FitRef(
@@ -241,7 +241,8 @@ def fit_references(
         for name in serve:
             final = layout.model_dir(key, name, _hash({"fit": fit, "seed": seed}))
             with storage.staged_dir(final) as tmp:
-                save_reference(fit_reference(name, parts["train"], seed), tmp / "model.skops")
+                model = fit_reference(name, parts["train"], seed, threads)
+                save_reference(model, tmp / "model.skops")
             out.append(
                 common.model_copy(update={"label": name, "model": str(final / "model.skops")})
             )
@@ -251,8 +252,8 @@ def fit_references(
         out.append(common.model_copy(update={"label": name, "predictions": values.tolist()}))
     for name in FITTED:
         start = time.perf_counter()
-        model = fit_reference(name, parts["train"], seed)
-        values = model.predict(flat(scored))
+        model = fit_reference(name, parts["train"], seed, threads)
+        values = predict_reference(model, scored, threads)
         seconds = time.perf_counter() - start
         out.append(
             common.model_copy(

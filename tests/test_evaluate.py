@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from seqcast.evaluate import Candidate, choose_champion, feature_profile, leaderboard
 from seqcast.metrics import evaluate
-from seqcast.references import reference_predictions
+from seqcast.references import fit_reference, predict_reference, reference_predictions
 from seqcast.windows import WindowSet
 
 
@@ -110,3 +112,40 @@ def test_naive_references_use_stored_raw_values():
     assert preds["persistence"]["val"].tolist() == [0, 1, 2, 3, 4]
     assert preds["seasonal-naive"]["val"].tolist() == [100, 101, 102, 103, 104]
     assert preds["ridge"]["val"].shape == preds["gradient-boosting"]["val"].shape == (5,)
+
+
+def _openmp_threads() -> set[int]:
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "openmp"}
+
+
+def test_fitted_references_run_on_the_threads_they_are_given(monkeypatch):
+    """Gradient boosting fits on ``threads`` OpenMP threads even where the process's OpenMP
+    runtime allows 2 (OMP_NUM_THREADS set after scikit-learn loaded does not reach it), and
+    its forecast is the same bits on 1 thread and on 2."""
+    seen: list[set[int]] = []
+
+    class Recording(HistGradientBoostingRegressor):
+        def fit(self, X, y, sample_weight=None):
+            seen.append(_openmp_threads())
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr("seqcast.references.HistGradientBoostingRegressor", Recording)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4, 3)).astype(np.float32)  # (samples, timesteps, features)
+    ws = WindowSet(
+        x=x,
+        y=np.zeros(300, np.float32),
+        y_raw=x[:, -1, 0] * 3.0 + np.sin(x[:, 0, 1]),
+        target_time=np.arange(300).astype("datetime64[h]"),
+        covariates=np.zeros((300, 1), np.float32),
+        feature_names=["a", "b", "c"],
+        covariate_names=["c"],
+        meta={},
+    )
+    with threadpool_limits(limits=2, user_api="openmp"):
+        if not _openmp_threads():
+            pytest.skip("scikit-learn runs without an OpenMP runtime here")
+        one = fit_reference("gradient-boosting", ws, seed=0, threads=1)
+        two = fit_reference("gradient-boosting", ws, seed=0, threads=2)
+    assert seen == [{1}, {2}]
+    np.testing.assert_array_equal(predict_reference(one, ws, 1), predict_reference(two, ws, 2))
