@@ -73,22 +73,40 @@ def fit_models(
     fits += [f.result() for f in refits]
     ranking = t.rank_candidates(config, prepared, fits)
     epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.kind == "deep"}
-    served_futures = []
-    for m in ranking.members:
+    served_refs = {
+        (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names)
+        for (d, ts), names in served_references(ranking.members, prepared, lengths, sweep).items()
+    }
+    served_deep = {
+        (m["label"], m["seed"]): deep(
+            m["label"], m["seed"], SERVE_FIT, epochs[(m["label"], m["seed"])]
+        )
+        for m in ranking.members
+        if m["kind"] == "deep"
+    }
+    served = []
+    for m in ranking.members:  # the members' order
         if m["kind"] == "deep":
-            served_futures.append(
-                deep(m["label"], m["seed"], SERVE_FIT, epochs[(m["label"], m["seed"])])
-            )
+            served.append(served_deep[(m["label"], m["seed"])].result())
         else:
             d, ts, name = _reference_source(m["label"], prepared, lengths, sweep)
-            served_futures.append(
-                t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, (name,))
-            )
-    served = []
-    for f in served_futures:
-        result = f.result()
-        served += result if isinstance(result, list) else [result]
+            served.append(next(f for f in served_refs[(d, ts)].result() if f.label == name))
     return fits, served, ranking
+
+
+def served_references(
+    members: list[dict], prepared: list[str], lengths: list[int], sweep: bool
+) -> dict[tuple[str, int], tuple[str, ...]]:
+    """The champion's reference members by the windows they are refitted on: (prepared
+    directory, window length) -> reference names, in the members' order. One served
+    ``fit-references`` task per window length fits them all, so its console line
+    (``references-t24-all``) is one step, not one line per reference under the same name."""
+    out: dict[tuple[str, int], tuple[str, ...]] = {}
+    for m in members:
+        if m["kind"] == "reference":
+            d, ts, name = _reference_source(m["label"], prepared, lengths, sweep)
+            out[(d, ts)] = (*out.get((d, ts), ()), name)
+    return out
 
 
 def _reference_source(

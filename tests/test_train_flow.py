@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.runs import task_states
+from flows.runs import run_tree, task_states
 from seqcast.config import TrainConfig
 from tasks.train import fit_parts, load_windows
 
@@ -52,6 +52,51 @@ def run_train(cfg: TrainConfig):
 
     state = train(cfg, return_state=True)
     return Path(state.result()), task_states(state.state_details.flow_run_id)
+
+
+def test_the_champions_references_are_one_served_task_per_window_length():
+    """Ridge, a GRU and gradient boosting as members: both references are refitted in one
+    task (one console line, ``references-t4-all``), in the members' order; in a sweep each
+    reference is refitted on its own window length's windows, one task per length."""
+    from flows.train import served_references
+
+    def ref(label: str) -> dict:
+        return {"kind": "reference", "label": label, "seed": None, "weight": 0.25}
+
+    members = [ref("ridge"), {"kind": "deep", "label": "gru", "seed": 1}, ref("gradient-boosting")]
+    assert served_references(members, ["p4"], [4], sweep=False) == {
+        ("p4", 4): ("ridge", "gradient-boosting")
+    }
+    swept = [ref("ridge-t3"), ref("gradient-boosting-t5"), ref("ridge-t5")]
+    assert served_references(swept, ["p3", "p5"], [3, 5], sweep=True) == {
+        ("p3", 3): ("ridge",),
+        ("p5", 5): ("gradient-boosting", "ridge"),
+    }
+    assert served_references(members[1:2], ["p4"], [4], sweep=False) == {}
+
+
+def test_a_champion_with_two_references_prints_one_line_per_step(out):
+    """An ensemble holding ridge and gradient boosting: both are refitted in one served task,
+    and no two task runs of the run share a name (the console prints a line per task run:
+    one served task per reference, each named references-t4-all, printed that line twice)."""
+    from flows.train import train
+
+    cfg = TrainConfig(
+        dataset="weekly-temperature",
+        out=str(out),
+        workers=2,
+        variants=("rnn",),
+        training={"max_epochs": 2, "seed": 42},
+        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 5},
+    )
+    state = train(cfg, return_state=True)
+    bundle = json.loads((Path(state.result()) / "champion" / "bundle.json").read_text())
+    refs = [m["label"] for m in bundle["members"] if m["kind"] == "reference"]
+    assert refs == ["ridge", "gradient-boosting"]
+    tree = run_tree(state.state_details.flow_run_id)
+    names = [r["name"] for r in tree if r["kind"] == "task"]
+    assert [n for n in names if names.count(n) > 1] == []
+    assert "references-t4-all" in names
 
 
 def test_train_publishes_metrics_report_and_caches_per_fit(out):
