@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 OUTPUT_ROOT_ENV = "SEQCAST_OUTPUT_ROOT"
@@ -148,3 +149,12 @@ class Layout:
     @staticmethod
     def summary_file(stage_dir: Path) -> Path:
         return stage_dir / "summary.json"
+
+
+def run_name(started: datetime, flow_run_id: object | None) -> str:
+    """A run folder's name: its UTC start time, then the random end of the flow run's id.
+    Prefect's ids are time-ordered (their first hex digits are a clock), so runs started by
+    one schedule minutes apart share a prefix; the last 8 hex digits are random."""
+    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    tail = str(flow_run_id or "").replace("-", "")[-8:]
+    return f"{stamp}-{tail or 'local'}"

@@ -38,7 +38,7 @@ from seqcast.backtest import (
 from seqcast.config import TrainConfig
 from seqcast.evaluate import best_reference, shortlist
 from seqcast.models import VariantConfig
-from seqcast.paths import SPLITS, Layout
+from seqcast.paths import SPLITS, Layout, run_name
 from seqcast.publish import run_documents
 from seqcast.references import (
     FITTED,
@@ -380,9 +380,7 @@ def _versions() -> dict:
 
 
 def _run_id() -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run = flow_run.get_id() or ""
-    return f"{stamp}-{str(run)[:8] or 'local'}"
+    return run_name(datetime.now(UTC), flow_run.get_id())
 
 
 class RunRef(BaseModel):

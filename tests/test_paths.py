@@ -46,3 +46,19 @@ def test_without_a_root_any_plain_path_is_accepted(tmp_path, monkeypatch):
     """Local CLI use: an absolute path anywhere is fine when no root is configured."""
     monkeypatch.delenv(OUTPUT_ROOT_ENV, raising=False)
     assert PrepareConfig(dataset="bike-hourly", out=str(tmp_path)).out == str(tmp_path)
+
+
+def test_runs_a_schedule_starts_apart_get_different_names():
+    """Prefect's flow-run ids are time-ordered: two runs a minute apart share their first 8
+    hex digits (the clock) and differ at the end, which is what a run folder's name takes."""
+    from datetime import UTC, datetime
+
+    from seqcast.paths import run_name
+
+    first = run_name(datetime(2026, 11, 29, 22, 55, 29, tzinfo=UTC),
+                     "01a22984-5d2e-7c3a-8f1e-0b9c4d2a11f7")  # fmt: skip
+    second = run_name(datetime(2026, 11, 29, 22, 55, 29, tzinfo=UTC),
+                      "01a22984-6a10-7e21-9c3b-5e7f8a9b2c04")  # fmt: skip
+    assert first == "20261129T225529Z-4d2a11f7"
+    assert second == "20261129T225529Z-8a9b2c04"
+    assert run_name(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), None) == "20260102T030405Z-local"
