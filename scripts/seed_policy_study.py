@@ -1,5 +1,5 @@
 """Which variants get how many seeds: replays the selection on stored fits, to judge ways of
-spending the same fitting budget (README, "Accuracy on the real files"). Not part of a run.
+spending the same fitting budget (docs/accuracy.md). Not part of a run.
 
 First fit every variant with five seeds once (the fits are cached per seed, so one run holds
 what any run seed 42 / 43 / 44 with three seeds would fit):

@@ -1,6 +1,6 @@
 """Classical models on the real weekly temperature file, on the pipeline's split: how far a
-seasonal linear model gets, to judge the temperatures' 1.90 test-MAE aim (README, "Accuracy
-on the real files"). Not part of a run; prints one line per model.
+seasonal linear model gets, to judge the temperatures' 1.90 test-MAE aim (docs/accuracy.md).
+Not part of a run; prints one line per model.
 
 Each model is fitted on the weeks before a scored block and scored on that block: the two
 backtest blocks (2012, 2013: the pipeline's folds) and the test year (2014). Seasonal terms
