@@ -5,14 +5,13 @@ from __future__ import annotations
 from prefect import flow
 
 from seqcast.config import PrepareConfig
-from seqcast.paths import STAGES
 from tasks import prepare as t
 
 
 @flow(name="prepare", log_prints=True)
 def prepare(config: PrepareConfig) -> str:
     """Prepare one dataset: validated, cleaned, split, scaled windows; returns their folder."""
-    first, *later = STAGES
+    first, *later = t.STAGE_TASKS  # the stages in order
     config = config.with_spec(config.spec)  # one spec for the whole run, whatever the file does
     ref = t.run_stage_task(first, t.fetch_source(config), config)
     for stage in later:

@@ -7,8 +7,9 @@ from prefect import flow
 from prefect.futures import as_completed
 
 from flows.prepare import prepare
-from seqcast.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.config import TrainConfig
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
+from seqcast.evaluation.plan import label_of, reference_source, served_references
 from tasks import train as t
 from tasks.runners import task_runner_for, threads_per_worker
 from tasks.tracking import register_model, track_run
@@ -31,7 +32,7 @@ def fit_models(
     vcfg, tcfg = config.resolved_variant, config.resolved_training
     base, *extra_seeds = config.seed_list
     variants = {
-        t.label_of(v, ts, sweep): (d, ts, v)
+        label_of(v, ts, sweep): (d, ts, v)
         for d, ts in zip(prepared, lengths, strict=True)
         for v in config.variants
     }
@@ -89,35 +90,9 @@ def fit_models(
         if m["kind"] == "deep":
             served.append(served_deep[(m["label"], m["seed"])].result())
         else:
-            d, ts, name = _reference_source(m["label"], prepared, lengths, sweep)
+            d, ts, name = reference_source(m["label"], prepared, lengths, sweep)
             served.append(next(f for f in served_refs[(d, ts)].result() if f.label == name))
     return fits, served, ranking
-
-
-def served_references(
-    members: list[dict], prepared: list[str], lengths: list[int], sweep: bool
-) -> dict[tuple[str, int], tuple[str, ...]]:
-    """The champion's reference members by the windows they are refitted on: (prepared
-    directory, window length) -> reference names, in the members' order. One served
-    ``fit-references`` task per window length fits them all, so its console line
-    (``references-t24-all``) is one step, not one line per reference under the same name."""
-    out: dict[tuple[str, int], tuple[str, ...]] = {}
-    for m in members:
-        if m["kind"] == "reference":
-            d, ts, name = _reference_source(m["label"], prepared, lengths, sweep)
-            out[(d, ts)] = (*out.get((d, ts), ()), name)
-    return out
-
-
-def _reference_source(
-    label: str, prepared: list[str], lengths: list[int], sweep: bool
-) -> tuple[str, int, str]:
-    """The prepared windows a reference member was fitted on (its ``-t<len>`` in a sweep),
-    its window length and the reference's name."""
-    if not sweep:
-        return prepared[0], lengths[0], label
-    name, ts = label.rsplit("-t", 1)
-    return prepared[lengths.index(int(ts))], int(ts), name
 
 
 @flow(name="train", log_prints=True)

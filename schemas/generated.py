@@ -1,4 +1,4 @@
-"""Raw and clean pandera schemas built from a :class:`~seqcast.spec.DatasetSpec`."""
+"""Raw and clean pandera schemas built from a :class:`~seqcast.spec.dataset.DatasetSpec`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import lru_cache
 import pandas as pd
 import pandera.pandas as pa
 
-from seqcast.spec import ColumnSpec, DatasetSpec
+from seqcast.spec.dataset import ColumnSpec, DatasetSpec
 
 
 def integral(s: pd.Series) -> pd.Series:

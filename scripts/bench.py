@@ -38,7 +38,7 @@ def run(config) -> tuple[Path, float, list[dict]]:
     start = time.perf_counter()
     state = train(config, return_state=True)
     wall = time.perf_counter() - start
-    from flows.runs import run_tree
+    from seqcast.app.runs import run_tree
 
     return Path(state.result()), wall, run_tree(state.state_details.flow_run_id)
 
@@ -106,7 +106,7 @@ def main() -> int:
     os.environ["PREFECT_HOME"] = str(work / "prefect")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     sys.path.insert(0, str(ROOT))
-    from flows.api import shared_api
+    from seqcast.app.api import shared_api
 
     with shared_api():
         return measure(
@@ -225,7 +225,7 @@ def targets(dataset: str, s: dict) -> list[str]:
 
 
 def write(sections: list[dict]) -> None:
-    from seqcast.selection import weights_text
+    from seqcast.evaluation.selection import weights_text
 
     lines = [
         "# Benchmarks",

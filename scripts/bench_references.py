@@ -30,8 +30,8 @@ def main() -> None:
     parser.add_argument("--busy", type=int, default=0, help="busy processes beside the fits")
     args = parser.parse_args()
 
-    from seqcast.backtest import SERVE_FIT, TEST_FIT, fold_names
-    from seqcast.references import FITTED, fit_reference, predict_reference
+    from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
+    from seqcast.models.references import FITTED, fit_reference, predict_reference
     from tasks.train import fit_parts
 
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]

@@ -16,7 +16,7 @@ PAGE = ROOT / "docs" / "cli.md"
 
 
 def render() -> str:
-    from seqcast.cli import _build_parser
+    from seqcast.app.cli import _build_parser
 
     os.environ["COLUMNS"] = "100"  # argparse wraps at the terminal width: fix it
     parser = _build_parser()

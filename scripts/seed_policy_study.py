@@ -38,9 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from seqcast.backtest import SERVE_FIT, TEST_FIT, fold_names  # noqa: E402
-from seqcast.evaluate import shortlist  # noqa: E402
-from seqcast.selection import backtest_mae, rank  # noqa: E402
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names  # noqa: E402
+from seqcast.evaluation.leaderboard import shortlist  # noqa: E402
+from seqcast.evaluation.selection import backtest_mae, rank  # noqa: E402
 from tasks.train import FitRef, truth_of  # noqa: E402
 
 RUN_SEEDS = (42, 43, 44)

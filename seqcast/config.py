@@ -2,7 +2,7 @@
 
 A :class:`DatasetSpec` is declarative: column names and aliases, how the time index is built,
 target, horizon, features, covariates, default window length and split sizes. Two specs are
-read from spec files (:mod:`seqcast.spec`). A :class:`PrepareConfig` is the one
+read from spec files (:mod:`seqcast.spec.dataset`). A :class:`PrepareConfig` is the one
 object that drives a ``prepare`` run and doubles as the Prefect UI form.
 """
 
@@ -12,10 +12,11 @@ from typing import Annotated, Literal, Self, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
 
-from seqcast.models import VariantConfig, VariantName
-from seqcast.paths import checked_out
-from seqcast.scale import ScalerKind
-from seqcast.spec import (
+from seqcast.data.scale import ScalerKind
+from seqcast.io.paths import checked_out
+from seqcast.models.deep import VariantConfig, VariantName
+from seqcast.models.fitting import TrainingConfig
+from seqcast.spec.dataset import (
     ColumnSpec,
     DatasetSpec,
     FlagSpec,
@@ -27,7 +28,6 @@ from seqcast.spec import (
     check_dataset,
     get_spec,
 )
-from seqcast.train import TrainingConfig
 
 __all__ = [
     "ColumnSpec",

@@ -16,14 +16,14 @@ from prefect.context import FlowRunContext
 from prefect.exceptions import MissingContextError
 from pydantic import BaseModel
 
-from seqcast import storage
 from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig, get_spec
+from seqcast.data.stage_keys import StageRef
 from seqcast.errors import SeqcastError
-from seqcast.forecast import FORECAST_COLUMNS, why_no_champion
-from seqcast.paths import OUTPUT_ROOT_ENV, Layout
-from seqcast.refs import StageRef
-from seqcast.registry import append_forecasts
-from seqcast.serving import forecast_from_clean
+from seqcast.io import storage
+from seqcast.io.forecast_store import append_forecasts
+from seqcast.io.paths import OUTPUT_ROOT_ENV, Layout
+from seqcast.serving.forecast_input import FORECAST_COLUMNS, why_no_champion
+from seqcast.serving.predict import forecast_from_clean
 
 
 class NoChampion(SeqcastError):
@@ -70,7 +70,7 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
     try:
         return get_run_logger()
     except MissingContextError:
-        return logging.getLogger("seqcast.forecast")
+        return logging.getLogger("seqcast.serving.forecast_input")
 
 
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)
@@ -81,7 +81,7 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from seqcast.tracking import CHAMPION_ALIAS, registered_model_name, tracking_uri
+    from seqcast.io.tracking import CHAMPION_ALIAS, registered_model_name, tracking_uri
 
     layout = Layout.of(config.out, config.dataset_name)
     uri = tracking_uri(layout.root, config.mlflow_uri)
@@ -134,8 +134,9 @@ def predict_next(
     champion: ChampionRef, cleaned: StageRef, known: dict[str, float] | None = None
 ) -> dict:
     """Predict the next horizon from the last window(s) of the cleaned newest data: the
-    weighted mean of the champion's members, each fed as it was trained (``seqcast.serving``)."""
-    from seqcast.train import limit_threads
+    weighted mean of the champion's members, each fed as it was trained
+    (``seqcast.serving.predict``)."""
+    from seqcast.models.fitting import limit_threads
 
     limit_threads(1)
     cfg = champion.prepare

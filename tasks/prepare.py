@@ -17,19 +17,20 @@ from typing import Any
 import pandas as pd
 from prefect import Task, task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 from prefect.context import TaskRunContext
 
 from schemas import SCHEMA_VERSION, clean_schema, raw_schema
-from seqcast import stages, storage
 from seqcast.config import PrepareConfig
+from seqcast.data import stages
+from seqcast.data.ingest import sha256_of
+from seqcast.data.stage_keys import SourceRef, StageRef, stage_key, stage_keys
+from seqcast.data.validate import validate_frame
+from seqcast.data.windows import to_table
 from seqcast.errors import ConfigError, DataError, StageOutputMissing
-from seqcast.ingest import sha256_of
-from seqcast.paths import Layout
-from seqcast.refs import SourceRef, StageRef, stage_key
-from seqcast.sources import fetch
-from seqcast.validate import validate_frame
-from seqcast.windows import to_table
+from seqcast.io import storage
+from seqcast.io.paths import STAGES, Layout
+from seqcast.io.sources import fetch
 from tasks.caching import refreshed_if_missing
 
 
@@ -165,6 +166,23 @@ def _check(
     raise DataError(source, stage, result.problems, failure_cases_path=str(path))
 
 
+@task(name="stored-upstream", task_run_name="stored-{stage}-upstream", cache_policy=NO_CACHE)
+def stored_upstream(stage: str, cfg: PrepareConfig, source: SourceRef) -> StageRef:
+    """The stored output of the stage before ``stage`` for this source and config, to rerun
+    ``stage`` alone from it (``run-stage``)."""
+    previous = STAGES[STAGES.index(stage) - 1]
+    keys = stage_keys(cfg, source.sha256, SCHEMA_VERSION)
+    stored = Layout.meta_file(
+        Layout.of(cfg.out, cfg.dataset_name).stage_dir(previous, keys[previous])
+    )
+    if not stored.exists():
+        raise StageOutputMissing(
+            f"no stored output of stage {previous!r} for this source and config "
+            f"(looked for {stored}); run `seqcast prepare` with the same options first"
+        )
+    return StageRef.model_validate(storage.read_json(stored))
+
+
 @task(name="fetch", task_run_name="fetch", retries=0)
 def fetch_source(cfg: PrepareConfig) -> SourceRef:
     """Fetch the source (never cached: its content decides every later key)."""
@@ -243,15 +261,10 @@ def temporalize(upstream: StageRef, cfg: PrepareConfig) -> StageRef:
     return _publish("temporalize", upstream, cfg, result)
 
 
-STAGE_TASKS: dict[str, Task[..., StageRef]] = {
-    "ingest": ingest,
-    "validate": validate,
-    "clean": clean,
-    "target": target,
-    "split": split,
-    "scale": scale,
-    "temporalize": temporalize,
-}
+# Every stage's task, in the order the stages run (paths.STAGES).
+STAGE_TASKS: dict[str, Task[..., StageRef]] = dict(
+    zip(STAGES, (ingest, validate, clean, target, split, scale, temporalize), strict=True)
+)
 
 
 def run_stage_task(stage: str, upstream: SourceRef | StageRef, cfg: PrepareConfig) -> StageRef:

@@ -1,5 +1,5 @@
 """A training task's epochs mirrored into a Prefect progress artifact: the Prefect UI shows it
-on the task run, and the command line's progress view reads it back (``flows.runs``)."""
+on the task run, and the command line's progress view reads it back (``seqcast.app.runs``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ def epoch_summary(epochs: int, best_epoch: int, best_val_loss: float) -> str:
 
 
 class EpochProgress:
-    """``on_epoch`` callback for :func:`seqcast.train.fit_variant`; at most one API call per
-    ``interval`` seconds (and one at the end, :meth:`finish`)."""
+    """``on_epoch`` callback for :func:`seqcast.models.fitting.fit_variant`; at most one API
+    call per ``interval`` seconds (and one at the end, :meth:`finish`)."""
 
     def __init__(self, max_epochs: int, interval: float = 0.5) -> None:
         self.max_epochs = max_epochs

@@ -7,7 +7,7 @@ from typing import Any
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from seqcast.config import TrainConfig
-from seqcast.train import thread_env
+from seqcast.models.fitting import thread_env
 
 
 def threads_per_worker(config: TrainConfig) -> int:

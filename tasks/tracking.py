@@ -2,7 +2,7 @@
 
 It runs in the flow's own process after every fit has returned, so one process writes the
 tracking store at a time for a run (a local SQLite database is never written by pool workers).
-What is logged is decided by :mod:`seqcast.tracking`.
+What is logged is decided by :mod:`seqcast.io.tracking`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from seqcast import storage
 from seqcast.config import TrainConfig
-from seqcast.paths import Layout
-from seqcast.registry import locked
-from seqcast.tracking import (
+from seqcast.io import storage
+from seqcast.io.forecast_store import locked
+from seqcast.io.paths import Layout
+from seqcast.io.tracking import (
     artifact_root,
     experiment_name,
     fit_histories,
@@ -139,7 +139,7 @@ REQUIREMENTS = [
     "skops",
     "pyarrow",
 ]
-PYFUNC_CODE = Path(__file__).resolve().parents[1] / "seqcast" / "pyfunc_model.py"
+PYFUNC_CODE = Path(__file__).resolve().parents[1] / "seqcast" / "serving" / "pyfunc_model.py"
 
 
 class RegisteredVersion(BaseModel):
@@ -174,8 +174,8 @@ def register_model(run, tracked: TrackedRun) -> RegisteredVersion | None:
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
-    from seqcast.serving import forecast_from_raw
-    from seqcast.tracking import registered_model_name
+    from seqcast.io.tracking import registered_model_name
+    from seqcast.serving.predict import forecast_from_raw
 
     bundle = storage.read_json(Path(run.bundle))
     folder = Path(run.bundle).parent
@@ -248,7 +248,7 @@ def move_alias_if_better(registered: RegisteredVersion) -> dict:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from seqcast.tracking import CHAMPION_ALIAS, replaces
+    from seqcast.io.tracking import CHAMPION_ALIAS, replaces
 
     uri = registered.tracking_uri
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)

@@ -23,8 +23,10 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel
 
 import seqcast
-from seqcast import storage
-from seqcast.backtest import (
+from seqcast.config import TrainConfig
+from seqcast.data.scale import to_original_units
+from seqcast.data.windows import WindowSet, from_table
+from seqcast.evaluation.backtest import (
     SERVE_FIT,
     TEST_FIT,
     FitPlan,
@@ -35,23 +37,22 @@ from seqcast.backtest import (
     scored_blocks,
     shared_truth,
 )
-from seqcast.config import TrainConfig
-from seqcast.evaluate import best_reference, shortlist
-from seqcast.models import VariantConfig
-from seqcast.paths import SPLITS, Layout, run_name
-from seqcast.publish import run_documents
-from seqcast.references import (
+from seqcast.evaluation.leaderboard import best_reference, shortlist
+from seqcast.evaluation.plan import label_of
+from seqcast.evaluation.selection import Ranking, rank
+from seqcast.io import storage
+from seqcast.io.forecast_store import locked
+from seqcast.io.paths import SPLITS, Layout, run_name
+from seqcast.models.deep import VariantConfig
+from seqcast.models.fitting import TrainingConfig, fit_with_retry, limit_threads
+from seqcast.models.references import (
     FITTED,
     fit_reference,
     naive_predictions,
     predict_reference,
     save_reference,
 )
-from seqcast.registry import locked
-from seqcast.scale import to_original_units
-from seqcast.selection import Ranking, rank
-from seqcast.train import TrainingConfig, fit_with_retry, limit_threads
-from seqcast.windows import WindowSet, from_table
+from seqcast.report.documents import run_documents
 from tasks.caching import refreshed_if_missing
 from tasks.progress import EpochProgress
 
@@ -86,10 +87,6 @@ class FitRef(BaseModel):
 
 def load_windows(prepared_dir: str | Path) -> dict[str, WindowSet]:
     return {s: from_table(pq.read_table(Path(prepared_dir) / f"{s}.parquet")) for s in SPLITS}
-
-
-def label_of(variant: str, timesteps: int, sweep: bool) -> str:
-    return f"{variant}-t{timesteps}" if sweep else variant
 
 
 def fit_parts(
@@ -497,7 +494,7 @@ def _publish_artifacts(run: RunRef, board: list[dict], best_ref) -> None:
 @task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)
 def promote_champion(config: TrainConfig, run: RunRef, registered=None) -> dict | None:
     """Move the model registry's ``champion`` alias to this run's registered version when
-    the promotion rule says so (``seqcast.tracking.replaces``): the check and the move under
+    the promotion rule says so (``seqcast.io.tracking.replaces``): the check and the move under
     one lock, so two runs promoting at once end with the alias on the better model. Returns
     the decision, or None when the run chose no model."""
     if run.champion is None or registered is None:

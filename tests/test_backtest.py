@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcast.backtest import (
+from seqcast.data.scale import fit_scaler, to_original_units
+from seqcast.data.windows import WindowSet
+from seqcast.errors import ConfigError
+from seqcast.evaluation.backtest import (
     SERVE_FIT,
     TEST_FIT,
     concat,
@@ -23,9 +26,6 @@ from seqcast.backtest import (
     shared_truth,
     take,
 )
-from seqcast.errors import ConfigError
-from seqcast.scale import fit_scaler, to_original_units
-from seqcast.windows import WindowSet
 
 
 def test_fold_boundaries_by_hand():

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.cli import main
+from seqcast.app.cli import main
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

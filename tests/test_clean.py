@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.clean import clean, run_lengths
+from seqcast.data.clean import clean, run_lengths
 from seqcast.errors import DataError
-from seqcast.spec import get_spec
-from seqcast.timeindex import times_of
+from seqcast.spec.dataset import get_spec
+from seqcast.spec.timeindex import times_of
 
 SPEC = get_spec("weekly-temperature")
 

@@ -23,7 +23,7 @@ def _env(home: Path) -> dict[str, str]:
 def _seqcast(env: dict[str, str], *args: str) -> tuple[int, str]:
     """Exit status and the whole console output (stdout and stderr interleaved)."""
     done = subprocess.run(
-        [sys.executable, "-m", "seqcast.cli", *args],
+        [sys.executable, "-m", "seqcast.app.cli", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -126,7 +126,7 @@ def test_the_prepare_summary_counts_windows_not_split_rows(tmp_path):
     before it): the closing line counts the windows the arrays hold."""
     import json
 
-    from seqcast.cli import _prepared_summary
+    from seqcast.app.cli import _prepared_summary
 
     (tmp_path / "summary.json").write_text(
         json.dumps(

@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from seqcast.console import ProgressView, Step
+from seqcast.app.console import ProgressView, Step
 
 
 def _view() -> tuple[ProgressView, io.StringIO]:

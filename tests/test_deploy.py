@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.deployments import ROOT, plan_deployments
-from seqcast.cli import main
+from seqcast.app.cli import main
+from seqcast.app.deployments import ROOT, plan_deployments
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

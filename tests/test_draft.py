@@ -7,9 +7,9 @@ import tomllib
 import pandas as pd
 import pytest
 
-from seqcast.cli import main
-from seqcast.draft import draft_spec
-from seqcast.spec import DatasetSpec
+from seqcast.app.cli import main
+from seqcast.spec.dataset import DatasetSpec
+from seqcast.spec.draft import draft_spec
 
 
 def _daily() -> pd.DataFrame:
@@ -142,7 +142,7 @@ def _weekly_with_gaps(empty: list[int], absent: int | None = None) -> pd.DataFra
 
 
 def _clean_with(spec: DatasetSpec, frame: pd.DataFrame):
-    from seqcast.clean import clean
+    from seqcast.data.clean import clean
 
     return clean(
         frame,

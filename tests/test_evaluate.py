@@ -9,10 +9,10 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from seqcast.evaluate import Candidate, choose_champion, feature_profile, leaderboard
-from seqcast.metrics import evaluate
-from seqcast.references import fit_reference, predict_reference, reference_predictions
-from seqcast.windows import WindowSet
+from seqcast.data.windows import WindowSet
+from seqcast.evaluation.leaderboard import Candidate, choose_champion, feature_profile, leaderboard
+from seqcast.evaluation.metrics import evaluate
+from seqcast.models.references import fit_reference, predict_reference, reference_predictions
 
 
 def test_metrics_by_hand():
@@ -129,7 +129,7 @@ def test_fitted_references_run_on_the_threads_they_are_given(monkeypatch):
             seen.append(_openmp_threads())
             return super().fit(X, y, sample_weight)
 
-    monkeypatch.setattr("seqcast.references.HistGradientBoostingRegressor", Recording)
+    monkeypatch.setattr("seqcast.models.references.HistGradientBoostingRegressor", Recording)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 4, 3)).astype(np.float32)  # (samples, timesteps, features)
     ws = WindowSet(

@@ -50,7 +50,7 @@ def test_flow_description_has_no_markup(flow):
 
 def test_variants_default_lists_every_variant():
     """The form shows all seven variants selected, not '0 selected'."""
-    from seqcast.models import DEEP_VARIANTS
+    from seqcast.models.deep import DEEP_VARIANTS
 
     prop = _definitions(train)["TrainConfig"]["properties"]["variants"]
     assert prop["default"] == list(DEEP_VARIANTS)
@@ -59,7 +59,7 @@ def test_variants_default_lists_every_variant():
 
 def test_bounds_in_words():
     """Limits read as a person would write them."""
-    from seqcast.form import bounds_text
+    from seqcast.spec.form import bounds_text
 
     assert bounds_text({"anyOf": [{"minimum": 1, "maximum": 1000}, {"type": "null"}]}) == (
         "Allowed: at least 1, at most 1000."

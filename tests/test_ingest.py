@@ -9,9 +9,9 @@ import zipfile
 import pandas as pd
 import pytest
 
+from seqcast.data.ingest import normalise_header, read_table
 from seqcast.errors import DataError
-from seqcast.ingest import normalise_header, read_table
-from seqcast.spec import get_spec
+from seqcast.spec.dataset import get_spec
 
 WEEKLY = b"year,week,AvgTemp\n2010,1,-3\n2010,2,-7.5\n"
 UCI_HEADER = (

@@ -11,14 +11,14 @@ import pandas as pd
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from seqcast.clean import clean
 from seqcast.config import SplitSpec
-from seqcast.paths import SPLITS
-from seqcast.scale import fit_scaler
-from seqcast.spec import get_spec
-from seqcast.split import split_chronologically
-from seqcast.target import add_target
-from seqcast.windows import make_windows, window_ends
+from seqcast.data.clean import clean
+from seqcast.data.scale import fit_scaler
+from seqcast.data.split import split_chronologically
+from seqcast.data.target import add_target
+from seqcast.data.windows import make_windows, window_ends
+from seqcast.io.paths import SPLITS
+from seqcast.spec.dataset import get_spec
 
 SPEC = get_spec("weekly-temperature")
 

@@ -92,7 +92,7 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
     from flows.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
+    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
     out = tmp_path / "out"
     run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
     client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))
@@ -146,7 +146,7 @@ def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, mo
     from flows.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
+    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
     out = tmp_path / "out"
 
     def tiny(seed: int) -> TrainConfig:
@@ -198,7 +198,9 @@ def test_forecast_after_a_train_that_promoted_nothing_says_why(tmp_path, monkeyp
     from tasks.forecast import NoChampion
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr("seqcast.selection.choose_champion", lambda board: (None, "stand-in"))
+    monkeypatch.setattr(
+        "seqcast.evaluation.selection.choose_champion", lambda board: (None, "stand-in")
+    )
     out = tmp_path / "out"
     run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
     with pytest.raises(NoChampion) as err:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqcast.models import REGISTRY, VariantConfig
-from seqcast.train import TrainingConfig, fit_variant
-from seqcast.windows import WindowSet
+from seqcast.data.windows import WindowSet
+from seqcast.models.deep import REGISTRY, VariantConfig
+from seqcast.models.fitting import TrainingConfig, fit_variant
 
 TINY = VariantConfig(units=4, layers=2, dense_units=4, dropout=0.1, learning_rate=0.01)
 TIMESTEPS, FEATURES, COVARIATES = 5, 3, 2
@@ -58,7 +58,7 @@ def test_variant_contract(name, tmp_path):
     assert trained.predictions["test"].shape == (10,)
     assert ckpt.exists()
     reloaded = keras.models.load_model(ckpt, safe_mode=True)
-    from seqcast.train import predict_splits
+    from seqcast.models.fitting import predict_splits
 
     np.testing.assert_allclose(
         predict_splits(reloaded, name, splits)["test"],
@@ -93,7 +93,7 @@ def test_weights_ignore_the_global_random_state(name):
     neither a built model's weights nor its layer names."""
     import random
 
-    from seqcast.models import build
+    from seqcast.models.deep import build
 
     cfg = TINY.model_copy(update={"layers": 2})
 
@@ -119,7 +119,7 @@ def test_weights_ignore_the_global_random_state(name):
 def test_calendar_is_appended_to_every_timestep():
     """Two windows of 3 steps x 1 feature, calendars (1, 2) and (3, 4): each step is fed its
     value followed by its window's target-time calendar; multi-input keeps two inputs."""
-    from seqcast.models import fed_features, model_inputs
+    from seqcast.models.deep import fed_features, model_inputs
 
     x = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
     cov = np.array([[1, 2], [3, 4]], dtype=np.float32)
@@ -143,7 +143,7 @@ def test_every_loss_trains(loss, tmp_path):
 def _fake_fit(flat_seeds: set[int], calls: list[int]):
     """A stand-in for fit_variant: a flat validation forecast for the seeds in
     ``flat_seeds``, a perfect one otherwise; records the seeds it was called with."""
-    from seqcast.train import Trained
+    from seqcast.models.fitting import Trained
 
     def fit(name, vcfg, tcfg, splits, checkpoint, on_epoch=None, epochs=None):
         calls.append(tcfg.seed)
@@ -208,7 +208,7 @@ def test_a_short_refit_averages_over_its_last_quarter_only():
     """The average's time constant 1 / (1 - momentum) is capped at a quarter of the steps:
     4000 steps keep 0.99 (100 steps); 200 steps give 1 - 4/200 = 0.98; 20 steps 0.8;
     4 steps or fewer nothing."""
-    from seqcast.train import refit_momentum
+    from seqcast.models.fitting import refit_momentum
 
     assert refit_momentum(0.99, 4000) == 0.99
     assert refit_momentum(0.99, 200) == pytest.approx(0.98)
@@ -222,7 +222,7 @@ def test_an_early_stopped_fit_keeps_its_best_epoch_not_an_average():
     (early stopping restores it), so the same seed gives the same validation losses and the
     same kept model with or without ema_momentum, and the kept model scores exactly the best
     validation loss."""
-    from seqcast.models import model_inputs
+    from seqcast.models.deep import model_inputs
 
     splits = {"train": windows(40, 0), "val": windows(12, 1)}
 
@@ -244,7 +244,7 @@ def test_an_early_stopped_fit_keeps_its_best_epoch_not_an_average():
 def test_a_collapsed_fit_is_retried_once_with_another_seed(tmp_path):
     """Seed 3 gives a flat forecast: one retry with seed 3 + RETRY_SEED_OFFSET, which is
     kept; the collapsed attempt is reported. A sound first fit is not retried."""
-    from seqcast.train import RETRY_SEED_OFFSET, fit_with_retry
+    from seqcast.models.fitting import RETRY_SEED_OFFSET, fit_with_retry
 
     splits = {"train": windows(40, 0), "val": windows(12, 1)}
     cfg = TrainingConfig(max_epochs=1, patience=1, batch_size=8, seed=3, loss="mse")
@@ -268,8 +268,8 @@ def test_predicting_many_models_in_one_process_never_retraces(caplog):
     does): TensorFlow logs no retracing warning."""
     import logging
 
-    from seqcast.models import build
-    from seqcast.train import predict_splits
+    from seqcast.models.deep import build
+    from seqcast.models.fitting import predict_splits
 
     splits = {"train": windows(1030, 0), "val": windows(13, 1), "test": windows(7, 2)}
     with caplog.at_level(logging.WARNING, logger="tensorflow"):

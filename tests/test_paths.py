@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from seqcast.config import ForecastConfig, PrepareConfig
-from seqcast.paths import OUTPUT_ROOT_ENV, Layout, checked_out
+from seqcast.io.paths import OUTPUT_ROOT_ENV, Layout, checked_out
 
 
 def test_parent_components_are_always_refused():
@@ -53,7 +53,7 @@ def test_runs_a_schedule_starts_apart_get_different_names():
     hex digits (the clock) and differ at the end, which is what a run folder's name takes."""
     from datetime import UTC, datetime
 
-    from seqcast.paths import run_name
+    from seqcast.io.paths import run_name
 
     first = run_name(datetime(2026, 11, 29, 22, 55, 29, tzinfo=UTC),
                      "01a22984-5d2e-7c3a-8f1e-0b9c4d2a11f7")  # fmt: skip

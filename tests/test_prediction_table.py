@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.publish import prediction_table
-from seqcast.selection import rank
-from seqcast.windows import WindowSet
+from seqcast.data.windows import WindowSet
+from seqcast.evaluation.selection import rank
+from seqcast.report.documents import prediction_table
 
 
 def windows(first: int, n: int) -> WindowSet:

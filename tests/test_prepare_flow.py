@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from flows.runs import task_states
-from seqcast.cli import main
+from seqcast.app.cli import main
+from seqcast.app.runs import task_states
 from seqcast.config import PrepareConfig
+from seqcast.data.windows import from_table
 from seqcast.errors import DataError
-from seqcast.windows import from_table
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

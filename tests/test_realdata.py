@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from seqcast.config import PrepareConfig
-from seqcast.windows import from_table
+from seqcast.data.windows import from_table
 from tests.conftest import real_file
 from tests.test_prepare_flow import run_prepare
 

@@ -6,9 +6,9 @@ import multiprocessing as mp
 
 import pandas as pd
 
-from seqcast.forecast import FORECAST_COLUMNS
-from seqcast.paths import Layout
-from seqcast.registry import append_forecasts
+from seqcast.io.forecast_store import append_forecasts
+from seqcast.io.paths import Layout
+from seqcast.serving.forecast_input import FORECAST_COLUMNS
 
 NAME = "seqcast-bike-hourly"
 
@@ -19,7 +19,7 @@ def _uri(root: str) -> str:
 
 def _promote(root: str, version: str, mae: float) -> None:
     """What promote-champion does: the check and the alias move under the champion lock."""
-    from seqcast.registry import locked
+    from seqcast.io.forecast_store import locked
     from tasks.tracking import RegisteredVersion, move_alias_if_better
 
     registered = RegisteredVersion(

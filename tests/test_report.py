@@ -13,8 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from seqcast.evaluate import Candidate, claims, collapsed, leaderboard
-from seqcast.report import ReportInput, render
+from seqcast.evaluation.leaderboard import Candidate, claims, collapsed, leaderboard
+from seqcast.report.page import ReportInput, render
 
 
 def _input() -> ReportInput:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from seqcast.scale import AffineScaler, fit_scaler
+from seqcast.data.scale import AffineScaler, fit_scaler
 
 
 def test_minmax_maps_training_range_to_unit_interval():
@@ -51,7 +51,7 @@ def test_log1p_target_round_trip_by_hand():
     0 in model units, and every value comes back exactly in original units."""
     import math
 
-    from seqcast.scale import target_document, to_model_units, to_original_units
+    from seqcast.data.scale import target_document, to_model_units, to_original_units
 
     y = np.array([0.0, math.e - 1, math.e**2 - 1])
     doc = target_document(y, "log1p")
@@ -64,7 +64,7 @@ def test_log1p_target_refuses_negative_training_targets():
     """log1p of a negative target is undefined: a clear error, not NaN training."""
     import pytest
 
-    from seqcast.scale import target_document
+    from seqcast.data.scale import target_document
 
     with pytest.raises(ValueError, match="target >= 0"):
         target_document(np.array([1.0, -2.0]), "log1p")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from schemas import clean_schema, raw_schema
-from seqcast.spec import get_spec
-from seqcast.validate import validate_frame
+from seqcast.data.validate import validate_frame
+from seqcast.spec.dataset import get_spec
 
 
 def weekly_raw() -> pd.DataFrame:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqcast.evaluate import shortlist
-from seqcast.selection import ENSEMBLE, Member, rank
+from seqcast.evaluation.leaderboard import shortlist
+from seqcast.evaluation.selection import ENSEMBLE, Member, rank
 
 FOLDS = ["fold-1", "fold-2"]
 TRUTH = {f: np.array([0.0, 10.0, 20.0, 30.0]) for f in [*FOLDS, "test"]}

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from seqcast.references import FITTED, fit_reference, flat, load_reference, save_reference
-from seqcast.selection import Member
-from seqcast.windows import WindowSet
+from seqcast.data.windows import WindowSet
+from seqcast.evaluation.selection import Member
+from seqcast.models.references import FITTED, fit_reference, flat, load_reference, save_reference
 
 
 def _windows(n: int, seed: int) -> WindowSet:
@@ -57,7 +57,7 @@ def test_bundle_names_every_member_with_its_units():
     """Two seeds of a GRU and gradient boosting: three members, files named by label and
     seed, each with its own units; the training period is the served fit's."""
     from seqcast.config import TrainConfig
-    from seqcast.publish import bundle_document
+    from seqcast.report.documents import bundle_document
 
     units = {"features": {}, "target": None, "fitted_on": {"fit": "all", "windows": 9}}
 
@@ -102,7 +102,7 @@ def test_served_forecast_is_the_members_weighted_mean(monkeypatch):
     them equally."""
     from types import SimpleNamespace
 
-    from seqcast import serving
+    from seqcast.serving import predict as serving
 
     values = {"a": 10.0, "b": 20.0, "c": 40.0}
     window = SimpleNamespace(origin_time="t0", target_time="t2")
@@ -125,7 +125,7 @@ def test_served_forecast_is_the_members_weighted_mean(monkeypatch):
 def test_why_no_champion_names_the_winner_and_the_gap():
     """The last run's reason, the best reference against the best model candidate on the
     backtest (1.4 against 2.0: 30 % lower), and the command to try."""
-    from seqcast.forecast import why_no_champion
+    from seqcast.serving.forecast_input import why_no_champion
 
     metrics = {
         "run_id": "20261129T223135Z-65d89b31",

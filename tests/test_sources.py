@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from seqcast.errors import SourceError
-from seqcast.sources import fetch
+from seqcast.io.sources import fetch
 
 BODY = b"year,week,AvgTemp\n2010,1,-3\n"
 

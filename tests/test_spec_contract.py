@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from seqcast.config import ForecastConfig
+from seqcast.data.synthetic import rows_from_spec
 from seqcast.errors import ConfigError
-from seqcast.spec import BUILTIN_DIR, get_spec
-from seqcast.synthetic import rows_from_spec
-from seqcast.timeindex import steps_from_raw, times_of
+from seqcast.spec.dataset import BUILTIN_DIR, get_spec
+from seqcast.spec.timeindex import steps_from_raw, times_of
 from tests.conftest import best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -38,7 +38,7 @@ def _tiny_train(dataset: str, source: Path, out: Path, variant: str) -> Path:
 
 @pytest.mark.parametrize("spec_file", SPEC_FILES, ids=lambda p: p.stem)
 def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypatch):
-    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
+    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
     dataset = spec_file.stem if spec_file.parent == BUILTIN_DIR else str(spec_file)
     spec = get_spec(dataset)
     source = tmp_path / "rows.csv"
@@ -70,7 +70,7 @@ def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypat
 def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypatch, caplog):
     """Editing the spec file after training changes nothing for that champion: it is fed
     with its own stored spec (here: the horizon stays 1), and the log says the file changed."""
-    monkeypatch.setattr("seqcast.selection.choose_champion", best_deep)
+    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
     spec_file = tmp_path / "demand.toml"
     spec_file.write_text((Path(__file__).parent / "specs" / "monthly-demand.toml").read_text())
     spec = get_spec(str(spec_file))

@@ -11,12 +11,12 @@ import pytest
 
 from schemas import SCHEMA_VERSION, raw_schema
 from seqcast.config import PrepareConfig
+from seqcast.data.stage_keys import stage_keys
+from seqcast.data.synthetic import rows_from_spec
+from seqcast.data.validate import validate_frame
 from seqcast.errors import ConfigError, DataError
-from seqcast.refs import stage_keys
-from seqcast.spec import TimeIndexSpec, builtin_names, get_spec, load_spec
-from seqcast.synthetic import rows_from_spec
-from seqcast.timeindex import calendar, calendar_names, steps_from_raw, times_of
-from seqcast.validate import validate_frame
+from seqcast.spec.dataset import TimeIndexSpec, builtin_names, get_spec, load_spec
+from seqcast.spec.timeindex import calendar, calendar_names, steps_from_raw, times_of
 
 SPECS = Path(__file__).parent / "specs"
 DAILY = SPECS / "daily-sales.toml"
@@ -271,7 +271,7 @@ def test_data_off_the_declared_frequency_points_at_the_spec_field():
 
 
 def test_a_column_the_file_lacks_points_at_the_spec():
-    from seqcast.ingest import read_table
+    from seqcast.data.ingest import read_table
 
     spec = get_spec(str(DAILY))
     content = rows_from_spec(spec, 5).drop(columns=["price"]).to_csv(index=False).encode()

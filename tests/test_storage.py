@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from seqcast import storage
+from seqcast.io import storage
 
 
 def test_failed_directory_build_leaves_the_previous_output_untouched(tmp_path):

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.clean import clean
 from seqcast.config import SplitSpec
+from seqcast.data.clean import clean
+from seqcast.data.split import split_chronologically, split_sizes
+from seqcast.data.target import add_target
 from seqcast.errors import DataError
-from seqcast.spec import get_spec
-from seqcast.split import split_chronologically, split_sizes
-from seqcast.target import add_target
+from seqcast.spec.dataset import get_spec
 
 SPEC = get_spec("weekly-temperature")
 
@@ -45,7 +45,7 @@ def test_target_time_covariates_are_the_calendar_of_the_target():
 def test_known_future_columns_are_their_values_at_the_target_time():
     """A known_future column becomes known_<col>: its value horizon steps later, raw; each
     fit scales it like the column itself (scale_known), calendar covariates untouched."""
-    from seqcast.scale import AffineScaler, scale_known
+    from seqcast.data.scale import AffineScaler, scale_known
 
     spec = SPEC.model_copy(
         update={

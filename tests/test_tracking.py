@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from seqcast.tracking import fit_histories, run_metrics, run_params, tracking_uri
+from seqcast.io.tracking import fit_histories, run_metrics, run_params, tracking_uri
 
 BOARD = [
     {

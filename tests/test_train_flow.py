@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.runs import run_tree, task_states
+from seqcast.app.runs import run_tree, task_states
 from seqcast.config import TrainConfig
 from tasks.train import fit_parts, load_windows
 
@@ -58,7 +58,7 @@ def test_the_champions_references_are_one_served_task_per_window_length():
     """Ridge, a GRU and gradient boosting as members: both references are refitted in one
     task (one console line, ``references-t4-all``), in the members' order; in a sweep each
     reference is refitted on its own window length's windows, one task per length."""
-    from flows.train import served_references
+    from seqcast.evaluation.plan import served_references
 
     def ref(label: str) -> dict:
         return {"kind": "reference", "label": label, "seed": None, "weight": 0.25}

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from seqcast.windows import WindowSet, from_table, make_windows, to_table, window_ends
+from seqcast.data.windows import WindowSet, from_table, make_windows, to_table, window_ends
 
 
 def course_notes_temporalize(x, y, timesteps):

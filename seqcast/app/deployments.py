@@ -1,0 +1,184 @@
+"""Register a dataset's train and forecast deployments through Prefect's Python API (what
+``seqcast deploy --dataset SPEC`` does), so a new dataset needs no hand-edited prefect.yaml.
+
+The deployments run on the project's process work pool from the project root, as those in
+prefect.yaml do. The spec file's folder becomes the runs' ``SEQCAST_SPECS_DIR`` (a run's
+``dataset`` parameter must name a spec inside it) and ``ROOT/outputs`` their
+``SEQCAST_OUTPUT_ROOT``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from seqcast.errors import ConfigError
+from seqcast.io.paths import OUTPUT_ROOT_ENV
+from seqcast.spec.dataset import BUILTIN_DIR, SPECS_DIR_ENV, get_spec, spec_path
+
+ROOT = Path(__file__).resolve().parents[2]  # the project root
+POOL = "seqcast-process"
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """What will be registered: names, the dataset parameter, schedules, the run environment."""
+
+    dataset: str  # the spec's name
+    parameter: str  # the ``dataset`` parameter: a built-in name or the spec's file name
+    env: dict[str, str]
+    train: str
+    forecast: str
+    train_cron: str | None
+    forecast_cron: str | None
+    notes: list[str]
+    train_parameters: dict  # the train flow's ``config`` parameter
+    forecast_parameters: dict  # the forecast flow's ``config`` parameter
+
+
+def plan_deployments(
+    dataset: str,
+    train_cron: str | None = "0 3 * * *",
+    forecast_cron: str | None = "5 * * * *",
+    settings: dict | None = None,
+) -> DeployPlan:
+    """The deployments for ``dataset`` (a built-in name or a spec file path). ``settings``
+    are train config fields (JSON) that the deployments' runs take by default; ``out``,
+    ``source`` and ``mlflow_uri`` among them go to the forecast deployment too. A spec with
+    known-future columns gets no forecast schedule: a scheduled run could not give their
+    values (request each forecast with them instead)."""
+    spec = get_spec(dataset)
+    path = spec_path(dataset)
+    env = {OUTPUT_ROOT_ENV: str(ROOT / "outputs")}
+    if path.parent == BUILTIN_DIR:
+        parameter = spec.name
+    else:
+        env[SPECS_DIR_ENV] = str(path.parent)
+        parameter = path.name
+    notes = []
+    if spec.known_future and forecast_cron:
+        notes.append(
+            f"no forecast schedule: the spec's known-future column(s) {list(spec.known_future)} "
+            "need values at each target time; request runs with config.known set"
+        )
+        forecast_cron = None
+    train_parameters = {**(settings or {}), "dataset": parameter}
+    train_parameters.setdefault("out", ".")
+    forecast_parameters = {
+        k: train_parameters[k]
+        for k in ("dataset", "source", "out", "mlflow_uri")
+        if k in train_parameters
+    }
+    return DeployPlan(
+        dataset=spec.name,
+        parameter=parameter,
+        env=env,
+        train=f"train-{spec.name}",
+        forecast=f"forecast-{spec.name}",
+        train_cron=train_cron,
+        forecast_cron=forecast_cron,
+        notes=notes,
+        train_parameters=train_parameters,
+        forecast_parameters=forecast_parameters,
+    )
+
+
+def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[str]:
+    """Create or update both deployments (and the process work pool when missing); returns
+    their full names (``flow/deployment``)."""
+    import asyncio
+
+    from prefect import Flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.schedules import Cron
+
+    async def ensure_pool() -> None:
+        async with get_client() as client:
+            try:
+                await client.read_work_pool(pool)
+            except ObjectNotFound:
+                await client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+    asyncio.run(ensure_pool())
+    names = []
+    for flow_name, entrypoint, deployment, cron, parameters, what in (
+        (
+            "train",
+            "flows/train.py:train",
+            plan.train,
+            plan.train_cron,
+            plan.train_parameters,
+            "Retrain",
+        ),
+        (
+            "forecast",
+            "flows/forecast.py:forecast",
+            plan.forecast,
+            plan.forecast_cron,
+            plan.forecast_parameters,
+            "Forecast",
+        ),
+    ):
+        # called outside an event loop, from_source returns the flow itself (not a coroutine)
+        source = cast(Flow, Flow.from_source(source=str(ROOT), entrypoint=entrypoint))
+        source.deploy(
+            name=deployment,
+            work_pool_name=pool,
+            build=False,
+            push=False,
+            job_variables={"env": plan.env},
+            schedules=[Cron(cron, timezone=timezone)] if cron else [],
+            parameters={"config": parameters},
+            description=f"{what}: {plan.dataset} (deployed by seqcast deploy)",
+            tags=["seqcast", flow_name, plan.dataset],
+            enforce_parameter_schema=True,
+            print_next_steps=False,
+        )
+        names.append(f"{flow_name}/{deployment}")
+    return names
+
+
+def existing(plan: DeployPlan) -> dict[str, str]:
+    """The plan's deployments already on the server (``flow/deployment`` -> their schedules
+    and parameters in words): registering replaces them, which the command says."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async def read() -> dict[str, str]:
+        found = {}
+        async with get_client() as client:
+            for name in (f"train/{plan.train}", f"forecast/{plan.forecast}"):
+                try:
+                    dep = await client.read_deployment_by_name(name)
+                except ObjectNotFound:
+                    continue
+                crons = [
+                    f"{getattr(s.schedule, 'cron', s.schedule)!s} "
+                    f"({getattr(s.schedule, 'timezone', None) or 'UTC'})"
+                    for s in dep.schedules
+                ]
+                found[name] = (
+                    f"schedule {', '.join(crons) or 'none'}, parameters "
+                    f"{dep.parameters.get('config', dep.parameters)}"
+                )
+        return found
+
+    return asyncio.run(read())
+
+
+def check_server() -> str:
+    """The configured Prefect API; deploying to a temporary server would register nothing."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ConfigError(
+            "no Prefect server configured: start one (make server) and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api, then deploy again"
+        )
+    return url

@@ -1,0 +1,259 @@
+"""Rolling-origin backtest and refits: which windows each fit trains on and which it is scored
+on, and the units (scalers) each fit uses. Pure: index arithmetic on window positions.
+
+The windows of a prepared dataset are concatenated in target-time order (train, then
+validation, then test). Every fit is a :class:`FitPlan`:
+
+- ``fold-1`` .. ``fold-K`` (expanding window): fold ``k`` is scored on the ``k``-th of the
+  last ``K`` blocks of the pre-test windows, each block as long as the validation split, so
+  the last fold is scored on exactly the validation split. It trains on every window before
+  that block whose target time is at or before the block's first forecast origin (the
+  ``horizon - 1`` windows just before the block are left out: their targets lie after that
+  origin), and early-stops on the newest :data:`EARLY_STOP_SHARE` of them.
+- ``pretest``: every pre-test window whose target is known at the first test origin; scored
+  on the test split. Trained for a fixed number of epochs taken from the folds.
+- ``all``: every window, for the model the forecast deployment serves; scored on nothing.
+
+Each fit fits its own scalers on its own training windows (:func:`fit_units`), so no fold's
+scaling sees its scored block and the served model is scaled on the newest data too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from seqcast.data.scale import AffineScaler, ScalerKind, fit_scaler, scale_known, target_document
+from seqcast.data.windows import WindowSet
+from seqcast.errors import ConfigError
+
+EARLY_STOP_SHARE = 0.15  # of a fold's training windows, the newest, for early stopping
+TEST_FIT = "pretest"
+SERVE_FIT = "all"
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """Window positions (into the concatenated train + val + test windows) of one fit."""
+
+    name: str
+    train: range
+    early_stop: range | None  # None: trained for a fixed number of epochs
+    scored: range | None  # None: the served model, scored on nothing
+
+    @property
+    def is_fold(self) -> bool:
+        return self.name.startswith("fold-")
+
+
+def plans_for(splits: dict[str, WindowSet], folds: int) -> dict[str, FitPlan]:
+    """:func:`plan_fits` for prepared windows (``train``, ``val``, ``test`` splits)."""
+    horizon = int(splits["train"].meta["horizon"])
+    return plan_fits(len(splits["train"]), len(splits["val"]), len(splits["test"]), folds, horizon)
+
+
+def fold_names(folds: int) -> list[str]:
+    return [f"fold-{k}" for k in range(1, folds + 1)]
+
+
+def scored_blocks(splits: dict[str, WindowSet], folds: int) -> dict[str, WindowSet]:
+    """The windows each scored fit is scored on, in original order: ``fold-1`` ..
+    ``fold-K`` and ``test`` (what the ``pretest`` refit is scored on), as the leaderboard
+    names them."""
+    every = concat(splits)
+    plans = plans_for(splits, folds)
+    out: dict[str, WindowSet] = {}
+    for name in [*fold_names(folds), TEST_FIT]:
+        rows = plans[name].scored
+        assert rows is not None
+        out["test" if name == TEST_FIT else name] = take(every, rows)
+    return out
+
+
+def shared_truth(blocks: dict[int, dict[str, WindowSet]]) -> dict[str, np.ndarray]:
+    """The actual target of every scored fit, original units: fold name / ``test`` ->
+    (samples,), for the window lengths of a run (``timesteps`` -> its :func:`scored_blocks`).
+
+    Every candidate is ranked on the same windows, so every length must score the same
+    target times. With ``on_long_gap = drop-windows`` a longer window drops more windows
+    around a gap; raises ConfigError naming the lengths, the fit and a target time only one
+    of them scores."""
+    (first_length, first), *others = blocks.items()
+    for length, other in others:
+        for name, block in other.items():
+            mine, theirs = first[name].target_time, block.target_time
+            if np.array_equal(mine, theirs):
+                continue
+            only = np.setxor1d(mine, theirs)
+            raise ConfigError(
+                f"window lengths {first_length} and {length} score different windows in "
+                f"{name} ({len(mine)} against {len(theirs)}; {_when(only[0])} is scored by "
+                "only one of them): with on_long_gap = drop-windows a longer window drops "
+                "more windows around a gap, and candidates scored on different windows "
+                "cannot be ranked together. Train each window length in its own run "
+                "(--timesteps N), or fill the gap (--max-fill-steps N)"
+            )
+    return {name: block.y_raw for name, block in first.items()}
+
+
+def plan_fits(
+    n_train: int, n_val: int, n_test: int, folds: int, horizon: int
+) -> dict[str, FitPlan]:
+    """Every fit of a run: the folds, ``pretest`` and ``all`` (see the module docstring).
+
+    Raises ValueError when a fold would have fewer than 2 training windows."""
+    if folds < 1 or n_val < 1 or n_test < 1:
+        raise ValueError("need at least one fold and non-empty validation and test splits")
+    pre = n_train + n_val
+    gap = horizon - 1  # windows whose target lies after the next block's first origin
+    plans: dict[str, FitPlan] = {}
+    for k, name in enumerate(fold_names(folds), start=1):
+        start = pre - (folds - k + 1) * n_val  # first scored window of fold k
+        end_train = start - gap
+        if end_train < 2:
+            raise ValueError(
+                f"{folds} backtest folds of {n_val} windows leave {max(end_train, 0)} "
+                f"training window(s) for {name}; use fewer folds or a longer file"
+            )
+        stop = min(max(1, round(end_train * EARLY_STOP_SHARE)), end_train - 1)
+        plans[name] = FitPlan(
+            name,
+            range(0, end_train - stop),
+            range(end_train - stop, end_train),
+            range(start, start + n_val),
+        )
+    plans[TEST_FIT] = FitPlan(TEST_FIT, range(0, pre - gap), None, range(pre, pre + n_test))
+    plans[SERVE_FIT] = FitPlan(SERVE_FIT, range(0, pre + n_test), None, None)
+    return plans
+
+
+def concat(splits: dict[str, WindowSet]) -> WindowSet:
+    """train, val and test windows as one set in target-time order."""
+    parts = [splits[s] for s in ("train", "val", "test")]
+
+    def cat(name: str):
+        values = [getattr(p, name) for p in parts]
+        return None if any(v is None for v in values) else np.concatenate(values)
+
+    return replace(
+        parts[0],
+        x=np.concatenate([p.x for p in parts]),  # (all samples, timesteps, features)
+        y=np.concatenate([p.y for p in parts]),
+        y_raw=np.concatenate([p.y_raw for p in parts]),
+        target_time=np.concatenate([p.target_time for p in parts]),
+        covariates=np.concatenate([p.covariates for p in parts]),
+        y_last_raw=cat("y_last_raw"),
+        y_seasonal_raw=cat("y_seasonal_raw"),
+        meta={**parts[0].meta, "split": "all"},
+    )
+
+
+def take(ws: WindowSet, rows: range) -> WindowSet:
+    """The windows at positions ``rows`` (a contiguous block)."""
+    sl = slice(rows.start, rows.stop)
+
+    def part(v):
+        return None if v is None else v[sl]
+
+    return replace(
+        ws,
+        x=ws.x[sl],
+        y=ws.y[sl],
+        y_raw=ws.y_raw[sl],
+        target_time=ws.target_time[sl],
+        covariates=ws.covariates[sl],
+        y_last_raw=part(ws.y_last_raw),
+        y_seasonal_raw=part(ws.y_seasonal_raw),
+    )
+
+
+def fit_units(
+    windows: WindowSet,
+    plan: FitPlan,
+    prepared_scaler: dict,
+    kind: ScalerKind,
+    target: str,
+) -> tuple[dict[str, WindowSet], dict]:
+    """The windows of one fit, rescaled on that fit's own training windows.
+
+    ``windows``: every window (:func:`concat`), features scaled by ``prepared_scaler``
+    (the prepared ``scaler.json``). ``target``: ``"log1p"`` (standardised log(1 + y)),
+    ``"scale"`` (the ``kind`` scaler) or ``"none"`` (original units). Returns
+    ``{"train", "early_stop"?, "scored"?}`` windows with ``x`` and ``y`` in this fit's units,
+    and the fit's ``scaler.json`` document (the form :func:`seqcast.data.scale.to_original_units`
+    and the forecast read)."""
+    base = AffineScaler.from_dict(prepared_scaler["features"])
+    n, timesteps, features = windows.x.shape
+    raw = base.inverse(windows.x.reshape(-1, features)).reshape(n, timesteps, features)
+    train_rows = raw[plan.train.start : plan.train.stop]  # (train samples, timesteps, features)
+    scaler = fit_scaler(train_rows.reshape(-1, features), base.names, kind)
+    x = scaler.transform(raw.reshape(-1, features)).reshape(n, timesteps, features)
+    train_y = windows.y_raw[plan.train.start : plan.train.stop]
+    if target == "log1p":
+        target_doc: dict | None = target_document(train_y, "log1p")
+    elif target == "scale":
+        target_doc = fit_scaler(train_y[:, None], ["y"], kind).to_dict()
+    else:
+        target_doc = None
+    y = windows.y_raw if target_doc is None else _model_units(windows.y_raw, target_doc)
+    cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, cov)
+    scaled = replace(windows, x=x.astype(np.float32), y=np.asarray(y, np.float32), covariates=cov)
+    parts = {"train": take(scaled, plan.train)}
+    if plan.early_stop is not None:
+        parts["early_stop"] = take(scaled, plan.early_stop)
+    if plan.scored is not None:
+        parts["scored"] = take(scaled, plan.scored)
+    times = windows.target_time
+    doc = {
+        "features": scaler.to_dict(),
+        "target": target_doc,
+        "fitted_on": {
+            "fit": plan.name,
+            "windows": len(plan.train),
+            "target_start": _when(times[plan.train.start]),
+            "target_end": _when(times[plan.train.stop - 1]),
+        },
+    }
+    return parts, doc
+
+
+def _model_units(y_raw: np.ndarray, target_doc: dict) -> np.ndarray:
+    from seqcast.data.scale import to_model_units
+
+    return to_model_units(y_raw, target_doc)
+
+
+def refit_epochs(best_epochs: list[int]) -> int:
+    """Epochs for a refit without early stopping: the folds' mean best epoch (rounded, >= 1)."""
+    if not best_epochs:
+        raise ValueError("no fold fits to take an epoch count from")
+    return max(1, round(float(np.mean(best_epochs))))
+
+
+def describe(plans: dict[str, FitPlan], target_time: np.ndarray) -> dict[str, dict]:
+    """Each fit's windows and target-time periods, for the report and the manifest."""
+
+    def period(rows: range | None) -> dict | None:
+        if rows is None:
+            return None
+        return {
+            "windows": len(rows),
+            "target_start": _when(target_time[rows.start]),
+            "target_end": _when(target_time[rows.stop - 1]),
+        }
+
+    return {
+        name: {
+            "train": period(p.train),
+            "early_stop": period(p.early_stop),
+            "scored": period(p.scored),
+        }
+        for name, p in plans.items()
+    }
+
+
+def _when(t) -> str:
+    """A target time as the split periods show it: ``2018-06-01 00:00:00``."""
+    return str(pd.Timestamp(t))

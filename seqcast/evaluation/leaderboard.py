@@ -1,0 +1,183 @@
+"""Leaderboard and champion choice: every candidate evaluated identically, in original units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqcast.evaluation.metrics import evaluate
+
+SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
+NAIVE = ("persistence", "seasonal-naive")
+
+
+@dataclass
+class Candidate:
+    """A forecaster's predictions in original units: fit name -> (samples,). Fit names are
+    the backtest folds (``fold-1`` ..) and ``test`` (the refit before the test period);
+    a candidate without ``test`` predictions is reported without test metrics."""
+
+    name: str
+    kind: str  # "deep", "ensemble" or "reference"
+    predictions: dict[str, np.ndarray]
+    info: dict = field(default_factory=dict)
+
+
+def leaderboard(
+    candidates: list[Candidate],
+    truth: dict[str, np.ndarray],
+    persistence: dict[str, np.ndarray],
+    folds: list[str],
+) -> list[dict]:
+    """One entry per candidate, sorted by mean backtest MAE: ``backtest`` (every metric
+    averaged over the folds, and ``fold_mae``), ``val`` (the newest fold, which is the
+    validation split) and ``test`` (the refit's test period).
+
+    A candidate whose predictions are not all finite (a seasonal-naive forecast with too little
+    history, say) is kept with ``unavailable`` set and no metrics.
+    """
+    naive_mae = {f: float(np.mean(np.abs(persistence[f] - truth[f]))) for f in truth}
+    board = []
+    for c in candidates:
+        entry: dict = {"name": c.name, "kind": c.kind, **c.info}
+        bad = [f for f in truth if f in c.predictions and not np.isfinite(c.predictions[f]).all()]
+        if bad or any(f not in c.predictions for f in folds):
+            entry["unavailable"] = (
+                f"non-finite predictions on {', '.join(bad)}" if bad else "not backtested"
+            )
+            entry.update({s: None for s in SCORED})
+            board.append(entry)
+            continue
+        per_fold = [evaluate(truth[f], c.predictions[f], naive_mae[f]) for f in folds]
+        entry["backtest"] = {m: float(np.mean([p[m] for p in per_fold])) for m in per_fold[0]} | {
+            "fold_mae": [p["mae"] for p in per_fold]
+        }
+        entry["val"] = per_fold[-1]
+        entry["test"] = (
+            evaluate(truth["test"], c.predictions["test"], naive_mae["test"])
+            if "test" in c.predictions
+            else None
+        )
+        if c.kind != "reference":
+            for f, p in zip(folds, per_fold, strict=True):
+                if collapse := collapsed(c.predictions[f], p):
+                    entry["collapsed"] = f"{collapse} ({f})"
+                    break
+        board.append(entry)
+    return sorted(board, key=lambda e: e["backtest"]["mae"] if e["backtest"] else float("inf"))
+
+
+def collapsed(predictions: np.ndarray, metrics: dict[str, float]) -> str | None:
+    """Why a deep fit counts as collapsed on a scored block, or None: a flat prediction
+    (every forecast within 1e-6 of each other, relative to their size) or R² <= 0 (no better
+    than predicting the block's mean)."""
+    spread = float(np.ptp(predictions))
+    if spread <= 1e-6 * max(1.0, float(np.max(np.abs(predictions)))):
+        return "flat prediction"
+    r2 = metrics["r2"]
+    if np.isfinite(r2) and r2 <= 0:
+        return f"R² {r2:.3g} <= 0"
+    return None
+
+
+def usable(e: dict) -> bool:
+    """Evaluated on the backtest and not collapsed: may be ranked, shortlisted or a member."""
+    return bool(e["backtest"]) and not e.get("collapsed")
+
+
+def shortlist(board: list[dict], size: int) -> list[str]:
+    """The ``size`` single-seed deep variants with the lowest backtest MAE (not collapsed):
+    those that get more seeds."""
+    deep = [e for e in board if e["kind"] == "deep" and not e.get("seeds") and usable(e)]
+    return [e["name"] for e in sorted(deep, key=lambda e: e["backtest"]["mae"])[:size]]
+
+
+def choose_champion(board: list[dict]) -> tuple[str | None, str]:
+    """The deep candidate (a variant, a seed ensemble, or an ensemble with a deep member)
+    with the lowest mean backtest MAE, promoted only if it beats every reference on the
+    backtest. Collapsed fits are never chosen; test figures play no part."""
+    deep = [e for e in board if e["kind"] in ("deep", "ensemble") and usable(e)]
+    if not deep:
+        return None, "no deep candidate was evaluated without collapsing"
+    best = min(deep, key=lambda e: e["backtest"]["mae"])
+    mae = best["backtest"]["mae"]
+    for ref in (e for e in board if e["kind"] == "reference"):
+        if ref["backtest"] is None:
+            return (
+                None,
+                f"{ref['name']} could not be evaluated, so {best['name']} cannot be checked",
+            )
+        if not mae < ref["backtest"]["mae"]:
+            return None, (
+                f"best deep candidate {best['name']} (backtest MAE {mae:.4g}) does not beat "
+                f"{ref['name']} (backtest MAE {ref['backtest']['mae']:.4g}); nothing promoted"
+            )
+    return best["name"], (
+        f"{best['name']} has the lowest mean backtest MAE of the deep candidates ({mae:.4g}) "
+        "and beats every reference on the backtest"
+    )
+
+
+def claims(board: list[dict], name: str) -> list[str]:
+    """``name`` against every reference, split by split: which it beats and which it does
+    not (MAE), so that no claim stands without the split it holds on."""
+    me = next(e for e in board if e["name"] == name)
+    out = []
+    for split in SCORED:
+        if not me[split]:
+            continue
+        better: list[str] = []
+        worse: list[str] = []
+        for e in board:
+            if e["kind"] != "reference" or not e[split]:
+                continue
+            item = f"{e['name']} {e[split]['mae']:.4g}"
+            (better if me[split]["mae"] < e[split]["mae"] else worse).append(item)
+        label = {"val": "validation", "backtest": "the backtest (mean of the folds)"}.get(
+            split, split
+        )
+        line = f"On {label}, {name} (MAE {me[split]['mae']:.4g})"
+        if better:
+            line += f" beats {', '.join(better)}"
+        if worse:
+            line += f"{' but' if better else ''} does not beat {', '.join(worse)}"
+        out.append(line + ".")
+    return out
+
+
+def best_reference(board: list[dict]) -> str | None:
+    """The reference with the lowest mean backtest MAE."""
+    refs = [e for e in board if e["kind"] == "reference" and e["backtest"]]
+    return min(refs, key=lambda e: e["backtest"]["mae"])["name"] if refs else None
+
+
+def feature_profile(
+    last_rows: dict[str, np.ndarray], names: list[str], threshold: float = 0.5
+) -> list[dict]:
+    """Mean, std, min, max of each feature per split; ``drift`` where a split's mean moves
+    more than ``threshold`` training standard deviations from the training mean.
+
+    last_rows: split -> (samples, features), in original units.
+    """
+    rows = []
+    train = last_rows["train"]
+    t_mean, t_std = np.nanmean(train, axis=0), np.nanstd(train, axis=0)
+    for j, name in enumerate(names):
+        row: dict = {"feature": name}
+        drift = []
+        for split, values in last_rows.items():
+            col = values[:, j]
+            row[split] = {
+                "mean": float(np.nanmean(col)),
+                "std": float(np.nanstd(col)),
+                "min": float(np.nanmin(col)),
+                "max": float(np.nanmax(col)),
+            }
+            if split != "train" and t_std[j] > 0:
+                shift = abs(float(np.nanmean(col)) - t_mean[j]) / t_std[j]
+                if shift > threshold:
+                    drift.append(f"{split} ({shift:.2f} sd)")
+        row["drift"] = ", ".join(drift)
+        rows.append(row)
+    return rows

@@ -1,0 +1,39 @@
+"""Candidate labels and where each candidate's windows come from (pure).
+
+A deep variant or reference trained at one window length is labelled by its name; in a sweep
+of window lengths each label carries its length (``gru-t24``). The flow fans out fits by these
+labels and the champion's reference members are refitted from the windows their label names.
+"""
+
+from __future__ import annotations
+
+
+def label_of(name: str, timesteps: int, sweep: bool) -> str:
+    """``name`` as a candidate label: ``name-t<timesteps>`` in a sweep, else ``name``."""
+    return f"{name}-t{timesteps}" if sweep else name
+
+
+def reference_source(
+    label: str, prepared: list[str], lengths: list[int], sweep: bool
+) -> tuple[str, int, str]:
+    """The prepared windows a reference member was fitted on (its ``-t<len>`` in a sweep),
+    its window length and the reference's name."""
+    if not sweep:
+        return prepared[0], lengths[0], label
+    name, ts = label.rsplit("-t", 1)
+    return prepared[lengths.index(int(ts))], int(ts), name
+
+
+def served_references(
+    members: list[dict], prepared: list[str], lengths: list[int], sweep: bool
+) -> dict[tuple[str, int], tuple[str, ...]]:
+    """The champion's reference members by the windows they are refitted on: (prepared
+    directory, window length) -> reference names, in the members' order. One served
+    ``fit-references`` task per window length fits them all, so its console line
+    (``references-t24-all``) is one step, not one line per reference under the same name."""
+    out: dict[tuple[str, int], tuple[str, ...]] = {}
+    for m in members:
+        if m["kind"] == "reference":
+            d, ts, name = reference_source(m["label"], prepared, lengths, sweep)
+            out[(d, ts)] = (*out.get((d, ts), ()), name)
+    return out

@@ -1,0 +1,209 @@
+"""From fits to a ranked leaderboard and a champion: seed ensembles, the model ensemble and
+the champion rule, on predictions already in original units. Pure.
+
+Inputs are plain mappings: ``deep[label][seed][fit]`` and ``references[name][fit]``, each a
+(samples,) array; ``fit`` is a backtest fold (``fold-1`` ..) or ``test`` (the refit before
+the test period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqcast.evaluation.leaderboard import NAIVE, Candidate, choose_champion, leaderboard, usable
+
+ENSEMBLE = "ensemble"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One fitted model that a candidate's forecast averages: a deep variant's fit with one
+    seed, or a reference model."""
+
+    kind: str  # "deep" or "reference"
+    label: str  # the variant's label (``lstm``, ``lstm-t48`` in a sweep) or the reference
+    seed: int | None
+    weight: float = 1.0  # its share of the candidate's forecast; a candidate's shares sum to 1
+
+
+@dataclass(frozen=True)
+class Ranking:
+    board: list[dict]
+    champion: str | None
+    reason: str
+    members: dict[str, list[Member]]  # candidate -> the fits its forecast averages
+    predictions: dict[str, dict[str, np.ndarray]]  # candidate -> fit -> (samples,)
+
+
+def seed_label(label: str, seeds: int) -> str:
+    return f"{label}-x{seeds}"
+
+
+def mean_of(
+    parts: list[dict[str, np.ndarray]], weights: list[float] | None = None
+) -> dict[str, np.ndarray]:
+    """The (weighted) mean forecast of several candidates, on every fit all of them have."""
+    common = set(parts[0]).intersection(*parts[1:])
+    return {f: np.average([p[f] for p in parts], axis=0, weights=weights) for f in sorted(common)}
+
+
+def weights_text(weights: dict[str, float]) -> str:
+    """An ensemble as the leaderboard names it: ``0.60 × lstm-x3 + 0.40 × gradient-boosting``."""
+    return " + ".join(f"{w:.2f} × {n}" for n, w in weights.items())
+
+
+def candidates(
+    deep: dict[str, dict[int, dict[str, np.ndarray]]],
+    references: dict[str, dict[str, np.ndarray]],
+    base_seed: int,
+    info: dict[str, dict] | None = None,
+) -> tuple[list[Candidate], dict[str, list[Member]]]:
+    """Every variant's single fit (its ``base_seed``), every variant with more than one seed
+    as a seed ensemble ``<label>-x<n>`` (the mean of its seeds), and the references."""
+    info = info or {}
+    out: list[Candidate] = []
+    members: dict[str, list[Member]] = {}
+    for label, by_seed in deep.items():
+        out.append(
+            Candidate(label, "deep", by_seed[base_seed], {"base": label, **info.get(label, {})})
+        )
+        members[label] = [Member("deep", label, base_seed, 1.0)]
+        if len(by_seed) > 1:
+            name = seed_label(label, len(by_seed))
+            seeds = sorted(by_seed)
+            out.append(
+                Candidate(
+                    name,
+                    "deep",
+                    mean_of([by_seed[s] for s in seeds]),
+                    {"base": label, "seeds": seeds, **info.get(label, {})},
+                )
+            )
+            members[name] = [Member("deep", label, s, 1.0 / len(seeds)) for s in seeds]
+    for name, preds in references.items():
+        out.append(Candidate(name, "reference", preds, {"base": name}))
+        members[name] = [Member("reference", name, None, 1.0)]
+    return out, members
+
+
+def seed_spread(
+    by_seed: dict[int, dict[str, np.ndarray]], truth: dict[str, np.ndarray], folds: list[str]
+) -> dict[str, list[float]]:
+    """Each seed's own mean backtest MAE and test MAE (seed order): how much one fit varies
+    with its seed, beside the seed ensemble that averages them."""
+
+    def mae(pred: np.ndarray, fit: str) -> float:
+        return float(np.mean(np.abs(pred - truth[fit])))
+
+    seeds = sorted(by_seed)
+    out = {"backtest": [float(np.mean([mae(by_seed[s][f], f) for f in folds])) for s in seeds]}
+    if all("test" in by_seed[s] for s in seeds):
+        out["test"] = [mae(by_seed[s]["test"], "test") for s in seeds]
+    return out
+
+
+def backtest_mae(
+    pred: dict[str, np.ndarray], truth: dict[str, np.ndarray], folds: list[str]
+) -> float:
+    """The mean over the folds of each fold's MAE (how every candidate is ranked)."""
+    return float(np.mean([np.mean(np.abs(pred[f] - truth[f])) for f in folds]))
+
+
+def greedy_weights(
+    predictions: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    first: str,
+    pool: list[str],
+    picks: int,
+) -> dict[str, float]:
+    """Forward ensemble selection with replacement (Caruana et al., 2004) on the backtest only.
+
+    Start from ``first``; for ``picks - 1`` more picks add the ``pool`` candidate whose
+    addition gives the running mean forecast the lowest mean backtest MAE (the same candidate
+    again is allowed: a repeated pick is how a member's weight grows, so ``picks`` = 10 gives
+    weights in tenths). Ties go to the earlier in ``pool``. Returns the best prefix of the
+    picks (the earliest of equal scores) as each candidate's share of its picks, in the order
+    first picked; ``{first: 1.0}`` when no mix beats ``first`` alone."""
+    counts = {first: 1}
+    total = {f: predictions[first][f].astype(np.float64) for f in folds}  # sum of the picks
+    best, best_counts = backtest_mae(total, truth, folds), dict(counts)
+    for n in range(2, picks + 1):
+        scores = [
+            (backtest_mae({f: (total[f] + predictions[c][f]) / n for f in folds}, truth, folds), c)
+            for c in pool
+        ]
+        score, chosen = min(scores, key=lambda sc: sc[0])  # min keeps the first of ties
+        counts[chosen] = counts.get(chosen, 0) + 1
+        total = {f: total[f] + predictions[chosen][f] for f in folds}
+        if score < best - 1e-12:
+            best, best_counts = score, dict(counts)
+    picked = sum(best_counts.values())
+    return {c: k / picked for c, k in best_counts.items()}
+
+
+def ensemble_weights(
+    board: list[dict],
+    predictions: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    picks: int,
+) -> dict[str, float]:
+    """The ``ensemble`` candidate's members and shares: :func:`greedy_weights` from the best
+    deep candidate on the backtest, over every usable candidate but the naive references
+    (deep variants, seed ensembles, ridge and gradient boosting), in backtest order.
+    Empty when ``picks`` < 2, no deep candidate is usable, or no second member helps."""
+    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in NAIVE and usable(e)]
+    deep = [e["name"] for e in pool if e["kind"] == "deep"]
+    if picks < 2 or not deep:
+        return {}
+    weights = greedy_weights(predictions, truth, folds, deep[0], [e["name"] for e in pool], picks)
+    return weights if len(weights) >= 2 else {}
+
+
+def combined_members(weights: dict[str, float], members: dict[str, list[Member]]) -> list[Member]:
+    """The fits behind a weighted mean of candidates, each once, with its total share."""
+    share: dict[tuple[str, str, int | None], float] = {}
+    for name, w in weights.items():
+        for m in members[name]:
+            key = (m.kind, m.label, m.seed)
+            share[key] = share.get(key, 0.0) + w * m.weight
+    return [Member(kind, label, seed, weight) for (kind, label, seed), weight in share.items()]
+
+
+def rank(
+    deep: dict[str, dict[int, dict[str, np.ndarray]]],
+    references: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    base_seed: int,
+    ensemble_size: int,
+    info: dict[str, dict] | None = None,
+) -> Ranking:
+    """The leaderboard of every candidate (and the ``ensemble``, chosen on the backtest by
+    :func:`ensemble_weights` with at most ``ensemble_size`` picks), and the champion by
+    :func:`choose_champion`."""
+    cands, members = candidates(deep, references, base_seed, info)
+    persistence = references["persistence"]
+    board = leaderboard(cands, truth, persistence, folds)
+    predictions = {c.name: c.predictions for c in cands}
+    weights = ensemble_weights(board, predictions, truth, folds, ensemble_size)
+    if weights:
+        predictions[ENSEMBLE] = mean_of([predictions[n] for n in weights], list(weights.values()))
+        cands.append(
+            Candidate(
+                ENSEMBLE,
+                "ensemble",
+                predictions[ENSEMBLE],
+                {"members": list(weights), "weights": {n: round(w, 4) for n, w in weights.items()}},
+            )
+        )
+        members[ENSEMBLE] = combined_members(weights, members)
+        board = leaderboard(cands, truth, persistence, folds)
+    for entry in board:
+        if entry.get("seeds") and entry["backtest"]:
+            entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
+    champion, reason = choose_champion(board)
+    return Ranking(board, champion, reason, members, predictions)

@@ -1,0 +1,1 @@
+"""Forecasters: the deep Keras variants, the reference forecasts, and fitting a deep variant."""

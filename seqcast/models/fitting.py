@@ -1,0 +1,293 @@
+"""Training one deep variant: seeded, early-stopped, checkpointed. No Prefect here.
+
+Adam with the configured loss; early stopping on validation loss with the best weights
+restored; a ``ModelCheckpoint`` of the best ``.keras`` model; the loss curves are kept per
+epoch. A refit (no validation, a fixed number of epochs) with ``ema_momentum`` keeps the moving
+average of its weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from seqcast.data.windows import WindowSet
+from seqcast.models.deep import VariantConfig, build, fed_features, model_inputs
+from seqcast.spec.form import with_bounds
+
+LossName = Literal["mse", "mae", "huber"]
+TargetTransform = Literal["none", "log1p"]
+
+
+class TrainingConfig(BaseModel):
+    """Fitting settings shared by every variant of a run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
+
+    max_epochs: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        title="Most epochs",
+        description="Upper bound on epochs; early stopping usually ends sooner. Empty: the "
+        "dataset's.",
+    )
+    patience: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        title="Early-stopping patience (epochs)",
+        description="Stop after this many epochs without a better validation loss. Empty: the "
+        "dataset's.",
+    )
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=65_536,
+        title="Batch size",
+        description="Windows per gradient step. Empty: the dataset's.",
+    )
+    loss: LossName | None = Field(
+        default=None,
+        title="Loss",
+        description="What training minimises: mse, mae or huber (in the model's target units). "
+        "Empty: the dataset spec's.",
+    )
+    target_transform: TargetTransform | None = Field(
+        default=None,
+        title="Target transform",
+        description="none, or log1p: train on log(1 + target), standardised on training rows "
+        "(for counts: errors become relative, peaks stop dominating). Forecasts and metrics "
+        "are always back in original units. Empty: the dataset spec's.",
+    )
+    lr_decay: float | None = Field(
+        default=None,
+        gt=0.5,
+        le=1.0,
+        title="Learning-rate decay per epoch",
+        description="A schedule: the learning rate of epoch e is the initial one times "
+        "decay^e (1: constant). The same epochs give the same rates in backtest folds and "
+        "refits. Empty: the dataset's (1).",
+    )
+    ema_momentum: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=1.0,
+        title="Weight averaging in refits (EMA momentum per step)",
+        description="0: off. A refit (before the test period, and the served model) has no "
+        "validation data to keep its best epoch by, so it keeps an exponential moving average "
+        "of its weights instead, updated every gradient step with this momentum (0.99: "
+        "roughly the last 100 steps). Backtest folds keep their best epoch by early stopping. "
+        "Empty: the dataset's.",
+    )
+    seed: int = Field(
+        default=42,
+        ge=0,
+        le=2**31 - 1,
+        title="Seed",
+        description="One seed drives numpy, Keras, TensorFlow and every layer's weights.",
+    )
+
+
+@dataclass(frozen=True)
+class Trained:
+    history: dict[str, list[float]]  # per epoch: loss, val_loss
+    best_epoch: int  # 1-based
+    predictions: dict[str, np.ndarray]  # split -> (samples,) in the model's target units
+    seconds: float
+    params: int
+
+
+def thread_env(threads: int) -> None:
+    """Cap BLAS's and TensorFlow's threads through the environment, without importing
+    TensorFlow (a process-pool initializer: workers whose tasks are all cached stay light)."""
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def limit_threads(threads: int) -> None:
+    """Cap TensorFlow's and BLAS's threads in this process (call before TensorFlow starts)."""
+    thread_env(threads)
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # TensorFlow already started in this process; the env vars applied at its start
+
+
+def seed_everything(seed: int) -> None:
+    """One seed drives Python, numpy, Keras and TensorFlow (the shuffling of each epoch); ops
+    are deterministic. Weights are seeded per layer (:class:`seqcast.models.deep.LayerArgs`)."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def fit_variant(
+    name: str,
+    vcfg: VariantConfig,
+    tcfg: TrainingConfig,
+    splits: dict[str, WindowSet],
+    checkpoint: Path | None = None,
+    on_epoch: Callable[[int, float, float | None], None] | None = None,
+    epochs: int | None = None,
+):
+    """Train ``name`` on ``splits['train']``.
+
+    With ``splits['val']``: up to ``max_epochs`` with early stopping on it (best weights
+    restored, the best model checkpointed to ``checkpoint`` when given). Without: exactly
+    ``epochs`` epochs (a refit whose epoch count came from the backtest), keeping the moving
+    average of its weights when ``tcfg.ema_momentum`` > 0. Returns the model
+    and a :class:`Trained` summary with its predictions on every split but ``train``.
+    ``on_epoch(epoch, loss, val_loss)`` (1-based epoch; val_loss None without ``val``) is
+    called after every epoch, for progress reports.
+    """
+    import keras
+
+    loss = tcfg.loss
+    if None in (tcfg.max_epochs, tcfg.patience, tcfg.batch_size) or loss is None:
+        raise ValueError("resolve the training config (TrainConfig.resolved_training) first")
+    val = splits.get("val")
+    if val is None and epochs is None:
+        raise ValueError("without a validation split, give the number of epochs")
+    # No keras.backend.clear_session(): it resets Keras' process-wide state under any variant
+    # training in another thread. Layer names and seeds are explicit (models.LayerArgs).
+    seed_everything(tcfg.seed)
+    train = splits["train"]
+    _, timesteps, features = train.x.shape  # (samples, timesteps, features)
+    covariates = train.covariates.shape[1]
+    fed = fed_features(name, features, covariates)
+    # a refit keeps the moving average of its weights; an early-stopped fit its best epoch
+    ema = 0.0
+    if val is None and tcfg.ema_momentum:
+        assert tcfg.batch_size is not None  # checked above
+        steps = int(epochs or 0) * math.ceil(len(train.y) / tcfg.batch_size)
+        ema = refit_momentum(tcfg.ema_momentum, steps)
+    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss, ema)
+    callbacks: list = []
+    if val is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=tcfg.patience, restore_best_weights=True
+            )
+        )
+        if checkpoint is not None:
+            callbacks.append(
+                keras.callbacks.ModelCheckpoint(
+                    str(checkpoint), monitor="val_loss", save_best_only=True
+                )
+            )
+    decay = tcfg.lr_decay if tcfg.lr_decay is not None else 1.0
+    if decay < 1.0:
+        initial = float(vcfg.learning_rate or 0.0)
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(lambda epoch, _lr: initial * decay**epoch)
+        )
+    if on_epoch is not None:
+        report = on_epoch
+        callbacks.append(
+            keras.callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: report(
+                    epoch + 1,
+                    float(logs["loss"]),
+                    float(logs["val_loss"]) if "val_loss" in logs else None,
+                )
+            )
+        )
+    start = time.perf_counter()
+    fit = model.fit(
+        model_inputs(name, train.x, train.covariates),
+        train.y,
+        validation_data=(
+            None if val is None else (model_inputs(name, val.x, val.covariates), val.y)
+        ),
+        epochs=tcfg.max_epochs if val is not None else epochs,
+        batch_size=tcfg.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    if val is None and checkpoint is not None:
+        model.save(str(checkpoint))
+    scored = {s: ws for s, ws in splits.items() if s != "train"}
+    predictions = predict_splits(model, name, scored) if scored else {}
+    best = int(np.argmin(history["val_loss"])) + 1 if val is not None else len(history["loss"])
+    return model, Trained(history, best, predictions, seconds, int(model.count_params()))
+
+
+def refit_momentum(momentum: float, steps: int) -> float:
+    """The moving average's momentum for a refit of ``steps`` gradient steps: ``momentum``,
+    but never so high that the average reaches back past the last quarter of the steps (its
+    time constant ``1 / (1 - momentum)`` is capped at ``steps / 4``), so a short refit does
+    not keep its first, untrained weights in the average. 0 when that leaves nothing."""
+    return max(0.0, min(momentum, 1.0 - 4.0 / steps)) if steps > 0 else 0.0
+
+
+RETRY_SEED_OFFSET = 1_000_003  # a retry's seed: far from any seed a user sweeps by hand
+
+
+def collapse_of(val_predictions: np.ndarray, val_y: np.ndarray) -> str | None:
+    """Why a fit collapsed, judged on validation in the model's own units (the rule of
+    :func:`seqcast.evaluation.leaderboard.collapsed`), or None."""
+    from seqcast.evaluation.leaderboard import collapsed
+    from seqcast.evaluation.metrics import evaluate
+
+    return collapsed(val_predictions, evaluate(val_y, val_predictions, 1.0))
+
+
+def fit_with_retry(
+    name: str,
+    vcfg: VariantConfig,
+    tcfg: TrainingConfig,
+    splits: dict[str, WindowSet],
+    checkpoint: Path | None,
+    on_epoch: Callable[[int, float, float | None], None] | None = None,
+    fit: Callable[..., tuple[object, Trained]] | None = None,
+    epochs: int | None = None,
+) -> tuple[object, Trained, list[dict]]:
+    """:func:`fit_variant`, and once more with another seed when the fit collapsed (a flat
+    validation forecast, or validation R² <= 0). Returns the model, its summary, and the
+    attempts that collapsed (``[{"seed": ..., "reason": ...}]``; empty when the first fit
+    was sound). A second collapse is returned as it is: the leaderboard flags it and it is
+    never chosen."""
+    fit = fit or fit_variant
+    failed: list[dict] = []
+    model, trained = fit(name, vcfg, tcfg, splits, checkpoint, on_epoch, epochs)
+    if "val" not in splits:
+        return model, trained, failed  # a fixed-epoch refit: nothing to judge it on
+    reason = collapse_of(trained.predictions["val"], splits["val"].y)
+    if reason is not None:
+        failed.append({"seed": tcfg.seed, "reason": reason})
+        retry = tcfg.model_copy(update={"seed": (tcfg.seed + RETRY_SEED_OFFSET) % (2**31 - 1)})
+        model, trained = fit(name, vcfg, retry, splits, checkpoint, on_epoch, epochs)
+    return model, trained, failed
+
+
+def predict_splits(model, name: str, splits: dict[str, WindowSet]) -> dict[str, np.ndarray]:
+    """Predictions for every split from one call of the model on the windows stacked
+    together. ``model.predict`` would trace a graph function for each new batch shape (every
+    split's final partial batch, every model of a worker process): TensorFlow's retracing
+    warnings. One direct call traces nothing. Returns split -> (samples,) in the model's
+    target units."""
+    x = np.concatenate([ws.x for ws in splits.values()])  # (all samples, timesteps, features)
+    cov = np.concatenate([ws.covariates for ws in splits.values()])  # (all samples, covariates)
+    out = model(model_inputs(name, x, cov), training=False)  # (all samples, 1)
+    flat = np.asarray(out, dtype=np.float64).reshape(-1)
+    ends = np.cumsum([len(ws.y) for ws in splits.values()])
+    return dict(zip(splits, np.split(flat, ends[:-1]), strict=True))

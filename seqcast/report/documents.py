@@ -1,0 +1,186 @@
+"""What a training run publishes, as documents: metrics, manifest, the served champion's
+bundle and the report. Pure: the ``publish-run`` task reads the inputs and writes these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from seqcast.config import TrainConfig
+from seqcast.data.scale import AffineScaler
+from seqcast.data.windows import WindowSet
+from seqcast.evaluation.backtest import describe, fold_names, plans_for, scored_blocks
+from seqcast.evaluation.leaderboard import feature_profile
+from seqcast.evaluation.selection import Member, Ranking
+from seqcast.io.paths import SPLITS
+from seqcast.report.page import Report, ReportInput, render
+
+
+@dataclass(frozen=True)
+class RunDocuments:
+    metrics: dict
+    manifest: dict
+    bundle: dict | None  # None when no champion was promoted
+    report: Report
+    predictions: pd.DataFrame  # prediction_table: the predictions behind every figure
+
+
+def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -> pd.DataFrame:
+    """Every candidate's prediction of every window it was scored on, original units, one
+    row per (model, fit, target time), models in leaderboard order and fits in time order:
+    the numbers behind each backtest and test figure. Columns: ``model``, ``kind``, ``fit``
+    (``fold-1`` .. or ``test``, the refit before the test period), ``target_time``,
+    ``actual``, ``predicted`` and ``error`` (predicted - actual)."""
+    blocks = scored_blocks(splits, folds)
+    frames = []
+    for entry in ranking.board:
+        by_fit = ranking.predictions[entry["name"]]
+        for fit in (f for f in blocks if f in by_fit):
+            predicted = np.asarray(by_fit[fit], dtype=np.float64)  # (samples,)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": entry["name"],
+                        "kind": entry["kind"],
+                        "fit": fit,
+                        "target_time": blocks[fit].target_time,
+                        "actual": blocks[fit].y_raw,
+                        "predicted": predicted,
+                        "error": predicted - blocks[fit].y_raw,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def bundle_document(
+    config: TrainConfig, champion: str, served: list[dict], shares: list[Member] | None = None
+) -> dict:
+    """What the forecast needs to serve the champion: each member's model file, kind,
+    variant, window length, units and weight (``served``: the served fits, as ``FitRef``
+    dumps; ``shares``: the champion's members with their weights, equal when None); the
+    forecast is the members' weighted mean, exactly as the candidate was evaluated."""
+    weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
+    members = []
+    for f in served:
+        seed = f["seed"] if f["kind"] == "deep" else None
+        suffix = f"-s{f['seed']}.keras" if f["kind"] == "deep" else ".skops"
+        members.append(
+            {
+                "kind": f["kind"],
+                "label": f["label"],
+                "variant": f["variant"],
+                "seed": seed,
+                "weight": weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
+                "timesteps": f["timesteps"],
+                "file": f"{f['label']}{suffix}",
+                "units": f["scaler"],
+            }
+        )
+    data = config.prepare_configs()[0]
+    return {
+        "dataset": config.dataset_name,
+        "candidate": champion,
+        "combine": "weighted-mean",
+        "horizon": data.resolved_horizon,
+        # what serving needs to read, check and clean the newest rows as in training
+        "spec": config.spec.model_dump(mode="json"),
+        "max_fill_steps": data.resolved_max_fill_steps,
+        "on_long_gap": data.resolved_on_long_gap,
+        "trained_on": served[0]["scaler"]["fitted_on"] if served else None,
+        "members": members,
+    }
+
+
+def run_documents(
+    config: TrainConfig,
+    run_id: str,
+    created: str,
+    prepared_dirs: list[str],
+    splits: dict[str, WindowSet],
+    summary: dict,
+    prepared_scaler: dict,
+    ranking: Ranking,
+    fits: list[dict],
+    served: list[dict],
+    versions: dict,
+) -> RunDocuments:
+    """Every document of one run. ``splits``, ``summary`` and ``prepared_scaler``: the first
+    prepared dataset's windows, ``summary.json`` and ``scaler.json``; ``fits`` and ``served``:
+    the fits (``FitRef`` dumps) behind the ranking and the served champion's members."""
+    sel = config.resolved_selection
+    folds = sel.folds or 1
+    every = np.concatenate([splits[s].target_time for s in SPLITS])
+    fits_described = describe(plans_for(splits, folds), every)
+    newest = fold_names(folds)[-1]
+    histories = {
+        f["label"]: f["history"]
+        for f in fits
+        if f["kind"] == "deep" and f["fit"] == newest and f["seed"] == config.training.seed
+    }
+    features = AffineScaler.from_dict(prepared_scaler["features"])
+    last_rows = {s: features.inverse(splits[s].x[:, -1, :]) for s in SPLITS}
+    periods = summary["split_periods"]
+    board, champion = ranking.board, ranking.champion
+    report = render(
+        ReportInput(
+            dataset=config.dataset_name,
+            run_id=run_id,
+            board=board,
+            champion=champion,
+            champion_reason=ranking.reason,
+            periods=periods,
+            fits=fits_described,
+            test_times=splits["test"].target_time,
+            test_truth=splits["test"].y_raw,
+            test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
+            histories=histories,
+            profile=feature_profile(last_rows, splits["train"].feature_names),
+            config=config.model_dump(mode="json"),
+            fingerprint=summary["data_fingerprint"],
+            versions=versions,
+            units=config.spec.target,
+            loss_label=config.loss_label,
+            settings=config.settings_used(),
+            refit_ema=config.resolved_training.ema_momentum or 0.0,
+        )
+    )
+    metrics = {
+        "dataset": config.dataset_name,
+        "run_id": run_id,
+        "periods": {
+            s: {"start": p["target_start"], "end": p["target_end"], "rows": p["rows"]}
+            for s, p in periods.items()
+        },
+        "fits": fits_described,
+        "seeds": config.seed_list,
+        "percentage_error": "wape: 100 * sum|error| / sum|actual|",
+        "models": board,
+        "champion": champion,
+        "champion_reason": ranking.reason,
+    }
+    bundle = (
+        bundle_document(config, champion, served, ranking.members[champion]) if champion else None
+    )
+    manifest = {
+        "run_id": run_id,
+        "dataset": config.dataset_name,
+        "created": created,
+        "seed": config.training.seed,
+        "seeds": config.seed_list,
+        "config": config.model_dump(mode="json"),
+        "spec": config.spec.model_dump(mode="json"),
+        "selection": sel.model_dump(),
+        "data_fingerprint": summary["data_fingerprint"],
+        "source": summary["source"],
+        "prepared": prepared_dirs,
+        "fits": fits_described,
+        "served_model_trained_on": served[0]["scaler"]["fitted_on"] if served else None,
+        "versions": versions,
+        "metrics": {e["name"]: {s: e[s] for s in ("backtest", "val", "test")} for e in board},
+        "champion": champion,
+        "champion_members": bundle["members"] if bundle else [],
+    }
+    return RunDocuments(metrics, manifest, bundle, report, prediction_table(ranking, splits, folds))

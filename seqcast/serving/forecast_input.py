@@ -1,0 +1,127 @@
+"""Forecast: the last window of the newest data -> the champion's input (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from seqcast.config import DatasetSpec
+from seqcast.data.scale import AffineScaler, scale_known
+from seqcast.errors import ConfigError, DataError, Problem
+from seqcast.spec.timeindex import calendar, times_of
+
+FORECAST_COLUMNS = [
+    "dataset",
+    "model",
+    "run_id",
+    "origin_time",
+    "target_time",
+    "horizon",
+    "prediction",
+    "created_at",
+    "data_sha256",
+]
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    x: np.ndarray  # (1, timesteps, features), scaled
+    covariates: np.ndarray  # (1, covariates): calendar and known-future values at the target time
+    origin_time: pd.Timestamp
+    target_time: pd.Timestamp
+
+
+def last_window(
+    clean: pd.DataFrame,
+    spec: DatasetSpec,
+    timesteps: int,
+    horizon: int,
+    scaler: AffineScaler,
+    source: str,
+    known: dict[str, float] | None = None,
+) -> ForecastInput:
+    """The window of the last ``timesteps`` rows, scaled as in training, and its target time.
+    ``known``: the values of the spec's known-future columns at the target time (each needed
+    when the spec has any)."""
+    if len(clean) < timesteps:
+        raise DataError(
+            source,
+            "forecast",
+            [Problem("(rows)", f"too few rows: {len(clean)} row(s) for a window of {timesteps}")],
+        )
+    tail = clean.iloc[-timesteps:]
+    if tail["gap"].any():
+        raise DataError(
+            source,
+            "forecast",
+            [
+                Problem(
+                    "(rows)",
+                    "the last window touches a gap longer than the fill policy",
+                    int(tail["gap"].sum()),
+                    [str(t) for t in tail.loc[tail["gap"], "time"][:5]],
+                )
+            ],
+        )
+    values = scaler.transform(tail[spec.feature_names].to_numpy())  # (timesteps, features)
+    target_step = int(tail["step"].iloc[-1]) + horizon
+    target_time = pd.Timestamp(times_of(np.array([target_step]), spec.time_index)[0])
+    known = known or {}
+    missing = [c for c in spec.known_future if c not in known]
+    if missing:
+        raise ConfigError(
+            f"the champion's spec ({spec.name}) has known-future column(s) {missing}: give "
+            f"their values for {target_time} with "
+            + " ".join(f"--known {c}=VALUE" for c in missing)
+        )
+    cov = calendar(np.array([target_step]), spec.time_index, spec.covariates)
+    row = [cov[c][0] for c in spec.covariates] + [float(known[c]) for c in spec.known_future]
+    covariates = scale_known(np.array([row]), spec.covariate_names, scaler)  # (1, covariates)
+    return ForecastInput(
+        x=values[None, :, :].astype(np.float32),
+        covariates=covariates,
+        origin_time=pd.Timestamp(tail["time"].iloc[-1]),
+        target_time=target_time,
+    )
+
+
+def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """Append ``new`` rows; a row for the same (target_time, model) replaces the old one."""
+    if existing is None or existing.empty:
+        return new[FORECAST_COLUMNS].reset_index(drop=True)
+    keys = new.set_index(["target_time", "model"]).index
+    keep = ~existing.set_index(["target_time", "model"]).index.isin(keys)
+    out = pd.concat([existing[keep], new], ignore_index=True)
+    return out.sort_values(["target_time", "model"]).reset_index(drop=True)[FORECAST_COLUMNS]
+
+
+def why_no_champion(metrics: dict, dataset: str, out: str) -> str:
+    """Why the last train of ``dataset`` promoted nothing, and what to try, from its
+    ``metrics.json``: the rule's reason, how far the best reference was ahead on the backtest."""
+    board = [e for e in metrics.get("models", []) if e.get("backtest")]
+    refs = [e for e in board if e["kind"] == "reference"]
+    others = [e for e in board if e["kind"] != "reference"]
+    lines = [
+        f"the last train (run {metrics.get('run_id', '?')}) promoted nothing: "
+        + str(metrics.get("champion_reason", "no reason recorded")).removesuffix(
+            "; nothing promoted"
+        )
+    ]
+    if refs and others:
+        ref = min(refs, key=lambda e: e["backtest"]["mae"])
+        best = min(others, key=lambda e: e["backtest"]["mae"])
+        ahead = 100 * (1 - ref["backtest"]["mae"] / best["backtest"]["mae"])
+        if ahead > 0:
+            lines.append(
+                f"on the backtest {ref['name']} ({ref['backtest']['mae']:.4g}) is {ahead:.0f} % "
+                f"below the best model candidate, {best['name']} ({best['backtest']['mae']:.4g})"
+            )
+    lines.append(
+        "to try: train with the dataset's full defaults if that run was cut down (all variants, "
+        "more epochs, folds and seeds), a longer or shorter window (--timesteps N or a sweep "
+        f"N,N,...), or a different target transform; e.g. seqcast train --dataset {dataset} "
+        f"--out {out}"
+    )
+    return "\n".join(lines)
