@@ -138,3 +138,20 @@ def test_the_prepare_summary_counts_windows_not_split_rows(tmp_path):
         )
     )
     assert _prepared_summary(str(tmp_path)) == ["windows: train 102, val 53 (4 timesteps)"]
+
+
+def test_forecast_runs_as_a_recorded_flow_only_where_a_server_is_configured(monkeypatch):
+    """With PREFECT_API_URL the forecast is a flow run on that server (recorded there);
+    without it the same steps run in the command's process, with no API to start."""
+    import argparse
+
+    from seqcast.app.cli import _cmd_forecast
+
+    args = argparse.Namespace(
+        dataset="weekly-temperature", source=None, out="outputs", known=None, mlflow_uri=None
+    )
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert _cmd_forecast(args).needs_api
+    monkeypatch.delenv("PREFECT_API_URL")
+    monkeypatch.setattr("prefect.settings.PREFECT_API_URL.value", lambda: None)
+    assert not _cmd_forecast(args).needs_api
