@@ -28,7 +28,6 @@ from seqcast.data.scale import to_original_units
 from seqcast.data.windows import WindowSet, from_table
 from seqcast.evaluation.backtest import (
     SERVE_FIT,
-    TEST_FIT,
     FitPlan,
     concat,
     fit_units,
@@ -38,8 +37,7 @@ from seqcast.evaluation.backtest import (
     shared_truth,
 )
 from seqcast.evaluation.leaderboard import best_reference, shortlist
-from seqcast.evaluation.plan import label_of
-from seqcast.evaluation.selection import Ranking, rank
+from seqcast.evaluation.selection import Ranking, rank_fits
 from seqcast.io import storage
 from seqcast.io.forecast_store import locked
 from seqcast.io.paths import SPLITS, Layout, run_name
@@ -278,39 +276,18 @@ def check_sweep(prepared: list[str], folds: int) -> None:
 
 
 def ranking_of(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
-    """The leaderboard over every fit so far (``selection.rank``)."""
+    """The leaderboard over every fit so far (``selection.rank_fits``)."""
     sel = config.resolved_selection
-    folds = fold_names(sel.folds or 1)
     truth = truth_of(prepared, sel.folds or 1)
-    deep: dict[str, dict[int, dict[str, np.ndarray]]] = {}
-    refs: dict[str, dict[str, np.ndarray]] = {}
-    info: dict[str, dict] = {}
-    sweep = len(prepared) > 1
-    # a fixed order, whatever order the fits finished in: ties rank the same in every run
-    for f in sorted(fits, key=lambda f: (f.kind, f.label, f.seed or 0, f.fit)):
-        if f.fit == SERVE_FIT:
-            continue
-        key = "test" if f.fit == TEST_FIT else f.fit
-        values = np.asarray(f.predictions, dtype=np.float64)
-        if f.kind == "deep":
-            assert f.seed is not None
-            deep.setdefault(f.label, {}).setdefault(f.seed, {})[key] = values
-            entry = info.setdefault(f.label, {"timesteps": f.timesteps, "params": f.params})
-            entry["train_seconds"] = round(entry.get("train_seconds", 0.0) + f.seconds, 2)
-            if f.collapsed_attempts:
-                entry.setdefault("retried_after", []).extend(f.collapsed_attempts)
-        else:
-            naive = f.label in ("persistence", "seasonal-naive")
-            if naive and f.prepared_dir != prepared[0]:
-                continue  # the same forecast at every window length
-            label = f.label if naive else label_of(f.label, f.timesteps, sweep)
-            refs.setdefault(label, {})[key] = values
-    # a seed ensemble needs every seed on every fit
-    deep = {
-        label: {s: p for s, p in by_seed.items() if len(p) == len(folds) + 1} or by_seed
-        for label, by_seed in deep.items()
-    }
-    return rank(deep, refs, truth, folds, config.training.seed, sel.ensemble_size or 0, info)
+    return rank_fits(
+        fits,
+        truth,
+        fold_names(sel.folds or 1),
+        prepared[0],
+        len(prepared) > 1,
+        config.training.seed,
+        sel.ensemble_size or 0,
+    )
 
 
 @task(name="shortlist", task_run_name="shortlist", cache_policy=NO_CACHE)

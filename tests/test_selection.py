@@ -183,3 +183,42 @@ def test_shortlist_takes_single_seed_deep_variants():
     ]
     assert shortlist(board, 1) == ["lstm"]  # single-seed deep variants only
     assert shortlist(board, 5) == ["lstm", "gru"]
+
+
+def test_rank_fits_reads_each_fit_once_in_its_place():
+    """From a run's fits: the served refit is not scored; a naive reference counts at the
+    first window length only; a reference in a sweep is labelled by its length; a seed
+    missing its test refit is left out of the seed ensemble. Errors worked out by hand."""
+    from types import SimpleNamespace
+
+    from seqcast.evaluation.selection import rank_fits
+
+    def fit(label, kind, fit, preds, prepared="p4", seed=None, timesteps=4):
+        return SimpleNamespace(
+            label=label, kind=kind, seed=seed, fit=fit, timesteps=timesteps,
+            prepared_dir=prepared, predictions=preds, params=10, seconds=1.0,
+            collapsed_attempts=[],
+        )  # fmt: skip
+
+    truth = {"fold-1": np.array([10.0, 20.0]), "test": np.array([30.0, 40.0])}
+    fits = [
+        fit("persistence", "reference", "fold-1", [9, 19]),
+        fit("persistence", "reference", "pretest", [29, 39]),
+        fit("persistence", "reference", "fold-1", [0, 0], prepared="p8", timesteps=8),
+        fit("seasonal-naive", "reference", "fold-1", [8, 18]),
+        fit("seasonal-naive", "reference", "pretest", [28, 38]),
+        fit("ridge", "reference", "fold-1", [10, 22]),
+        fit("ridge", "reference", "pretest", [30, 40]),
+        fit("ridge", "reference", "fold-1", [13, 23], prepared="p8", timesteps=8),
+        fit("ridge", "reference", "pretest", [33, 43], prepared="p8", timesteps=8),
+        fit("gru-t4", "deep", "fold-1", [10, 20], seed=42),
+        fit("gru-t4", "deep", "pretest", [30, 41], seed=42),
+        fit("gru-t4", "deep", "all", [99, 99], seed=42),
+        fit("gru-t4", "deep", "fold-1", [50, 50], seed=43),  # no test refit: left out
+    ]
+    board = {e["name"]: e for e in rank_fits(fits, truth, ["fold-1"], "p4", True, 42, 0).board}
+    assert board["persistence"]["backtest"]["mae"] == 1.0
+    assert (board["ridge-t4"]["backtest"]["mae"], board["ridge-t4"]["test"]["mae"]) == (1.0, 0.0)
+    assert (board["ridge-t8"]["backtest"]["mae"], board["ridge-t8"]["test"]["mae"]) == (3.0, 3.0)
+    assert (board["gru-t4"]["backtest"]["mae"], board["gru-t4"]["test"]["mae"]) == (0.0, 0.5)
+    assert "gru-t4-x2" not in board

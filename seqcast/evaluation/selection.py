@@ -8,11 +8,15 @@ the test period).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT
 from seqcast.evaluation.leaderboard import NAIVE, Candidate, choose_champion, leaderboard, usable
+from seqcast.evaluation.plan import label_of
 
 ENSEMBLE = "ensemble"
 
@@ -207,3 +211,61 @@ def rank(
             entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
     champion, reason = choose_champion(board)
     return Ranking(board, champion, reason, members, predictions)
+
+
+class FitRecord(Protocol):
+    """What the ranking reads of one fit (the train tasks' ``FitRef``)."""
+
+    label: str
+    kind: str  # "deep" or "reference"
+    seed: int | None
+    fit: str  # a fold name, TEST_FIT or SERVE_FIT
+    timesteps: int
+    prepared_dir: str
+    predictions: list[float]
+    params: int | None
+    seconds: float
+    collapsed_attempts: list[dict]
+
+
+def rank_fits(
+    fits: Iterable[FitRecord],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    first_prepared: str,
+    sweep: bool,
+    base_seed: int,
+    ensemble_size: int,
+) -> Ranking:
+    """:func:`rank` over a run's fits: each fit's scored predictions by candidate, seed and
+    fit (``TEST_FIT`` as ``test``; served fits are not scored). A naive reference is the same
+    forecast at every window length, so only the first length's counts; a seed ensemble is
+    formed from the seeds that have every fold and the test refit."""
+    deep: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+    refs: dict[str, dict[str, np.ndarray]] = {}
+    info: dict[str, dict] = {}
+    # a fixed order, whatever order the fits finished in: ties rank the same in every run
+    for f in sorted(fits, key=lambda f: (f.kind, f.label, f.seed or 0, f.fit)):
+        if f.fit == SERVE_FIT:
+            continue
+        key = "test" if f.fit == TEST_FIT else f.fit
+        values = np.asarray(f.predictions, dtype=np.float64)
+        if f.kind == "deep":
+            assert f.seed is not None
+            deep.setdefault(f.label, {}).setdefault(f.seed, {})[key] = values
+            entry = info.setdefault(f.label, {"timesteps": f.timesteps, "params": f.params})
+            entry["train_seconds"] = round(entry.get("train_seconds", 0.0) + f.seconds, 2)
+            if f.collapsed_attempts:
+                entry.setdefault("retried_after", []).extend(f.collapsed_attempts)
+        else:
+            naive = f.label in NAIVE
+            if naive and f.prepared_dir != first_prepared:
+                continue  # the same forecast at every window length
+            label = f.label if naive else label_of(f.label, f.timesteps, sweep)
+            refs.setdefault(label, {})[key] = values
+    # a seed ensemble needs every seed on every fit
+    deep = {
+        label: {s: p for s, p in by_seed.items() if len(p) == len(folds) + 1} or by_seed
+        for label, by_seed in deep.items()
+    }
+    return rank(deep, refs, truth, folds, base_seed, ensemble_size, info)
