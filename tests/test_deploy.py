@@ -63,7 +63,9 @@ def test_deployments_run_from_the_project_root():
     """A worker runs the flow from the project root (the entrypoints and samples live there)."""
     main(["deploy", "--dataset", "weekly-temperature"])
     train = asyncio.run(_deployment("train/train-weekly-temperature"))
-    assert str(ROOT) in str(train.pull_steps)
+    assert train.pull_steps == [
+        {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+    ]
 
 
 def test_training_options_become_the_deployments_default_parameters(capsys):
