@@ -19,7 +19,7 @@ def render() -> str:
     from seqcast.app.cli import _build_parser
 
     os.environ["COLUMNS"] = "100"  # argparse wraps at the terminal width: fix it
-    parser = _build_parser()
+    parser = _build_parser(plain=True)
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     lines = [
         "# CLI reference",

@@ -63,3 +63,21 @@ def test_every_page_is_on_the_site_and_every_readme_link_resolves():
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
         if not target.startswith("http"):
             assert (ROOT / target).exists(), target
+
+
+def test_every_command_says_what_it_does_and_shows_two_examples():
+    """Each command's help opens with its one-line summary and ends with two examples that
+    the parser itself accepts."""
+    from seqcast.app.cli import USAGE, _build_parser
+
+    parser = _build_parser(plain=True)
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name, (summary, examples) in USAGE.items():
+        assert len(examples) == 2
+        section = page.split(f"## seqcast {name}\n", 1)[1].split("\n## ", 1)[0]
+        assert f"{summary}." in section and all(e in section for e in examples)
+        for example in examples:
+            import shlex
+
+            args = parser.parse_args(shlex.split(example)[1:])
+            assert args.command == name

@@ -245,10 +245,64 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="seqcast", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+# One line on what each command does, and two examples of it (``--help`` shows both).
+USAGE: dict[str, tuple[str, list[str]]] = {
+    "prepare": (
+        "raw file -> train/val/test windows (cached stages)",
+        [
+            "seqcast prepare --dataset weekly-temperature",
+            "seqcast prepare --dataset bike-hourly "
+            "--source ../shared/datasets/seoul_bike_hourly.csv --timesteps 48",
+        ],
+    ),
+    "train": (
+        "prepare, backtest every variant and reference, refit, publish, promote a champion",
+        [
+            "seqcast train --dataset bike-hourly --source ../shared/datasets/seoul_bike_hourly.csv",
+            "seqcast train --dataset weekly-temperature --variants lstm,gru --folds 1 --seeds 1",
+        ],
+    ),
+    "forecast": (
+        "the champion predicts the next horizon from the newest data",
+        [
+            "seqcast forecast --dataset bike-hourly --source newest_bike.csv",
+            "seqcast forecast --dataset examples/dc-bike-hourly.toml --source dc.csv "
+            "--known holiday=0 --known workingday=1",
+        ],
+    ),
+    "init-spec": (
+        "draft a dataset spec file from a CSV",
+        [
+            "seqcast init-spec --source my_series.csv",
+            "seqcast init-spec --source sales.csv --target units --horizon 7 --spec sales.toml",
+        ],
+    ),
+    "deploy": (
+        "register a dataset's train and forecast deployments on the Prefect server",
+        [
+            "seqcast deploy --dataset weekly-temperature --timezone Asia/Seoul",
+            "seqcast deploy --dataset my_series.toml --train-cron '0 4 * * SUN' "
+            "--forecast-cron '' --variants gru,lstm",
+        ],
+    ),
+    "run-stage": (
+        "rerun one stage from the stored output before it",
+        [
+            "seqcast run-stage clean --dataset bike-hourly --max-fill-steps 6",
+            "seqcast run-stage temporalize --dataset weekly-temperature --timesteps 8",
+        ],
+    ),
+}
+
+
+def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
+    """The command line's parser; ``plain`` formats help without colour (the docs page)."""
+    fmt: type[argparse.HelpFormatter] = argparse.RawDescriptionHelpFormatter
+    if not plain:
+        from rich_argparse import RawDescriptionRichHelpFormatter
+
+        fmt = RawDescriptionRichHelpFormatter
+    parser = argparse.ArgumentParser(prog="seqcast", description=__doc__, formatter_class=fmt)
     loudness = argparse.ArgumentParser(add_help=False)
     group = loudness.add_mutually_exclusive_group()
     group.add_argument(
@@ -259,21 +313,26 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser(
-        "prepare", parents=[loudness], help="raw file -> train/val/test windows (cached stages)"
-    )
+    def command(name: str, description: str = "", loud: bool = True) -> argparse.ArgumentParser:
+        summary, examples = USAGE[name]
+        return sub.add_parser(
+            name,
+            parents=[loudness] if loud else [],
+            help=summary,
+            description=f"{summary}.{' ' + description if description else ''}",
+            epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+            formatter_class=fmt,
+        )
+
+    p = command("prepare")
     _add_data_options(p)
     p.add_argument("--refresh", action="store_true", help="recompute every stage")
 
-    t = sub.add_parser(
-        "train", parents=[loudness], help="prepare, then train and compare every variant"
-    )
+    t = command("train")
     _add_data_options(t, timesteps_list=True)
     _add_train_options(t)
 
-    f = sub.add_parser(
-        "forecast", parents=[loudness], help="the champion predicts the next horizon"
-    )
+    f = command("forecast")
     f.add_argument("--dataset", required=True, help=DATASET_HELP)
     f.add_argument("--source", help="newest data: local path or http(s) URL (default: sample)")
     f.add_argument("--out", default="outputs", help="output root holding the champion")
@@ -286,7 +345,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--mlflow-uri", help="where the champion is registered (default: as for train)")
 
-    d = sub.add_parser("init-spec", help="draft a dataset spec file from a CSV")
+    d = command("init-spec", loud=False)
     d.add_argument("--source", required=True, help="the CSV to describe (a local file)")
     d.add_argument("--target", help="the column to forecast (default: guessed, and said so)")
     d.add_argument("--horizon", type=int, default=1, help="steps ahead (default: 1)")
@@ -294,12 +353,11 @@ def _build_parser() -> argparse.ArgumentParser:
     d.add_argument("--spec", help="where to write the spec (default: <name>.toml here)")
     d.add_argument("--force", action="store_true", help="overwrite an existing spec file")
 
-    g = sub.add_parser(
+    g = command(
         "deploy",
-        help="register a dataset's train and forecast deployments on the server",
-        description="Register the dataset's train and forecast deployments on the configured "
-        "Prefect server. Any training option given here becomes the deployments' default "
-        "parameter, so scheduled runs use it (the UI's custom-run form shows it).",
+        "Any training option given here becomes the deployments' default parameter, so "
+        "scheduled runs use it (the UI's custom-run form shows it).",
+        loud=False,
     )
     _add_data_options(
         g,
@@ -324,9 +382,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="process work pool, made if absent (default: seqcast-process)",
     )
 
-    r = sub.add_parser(
-        "run-stage", parents=[loudness], help="rerun one stage from the stored output before it"
-    )
+    r = command("run-stage")
     r.add_argument("stage", choices=STAGES)
     _add_data_options(r)
     return parser
