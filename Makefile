@@ -39,7 +39,7 @@ $(STAMP): $(LOCK) requirements-pip.lock pyproject.toml
 
 # Re-resolve the ranges in pyproject.toml into the lock (uv's resolver, every platform),
 # keeping each pin that still fits its range; `make lock LOCK_OPTS=--upgrade` takes the newest
-# releases instead. Commit the result; tests/test_lock.py fails while the two disagree.
+# releases instead. Commit the result; tests/project/test_lock.py fails while the two disagree.
 LOCK_OPTS ?=
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes \
@@ -62,7 +62,7 @@ test: $(STAMP) browser
 
 # The documentation site from docs/ (mkdocs-material), built with --strict: a broken link or
 # a page missing from the nav fails. docs/cli.md is made from the parser first
-# (tests/test_docs.py fails while the committed page is not what the parser says).
+# (tests/project/test_docs.py fails while the committed page is not what the parser says).
 export NO_MKDOCS_2_WARNING := 1
 docs: $(STAMP)
 	$(BIN)/python scripts/cli_reference.py
@@ -71,7 +71,7 @@ docs: $(STAMP)
 docs-serve: $(STAMP)
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-# Headless Chromium for the report test (tests/test_report.py skips, saying so, without it).
+# Headless Chromium for the report test (tests/e2e/test_report.py skips, saying so, without it).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \

@@ -1,6 +1,6 @@
 """Write docs/cli.md, the CLI reference, from the parser itself: every command's --help.
 
-`make docs` runs it before building the site; tests/test_docs.py fails when the committed
+`make docs` runs it before building the site; tests/project/test_docs.py fails when the committed
 page differs from what the parser says (an option added without rerunning this).
 """
 

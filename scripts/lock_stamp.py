@@ -8,7 +8,7 @@ checks and exits 1 naming every disagreement:
 - the declaration changed since the lock was made (the digest differs);
 - a declared requirement is missing from the lock, or pinned at a version its range refuses.
 
-tests/test_lock.py runs the same check, so CI fails while the two disagree.
+tests/project/test_lock.py runs the same check, so CI fails while the two disagree.
 """
 
 from __future__ import annotations

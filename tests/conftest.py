@@ -11,7 +11,18 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = ROOT  # for test modules at any depth under tests/
+SPEC_FIXTURES = ROOT / "tests" / "specs"  # spec files the tests use
 REAL_DATA = ROOT.parent / "shared" / "datasets"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/flows/ and tests/e2e/ is ``slow`` (a Prefect server, real flows,
+    subprocesses): ``pytest -m "not slow"`` runs the unit and project tests alone."""
+    for item in items:
+        part = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
+        if part in ("flows", "e2e"):
+            item.add_marker(pytest.mark.slow)
 
 
 def real_file(name: str) -> Path:

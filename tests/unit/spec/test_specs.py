@@ -17,8 +17,9 @@ from seqcast.data.validate import validate_frame
 from seqcast.errors import ConfigError, DataError
 from seqcast.spec.dataset import TimeIndexSpec, builtin_names, get_spec, load_spec
 from seqcast.spec.timeindex import calendar, calendar_names, steps_from_raw, times_of
+from tests.conftest import SPEC_FIXTURES
 
-SPECS = Path(__file__).parent / "specs"
+SPECS = SPEC_FIXTURES
 DAILY = SPECS / "daily-sales.toml"
 
 

@@ -4,16 +4,16 @@ Python API, with the spec's folder as the runs' specs directory."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from seqcast.app.cli import main
 from seqcast.app.deployments import ROOT, plan_deployments
+from tests.conftest import SPEC_FIXTURES
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-DAILY = Path(__file__).parent / "specs" / "daily-sales.toml"
+DAILY = SPEC_FIXTURES / "daily-sales.toml"
 
 
 async def _deployment(name: str):

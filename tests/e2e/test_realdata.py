@@ -13,7 +13,7 @@ import pytest
 from seqcast.config import PrepareConfig
 from seqcast.data.windows import from_table
 from tests.conftest import real_file
-from tests.test_prepare_flow import run_prepare
+from tests.flows.test_prepare_flow import run_prepare
 
 pytestmark = [pytest.mark.realdata, pytest.mark.usefixtures("prefect_server")]
 

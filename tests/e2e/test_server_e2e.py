@@ -22,7 +22,9 @@ import httpx
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 BIN = Path(sys.executable).parent
 # The bike sample: a GRU beats every reference there, so the run promotes a champion.
 TRAIN = "train/train-bike-hourly"

@@ -16,11 +16,11 @@ import pytest
 from seqcast.config import ForecastConfig, TrainConfig
 from tasks.tracking import RegisteredVersion
 from tasks.train import RunRef, promote_champion
-from tests.conftest import best_deep, tiny_in_process
+from tests.conftest import PROJECT_ROOT, best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 NAME = "seqcast-weekly-temperature"
 
 

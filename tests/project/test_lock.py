@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 from importlib import metadata
-from pathlib import Path
 
 from packaging.markers import Marker
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 _spec = importlib.util.spec_from_file_location("lock_stamp", ROOT / "scripts" / "lock_stamp.py")
 assert _spec and _spec.loader
 lock_stamp = importlib.util.module_from_spec(_spec)

@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 SEQCAST = Path(sys.executable).parent / "seqcast"
 
 

@@ -4,11 +4,12 @@ CLI reference that is what the parser says, and every page of docs/ on the site.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 
 
 def _cli_reference():

@@ -16,13 +16,11 @@ from seqcast.data.synthetic import rows_from_spec
 from seqcast.errors import ConfigError
 from seqcast.spec.dataset import BUILTIN_DIR, get_spec
 from seqcast.spec.timeindex import steps_from_raw, times_of
-from tests.conftest import best_deep, tiny_in_process
+from tests.conftest import SPEC_FIXTURES, best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-SPEC_FILES = sorted(BUILTIN_DIR.glob("*.toml")) + sorted(
-    (Path(__file__).parent / "specs").glob("*.toml")
-)
+SPEC_FILES = sorted(BUILTIN_DIR.glob("*.toml")) + sorted((SPEC_FIXTURES).glob("*.toml"))
 # Enough rows for every spec's split sizes and window length (the weekly spec holds 53 + 53
 # weeks out; the monthly test spec 24 + 24 months).
 PERIODS = 260
@@ -72,7 +70,7 @@ def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypa
     with its own stored spec (here: the horizon stays 1), and the log says the file changed."""
     monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
     spec_file = tmp_path / "demand.toml"
-    spec_file.write_text((Path(__file__).parent / "specs" / "monthly-demand.toml").read_text())
+    spec_file.write_text((SPEC_FIXTURES / "monthly-demand.toml").read_text())
     spec = get_spec(str(spec_file))
     source = tmp_path / "rows.csv"
     rows = rows_from_spec(spec, 120, seed=4)
