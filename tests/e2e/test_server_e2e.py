@@ -71,14 +71,19 @@ def server(tmp_path):
             time.sleep(1)
         yield env
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        _stop(proc)
         log.close()
         assert proc.poll() is not None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a process started in its own session, and everything it started."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 def _cli(env, *args, timeout=300) -> str:
@@ -295,12 +300,7 @@ def test_a_schedule_made_by_seqcast_deploy_fires_and_a_worker_completes_it(
             completed = [r for r in runs if r["state"] == "Completed"]
             time.sleep(3)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
+        _stop(worker)
         worker_log.close()
     assert all(r["auto"] for r in runs)  # every run of it came from the schedule
     assert completed[0]["created_by"] == "SCHEDULE"  # no person or automation asked for it
