@@ -49,13 +49,12 @@ def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
     """What the newest run under the output root says about why nothing is served."""
     runs = sorted(layout.base.glob("runs/*/metrics.json"))  # run ids start with their time
     # under a deployment, `out` is relative to the output root: name the folder itself
-    out = str(layout.root) if os.environ.get(OUTPUT_ROOT_ENV) else config.out
+    deployed = bool(os.environ.get(OUTPUT_ROOT_ENV))
+    out = str(layout.root) if deployed else config.out
     train = f"seqcast train --dataset {config.dataset} --out {out}"
     if not runs:
         deployment = (
-            f"run the deployment train/train-{config.dataset_name}, or "
-            if (os.environ.get(OUTPUT_ROOT_ENV))
-            else ""
+            f"run the deployment train/train-{config.dataset_name}, or " if deployed else ""
         )
         return f"train one first: {deployment}{train}"
     metrics = storage.read_json(runs[-1])
@@ -70,7 +69,7 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
     try:
         return get_run_logger()
     except MissingContextError:
-        return logging.getLogger("seqcast.serving.forecast_input")
+        return logging.getLogger(__name__)
 
 
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)

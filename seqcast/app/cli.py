@@ -620,8 +620,10 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _check_source(args: argparse.Namespace) -> None:
     """A local source that is not there is reported at once, before anything starts."""
+    from seqcast.io.sources import is_url
+
     source = getattr(args, "source", None)
-    if source and not source.startswith(("http://", "https://")) and not Path(source).is_file():
+    if source and not is_url(source) and not Path(source).is_file():
         where = "is a folder, not a file" if Path(source).is_dir() else "does not exist"
         raise ConfigError(f"--source {source} {where} (working directory: {Path.cwd()})")
 

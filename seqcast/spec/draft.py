@@ -20,7 +20,7 @@ import pandas as pd
 from seqcast.data.clean import run_lengths
 from seqcast.data.windows import window_ends
 from seqcast.spec.dataset import NAME_PATTERN, TimeIndexSpec
-from seqcast.spec.timeindex import calendar_names, steps_of_times, times_of
+from seqcast.spec.timeindex import calendar_names, steps_of_times, times_of, year_week_steps
 
 DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 MAX_CATEGORIES = 20
@@ -110,7 +110,7 @@ def _number(x: float) -> str:
 
 
 @dataclass(frozen=True)
-class GapPolicy:
+class DraftedGaps:
     """The drafted gap settings and the missing values they were chosen from."""
 
     max_fill_steps: int
@@ -127,8 +127,7 @@ class GapPolicy:
 def _steps(frame: pd.DataFrame, ti: TimeIndexSpec, times: pd.DatetimeIndex) -> np.ndarray:
     """Every row's step, as the clean stage counts them."""
     if ti.kind == "year-week":
-        year, week = (frame[c].to_numpy(np.int64) for c in ti.columns)
-        return year * ti.weeks_per_year + week - 1
+        return year_week_steps(frame, ti)
     return steps_of_times(times, ti)[0]
 
 
@@ -173,7 +172,7 @@ def _cost(runs: list[np.ndarray], fill: int, timesteps: int, horizon: int) -> tu
 
 def propose_gap_policy(
     missing: dict[str, np.ndarray], ti: TimeIndexSpec, first: int, timesteps: int, horizon: int
-) -> GapPolicy:
+) -> DraftedGaps:
     """Gap settings for the missing masks of :func:`_missing_values` (index from ``first``).
 
     Runs of missing values are interpolated up to a quarter of the input window, raised up to
@@ -199,7 +198,7 @@ def propose_gap_policy(
     longer = [x for x in lengths if x > fill]
     others = [(x, _cost(list(runs.values()), x, timesteps, horizon)[1]) for x in longer[:3]]
     others += [(longest, 0)] if len(longer) > 3 else []
-    return GapPolicy(
+    return DraftedGaps(
         max_fill_steps=fill,
         on_long_gap="drop-windows" if count else "fail",
         longest=longest,
@@ -358,7 +357,7 @@ def draft_spec(
     return Draft("\n".join(lines) + "\n", undecided, notes)
 
 
-def _gap_comment(gaps: GapPolicy, timesteps: int) -> list[str]:
+def _gap_comment(gaps: DraftedGaps, timesteps: int) -> list[str]:
     """The comment above the gap settings: what is missing and why these settings."""
     if not gaps.longest:
         text = (
@@ -384,5 +383,5 @@ def _gap_comment(gaps: GapPolicy, timesteps: int) -> list[str]:
     return textwrap.wrap(text, 94, initial_indent="# ", subsequent_indent="# ")
 
 
-def _others(gaps: GapPolicy) -> str:
+def _others(gaps: DraftedGaps) -> str:
     return ", ".join(f"max_fill_steps = {f} drops {d or 'none'}" for f, d in gaps.other_fills)

@@ -86,14 +86,19 @@ def _fail(
     raise DataError(source, "clean", [Problem(column, check, len(rows), examples)], hint=declared)
 
 
+def year_week_steps(frame: pd.DataFrame, ti: TimeIndexSpec) -> np.ndarray:
+    """Integer step of every row of a ``year-week`` file: ``year * weeks_per_year + week - 1``."""
+    year, week = (frame[c].astype(np.int64) for c in ti.columns)
+    return (year * ti.weeks_per_year + week - 1).to_numpy(np.int64)
+
+
 def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.ndarray:
     """Integer step of every raw row. Raises DataError naming the file lines whose time does
     not parse, lies off the frequency's grid, or repeats another row's step."""
     ti = spec.time_index
     cols = list(ti.columns)
     if ti.kind == "year-week":
-        year, week = (frame[c].astype(np.int64) for c in cols)
-        steps = (year * ti.weeks_per_year + week - 1).to_numpy(np.int64)
+        steps = year_week_steps(frame, ti)
     else:
         times = _parse(frame[cols[0]], ti.format)
         bad = times.isna().to_numpy()
