@@ -9,20 +9,21 @@ from prefect.futures import as_completed
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
-from seqcast.evaluation.plan import label_of, reference_source, served_references
-from tasks import train as t
+from seqcast.evaluation.plan import label_of, reference_source, seeded_members, served_references
+from tasks import fit as t
+from tasks.publish import promote_champion, publish_run
+from tasks.rank import check_sweep, rank_candidates, shortlist_variants
 from tasks.runners import task_runner_for, threads_per_worker
 from tasks.tracking import register_model, track_run
 
 
 @flow(name="fit-models")
-def fit_models(
-    config: TrainConfig, prepared: list[str]
-) -> tuple[list[t.FitRef], list[t.FitRef], t.RankRef]:
+def fit_models(config: TrainConfig, prepared: list[str]):
     """Fan out one task per (window length, variant, seed, fit) and per (window length, fit)
     for the references: every backtest fold first, then the refits before the test period
     (for the epochs the folds early-stopped at), more seeds for the shortlisted variants,
-    the ranking, and the champion's members refitted on every window."""
+    the ranking, and the champion's members refitted on every window. Returns the fits, the
+    served fits (the champion's members, in order) and the ranking."""
     threads = threads_per_worker(config)
     sel = config.resolved_selection
     folds = sel.folds or 1
@@ -42,14 +43,14 @@ def fit_models(
         task = t.deep_task(d, v, vcfg, tcfg.model_copy(update={"seed": seed}), fit, folds, epochs)
         return task.submit(d, ts, v, label, seed, vcfg, tcfg, fit, folds, epochs, threads)
 
-    def backtest(labels: list[str], seeds: list[int]) -> tuple[list[t.FitRef], list]:
+    def backtest(labels: list[str], seeds: list[int]) -> tuple[list, list]:
         """Fold fits, and each (label, seed)'s refit before the test period submitted as soon
         as its own folds are done (for their mean best epoch): no worker waits for a slower
         variant. Returns the fold fits and the refits' futures."""
         keys = [(lb, s, f) for lb in labels for s in seeds for f in fold_list]
         futures = [deep(*key) for key in keys]
         key_of = {id(f): key for f, key in zip(futures, keys, strict=True)}
-        done: dict[tuple[str, int, str], t.FitRef] = {}
+        done: dict[tuple[str, int, str], object] = {}
         refits = []
         for future in as_completed(futures):
             lb, s, _ = key = key_of[id(future)]
@@ -67,30 +68,28 @@ def fit_models(
     fits, refits = backtest(list(variants), [base])
     fits += [r for f in ref_futures for r in f.result()]
     if extra_seeds:
-        chosen = t.shortlist_variants(config, prepared, fits)
+        chosen = shortlist_variants(config, prepared, fits)
         more, more_refits = backtest(chosen, extra_seeds)
         fits += more
         refits += more_refits
     fits += [f.result() for f in refits]
-    ranking = t.rank_candidates(config, prepared, fits)
-    epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.kind == "deep"}
+    ranking = rank_candidates(config, prepared, fits)
+    members = ranking.champion_members
+    # a per-seed member is refitted for the epochs of its refit before the test period
+    epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}
     served_refs = {
         (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names)
-        for (d, ts), names in served_references(ranking.members, prepared, lengths, sweep).items()
+        for (d, ts), names in served_references(members, prepared, lengths, sweep).items()
     }
-    served_deep = {
-        (m["label"], m["seed"]): deep(
-            m["label"], m["seed"], SERVE_FIT, epochs[(m["label"], m["seed"])]
-        )
-        for m in ranking.members
-        if m["kind"] == "deep"
+    served_seeded = {
+        (lb, s): deep(lb, s, SERVE_FIT, epochs[(lb, s)]) for lb, s in seeded_members(members)
     }
     served = []
-    for m in ranking.members:  # the members' order
-        if m["kind"] == "deep":
-            served.append(served_deep[(m["label"], m["seed"])].result())
+    for m in members:  # the members' order
+        if (m.label, m.seed) in served_seeded:
+            served.append(served_seeded[(m.label, m.seed)].result())
         else:
-            d, ts, name = reference_source(m["label"], prepared, lengths, sweep)
+            d, ts, name = reference_source(m.label, prepared, lengths, sweep)
             served.append(next(f for f in served_refs[(d, ts)].result() if f.label == name))
     return fits, served, ranking
 
@@ -102,11 +101,11 @@ def train(config: TrainConfig) -> str:
     config = config.with_spec(config.spec)  # one spec for the whole run, whatever the file does
     prepared = [prepare(c) for c in config.prepare_configs()]
     if len(prepared) > 1:
-        t.check_sweep(prepared, config.resolved_selection.folds or 1)
+        check_sweep(prepared, config.resolved_selection.folds or 1)
     runner = task_runner_for(config)
-    fits, served, _ = fit_models.with_options(task_runner=runner)(config, prepared)
-    run = t.publish_run(config, prepared, fits, served)
+    fits, served, ranking = fit_models.with_options(task_runner=runner)(config, prepared)
+    run = publish_run(config, prepared, fits, served, ranking)
     tracked = track_run(config, run, fits)
     registered = register_model(run, tracked)
-    t.promote_champion(config, run, registered)
+    promote_champion(config, run, registered)
     return run.dir

@@ -31,22 +31,24 @@ def main() -> None:
     args = parser.parse_args()
 
     from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
-    from seqcast.models.references import FITTED, fit_reference, predict_reference
-    from tasks.train import fit_parts
+    from seqcast.models import catalog
+    from seqcast.models.forecaster import Settings
+    from tasks.windows import load_fit
 
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     try:
         for prepared in args.prepared:
             print(f"{prepared} (threads {args.threads}, {args.busy} busy processes)")
             for fit in [*fold_names(args.folds), TEST_FIT, SERVE_FIT]:
-                parts, _, _ = fit_parts(prepared, fit, args.folds, None)
+                parts, _, _ = load_fit(prepared, fit, args.folds, None)
                 train = parts["train"]  # (samples, timesteps, features)
                 cells = []
-                for name in FITTED:
+                for name in ("ridge", "gradient-boosting"):
                     start = time.perf_counter()
-                    model = fit_reference(name, train, 42, args.threads)
+                    model = catalog.create(name, Settings(seed=42, threads=args.threads))
+                    model.fit(train)
                     if "scored" in parts:
-                        predict_reference(model, parts["scored"], args.threads)
+                        model.predict(parts["scored"])
                     cells.append(f"{name} {time.perf_counter() - start:.2f} s")
                 shape = "x".join(map(str, train.x.shape))
                 print(f"  {fit:<8} {shape:<12} " + ", ".join(cells), flush=True)

@@ -40,8 +40,9 @@ sys.path.insert(0, str(ROOT))
 
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names  # noqa: E402
 from seqcast.evaluation.leaderboard import shortlist  # noqa: E402
+from seqcast.evaluation.records import FitRef  # noqa: E402
 from seqcast.evaluation.selection import backtest_mae, rank  # noqa: E402
-from tasks.train import FitRef, truth_of  # noqa: E402
+from tasks.windows import truth_of  # noqa: E402
 
 RUN_SEEDS = (42, 43, 44)
 

@@ -20,9 +20,9 @@ from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig
 from seqcast.data.stage_keys import StageRef
 from seqcast.errors import SeqcastError
 from seqcast.io import storage
-from seqcast.io.forecast_store import append_forecasts
+from seqcast.io.forecast_store import FORECAST_COLUMNS, append_forecasts
 from seqcast.io.paths import OUTPUT_ROOT_ENV, Layout
-from seqcast.serving.forecast_input import FORECAST_COLUMNS, why_no_champion
+from seqcast.serving.forecast_input import why_no_champion
 from seqcast.serving.predict import forecast_from_clean
 
 

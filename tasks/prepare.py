@@ -23,14 +23,13 @@ from prefect.context import TaskRunContext
 from schemas import SCHEMA_VERSION, clean_schema, raw_schema
 from seqcast.config import PrepareConfig
 from seqcast.data import stages
-from seqcast.data.ingest import sha256_of
 from seqcast.data.stage_keys import SourceRef, StageRef, stage_key, stage_keys
 from seqcast.data.validate import validate_frame
 from seqcast.data.windows import to_table
 from seqcast.errors import ConfigError, DataError, StageOutputMissing
 from seqcast.io import storage
 from seqcast.io.paths import STAGES, Layout
-from seqcast.io.sources import fetch
+from seqcast.io.sources import fetch, sha256_of
 from tasks.caching import refreshed_if_missing
 
 

@@ -547,10 +547,10 @@ def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
 
 def _init_spec(args: argparse.Namespace) -> int:
     """Draft a spec from a CSV, check it loads, write it, and say what to check."""
+    from seqcast.data.draft import draft_spec
     from seqcast.data.ingest import parse_csv
     from seqcast.io import storage
     from seqcast.spec.dataset import load_spec
-    from seqcast.spec.draft import draft_spec
 
     source = Path(args.source)
     try:

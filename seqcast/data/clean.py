@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seqcast.config import DatasetSpec, LongGapAction
 from seqcast.errors import DataError, Problem
+from seqcast.spec.choices import LongGapAction
+from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import calendar, steps_from_raw, times_of
 
 

@@ -10,7 +10,6 @@ units and a degree sign (``Temperature(°C)``).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import zipfile
@@ -18,8 +17,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from seqcast.config import DatasetSpec
 from seqcast.errors import DataError, Problem
+from seqcast.io.sources import sha256_of
+from seqcast.spec.dataset import DatasetSpec
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
@@ -70,10 +70,6 @@ class Ingested:
             "renamed": self.renamed,
             "extra_columns_ignored": self.extra_columns,
         }
-
-
-def sha256_of(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
 
 
 def normalise_header(name: str) -> str:

@@ -7,11 +7,10 @@ scikit-learn ``MinMaxScaler`` or ``StandardScaler`` fitted on the training rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
-ScalerKind = Literal["minmax", "standard"]
+from seqcast.spec.choices import ScalerKind
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seqcast.config import SplitSpec
 from seqcast.errors import DataError, Problem
 from seqcast.io.paths import SPLITS
+from seqcast.spec.dataset import SplitSpec
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from seqcast.config import DatasetSpec
+from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import calendar, times_of
 
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from seqcast.data.scale import AffineScaler, ScalerKind, fit_scaler, scale_known, target_document
+from seqcast.data.scale import AffineScaler, fit_scaler, scale_known, target_document
 from seqcast.data.windows import WindowSet
 from seqcast.errors import ConfigError
+from seqcast.spec.choices import ScalerKind
 
 EARLY_STOP_SHARE = 0.15  # of a fold's training windows, the newest, for early stopping
 TEST_FIT = "pretest"
@@ -217,6 +218,27 @@ def fit_units(
         },
     }
     return parts, doc
+
+
+def fit_windows(
+    splits: dict[str, WindowSet],
+    prepared_scaler: dict,
+    fit: str,
+    folds: int,
+    target_transform: str | None,
+) -> tuple[dict[str, WindowSet], dict, FitPlan]:
+    """The windows of fit ``fit`` (a fold, ``TEST_FIT`` or ``SERVE_FIT``) of a backtest with
+    ``folds`` folds, in that fit's own units (:func:`fit_units`): a ``log1p`` target when the
+    transform asks for it, else the prepared data's choice (scaled or original units).
+    ``splits``: the prepared windows; ``prepared_scaler``: their ``scaler.json``."""
+    if target_transform == "log1p":
+        target = "log1p"
+    else:
+        target = "scale" if prepared_scaler["target"] is not None else "none"
+    plan = plans_for(splits, folds)[fit]
+    kind = prepared_scaler["features"]["kind"]
+    parts, doc = fit_units(concat(splits), plan, prepared_scaler, kind, target)
+    return parts, doc, plan
 
 
 def _model_units(y_raw: np.ndarray, target_doc: dict) -> np.ndarray:

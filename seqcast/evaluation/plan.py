@@ -7,6 +7,9 @@ labels and the champion's reference members are refitted from the windows their 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 
 def label_of(name: str, timesteps: int, sweep: bool) -> str:
     """``name`` as a candidate label: ``name-t<timesteps>`` in a sweep, else ``name``."""
@@ -24,8 +27,22 @@ def reference_source(
     return prepared[lengths.index(int(ts))], int(ts), name
 
 
+class MemberLike(Protocol):
+    """What the plan reads of a champion's member (``selection.Member``)."""
+
+    kind: str  # "deep": a candidate fitted per seed; "reference"
+    label: str
+    seed: int | None
+
+
+def seeded_members(members: Sequence[MemberLike]) -> list[tuple[str, int]]:
+    """The (label, seed) of every member fitted per seed: each is refitted on every window by
+    its own task, for the epochs of its refit before the test period."""
+    return [(m.label, m.seed) for m in members if m.kind == "deep" and m.seed is not None]
+
+
 def served_references(
-    members: list[dict], prepared: list[str], lengths: list[int], sweep: bool
+    members: Sequence[MemberLike], prepared: list[str], lengths: list[int], sweep: bool
 ) -> dict[tuple[str, int], tuple[str, ...]]:
     """The champion's reference members by the windows they are refitted on: (prepared
     directory, window length) -> reference names, in the members' order. One served
@@ -33,7 +50,7 @@ def served_references(
     (``references-t24-all``) is one step, not one line per reference under the same name."""
     out: dict[tuple[str, int], tuple[str, ...]] = {}
     for m in members:
-        if m["kind"] == "reference":
-            d, ts, name = reference_source(m["label"], prepared, lengths, sweep)
+        if m.kind == "reference":
+            d, ts, name = reference_source(m.label, prepared, lengths, sweep)
             out[(d, ts)] = (*out.get((d, ts), ()), name)
     return out

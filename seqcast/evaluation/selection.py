@@ -8,7 +8,7 @@ the test period).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,9 +40,21 @@ class Ranking:
     members: dict[str, list[Member]]  # candidate -> the fits its forecast averages
     predictions: dict[str, dict[str, np.ndarray]]  # candidate -> fit -> (samples,)
 
+    @property
+    def champion_members(self) -> list[Member]:
+        """The fits the champion's forecast averages (none without a champion)."""
+        return self.members.get(self.champion, []) if self.champion else []
+
 
 def seed_label(label: str, seeds: int) -> str:
     return f"{label}-x{seeds}"
+
+
+def weighted_mean(values: Sequence[np.ndarray], weights: Sequence[float] | None) -> np.ndarray:
+    """The weighted mean of several forecasts of the same windows: how every ensemble and seed
+    average combines its members, in the backtest and when served
+    (``seqcast.models.forecaster.Ensemble``)."""
+    return np.average(np.asarray(values, dtype=np.float64), axis=0, weights=weights)
 
 
 def mean_of(
@@ -50,7 +62,7 @@ def mean_of(
 ) -> dict[str, np.ndarray]:
     """The (weighted) mean forecast of several candidates, on every fit all of them have."""
     common = set(parts[0]).intersection(*parts[1:])
-    return {f: np.average([p[f] for p in parts], axis=0, weights=weights) for f in sorted(common)}
+    return {f: weighted_mean([p[f] for p in parts], weights) for f in sorted(common)}
 
 
 def weights_text(weights: dict[str, float]) -> str:
@@ -214,7 +226,7 @@ def rank(
 
 
 class FitRecord(Protocol):
-    """What the ranking reads of one fit (the train tasks' ``FitRef``)."""
+    """What the ranking reads of one fit (``seqcast.evaluation.records.FitRef``)."""
 
     label: str
     kind: str  # "deep" or "reference"

@@ -13,7 +13,29 @@ import pandas as pd
 
 from seqcast.io import storage
 from seqcast.io.paths import Layout
-from seqcast.serving.forecast_input import upsert
+
+# The forecast store's schema: one row per (target_time, model).
+FORECAST_COLUMNS = [
+    "dataset",
+    "model",
+    "run_id",
+    "origin_time",
+    "target_time",
+    "horizon",
+    "prediction",
+    "created_at",
+    "data_sha256",
+]
+
+
+def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """Append ``new`` rows; a row for the same (target_time, model) replaces the old one."""
+    if existing is None or existing.empty:
+        return new[FORECAST_COLUMNS].reset_index(drop=True)
+    keys = new.set_index(["target_time", "model"]).index
+    keep = ~existing.set_index(["target_time", "model"]).index.isin(keys)
+    out = pd.concat([existing[keep], new], ignore_index=True)
+    return out.sort_values(["target_time", "model"]).reset_index(drop=True)[FORECAST_COLUMNS]
 
 
 @contextmanager

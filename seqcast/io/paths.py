@@ -17,6 +17,8 @@ Layout under the output root ``DIR``::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +99,13 @@ class Layout:
     def model_dir(self, prepared_key: str, variant: str, config_hash: str) -> Path:
         return self.base / "models" / prepared_key / f"{variant}-{config_hash}"
 
+    @classmethod
+    def fitted_model_dir(cls, prepared_dir: str | Path, name: str, settings: dict) -> Path:
+        """Where a served fit of ``name`` on the windows of ``prepared_dir`` stores its model:
+        one folder per distinct ``settings`` (hashed)."""
+        layout, key = cls.of_prepared(prepared_dir)
+        return layout.model_dir(key, name, settings_hash(settings))
+
     def run_dir(self, run_id: str) -> Path:
         return self.base / "runs" / run_id
 
@@ -149,6 +158,12 @@ class Layout:
     @staticmethod
     def summary_file(stage_dir: Path) -> Path:
         return stage_dir / "summary.json"
+
+
+def settings_hash(settings: dict) -> str:
+    """A short, stable name for a settings document (key order does not matter)."""
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def run_name(started: datetime, flow_run_id: object | None) -> str:

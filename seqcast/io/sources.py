@@ -3,15 +3,20 @@ limit and a download cache keyed by content hash. This is the I/O edge of ingest
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from seqcast.data.ingest import sha256_of
 from seqcast.errors import SourceError
 from seqcast.io import storage
+
+
+def sha256_of(content: bytes) -> str:
+    """The hex SHA-256 of ``content``: what names a cached download and records a source."""
+    return hashlib.sha256(content).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The model registry: every deep variant is built here from one typed config.
+"""The model registry: every deep variant is built here from one typed config
+(:class:`~seqcast.config.model_settings.VariantConfig`; ``VariantName`` there lists them).
 
 Variants take windows ``x`` of shape (samples, timesteps, features); ``multi-input`` also takes
 the known-future covariates (samples, covariates). Every variant ends in Dense(1): the next
@@ -9,57 +10,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-from seqcast.spec.form import with_bounds
+from seqcast.config.model_settings import VariantConfig
 
 if TYPE_CHECKING:
     import keras
-
-VariantName = Literal[
-    "rnn", "rnn-stacked", "lstm", "gru", "lstm-stacked-flatten", "lstm-dropout", "multi-input"
-]
-
-
-class VariantConfig(BaseModel):
-    """Architecture and optimiser settings of one deep variant."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
-
-    units: int = Field(
-        default=32, ge=1, le=1024, title="Units", description="Units per recurrent layer."
-    )
-    layers: int = Field(
-        default=2,
-        ge=1,
-        le=8,
-        title="Layers",
-        description="Recurrent layers of the stacked variants.",
-    )
-    dropout: float = Field(
-        default=0.2,
-        ge=0.0,
-        lt=1.0,
-        title="Dropout",
-        description="Share of units dropped between layers while training.",
-    )
-    dense_units: int = Field(
-        default=16,
-        ge=1,
-        le=1024,
-        title="Covariate branch units",
-        description="Width of the multi-input model's dense branch for the target-time calendar.",
-    )
-    learning_rate: float | None = Field(
-        default=None,
-        gt=0,
-        le=1.0,
-        title="Learning rate",
-        description="Adam's step size. Empty: the dataset spec's learning_rate.",
-    )
 
 
 class LayerArgs:
@@ -109,18 +67,25 @@ class LayerArgs:
 
 Builder = Callable[[VariantConfig, int, int, int, LayerArgs], "keras.Model"]
 REGISTRY: dict[str, Builder] = {}
+_COVARIATE_INPUT: set[str] = set()
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
+def register(name: str, covariate_input: bool = False) -> Callable[[Builder], Builder]:
+    """Register a builder; ``covariate_input``: the model takes the known-future covariates as a
+    second input (the Functional-API multi-input model) instead of on every timestep."""
+
     def wrap(fn: Builder) -> Builder:
         REGISTRY[name] = fn
+        if covariate_input:
+            _COVARIATE_INPUT.add(name)
         return fn
 
     return wrap
 
 
 def uses_covariates(name: str) -> bool:
-    return name == "multi-input"
+    """Whether variant ``name`` reads the covariates as a separate input."""
+    return name in _COVARIATE_INPUT
 
 
 def build(
@@ -266,7 +231,7 @@ def _lstm_dropout(
     )
 
 
-@register("multi-input")
+@register("multi-input", covariate_input=True)
 def _multi_input(
     cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
 ):

@@ -14,87 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
+from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.data.windows import WindowSet
-from seqcast.models.deep import VariantConfig, build, fed_features, model_inputs
-from seqcast.spec.form import with_bounds
-
-LossName = Literal["mse", "mae", "huber"]
-TargetTransform = Literal["none", "log1p"]
-
-
-class TrainingConfig(BaseModel):
-    """Fitting settings shared by every variant of a run."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
-
-    max_epochs: int | None = Field(
-        default=None,
-        ge=1,
-        le=10_000,
-        title="Most epochs",
-        description="Upper bound on epochs; early stopping usually ends sooner. Empty: the "
-        "dataset's.",
-    )
-    patience: int | None = Field(
-        default=None,
-        ge=1,
-        le=1000,
-        title="Early-stopping patience (epochs)",
-        description="Stop after this many epochs without a better validation loss. Empty: the "
-        "dataset's.",
-    )
-    batch_size: int | None = Field(
-        default=None,
-        ge=1,
-        le=65_536,
-        title="Batch size",
-        description="Windows per gradient step. Empty: the dataset's.",
-    )
-    loss: LossName | None = Field(
-        default=None,
-        title="Loss",
-        description="What training minimises: mse, mae or huber (in the model's target units). "
-        "Empty: the dataset spec's.",
-    )
-    target_transform: TargetTransform | None = Field(
-        default=None,
-        title="Target transform",
-        description="none, or log1p: train on log(1 + target), standardised on training rows "
-        "(for counts: errors become relative, peaks stop dominating). Forecasts and metrics "
-        "are always back in original units. Empty: the dataset spec's.",
-    )
-    lr_decay: float | None = Field(
-        default=None,
-        gt=0.5,
-        le=1.0,
-        title="Learning-rate decay per epoch",
-        description="A schedule: the learning rate of epoch e is the initial one times "
-        "decay^e (1: constant). The same epochs give the same rates in backtest folds and "
-        "refits. Empty: the dataset's (1).",
-    )
-    ema_momentum: float | None = Field(
-        default=None,
-        ge=0.0,
-        lt=1.0,
-        title="Weight averaging in refits (EMA momentum per step)",
-        description="0: off. A refit (before the test period, and the served model) has no "
-        "validation data to keep its best epoch by, so it keeps an exponential moving average "
-        "of its weights instead, updated every gradient step with this momentum (0.99: "
-        "roughly the last 100 steps). Backtest folds keep their best epoch by early stopping. "
-        "Empty: the dataset's.",
-    )
-    seed: int = Field(
-        default=42,
-        ge=0,
-        le=2**31 - 1,
-        title="Seed",
-        description="One seed drives numpy, Keras, TensorFlow and every layer's weights.",
-    )
+from seqcast.models.deep import build, fed_features, model_inputs
 
 
 @dataclass(frozen=True)

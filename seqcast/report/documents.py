@@ -4,6 +4,7 @@ bundle and the report. Pure: the ``publish-run`` task reads the inputs and write
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,10 @@ from seqcast.data.scale import AffineScaler
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.backtest import describe, fold_names, plans_for, scored_blocks
 from seqcast.evaluation.leaderboard import feature_profile
+from seqcast.evaluation.records import RunRef
 from seqcast.evaluation.selection import Member, Ranking
 from seqcast.io.paths import SPLITS
+from seqcast.models.catalog import capabilities
 from seqcast.report.page import Report, ReportInput, render
 
 
@@ -58,24 +61,25 @@ def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int)
 def bundle_document(
     config: TrainConfig, champion: str, served: list[dict], shares: list[Member] | None = None
 ) -> dict:
-    """What the forecast needs to serve the champion: each member's model file, kind,
-    variant, window length, units and weight (``served``: the served fits, as ``FitRef``
+    """What the forecast needs to serve the champion: each member's registered forecaster,
+    model file, window length, units and weight (``served``: the served fits, as ``FitRef``
     dumps; ``shares``: the champion's members with their weights, equal when None); the
     forecast is the members' weighted mean, exactly as the candidate was evaluated."""
     weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
     members = []
     for f in served:
-        seed = f["seed"] if f["kind"] == "deep" else None
-        suffix = f"-s{f['seed']}.keras" if f["kind"] == "deep" else ".skops"
+        able = capabilities(f["forecaster"])
+        seed = f["seed"] if able.per_seed else None
+        tail = f"-s{seed}" if able.per_seed else ""
         members.append(
             {
+                "forecaster": f["forecaster"],
                 "kind": f["kind"],
                 "label": f["label"],
-                "variant": f["variant"],
                 "seed": seed,
                 "weight": weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
                 "timesteps": f["timesteps"],
-                "file": f"{f['label']}{suffix}",
+                "file": f"{f['label']}{tail}{able.suffix}",
                 "units": f["scaler"],
             }
         )
@@ -118,7 +122,7 @@ def run_documents(
     histories = {
         f["label"]: f["history"]
         for f in fits
-        if f["kind"] == "deep" and f["fit"] == newest and f["seed"] == config.training.seed
+        if f["history"] and f["fit"] == newest and f["seed"] == config.training.seed
     }
     features = AffineScaler.from_dict(prepared_scaler["features"])
     last_rows = {s: features.inverse(splits[s].x[:, -1, :]) for s in SPLITS}
@@ -184,3 +188,53 @@ def run_documents(
         "champion_members": bundle["members"] if bundle else [],
     }
     return RunDocuments(metrics, manifest, bundle, report, prediction_table(ranking, splits, folds))
+
+
+def run_ref(
+    run_id: str, folder: Path, dataset: str, ranking: Ranking, docs: RunDocuments
+) -> RunRef:
+    """What the train flow passes on about a published run."""
+    champ = next((e for e in ranking.board if e["name"] == ranking.champion), None)
+    return RunRef(
+        run_id=run_id,
+        dir=str(folder),
+        dataset=dataset,
+        champion=ranking.champion,
+        champion_reason=ranking.reason,
+        champion_backtest_mae=champ["backtest"]["mae"] if champ else None,
+        champion_val_mae=champ["val"]["mae"] if champ else None,
+        champion_test_mae=champ["test"]["mae"] if champ and champ["test"] else None,
+        bundle=str(folder / "champion" / "bundle.json") if docs.bundle else None,
+        data_sha256=docs.manifest["data_fingerprint"]["sha256"],
+    )
+
+
+def leaderboard_rows(board: list[dict]) -> list[dict]:
+    """The leaderboard as a table artifact's rows: every metric per split, 4 decimals."""
+    return [
+        {
+            "model": e["name"],
+            "kind": e["kind"],
+            **{
+                f"{s}_{m}": round(e[s][m], 4) if e[s] else None
+                for s in ("backtest", "val", "test")
+                for m in ("mae", "rmse", "r2", "mase", "wape")
+            },
+        }
+        for e in board
+    ]
+
+
+def summary_markdown(run: RunRef, best_ref: str | None) -> str:
+    """The run's summary artifact: the champion with its figures, the rule's reason."""
+    champ = (
+        f"**{run.champion}** (backtest MAE {run.champion_backtest_mae:.4g}, val MAE "
+        f"{run.champion_val_mae:.4g}, test MAE {run.champion_test_mae:.4g})"
+        if run.champion
+        else "none promoted"
+    )
+    return (
+        f"# {run.dataset} run {run.run_id}\n\nChampion: {champ}.\n\n"
+        f"{run.champion_reason}.\n\nBest reference: {best_ref}.\n\n"
+        f"Run directory: `{run.dir}`\n"
+    )

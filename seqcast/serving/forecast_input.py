@@ -7,22 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from seqcast.config import DatasetSpec
 from seqcast.data.scale import AffineScaler, scale_known
 from seqcast.errors import ConfigError, DataError, Problem
+from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import calendar, times_of
-
-FORECAST_COLUMNS = [
-    "dataset",
-    "model",
-    "run_id",
-    "origin_time",
-    "target_time",
-    "horizon",
-    "prediction",
-    "created_at",
-    "data_sha256",
-]
 
 
 @dataclass(frozen=True)
@@ -85,16 +73,6 @@ def last_window(
         origin_time=pd.Timestamp(tail["time"].iloc[-1]),
         target_time=target_time,
     )
-
-
-def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
-    """Append ``new`` rows; a row for the same (target_time, model) replaces the old one."""
-    if existing is None or existing.empty:
-        return new[FORECAST_COLUMNS].reset_index(drop=True)
-    keys = new.set_index(["target_time", "model"]).index
-    keep = ~existing.set_index(["target_time", "model"]).index.isin(keys)
-    out = pd.concat([existing[keep], new], ignore_index=True)
-    return out.sort_values(["target_time", "model"]).reset_index(drop=True)[FORECAST_COLUMNS]
 
 
 def why_no_champion(metrics: dict, dataset: str, out: str) -> str:

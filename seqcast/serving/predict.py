@@ -1,38 +1,30 @@
 """Serving a champion bundle: from the newest cleaned rows (or raw rows) to one forecast.
 
 One code path for ``seqcast forecast`` (the forecast flow's ``predict-next`` task) and the
-MLflow pyfunc model (``seqcast/serving/pyfunc_model.py``), so both predict the same number. Members
-load without pickle: Keras files with ``safe_mode=True``, scikit-learn references from skops
-with an explicit trusted-types list.
+MLflow pyfunc model (``seqcast/serving/pyfunc_model.py``), so both predict the same number.
+Each member is the registered Forecaster its bundle entry names, loaded the way that forecaster
+stores itself without pickle; the champion is the Ensemble of its members.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from seqcast.data.scale import AffineScaler, to_original_units
-from seqcast.serving.forecast_input import ForecastInput, last_window
+from seqcast.data.scale import AffineScaler
+from seqcast.models.catalog import capabilities, load
+from seqcast.models.forecaster import Ensemble, Forecaster, Settings, member_forecaster
+from seqcast.serving.forecast_input import last_window
 from seqcast.spec.dataset import DatasetSpec
 
 
-def predict_member(member: dict, path: Path, window: ForecastInput) -> float:
-    """One member's forecast in original units."""
-    if member["kind"] == "reference":
-        from seqcast.models.references import load_reference
-
-        x = np.concatenate([window.x.reshape(1, -1), window.covariates], axis=1)
-        return float(load_reference(path).predict(x)[0])  # already in original units
-    import keras
-
-    from seqcast.models.deep import model_inputs
-
-    model = keras.models.load_model(path, safe_mode=True)
-    inputs = model_inputs(member["variant"], window.x, window.covariates)
-    raw = model(inputs, training=False)  # (1, 1); a direct call traces no graph function
-    return float(to_original_units(raw, member["units"])[0])
+def load_member(member: dict, folder: Path) -> Forecaster:
+    """A served member as the registered Forecaster it names, loaded from its file (without
+    pickle: each forecaster's own ``load``), predicting in original units."""
+    name = member_forecaster(member)
+    path = folder / member["file"] if capabilities(name).saved_as != "none" else None
+    return load(name, path, Settings(units=member["units"]))
 
 
 def forecast_from_clean(
@@ -44,24 +36,23 @@ def forecast_from_clean(
     known: dict[str, float] | None = None,
 ) -> dict:
     """The members' weighted mean forecast (equal weights in a bundle that names none) from
-    the last window(s) of ``clean`` (the cleaned newest data), each member fed as it was
-    trained: ``origin_time``, ``target_time``, ``prediction``."""
-    values = []
-    window = None
+    the last window(s) of ``clean`` (the cleaned newest data), each member fed its own window
+    as it was trained (its window length and scaling): ``origin_time``, ``target_time``,
+    ``prediction``."""
+    if not bundle["members"]:
+        raise ValueError("the bundle has no members")
+    members, windows = [], []
     for member in bundle["members"]:
         scaler = AffineScaler.from_dict(member["units"]["features"])
-        window = last_window(
-            clean, spec, member["timesteps"], bundle["horizon"], scaler, source, known
+        windows.append(
+            last_window(clean, spec, member["timesteps"], bundle["horizon"], scaler, source, known)
         )
-        values.append(predict_member(member, folder / member["file"], window))
-    if window is None:
-        raise ValueError("the bundle has no members")
+        members.append((load_member(member, folder), member.get("weight", 1.0)))
+    value = Ensemble(members).predict_each(windows)  # (1,)
     return {
-        "origin_time": window.origin_time,
-        "target_time": window.target_time,
-        "prediction": float(
-            np.average(values, weights=[m.get("weight", 1.0) for m in bundle["members"]])
-        ),
+        "origin_time": windows[-1].origin_time,
+        "target_time": windows[-1].target_time,
+        "prediction": float(value[0]),
     }
 
 

@@ -1,2 +1,2 @@
 """Dataset specs: what a dataset is (columns, time index, target, defaults), its time index, and
-drafting a spec from a CSV."""
+the closed choice sets the specs and the run settings share."""

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from seqcast.models.fitting import LossName, TargetTransform
+from seqcast.spec.choices import LongGapAction, LossName, TargetTransform
 from seqcast.spec.form import with_bounds
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -155,6 +155,40 @@ class TimeIndexSpec(Frozen):
         return self
 
 
+def step_unit(ti: TimeIndexSpec) -> tuple[str, int]:
+    """(base, size): one step of ``ti`` is ``size`` minutes, days or weeks, or months."""
+    f = ti.frequency
+    if f.endswith("min"):
+        return "min", int(f[:-3])
+    if f == "hourly":
+        return "min", 60
+    if f == "daily":
+        return "day", 1
+    if f.startswith("weekly"):
+        return "week", 1
+    return "month", 1
+
+
+HARMONICS = (2, 3)  # higher harmonics a calendar feature may name: ``week_sin2``, ``week_cos3``
+
+
+def calendar_names(ti: TimeIndexSpec, harmonics: bool = False) -> list[str]:
+    """The cyclic calendar features this index makes meaningful (each as ``_sin`` / ``_cos``).
+
+    ``harmonics``: also the higher harmonics (``week_sin2`` is ``sin(2 * 2 pi * phase)``),
+    which let a model draw a seasonal shape that one sine and cosine cannot."""
+    base, size = step_unit(ti) if ti.kind != "year-week" else ("year-week", 1)
+    phases = {
+        "min": ["hour", "dow", "doy"] if size < 24 * 60 else ["dow", "doy"],
+        "day": ["dow", "doy", "month"],
+        "week": ["week", "month"],
+        "year-week": ["week"],
+        "month": ["month"],
+    }[base]
+    orders = ("", *map(str, HARMONICS)) if harmonics else ("",)
+    return [f"{p}_{fn}{k}" for k in orders for p in phases for fn in ("sin", "cos")]
+
+
 class DatasetSpec(Frozen):
     """Everything the pipeline needs to know about one kind of input file."""
 
@@ -173,15 +207,13 @@ class DatasetSpec(Frozen):
     split: SplitSpec
     scale_target: bool = False
     max_fill_steps: int = Field(default=0, ge=0)
-    on_long_gap: Literal["fail", "drop-windows"] = "fail"
+    on_long_gap: LongGapAction = "fail"
     seasonal_period: int = Field(ge=1)
     sample_file: str | None = None
     training: TrainingDefaults
 
     @model_validator(mode="after")
     def _check(self) -> DatasetSpec:
-        from seqcast.spec.timeindex import HARMONICS, calendar_names
-
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError("columns: a column name is declared twice")

@@ -18,51 +18,17 @@ import numpy as np
 import pandas as pd
 
 from seqcast.errors import DataError, Problem
-from seqcast.spec.dataset import DatasetSpec, TimeIndexSpec
+from seqcast.spec.dataset import DatasetSpec, TimeIndexSpec, calendar_names, step_unit
 
 _EPOCH = pd.Timestamp("1970-01-01")  # a Thursday
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NS_PER_MIN = 60 * 10**9
 
 
-def _unit(ti: TimeIndexSpec) -> tuple[str, int]:
-    """(base, size): steps are ``size`` minutes, days or weeks, or months."""
-    f = ti.frequency
-    if f.endswith("min"):
-        return "min", int(f[:-3])
-    if f == "hourly":
-        return "min", 60
-    if f == "daily":
-        return "day", 1
-    if f.startswith("weekly"):
-        return "week", 1
-    return "month", 1
-
-
 def _week_offset(ti: TimeIndexSpec) -> int:
     """Days from 1970-01-01 to the first week start on or after it."""
     day = ti.frequency.partition("-")[2] or "mon"
     return (_DAYS.index(day) - 3) % 7
-
-
-HARMONICS = (2, 3)  # higher harmonics a calendar feature may name: ``week_sin2``, ``week_cos3``
-
-
-def calendar_names(ti: TimeIndexSpec, harmonics: bool = False) -> list[str]:
-    """The cyclic calendar features this index makes meaningful (each as ``_sin`` / ``_cos``).
-
-    ``harmonics``: also the higher harmonics (``week_sin2`` is ``sin(2 * 2 pi * phase)``),
-    which let a model draw a seasonal shape that one sine and cosine cannot."""
-    base, size = _unit(ti) if ti.kind != "year-week" else ("year-week", 1)
-    phases = {
-        "min": ["hour", "dow", "doy"] if size < 24 * 60 else ["dow", "doy"],
-        "day": ["dow", "doy", "month"],
-        "week": ["week", "month"],
-        "year-week": ["week"],
-        "month": ["month"],
-    }[base]
-    orders = ("", *map(str, HARMONICS)) if harmonics else ("",)
-    return [f"{p}_{fn}{k}" for k in orders for p in phases for fn in ("sin", "cos")]
 
 
 def _parse(values: pd.Series, fmt: str | None) -> pd.Series:
@@ -123,7 +89,7 @@ def steps_from_raw(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> np.nd
 
 def steps_of_times(times: pd.DatetimeIndex, ti: TimeIndexSpec) -> tuple[np.ndarray, np.ndarray]:
     """(step of each time, whether it is off the grid)."""
-    base, size = _unit(ti)
+    base, size = step_unit(ti)
     if base == "month":
         steps = ((times.year - 1970) * 12 + times.month - 1).to_numpy(np.int64)
         return steps, np.asarray(times != times.normalize())
@@ -145,7 +111,7 @@ def times_of(steps: np.ndarray, ti: TimeIndexSpec) -> pd.DatetimeIndex:
         years, weeks0 = np.divmod(steps, ti.weeks_per_year)
         jan1 = pd.to_datetime({"year": years, "month": 1, "day": 1})
         return pd.DatetimeIndex(jan1 + pd.to_timedelta(7 * weeks0, unit="D"))
-    base, size = _unit(ti)
+    base, size = step_unit(ti)
     if base == "month":
         years, months0 = np.divmod(steps, 12)
         return pd.DatetimeIndex(

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from seqcast.config import ForecastConfig, TrainConfig
+from seqcast.evaluation.records import RunRef
+from tasks.publish import promote_champion
 from tasks.tracking import RegisteredVersion
-from tasks.train import RunRef, promote_champion
 from tests.conftest import PROJECT_ROOT, best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

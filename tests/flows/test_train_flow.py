@@ -14,7 +14,7 @@ import pytest
 
 from seqcast.app.runs import run_tree, task_states
 from seqcast.config import TrainConfig
-from tasks.train import fit_parts, load_windows
+from tasks.windows import load_fit, load_windows
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -305,7 +305,7 @@ def test_log1p_target_units_of_every_fit(out):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     splits = load_windows(manifest["prepared"][0])
     assert manifest["fits"]["fold-1"]["scored"]["windows"] == len(splits["val"])
-    parts, doc, plan = fit_parts(manifest["prepared"][0], "fold-1", 1, "log1p")
+    parts, doc, plan = load_fit(manifest["prepared"][0], "fold-1", 1, "log1p")
     assert doc["target"]["transform"] == "log1p"
     assert doc["fitted_on"]["windows"] == len(plan.train) == len(parts["train"])
     log_train = np.log1p(parts["train"].y_raw)

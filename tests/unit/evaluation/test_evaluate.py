@@ -12,7 +12,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.leaderboard import Candidate, choose_champion, feature_profile, leaderboard
 from seqcast.evaluation.metrics import evaluate
-from seqcast.models.references import fit_reference, predict_reference, reference_predictions
+from seqcast.models import catalog
+from seqcast.models import forecaster as fc
 
 
 def test_metrics_by_hand():
@@ -108,10 +109,14 @@ def test_naive_references_use_stored_raw_values():
         )
 
     val = ws(5)
-    preds = reference_predictions(ws(30), {"val": val}, seed=0)
-    assert preds["persistence"]["val"].tolist() == [0, 1, 2, 3, 4]
-    assert preds["seasonal-naive"]["val"].tolist() == [100, 101, 102, 103, 104]
-    assert preds["ridge"]["val"].shape == preds["gradient-boosting"]["val"].shape == (5,)
+    preds = {}
+    for name in ("persistence", "seasonal-naive", "ridge", "gradient-boosting"):
+        model = catalog.create(name, fc.Settings(seed=0))
+        model.fit(ws(30))
+        preds[name] = model.predict(val)
+    assert preds["persistence"].tolist() == [0, 1, 2, 3, 4]
+    assert preds["seasonal-naive"].tolist() == [100, 101, 102, 103, 104]
+    assert preds["ridge"].shape == preds["gradient-boosting"].shape == (5,)
 
 
 def _openmp_threads() -> set[int]:
@@ -145,7 +150,9 @@ def test_fitted_references_run_on_the_threads_they_are_given(monkeypatch):
     with threadpool_limits(limits=2, user_api="openmp"):
         if not _openmp_threads():
             pytest.skip("scikit-learn runs without an OpenMP runtime here")
-        one = fit_reference("gradient-boosting", ws, seed=0, threads=1)
-        two = fit_reference("gradient-boosting", ws, seed=0, threads=2)
+        one = catalog.create("gradient-boosting", fc.Settings(seed=0, threads=1))
+        two = catalog.create("gradient-boosting", fc.Settings(seed=0, threads=2))
+        one.fit(ws)
+        two.fit(ws)
     assert seen == [{1}, {2}]
-    np.testing.assert_array_equal(predict_reference(one, ws, 1), predict_reference(two, ws, 2))
+    np.testing.assert_array_equal(one.predict(ws), two.predict(ws))

@@ -6,9 +6,8 @@ import multiprocessing as mp
 
 import pandas as pd
 
-from seqcast.io.forecast_store import append_forecasts
+from seqcast.io.forecast_store import FORECAST_COLUMNS, append_forecasts
 from seqcast.io.paths import Layout
-from seqcast.serving.forecast_input import FORECAST_COLUMNS
 
 NAME = "seqcast-bike-hourly"
 

@@ -4,7 +4,8 @@ any other type is refused."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +13,9 @@ from sklearn.linear_model import Ridge
 
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.selection import Member
-from seqcast.models.references import FITTED, fit_reference, flat, load_reference, save_reference
+from seqcast.models import catalog
+from seqcast.models import forecaster as fc
+from seqcast.models.references import Fitted
 
 
 def _windows(n: int, seed: int) -> WindowSet:
@@ -31,15 +34,15 @@ def _windows(n: int, seed: int) -> WindowSet:
     )
 
 
-@pytest.mark.parametrize("name", FITTED)
+@pytest.mark.parametrize("name", ["ridge", "gradient-boosting"])
 def test_reference_round_trip_without_pickle(name, tmp_path):
     train, new = _windows(200, 0), _windows(20, 1)
-    model = fit_reference(name, train, seed=0)
-    path = tmp_path / f"{name}.skops"
-    save_reference(model, path)
+    model = catalog.create(name, fc.Settings(seed=0))
+    model.fit(train)
+    path = tmp_path / model.save(tmp_path)
     assert not path.read_bytes().startswith(b"\x80")  # not a pickle stream
-    again = load_reference(path)
-    np.testing.assert_array_equal(again.predict(flat(new)), model.predict(flat(new)))
+    again = catalog.load(name, path, fc.Settings())
+    np.testing.assert_array_equal(again.predict(new), model.predict(new))
 
 
 class Subclassed(Ridge):
@@ -47,10 +50,12 @@ class Subclassed(Ridge):
 
 
 def test_a_file_with_an_untrusted_type_is_refused(tmp_path):
+    import skops.io as sio
+
     path = tmp_path / "odd.skops"
-    save_reference(Subclassed().fit(np.ones((4, 2)), np.arange(4.0)), path)
+    sio.dump(Subclassed().fit(np.ones((4, 2)), np.arange(4.0)), path)
     with pytest.raises(ValueError, match="not trusted"):
-        load_reference(path)
+        Fitted.load("ridge", path, fc.Settings())
 
 
 def test_bundle_names_every_member_with_its_units():
@@ -61,11 +66,11 @@ def test_bundle_names_every_member_with_its_units():
 
     units = {"features": {}, "target": None, "fitted_on": {"fit": "all", "windows": 9}}
 
-    def fit(kind, label, seed, variant):
+    def fit(kind, label, seed, forecaster):
         return {
             "kind": kind,
             "label": label,
-            "variant": variant,
+            "forecaster": forecaster,
             "seed": seed,
             "timesteps": 24,
             "scaler": units,
@@ -74,7 +79,7 @@ def test_bundle_names_every_member_with_its_units():
     served = [
         fit("deep", "gru", 42, "gru"),
         fit("deep", "gru", 43, "gru"),
-        fit("reference", "gradient-boosting", 42, None),
+        fit("reference", "gradient-boosting", 42, "gradient-boosting"),
     ]
     shares = [
         Member("deep", "gru", 42, 0.25),
@@ -96,30 +101,56 @@ def test_bundle_names_every_member_with_its_units():
     assert [m["weight"] for m in plain["members"]] == [0.5, 0.5]
 
 
-def test_served_forecast_is_the_members_weighted_mean(monkeypatch):
-    """Members predicting 10, 20 and 40 with weights 0.25, 0.25 and 0.5 forecast 27.5, as the
-    ensemble was evaluated; a bundle without weights (written before they existed) averages
-    them equally."""
-    from types import SimpleNamespace
-
+def test_served_forecast_is_the_members_weighted_mean(monkeypatch, tmp_path):
+    """Stored members predicting 10, 20 and 40 with weights 0.25, 0.25 and 0.5 forecast 27.5,
+    as the ensemble was evaluated; a bundle without weights (written before they existed)
+    averages them equally. The members are real ridge models loaded from their skops files
+    (each fitted on a constant target, so it predicts that constant); only the newest window
+    is given."""
     from seqcast.serving import predict as serving
 
-    values = {"a": 10.0, "b": 20.0, "c": 40.0}
-    window = SimpleNamespace(origin_time="t0", target_time="t2")
+    window = SimpleNamespace(
+        x=np.zeros((1, 4, 3), np.float32),  # (1, timesteps, features)
+        covariates=np.zeros((1, 2), np.float32),
+        origin_time="t0",
+        target_time="t2",
+    )
     monkeypatch.setattr(serving, "last_window", lambda *a, **k: window)
-    monkeypatch.setattr(serving, "predict_member", lambda m, path, w: values[m["label"]])
     units = {"features": {"kind": "standard", "columns": ["x"], "scale": [1.0], "shift": [0.0]}}
-    members = [
-        {"label": n, "file": n, "timesteps": 4, "units": units, "weight": w}
-        for n, w in (("a", 0.25), ("b", 0.25), ("c", 0.5))
-    ]
+    members = []
+    train = _windows(50, 0)
+    for name, level, weight in (("a", 10.0, 0.25), ("b", 20.0, 0.25), ("c", 40.0, 0.5)):
+        ridge = catalog.create("ridge", fc.Settings())
+        ridge.fit(replace(train, y_raw=np.full(50, level)))
+        folder = tmp_path / name
+        folder.mkdir()
+        file = ridge.save(folder)
+        members.append(
+            {
+                "forecaster": "ridge",
+                "label": name,
+                "file": f"{name}/{file}",
+                "timesteps": 4,
+                "units": units,
+                "weight": weight,
+            }
+        )
     bundle = {"members": members, "horizon": 1}
-    out = serving.forecast_from_clean(None, None, bundle, Path("."), "x")
+    out = serving.forecast_from_clean(None, None, bundle, tmp_path, "x")
     assert out["prediction"] == pytest.approx(27.5)
+    assert (out["origin_time"], out["target_time"]) == ("t0", "t2")
     for m in members:
         del m["weight"]
-    out = serving.forecast_from_clean(None, None, bundle, Path("."), "x")
+    out = serving.forecast_from_clean(None, None, bundle, tmp_path, "x")
     assert out["prediction"] == pytest.approx(70 / 3)
+
+
+def test_a_bundle_written_before_members_named_their_forecaster_still_loads():
+    from seqcast.models.forecaster import member_forecaster
+
+    assert member_forecaster({"kind": "deep", "variant": "gru", "label": "gru"}) == "gru"
+    assert member_forecaster({"kind": "reference", "variant": None, "label": "ridge"}) == "ridge"
+    assert member_forecaster({"forecaster": "lstm", "label": "lstm-t48"}) == "lstm"
 
 
 def test_why_no_champion_names_the_winner_and_the_gap():

@@ -15,8 +15,8 @@ from seqcast.data.stage_keys import stage_keys
 from seqcast.data.synthetic import rows_from_spec
 from seqcast.data.validate import validate_frame
 from seqcast.errors import ConfigError, DataError
-from seqcast.spec.dataset import TimeIndexSpec, builtin_names, get_spec, load_spec
-from seqcast.spec.timeindex import calendar, calendar_names, steps_from_raw, times_of
+from seqcast.spec.dataset import TimeIndexSpec, builtin_names, calendar_names, get_spec, load_spec
+from seqcast.spec.timeindex import calendar, steps_from_raw, times_of
 from tests.conftest import SPEC_FIXTURES
 
 SPECS = SPEC_FIXTURES

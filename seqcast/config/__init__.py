@@ -12,10 +12,9 @@ from typing import Annotated, Literal, Self, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
 
-from seqcast.data.scale import ScalerKind
+from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
 from seqcast.io.paths import checked_out
-from seqcast.models.deep import VariantConfig, VariantName
-from seqcast.models.fitting import TrainingConfig
+from seqcast.spec.choices import LongGapAction, ScalerKind
 from seqcast.spec.dataset import (
     ColumnSpec,
     DatasetSpec,
@@ -40,8 +39,6 @@ __all__ = [
     "builtin_names",
     "get_spec",
 ]
-
-LongGapAction = Literal["fail", "drop-windows"]
 
 # A dataset parameter: a built-in name or the path of a spec file, checked when given.
 DatasetRef = Annotated[str, AfterValidator(check_dataset)]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from seqcast.app.cli import main
+from seqcast.data.draft import draft_spec
 from seqcast.spec.dataset import DatasetSpec
-from seqcast.spec.draft import draft_spec
 
 
 def _daily() -> pd.DataFrame:

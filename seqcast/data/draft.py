@@ -5,6 +5,8 @@ a week column) and the date format, the frequency from the spacing of the rows, 
 kind, range (with a margin) and categories, the missing values (absent periods and empty
 cells) with a gap policy that gets past the clean stage, and a seasonal period from the
 frequency. What it cannot decide is listed for the user, and written as comments in the file.
+It sits with the data stages because it applies their rules (the clean stage's gap runs, the
+windows a gap removes) to propose a gap policy that the prepare run will accept.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import pandas as pd
 
 from seqcast.data.clean import run_lengths
 from seqcast.data.windows import window_ends
-from seqcast.spec.dataset import NAME_PATTERN, TimeIndexSpec
-from seqcast.spec.timeindex import calendar_names, steps_of_times, times_of, year_week_steps
+from seqcast.spec.dataset import NAME_PATTERN, TimeIndexSpec, calendar_names
+from seqcast.spec.timeindex import steps_of_times, times_of, year_week_steps
 
 DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 MAX_CATEGORIES = 20

@@ -1,0 +1,37 @@
+"""Every registered Forecaster by name: the deep variants and the references. Make a new one
+(:func:`create`), load a stored one (:func:`load`), or ask what it declares
+(:func:`capabilities`), without naming its class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import seqcast.models.deep_forecaster
+import seqcast.models.references  # noqa: F401  (registers the references)
+from seqcast.models.forecaster import REGISTRY, Capabilities, Forecaster, Settings
+
+
+def registered() -> dict[str, type[Forecaster]]:
+    """Every registered forecaster by name (deep variants and references)."""
+    return dict(REGISTRY)
+
+
+def capabilities(name: str) -> Capabilities:
+    return _class_of(name).capabilities
+
+
+def create(name: str, settings: Settings) -> Forecaster:
+    """A new, unfitted forecaster."""
+    return _class_of(name)(name, settings)
+
+
+def load(name: str, path: Path | None, settings: Settings) -> Forecaster:
+    """A fitted forecaster from its stored file (``path`` None when it stores nothing)."""
+    return _class_of(name).load(name, path, settings)
+
+
+def _class_of(name: str) -> type[Forecaster]:
+    known = registered()
+    if name not in known:
+        raise KeyError(f"unknown forecaster {name!r}; known: {sorted(known)}")
+    return known[name]

@@ -1,0 +1,74 @@
+"""Every deep variant of :mod:`seqcast.models.deep` as a
+:class:`~seqcast.models.forecaster.Forecaster`: trained by :mod:`seqcast.models.fitting` in the
+fit's own (scaled) units, predicting in original units through the units document it was made
+with, stored as a ``.keras`` file loaded with ``safe_mode=True``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seqcast.data.scale import to_original_units
+from seqcast.models.deep import REGISTRY, model_inputs
+from seqcast.models.fitting import fit_with_retry
+from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
+
+
+class DeepForecaster(Forecaster):
+    capabilities = Capabilities(
+        needs_scaling=True,
+        uses_covariates=True,
+        deterministic=False,
+        per_seed=True,
+        ensemble_member=True,
+        saved_as="keras",
+    )
+
+    def __init__(self, name, settings) -> None:
+        super().__init__(name, settings)
+        self.model = None
+
+    def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
+        """Early-stopped on ``val`` (retried once with another seed when the fit collapsed),
+        or exactly ``epochs`` epochs without it (``fitting.fit_variant``)."""
+        s = self.settings
+        if s.variant is None or s.training is None:
+            raise ValueError(f"{self.name}: a deep variant needs its variant and training config")
+        training = s.training.model_copy(update={"seed": s.seed})  # type: ignore[attr-defined]
+        splits = {"train": train} if val is None else {"train": train, "val": val}
+        model, trained, collapsed = fit_with_retry(
+            self.name, s.variant, training, splits, None, on_epoch, epochs=epochs
+        )
+        self.model = model
+        return FitSummary(
+            seconds=trained.seconds,
+            history=trained.history,
+            best_epoch=trained.best_epoch,
+            epochs=len(trained.history["loss"]),
+            params=trained.params,
+            collapsed_attempts=collapsed,
+        )
+
+    def predict(self, block: Block) -> np.ndarray:
+        if self.model is None or self.settings.units is None:
+            raise ValueError(f"{self.name}: fit or load the model, with its units, first")
+        # one direct call: model.predict would trace a graph function per batch shape
+        raw = self.model(model_inputs(self.name, block.x, block.covariates), training=False)
+        return to_original_units(raw, self.settings.units)  # (samples, 1) -> (samples,)
+
+    def save(self, folder: Path) -> str:
+        assert self.model is not None
+        self.model.save(str(folder / "model.keras"))
+        return "model.keras"
+
+    @classmethod
+    def load(cls, name, path, settings) -> DeepForecaster:
+        import keras
+
+        out = cls(name, settings)
+        out.model = keras.models.load_model(path, safe_mode=True)
+        return out
+
+
+register(*REGISTRY)(DeepForecaster)

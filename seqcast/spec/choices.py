@@ -1,0 +1,22 @@
+"""The closed choice sets a dataset spec and a run's settings share.
+
+They sit at the bottom of the library (below the config, the data stages and the models) so
+that the spec, the settings and the code that acts on a choice all name one definition.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# How a feature is scaled (fitted on training rows only): to 0..1, or to mean 0 and sd 1.
+ScalerKind = Literal["minmax", "standard"]
+
+# What training minimises, in the model's target units.
+LossName = Literal["mse", "mae", "huber"]
+
+# The target a model trains on: as it is, or log(1 + target) standardised on training rows.
+TargetTransform = Literal["none", "log1p"]
+
+# What a gap longer than the longest filled one does: fail the run, or drop the windows it
+# touches.
+LongGapAction = Literal["fail", "drop-windows"]

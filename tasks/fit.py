@@ -1,0 +1,149 @@
+"""The fitting tasks of the ``train`` flow: one deep variant with one seed, or every
+reference, on one fit's windows; cached on exactly their inputs. Each calls the Forecaster
+interface (``seqcast.models.forecaster``) and stores a served fit's model."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+
+from seqcast.config.model_settings import TrainingConfig, VariantConfig
+from seqcast.evaluation.backtest import SERVE_FIT
+from seqcast.evaluation.records import FitRef
+from seqcast.io import storage
+from seqcast.io.paths import Layout
+from seqcast.models import catalog
+from seqcast.models.fitting import limit_threads
+from seqcast.models.forecaster import Settings
+from seqcast.models.references import REFERENCES
+from tasks.caching import refreshed_if_missing
+from tasks.progress import EpochProgress
+from tasks.windows import load_fit
+
+# Bump when training or reference code changes: part of their cache keys.
+TRAIN_CODE_VERSION = "7"
+_VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
+TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
+
+
+def _settings(vcfg, tcfg, fit: str, folds: int, epochs: int | None) -> dict:
+    return {
+        "variant": vcfg.model_dump(),
+        "training": tcfg.model_dump(),
+        "fit": fit,
+        "folds": folds,
+        "epochs": epochs,
+    }
+
+
+def deep_task(prepared_dir, variant, vcfg, tcfg, fit: str, folds: int, epochs: int | None):
+    """The ``fit_deep`` task to submit: a served fit is cached while its stored model is
+    there, and fitted again (refreshing the cache record) when it was removed."""
+    if fit != SERVE_FIT:
+        return fit_deep
+    settings = _settings(vcfg, tcfg, fit, folds, epochs)
+    final = Layout.fitted_model_dir(prepared_dir, variant, settings)
+    return refreshed_if_missing(fit_deep, [final / "model.keras", final / "trained.json"])
+
+
+@task(name="fit-deep", task_run_name="{label}-s{seed}-{fit}", cache_policy=TRAIN_CACHE)
+def fit_deep(
+    prepared_dir: str,
+    timesteps: int,
+    variant: str,
+    label: str,
+    seed: int,
+    vcfg: VariantConfig,
+    tcfg: TrainingConfig,
+    fit: str,
+    folds: int,
+    epochs: int | None,
+    threads: int,
+) -> FitRef:
+    """Fit one deep variant with one seed on one fit's windows. Backtest folds early-stop on
+    their own newest windows; refits (``pretest``, ``all``) train ``epochs`` epochs. A served
+    (``all``) fit stores its model."""
+    limit_threads(threads)
+    tcfg = tcfg.model_copy(update={"seed": seed})
+    parts, units, _ = load_fit(prepared_dir, fit, folds, tcfg.target_transform)
+    settings = Settings(seed=seed, threads=threads, units=units, variant=vcfg, training=tcfg)
+    model = catalog.create(variant, settings)
+    config = _settings(vcfg, tcfg, fit, folds, epochs)
+    progress = EpochProgress(epochs or tcfg.max_epochs or 1)
+    summary = model.fit(parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress)
+    progress.finish(summary.history)
+    stored = None
+    if fit == SERVE_FIT:
+        final = Layout.fitted_model_dir(prepared_dir, variant, config)
+        with storage.staged_dir(final) as tmp:
+            file = model.save(tmp)
+            record = {"history": summary.history, "seconds": summary.seconds, "units": units}
+            storage.write_json(tmp / "trained.json", {**record, **config})
+        stored = str(final / (file or ""))
+    scored = parts.get("scored")
+    return FitRef(
+        label=label,
+        kind="deep",
+        forecaster=variant,
+        seed=seed,
+        fit=fit,
+        timesteps=timesteps,
+        prepared_dir=prepared_dir,
+        predictions=[] if scored is None else model.predict(scored).tolist(),
+        best_epoch=summary.best_epoch,
+        epochs=summary.epochs,
+        seconds=summary.seconds,
+        history=summary.history,
+        params=summary.params,
+        collapsed_attempts=summary.collapsed_attempts,
+        model=stored,
+        scaler=units,
+        config=config,
+    )
+
+
+@task(
+    name="fit-references", task_run_name="references-t{timesteps}-{fit}", cache_policy=TRAIN_CACHE
+)
+def fit_references(
+    prepared_dir: str,
+    timesteps: int,
+    fit: str,
+    folds: int,
+    seed: int,
+    threads: int,
+    serve: tuple[str, ...] = (),
+) -> list[FitRef]:
+    """Every reference on one fit's windows (the same windows and units as the deep fits),
+    each on at most ``threads`` threads, scored on the fit's scored block. The served fit
+    (``all``) fits the references named in ``serve`` and stores them. No TensorFlow here."""
+    parts, units, _ = load_fit(prepared_dir, fit, folds, None)
+    settings = Settings(seed=seed, threads=threads, units=units)
+    out: list[FitRef] = []
+    for name in serve if fit == SERVE_FIT else REFERENCES:
+        model = catalog.create(name, settings)
+        summary = model.fit(parts["train"])
+        stored = None
+        if fit == SERVE_FIT:
+            final = Layout.fitted_model_dir(prepared_dir, name, {"fit": fit, "seed": seed})
+            with storage.staged_dir(final) as tmp:
+                file = model.save(tmp)
+            stored = str(final / (file or ""))
+        scored = parts.get("scored")
+        predictions = [] if scored is None else model.predict(scored).tolist()
+        out.append(
+            FitRef(
+                label=name,
+                kind="reference",
+                forecaster=name,
+                seed=seed,
+                fit=fit,
+                timesteps=timesteps,
+                prepared_dir=prepared_dir,
+                predictions=predictions,
+                seconds=summary.seconds,
+                model=stored,
+                scaler=units,
+            )
+        )
+    return out

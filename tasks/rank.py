@@ -1,0 +1,47 @@
+"""The ranking tasks of the ``train`` flow: check a sweep, shortlist variants for more seeds,
+rank every candidate (``seqcast.evaluation.selection.rank_fits``)."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from seqcast.config import TrainConfig
+from seqcast.evaluation.backtest import fold_names
+from seqcast.evaluation.leaderboard import shortlist
+from seqcast.evaluation.records import FitRef
+from seqcast.evaluation.selection import Ranking, rank_fits
+from tasks.windows import truth_of
+
+
+@task(name="check-sweep", task_run_name="check-sweep", cache_policy=NO_CACHE)
+def check_sweep(prepared: list[str], folds: int) -> None:
+    """Before any fit: the window lengths of a sweep score the same target times."""
+    truth_of(prepared, folds)
+
+
+def _ranking(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
+    sel = config.resolved_selection
+    folds = sel.folds or 1
+    return rank_fits(
+        fits,
+        truth_of(prepared, folds),
+        fold_names(folds),
+        prepared[0],
+        len(prepared) > 1,
+        config.training.seed,
+        sel.ensemble_size or 0,
+    )
+
+
+@task(name="shortlist", task_run_name="shortlist", cache_policy=NO_CACHE)
+def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> list[str]:
+    """The deep variants (labels) that get more seeds: the best on the backtest so far."""
+    board = _ranking(config, prepared, fits).board
+    return shortlist(board, config.resolved_selection.shortlist or 0)
+
+
+@task(name="rank-candidates", task_run_name="rank-candidates", cache_policy=NO_CACHE)
+def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
+    """Every candidate on the backtest, validation and test; the champion by the rule."""
+    return _ranking(config, prepared, fits)

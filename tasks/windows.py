@@ -1,0 +1,36 @@
+"""Loading a prepared dataset's windows for the train tasks (no tasks here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from seqcast.data.windows import WindowSet, from_table
+from seqcast.evaluation.backtest import FitPlan, fit_windows, scored_blocks, shared_truth
+from seqcast.io import storage
+from seqcast.io.paths import SPLITS
+
+
+def load_windows(prepared_dir: str | Path) -> dict[str, WindowSet]:
+    return {s: from_table(pq.read_table(Path(prepared_dir) / f"{s}.parquet")) for s in SPLITS}
+
+
+def load_fit(
+    prepared_dir: str, fit: str, folds: int, target_transform: str | None
+) -> tuple[dict[str, WindowSet], dict, FitPlan]:
+    """The windows of one fit in that fit's own units (``backtest.fit_windows``)."""
+    prepared = storage.read_json(Path(prepared_dir) / "scaler.json")
+    return fit_windows(load_windows(prepared_dir), prepared, fit, folds, target_transform)
+
+
+def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
+    """The actual target of every scored fit, original units: fold name / "test" ->
+    (samples,); every window length of a sweep must score the same target times
+    (``backtest.shared_truth``)."""
+    blocks = {}
+    for prepared_dir in prepared:
+        splits = load_windows(prepared_dir)
+        blocks[int(splits["train"].meta["timesteps"])] = scored_blocks(splits, folds)
+    return shared_truth(blocks)

@@ -1,0 +1,151 @@
+"""The one contract every registered Forecaster passes (deep variants and references alike):
+fit on windows, predict a block in original units, keep what its capabilities declare, and
+come back from its stored form with the same forecast. Ensembles combine members by weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqcast.config import TrainingConfig, VariantConfig
+from seqcast.data.scale import to_model_units
+from seqcast.data.windows import WindowSet
+from seqcast.models import catalog
+from seqcast.models import forecaster as fc
+
+TIMESTEPS, FEATURES, COVARIATES = 4, 2, 2
+# The fit's units: the target standardised around 100 with spread 10 (a scaler.json document).
+TARGET = {"kind": "standard", "columns": ["y"], "scale": [0.1], "shift": [-10.0]}
+UNITS = {"features": None, "target": TARGET}
+VARIANT = VariantConfig(units=4, layers=1, dense_units=4, dropout=0.0, learning_rate=0.01)
+TRAINING = TrainingConfig(max_epochs=3, patience=2, batch_size=16, loss="mse", seed=0)
+
+
+def windows(n: int, seed: int) -> WindowSet:
+    """Windows whose target (original units, around 100) follows the last value of feature 0
+    and the first covariate; ``y`` is the target in the fit's units (:data:`TARGET`)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, TIMESTEPS, FEATURES)).astype(np.float32)
+    cov = rng.normal(size=(n, COVARIATES)).astype(np.float32)
+    y_raw = 100.0 + 10.0 * (0.6 * x[:, -1, 0] + 0.8 * cov[:, 0])
+    return WindowSet(
+        x=x,
+        y=to_model_units(y_raw, TARGET).astype(np.float32),
+        y_raw=y_raw,
+        target_time=np.arange(n).astype("datetime64[h]"),
+        covariates=cov,
+        feature_names=["a", "b"],
+        covariate_names=["c1", "c2"],
+        meta={},
+        y_last_raw=y_raw - 1.0,
+        y_seasonal_raw=y_raw + 1.0,
+    )
+
+
+def make(name: str, seed: int = 0) -> fc.Forecaster:
+    settings = fc.Settings(seed=seed, units=UNITS, variant=VARIANT, training=TRAINING)
+    return catalog.create(name, settings)
+
+
+def fitted(name: str, seed: int = 0) -> tuple[fc.Forecaster, fc.FitSummary]:
+    model = make(name, seed)
+    able = model.capabilities
+    val = windows(16, 1) if able.per_seed else None
+    return model, model.fit(windows(64, 0), val)
+
+
+NAMES = sorted(catalog.registered())
+# Every deep variant runs in the full suite; the fast part (-m "not slow") keeps one of them.
+CASES = [
+    pytest.param(n, marks=pytest.mark.slow)
+    if catalog.capabilities(n).saved_as == "keras" and n != "gru"
+    else n
+    for n in NAMES
+]
+
+
+def test_the_registry_holds_every_deep_variant_and_reference():
+    from seqcast.models.deep import REGISTRY
+    from seqcast.models.references import REFERENCES
+
+    assert set(NAMES) == set(REGISTRY) | set(REFERENCES)
+
+
+def test_the_registry_names_an_unknown_forecaster():
+    with pytest.raises(KeyError, match=r"unknown forecaster 'prophet'.*known:.*gru"):
+        catalog.create("prophet", fc.Settings())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_forecaster_contract(name, tmp_path):
+    model, summary = fitted(name)
+    able = model.capabilities
+    block = windows(10, 2)
+    pred = model.predict(block)
+    # (samples,) in original units, finite
+    assert pred.shape == (10,) and pred.dtype == np.float64 and np.isfinite(pred).all()
+    assert abs(pred.mean() - 100.0) < 30.0  # around the target's level, not the fit's units
+
+    # per_seed: epochs, early-stopped on the validation windows; otherwise no epochs at all
+    if able.per_seed:
+        assert summary.epochs == len(summary.history["loss"]) >= 1
+        assert 1 <= (summary.best_epoch or 0) <= summary.epochs
+        assert "val_loss" in summary.history
+    else:
+        assert summary.epochs is None and summary.best_epoch is None
+
+    # uses_covariates: the target time's covariates change the forecast exactly when declared
+    moved = WindowSet(**{**block.__dict__, "covariates": block.covariates + 3.0})
+    assert (not np.allclose(model.predict(moved), pred)) == able.uses_covariates
+
+    # deterministic: another seed gives the same forecast; otherwise the same seed does
+    again, _ = fitted(name, seed=1 if able.deterministic else 0)
+    np.testing.assert_array_equal(again.predict(block), pred)
+
+    # stored without pickle, and back with the same forecast
+    file = model.save(tmp_path)
+    assert (file is None) == (able.saved_as == "none")
+    if file is not None:
+        assert file.endswith(able.suffix) and (tmp_path / file).exists()
+    path = tmp_path / file if file else None
+    back = catalog.load(name, path, fc.Settings(units=UNITS))
+    np.testing.assert_allclose(back.predict(block), pred, rtol=1e-6)
+
+
+def test_a_refit_without_validation_trains_exactly_the_epochs_it_is_given():
+    model = make("gru")
+    summary = model.fit(windows(64, 0), epochs=2)
+    assert summary.epochs == 2 and len(summary.history["loss"]) == 2
+
+
+def test_an_ensemble_is_the_weighted_mean_of_its_members():
+    ridge, _ = fitted("ridge")
+    persistence, _ = fitted("persistence")
+    block = windows(10, 2)
+    ensemble = fc.Ensemble([(ridge, 0.75), (persistence, 0.25)])
+    expected = 0.75 * ridge.predict(block) + 0.25 * block.y_last_raw
+    np.testing.assert_allclose(ensemble.predict(block), expected, rtol=1e-12)
+    # each member may read its own block (its own window length and scaling when served)
+    other = windows(10, 3)
+    each = ensemble.predict_each([block, other])
+    np.testing.assert_allclose(each, 0.75 * ridge.predict(block) + 0.25 * other.y_last_raw)
+
+
+def test_a_seed_average_is_an_ensemble_of_equal_weights():
+    one, two = make("ridge"), make("gradient-boosting")
+    one.fit(windows(64, 0))
+    two.fit(windows(64, 0))
+    block = windows(10, 2)
+    mean = fc.Ensemble([(one, 1.0), (two, 1.0)]).predict(block)
+    np.testing.assert_allclose(mean, (one.predict(block) + two.predict(block)) / 2)
+
+
+def test_an_ensemble_needs_a_member():
+    with pytest.raises(ValueError, match="at least one member"):
+        fc.Ensemble([])
+
+
+def test_a_naive_forecaster_says_which_column_its_windows_lack():
+    block = WindowSet(**{**windows(4, 0).__dict__, "y_seasonal_raw": None})
+    with pytest.raises(ValueError, match="y_seasonal_raw"):
+        make("seasonal-naive").predict(block)
