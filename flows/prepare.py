@@ -12,7 +12,6 @@ from tasks import prepare as t
 def prepare(config: PrepareConfig) -> str:
     """Prepare one dataset: validated, cleaned, split, scaled windows; returns their folder."""
     first, *later = t.STAGE_TASKS  # the stages in order
-    config = config.with_spec(config.spec)  # one spec for the whole run, whatever the file does
     ref = t.run_stage_task(first, t.fetch_source(config), config)
     for stage in later:
         ref = t.run_stage_task(stage, ref, config)

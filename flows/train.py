@@ -98,7 +98,6 @@ def fit_models(config: TrainConfig, prepared: list[str]):
 def train(config: TrainConfig) -> str:
     """Prepare the data, backtest and compare every candidate, publish the run; returns its
     directory."""
-    config = config.with_spec(config.spec)  # one spec for the whole run, whatever the file does
     prepared = [prepare(c) for c in config.prepare_configs()]
     if len(prepared) > 1:
         check_sweep(prepared, config.resolved_selection.folds or 1)

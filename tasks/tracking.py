@@ -30,6 +30,7 @@ from seqcast.io.tracking import (
     run_params,
     tracking_uri,
 )
+from seqcast.report.settings import settings_used
 
 BATCH = 1000  # MLflow's most metrics per log_batch call
 
@@ -81,7 +82,7 @@ def track_run(config: TrainConfig, run, fits: list) -> TrackedRun:
     pid = parent.info.run_id
     now = int(time.time() * 1000)
     params = run_params(
-        config.settings_used(),
+        settings_used(config),
         {"dataset": run.dataset, "variants": ",".join(config.variants), "seeds": config.seed_list},
     )
     metrics = [Metric(k, v, now, 0) for k, v in run_metrics(_board(run)).items()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self, get_args
 
-from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
 from seqcast.io.paths import checked_out
@@ -190,18 +190,32 @@ class PrepareConfig(Frozen):
         description="A larger source is refused before it fills the disk.",
     )
 
+    # The spec, read once when the config is made (a run never reads the file again, whatever
+    # happens to it mid-run) and carried with the config into every task, in any process.
     _spec: DatasetSpec | None = PrivateAttr(default=None)
+    _spec_of: str | None = PrivateAttr(default=None)  # the dataset value it was read for
+
+    def model_post_init(self, context: object) -> None:
+        self._bind(get_spec(self.dataset))
+
+    def _bind(self, spec: DatasetSpec) -> None:
+        self._spec, self._spec_of = spec, self.dataset
 
     def with_spec(self, spec: DatasetSpec) -> Self:
         """This config bound to ``spec`` itself rather than to the file ``dataset`` names (a
         champion forecasts with the spec it was trained with, whatever the file says now)."""
         out = self.model_copy()
-        out._spec = spec
+        out._bind(spec)
         return out
 
     @property
     def spec(self) -> DatasetSpec:
-        return self._spec if self._spec is not None else get_spec(self.dataset)
+        """The dataset spec this config was made with (read again only for a copy whose
+        ``dataset`` was changed)."""
+        if self._spec is None or self._spec_of != self.dataset:
+            self._bind(get_spec(self.dataset))
+        assert self._spec is not None
+        return self._spec
 
     @property
     def dataset_name(self) -> str:
@@ -349,65 +363,6 @@ class TrainConfig(PrepareConfig):
         n = self.resolved_selection.seeds or 1
         return [self.training.seed + i for i in range(n)]
 
-    @property
-    def loss_label(self) -> str:
-        """What the learning curves measure, e.g. 'MAE of the log1p-standardised target'."""
-        t = self.resolved_training
-        loss = str(t.loss).upper()  # resolved: never None
-        if t.target_transform == "log1p":
-            return f"{loss} of the standardised log(1 + {self.spec.target})"
-        if self.resolved_scale_target:
-            return f"{loss} of the {self.scaler}-scaled {self.spec.target}"
-        return f"{loss} of {self.spec.target} (original units)"
-
-    def settings_used(self) -> list[tuple[str, str, str]]:
-        """(setting, value used, where it came from) for every setting that has a dataset
-        default: what the report shows instead of the unset (null) fields."""
-        spec_default = f"dataset default ({self.spec.name})"
-
-        def came_from(given: bool, otherwise: str) -> str:
-            return "set for this run" if given else otherwise
-
-        resolved = {
-            "timesteps": (self.timesteps, self.resolved_timesteps),
-            "horizon": (self.horizon, self.resolved_horizon),
-            "scale_target": (self.scale_target, self.resolved_scale_target),
-            "max_fill_steps": (self.gaps.max_fill_steps, self.resolved_max_fill_steps),
-            "on_long_gap": (self.gaps.on_long_gap, self.resolved_on_long_gap),
-            "max_epochs": (self.training.max_epochs, self.resolved_training.max_epochs),
-            "patience": (self.training.patience, self.resolved_training.patience),
-            "batch_size": (self.training.batch_size, self.resolved_training.batch_size),
-            "loss": (self.training.loss, self.resolved_training.loss),
-            "target_transform": (
-                self.training.target_transform,
-                self.resolved_training.target_transform,
-            ),
-            "learning_rate": (self.variant.learning_rate, self.resolved_variant.learning_rate),
-            "lr_decay": (self.training.lr_decay, self.resolved_training.lr_decay),
-            "ema_momentum": (self.training.ema_momentum, self.resolved_training.ema_momentum),
-            **{
-                name: (getattr(self.selection, name), getattr(self.resolved_selection, name))
-                for name in ("folds", "seeds", "shortlist", "ensemble_size")
-            },
-        }
-        rows = [
-            (name, str(used), came_from(given is not None, spec_default))
-            for name, (given, used) in resolved.items()
-        ]
-        plain: list[tuple[BaseModel, str]] = [
-            (self.variant, n) for n in ("units", "layers", "dropout", "dense_units")
-        ]
-        plain += [(self.training, "seed"), (self, "scaler")]
-        rows += [
-            (name, str(getattr(model, name)), came_from(name in model.model_fields_set, "default"))
-            for model, name in plain
-        ]
-        if self.timesteps_sweep:
-            rows.append(
-                ("timesteps_sweep", ", ".join(map(str, self.timesteps_sweep)), "set for this run")
-            )
-        return rows
-
     def prepare_configs(self) -> list[PrepareConfig]:
         """One prepare config per window length of the run."""
         base = self.model_dump(include=set(PrepareConfig.model_fields))
@@ -454,7 +409,14 @@ class ForecastConfig(Frozen):
         "(e.g. a holiday flag), by column name. Needed only when the spec has such columns.",
     )
 
+    _name: str | None = PrivateAttr(default=None)  # the spec's name, read once
+
+    def model_post_init(self, context: object) -> None:
+        self._name = get_spec(self.dataset).name
+
     @property
     def dataset_name(self) -> str:
         """The spec's name: the dataset's folder under the output root."""
-        return get_spec(self.dataset).name
+        if self._name is None:
+            self._name = get_spec(self.dataset).name
+        return self._name

@@ -41,8 +41,8 @@ CHAMPION_ALIAS = "champion"
 
 
 def run_params(settings: list[tuple[str, str, str]], extra: dict[str, object]) -> dict[str, str]:
-    """The settings a run used (``TrainConfig.settings_used``) plus ``extra``, as strings
-    (MLflow keeps at most 6000 characters per value)."""
+    """The settings a run used (``seqcast.report.settings.settings_used``) plus ``extra``, as
+    strings (MLflow keeps at most 6000 characters per value)."""
     params = {name: value for name, value, _ in settings}
     params.update({k: str(v) for k, v in extra.items()})
     return {k: v[:6000] for k, v in params.items()}

@@ -19,6 +19,7 @@ from seqcast.evaluation.selection import Member, Ranking
 from seqcast.io.paths import SPLITS
 from seqcast.models.catalog import capabilities
 from seqcast.report.page import Report, ReportInput, render
+from seqcast.report.settings import loss_label, settings_used
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def run_documents(
             fingerprint=summary["data_fingerprint"],
             versions=versions,
             units=config.spec.target,
-            loss_label=config.loss_label,
-            settings=config.settings_used(),
+            loss_label=loss_label(config),
+            settings=settings_used(config),
             refit_ema=config.resolved_training.ema_momentum or 0.0,
         )
     )

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from seqcast.config import PrepareConfig, TrainConfig
+from seqcast.report.settings import loss_label
 
 
 def test_dataset_defaults_fill_unset_fields():
@@ -62,12 +63,12 @@ def test_loss_label_names_the_loss_and_the_units_trained_on():
     from seqcast.config import TrainConfig
 
     bike = TrainConfig(dataset="bike-hourly")
-    assert bike.loss_label == "MAE of the standardised log(1 + Rented Bike Count)"
+    assert loss_label(bike) == "MAE of the standardised log(1 + Rented Bike Count)"
     plain = TrainConfig(dataset="bike-hourly", training={"target_transform": "none"})
-    assert plain.loss_label == "MAE of the minmax-scaled Rented Bike Count"
-    assert TrainConfig(dataset="weekly-temperature").loss_label == (
+    assert loss_label(plain) == "MAE of the minmax-scaled Rented Bike Count"
+    assert loss_label(TrainConfig(dataset="weekly-temperature")) == (
         "MSE of the minmax-scaled AvgTemp"
     )
-    assert TrainConfig(dataset="weekly-temperature", scale_target=False).loss_label == (
+    assert loss_label(TrainConfig(dataset="weekly-temperature", scale_target=False)) == (
         "MSE of AvgTemp (original units)"
     )
