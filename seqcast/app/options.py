@@ -1,0 +1,276 @@
+"""The command line's data and training options, each command's summary and examples
+(``USAGE``), and the typed configs the options build: what ``seqcast --help`` and docs/cli.md
+show, in one place."""
+
+from __future__ import annotations
+
+import argparse
+
+from pydantic import ValidationError
+
+from seqcast.config import GapPolicy, PrepareConfig, TrainConfig
+from seqcast.errors import ConfigError
+from seqcast.models.deep import DEEP_VARIANTS
+from seqcast.spec.dataset import builtin_names
+
+DATASET_HELP = (
+    f"a built-in dataset ({', '.join(builtin_names())}) or the path of a spec file (.toml)"
+)
+
+
+def _add_data_options(
+    p: argparse.ArgumentParser,
+    timesteps_list: bool = False,
+    out: tuple[str, str] = ("outputs", "output root directory (default: outputs)"),
+) -> None:
+    p.add_argument("--dataset", required=True, help=DATASET_HELP)
+    p.add_argument("--source", help="local path or http(s) URL (default: the bundled sample)")
+    p.add_argument("--out", default=out[0], help=out[1])
+    if timesteps_list:
+        p.add_argument(
+            "--timesteps",
+            type=_int_list,
+            help="window length, or N,N,... to sweep lengths (default: the dataset's)",
+        )
+    else:
+        p.add_argument("--timesteps", type=int, help="window length (default: the dataset's)")
+    p.add_argument("--horizon", type=int, help="steps ahead (default: the dataset's)")
+    p.add_argument(
+        "--scaler",
+        choices=["minmax", "standard"],
+        default="minmax",
+        help="feature scaling, fitted on training rows only (default: minmax)",
+    )
+    p.add_argument(
+        "--scale-target",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="scale the target too (default: the dataset spec's scale_target)",
+    )
+    p.add_argument(
+        "--max-fill-steps",
+        type=int,
+        help="longest gap filled by interpolation, in steps (default: the dataset's)",
+    )
+    p.add_argument(
+        "--on-long-gap",
+        choices=["fail", "drop-windows"],
+        help="a gap longer than --max-fill-steps: fail, or drop the windows touching it "
+        "(default: the dataset spec's)",
+    )
+
+
+def _prepare_config(args: argparse.Namespace) -> PrepareConfig:
+    try:
+        return PrepareConfig(
+            dataset=args.dataset,
+            source=args.source,
+            out=args.out,
+            timesteps=args.timesteps,
+            horizon=args.horizon,
+            scaler=args.scaler,
+            scale_target=args.scale_target,
+            gaps=GapPolicy(max_fill_steps=args.max_fill_steps, on_long_gap=args.on_long_gap),
+        )
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_message(exc)) from None
+
+
+NESTED = {("training",), ("variant",), ("selection",), ("gaps",)}
+
+
+def _pydantic_message(exc: ValidationError) -> str:
+    spec_faults = [e for e in exc.errors() if e["loc"] == ("dataset",)]
+    if spec_faults:  # the spec file's own report names the file and the field
+        return "\n".join(str(e["msg"]).removeprefix("Value error, ") for e in spec_faults)
+    lines = ["invalid option(s):"]
+    for err in exc.errors():
+        # a nested field's option is named by its last part (training.max_epochs: --max-epochs)
+        path = err["loc"][1:] if err["loc"][:1] in NESTED else err["loc"]
+        loc = ".".join(str(p) for p in path).replace("_", "-")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"  --{loc}: {msg} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _known_value(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name.strip():
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=NUMBER: {text!r}") from None
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or N,N,...: {text!r}") from None
+
+
+def _given(**options: object) -> dict[str, object]:
+    """The options the user set (unset ones fall back to the config's defaults)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    lengths = args.timesteps or []
+    data = _prepare_config(
+        argparse.Namespace(**{**vars(args), "timesteps": lengths[0] if len(lengths) == 1 else None})
+    ).model_dump()
+    variant = _given(
+        units=args.units,
+        layers=args.layers,
+        dropout=args.dropout,
+        learning_rate=args.learning_rate,
+    )
+    training = _given(
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        loss=args.loss,
+        target_transform=args.target_transform,
+        lr_decay=args.lr_decay,
+        ema_momentum=args.ema_momentum,
+    )
+    fields: dict = {
+        **data,
+        "timesteps_sweep": tuple(lengths) if len(lengths) > 1 else (),
+        "variant": variant,
+        "training": training,
+        "selection": _given(
+            folds=args.folds,
+            seeds=args.seeds,
+            shortlist=args.shortlist,
+            ensemble_size=args.ensemble_size,
+        ),
+        "task_runner": args.task_runner,
+        "workers": args.workers,
+        "dask_address": args.dask_address,
+        "mlflow_uri": args.mlflow_uri,
+    }
+    if args.variants:
+        fields["variants"] = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    try:
+        return TrainConfig(**fields)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_message(exc)) from None
+
+
+def _add_train_options(t: argparse.ArgumentParser) -> None:
+    t.add_argument(
+        "--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)} (default: all)"
+    )
+    t.add_argument("--max-epochs", type=int, help="most epochs a fit runs (default: the dataset's)")
+    t.add_argument(
+        "--patience",
+        type=int,
+        help="epochs without improvement before stopping (default: the dataset's)",
+    )
+    t.add_argument(
+        "--batch-size", type=int, help="windows per gradient step (default: the dataset's)"
+    )
+    t.add_argument("--learning-rate", type=float, help="Adam's step size (default: the dataset's)")
+    t.add_argument("--units", type=int, help="units per recurrent layer (default: 32)")
+    t.add_argument(
+        "--layers", type=int, help="recurrent layers of the stacked variants (default: 2)"
+    )
+    t.add_argument(
+        "--dropout", type=float, help="dropout rate of the dropout variants (default: 0.2)"
+    )
+    t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split (default: 42)")
+    t.add_argument(
+        "--loss", choices=["mse", "mae", "huber"], help="training loss (default: the dataset's)"
+    )
+    t.add_argument(
+        "--target-transform",
+        choices=["none", "log1p"],
+        help="transform of the target before scaling (default: the dataset's)",
+    )
+    t.add_argument(
+        "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
+    )
+    t.add_argument(
+        "--ema-momentum",
+        type=float,
+        help="refits keep a moving average of their weights, momentum per step, e.g. 0.99; "
+        "0: off (default: the dataset's)",
+    )
+    t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
+    t.add_argument(
+        "--seeds", type=int, help="seeds per shortlisted variant (default: the dataset's)"
+    )
+    t.add_argument(
+        "--shortlist", type=int, help="variants given more seeds (default: the dataset's)"
+    )
+    t.add_argument(
+        "--ensemble-size",
+        type=int,
+        help="most picks of the backtest-chosen weighted 'ensemble' (default: the dataset's); "
+        "<2: none",
+    )
+    t.add_argument("--workers", type=int, help="parallel training workers (default: one per core)")
+    t.add_argument(
+        "--task-runner",
+        choices=["process", "thread", "dask"],
+        default="process",
+        help="where fits run: worker processes, threads, or a Dask cluster (default: process)",
+    )
+    t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
+    t.add_argument(
+        "--mlflow-uri",
+        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else DIR/mlflow.db)",
+    )
+
+
+# One line on what each command does, and two examples of it (``--help`` shows both).
+USAGE: dict[str, tuple[str, list[str]]] = {
+    "prepare": (
+        "raw file -> train/val/test windows (cached stages)",
+        [
+            "seqcast prepare --dataset weekly-temperature",
+            "seqcast prepare --dataset bike-hourly "
+            "--source ../shared/datasets/seoul_bike_hourly.csv --timesteps 48",
+        ],
+    ),
+    "train": (
+        "prepare, backtest every variant and reference, refit, publish, promote a champion",
+        [
+            "seqcast train --dataset bike-hourly --source ../shared/datasets/seoul_bike_hourly.csv",
+            "seqcast train --dataset weekly-temperature --variants lstm,gru --folds 1 --seeds 1",
+        ],
+    ),
+    "forecast": (
+        "the champion predicts the next horizon from the newest data",
+        [
+            "seqcast forecast --dataset bike-hourly --source newest_bike.csv",
+            "seqcast forecast --dataset examples/dc-bike-hourly.toml --source dc.csv "
+            "--known holiday=0 --known workingday=1",
+        ],
+    ),
+    "init-spec": (
+        "draft a dataset spec file from a CSV",
+        [
+            "seqcast init-spec --source my_series.csv",
+            "seqcast init-spec --source sales.csv --target units --horizon 7 --spec sales.toml",
+        ],
+    ),
+    "deploy": (
+        "register a dataset's train and forecast deployments on the Prefect server",
+        [
+            "seqcast deploy --dataset weekly-temperature --timezone Asia/Seoul",
+            "seqcast deploy --dataset my_series.toml --train-cron '0 4 * * SUN' "
+            "--forecast-cron '' --variants gru,lstm",
+        ],
+    ),
+    "run-stage": (
+        "rerun one stage from the stored output before it",
+        [
+            "seqcast run-stage clean --dataset bike-hourly --max-fill-steps 6",
+            "seqcast run-stage temporalize --dataset weekly-temperature --timesteps 8",
+        ],
+    ),
+}
