@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
-SPLITS = ("backtest", "val", "test")
+SCORED_ON = ("backtest", "val", "test")  # the figures a run logs, per model
 METRICS = ("mae", "rmse", "r2", "mase", "wape")
 
 
@@ -53,7 +53,7 @@ def run_metrics(board: list[dict]) -> dict[str, float]:
     ``{"gru/backtest/mae": 123.4, ...}`` (a split without figures is left out)."""
     out: dict[str, float] = {}
     for entry in board:
-        for split in SPLITS:
+        for split in SCORED_ON:
             figures = entry.get(split)
             if not figures:
                 continue
