@@ -4,21 +4,24 @@ refit before the test period, rank, refit the champion on all data, publish, pro
 from __future__ import annotations
 
 from prefect import flow
-from prefect.futures import as_completed
+from prefect.futures import PrefectFuture, as_completed
 
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.evaluation.plan import label_of, reference_source, seeded_members, served_references
+from seqcast.evaluation.records import FitRef
 from tasks import fit as t
 from tasks.publish import promote_champion, publish_run
-from tasks.rank import check_sweep, rank_candidates, shortlist_variants
+from tasks.rank import Ranking, check_sweep, rank_candidates, shortlist_variants
 from tasks.runners import task_runner_for, threads_per_worker
 from tasks.tracking import register_model, track_run
 
 
 @flow(name="fit-models")
-def fit_models(config: TrainConfig, prepared: list[str]):
+def fit_models(
+    config: TrainConfig, prepared: list[str]
+) -> tuple[list[FitRef], list[FitRef], Ranking]:
     """Fan out one task per (window length, variant, seed, fit) and per (window length, fit)
     for the references: every backtest fold first, then the refits before the test period
     (for the epochs the folds early-stopped at), more seeds for the shortlisted variants,
@@ -43,14 +46,14 @@ def fit_models(config: TrainConfig, prepared: list[str]):
         task = t.deep_task(d, v, vcfg, tcfg.model_copy(update={"seed": seed}), fit, folds, epochs)
         return task.submit(d, ts, v, label, seed, vcfg, tcfg, fit, folds, epochs, threads)
 
-    def backtest(labels: list[str], seeds: list[int]) -> tuple[list, list]:
+    def backtest(labels: list[str], seeds: list[int]) -> tuple[list[FitRef], list]:
         """Fold fits, and each (label, seed)'s refit before the test period submitted as soon
         as its own folds are done (for their mean best epoch): no worker waits for a slower
         variant. Returns the fold fits and the refits' futures."""
         keys = [(lb, s, f) for lb in labels for s in seeds for f in fold_list]
         futures = [deep(*key) for key in keys]
         key_of = {id(f): key for f, key in zip(futures, keys, strict=True)}
-        done: dict[tuple[str, int, str], object] = {}
+        done: dict[tuple[str, int, str], FitRef] = {}
         refits = []
         for future in as_completed(futures):
             lb, s, _ = key = key_of[id(future)]
@@ -81,10 +84,10 @@ def fit_models(config: TrainConfig, prepared: list[str]):
         (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names)
         for (d, ts), names in served_references(members, prepared, lengths, sweep).items()
     }
-    served_seeded = {
+    served_seeded: dict[tuple[str, int | None], PrefectFuture] = {
         (lb, s): deep(lb, s, SERVE_FIT, epochs[(lb, s)]) for lb, s in seeded_members(members)
     }
-    served = []
+    served: list[FitRef] = []
     for m in members:  # the members' order
         if (m.label, m.seed) in served_seeded:
             served.append(served_seeded[(m.label, m.seed)].result())

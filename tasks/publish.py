@@ -96,7 +96,7 @@ def promote_champion(config: TrainConfig, run: RunRef, registered=None) -> dict 
     the decision, or None when the run chose no model."""
     if run.champion is None or registered is None:
         return None
-    from tasks.tracking import move_alias_if_better
+    from seqcast.io.tracking import move_alias_if_better
 
     layout = Layout.of(config.out, config.dataset_name)
     with locked(layout.champion_lock):

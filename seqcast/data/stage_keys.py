@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -35,6 +36,31 @@ class StageRef(BaseModel):
     frame: str | None
     source: str
     meta: dict
+
+
+def previous_key(upstream: SourceRef | StageRef) -> str:
+    """The key the next stage's key chains from: the source's SHA-256, else the stage's key."""
+    return upstream.sha256 if isinstance(upstream, SourceRef) else upstream.key
+
+
+def next_ref(
+    upstream: SourceRef | StageRef,
+    stage: str,
+    key: str,
+    folder: Path,
+    frame: str | None,
+    report: dict,
+    extra: dict | None = None,
+) -> StageRef:
+    """The ref ``stage`` hands on, stored in ``folder``: the reports and keys of every stage so
+    far plus this one's (and ``extra``, e.g. the fetched source)."""
+    meta = dict(upstream.meta) if isinstance(upstream, StageRef) else {}
+    meta[stage] = report
+    meta["keys"] = {**meta.get("keys", {}), stage: key}
+    meta.update(extra or {})
+    return StageRef(
+        stage=stage, key=key, dir=str(folder), frame=frame, source=upstream.source, meta=meta
+    )
 
 
 def chain_key(previous: str, settings: dict) -> str:

@@ -30,9 +30,14 @@ def reference_source(
 class MemberLike(Protocol):
     """What the plan reads of a champion's member (``selection.Member``)."""
 
-    kind: str  # "deep": a candidate fitted per seed; "reference"
-    label: str
-    seed: int | None
+    @property
+    def kind(self) -> str: ...  # "deep": a candidate fitted per seed; "reference"
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def seed(self) -> int | None: ...
 
 
 def seeded_members(members: Sequence[MemberLike]) -> list[tuple[str, int]]:

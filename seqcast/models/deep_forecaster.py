@@ -6,6 +6,7 @@ with, stored as a ``.keras`` file loaded with ``safe_mode=True``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class DeepForecaster(Forecaster):
 
     def __init__(self, name, settings) -> None:
         super().__init__(name, settings)
-        self.model = None
+        self.model: Any = None  # a keras.Model once fitted or loaded
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         """Early-stopped on ``val`` (retried once with another seed when the fit collapsed),
@@ -35,7 +36,7 @@ class DeepForecaster(Forecaster):
         s = self.settings
         if s.variant is None or s.training is None:
             raise ValueError(f"{self.name}: a deep variant needs its variant and training config")
-        training = s.training.model_copy(update={"seed": s.seed})  # type: ignore[attr-defined]
+        training = s.training.model_copy(update={"seed": s.seed})
         splits = {"train": train} if val is None else {"train": train, "val": val}
         model, trained, collapsed = fit_with_retry(
             self.name, s.variant, training, splits, None, on_epoch, epochs=epochs

@@ -23,14 +23,18 @@ from typing import ClassVar, Literal, Protocol
 
 import numpy as np
 
+from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.evaluation.selection import weighted_mean
 
 
 class Block(Protocol):
     """What a forecaster reads of a block of windows (a ``WindowSet`` or a serving input)."""
 
-    x: np.ndarray  # (samples, timesteps, features), in the fit's feature units
-    covariates: np.ndarray  # (samples, covariates): the target time's calendar and known values
+    @property
+    def x(self) -> np.ndarray: ...  # (samples, timesteps, features), in the fit's feature units
+
+    @property
+    def covariates(self) -> np.ndarray: ...  # (samples, covariates): the target time's calendar
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,8 @@ class Settings:
     seed: int = 0
     threads: int = 1
     units: dict | None = None  # the fit's scaler document (``backtest.fit_units``)
-    variant: object | None = None  # a deep variant's ``VariantConfig``
-    training: object | None = None  # a deep variant's ``TrainingConfig``
+    variant: VariantConfig | None = None  # a deep variant's architecture
+    training: TrainingConfig | None = None  # a deep variant's fitting settings
 
 
 class Forecaster(ABC):

@@ -15,8 +15,8 @@ import pytest
 
 from seqcast.config import ForecastConfig, TrainConfig
 from seqcast.evaluation.records import RunRef
+from seqcast.io.tracking import RegisteredVersion
 from tasks.publish import promote_champion
-from tasks.tracking import RegisteredVersion
 from tests.conftest import PROJECT_ROOT, best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -173,7 +173,7 @@ def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, mo
 
 def test_forecast_without_a_registered_champion_says_how_to_make_one(tmp_path, monkeypatch):
     from flows.forecast import forecast
-    from tasks.forecast import NoChampion
+    from seqcast.serving.champion import NoChampion
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     out = tmp_path / "out"
@@ -196,7 +196,7 @@ def test_forecast_after_a_train_that_promoted_nothing_says_why(tmp_path, monkeyp
     reference that won and by how much, and what to try, instead of 'train one first'."""
     from flows.forecast import forecast
     from flows.train import train
-    from tasks.forecast import NoChampion
+    from seqcast.serving.champion import NoChampion
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr(

@@ -19,7 +19,7 @@ def _uri(root: str) -> str:
 def _promote(root: str, version: str, mae: float) -> None:
     """What promote-champion does: the check and the alias move under the champion lock."""
     from seqcast.io.forecast_store import locked
-    from tasks.tracking import RegisteredVersion, move_alias_if_better
+    from seqcast.io.tracking import RegisteredVersion, move_alias_if_better
 
     registered = RegisteredVersion(
         name=NAME,

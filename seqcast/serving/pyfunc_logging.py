@@ -1,0 +1,84 @@
+"""Logging a champion as an MLflow pyfunc model (:mod:`seqcast.serving.pyfunc_model`) and
+registering it: models-from-code over its bundle folder, with its requirements, a signature and
+an input example. MLflow is imported only when a function needs it."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from seqcast.io.tracking import TrackedRun
+from seqcast.serving.predict import forecast_from_raw
+
+# What a served model's environment installs.
+REQUIREMENTS = [
+    "mlflow",
+    "seqcast",
+    "keras",
+    "tensorflow",
+    "pandas",
+    "pandera",
+    "scikit-learn",
+    "skops",
+    "pyarrow",
+]
+PYFUNC_CODE = Path(__file__).resolve().with_name("pyfunc_model.py")  # the model's code
+EXAMPLE_SLACK_ROWS = 24  # the input example's rows beyond the longest member window
+
+
+def input_example(raw: pd.DataFrame, bundle: dict) -> pd.DataFrame:
+    """The newest rows of the raw training frame: enough for every member's window plus a
+    day of slack (:data:`EXAMPLE_SLACK_ROWS`), renumbered from 0."""
+    rows = max(m["timesteps"] for m in bundle["members"]) + EXAMPLE_SLACK_ROWS
+    return raw.tail(rows).reset_index(drop=True)
+
+
+def model_signature(example: pd.DataFrame, bundle: dict, folder: Path):
+    """The model's signature: raw rows as a file holds them (each declared column of any type,
+    since a whole-number column may come as floats and a date as text: seqcast's own checks
+    validate them), the output inferred from the forecast of ``example``, and a
+    ``known_<column>`` param per known-future column of the spec."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    params = {f"known_{c}": float("nan") for c in bundle["spec"].get("known_future", [])}
+    known = {name.removeprefix("known_"): 0.0 for name in params}
+    output = pd.DataFrame([forecast_from_raw(example, bundle, folder, "input example", known)])
+    with warnings.catch_warnings():  # its integer-column hint is about the input schema,
+        warnings.simplefilter("ignore", UserWarning)  # which is replaced just below
+        inferred = infer_signature(example, output, params=params or None)
+    inputs = Schema(
+        [ColSpec(AnyType(), c["name"], required=c["required"]) for c in bundle["spec"]["columns"]]
+    )
+    return ModelSignature(inputs=inputs, outputs=inferred.outputs, params=inferred.params)
+
+
+def log_and_register_champion(
+    tracked: TrackedRun,
+    folder: Path,
+    signature,
+    example: pd.DataFrame,
+    name: str,
+    tags: dict[str, str],
+):
+    """Log the champion in ``folder`` as the pyfunc model ``model`` of the MLflow run
+    ``tracked``, then register it as a new version of the registered model ``name``, tagged
+    ``tags``; returns that MLflow ``ModelVersion``."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracked.tracking_uri)
+    mlflow.set_registry_uri(tracked.tracking_uri)
+    with mlflow.start_run(run_id=tracked.run_id), warnings.catch_warnings():
+        # "Any type ... not validated": on purpose, seqcast's own checks validate the rows
+        warnings.filterwarnings("ignore", message=r".*Any type hint is inferred as AnyType")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_CODE),
+            artifacts={"champion": str(folder)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=REQUIREMENTS,
+        )
+    return mlflow.register_model(info.model_uri, name, tags=tags)
