@@ -14,7 +14,7 @@ from seqcast.io import storage
 from seqcast.io.paths import Layout
 from seqcast.models import catalog
 from seqcast.models.fitting import limit_threads
-from seqcast.models.forecaster import Settings
+from seqcast.models.forecaster import Forecaster, Settings
 from seqcast.models.references import REFERENCES
 from tasks.caching import refreshed_if_missing
 from tasks.progress import EpochProgress
@@ -34,6 +34,20 @@ def _settings(vcfg, tcfg, fit: str, folds: int, epochs: int | None) -> dict:
         "folds": folds,
         "epochs": epochs,
     }
+
+
+def _store(model: Forecaster, prepared_dir: str, settings: dict, record: dict | None = None):
+    """Store a served fit's model (and ``record``) atomically; returns the model's path."""
+    final = Layout.fitted_model_dir(prepared_dir, model.name, settings)
+    with storage.staged_dir(final) as tmp:
+        file = model.save(tmp)
+        if record is not None:
+            storage.write_json(tmp / "trained.json", record)
+    return str(final / (file or ""))
+
+
+def _scored(model: Forecaster, parts: dict) -> list[float]:  # [] for a served fit
+    return model.predict(parts["scored"]).tolist() if "scored" in parts else []
 
 
 def deep_task(prepared_dir, variant, vcfg, tcfg, fit: str, folds: int, epochs: int | None):
@@ -72,15 +86,8 @@ def fit_deep(
     progress = EpochProgress(epochs or tcfg.max_epochs or 1)
     summary = model.fit(parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress)
     progress.finish(summary.history)
-    stored = None
-    if fit == SERVE_FIT:
-        final = Layout.fitted_model_dir(prepared_dir, variant, config)
-        with storage.staged_dir(final) as tmp:
-            file = model.save(tmp)
-            record = {"history": summary.history, "seconds": summary.seconds, "units": units}
-            storage.write_json(tmp / "trained.json", {**record, **config})
-        stored = str(final / (file or ""))
-    scored = parts.get("scored")
+    record = {"history": summary.history, "seconds": summary.seconds, "units": units, **config}
+    stored = _store(model, prepared_dir, config, record) if fit == SERVE_FIT else None
     return FitRef(
         label=label,
         kind="deep",
@@ -89,7 +96,7 @@ def fit_deep(
         fit=fit,
         timesteps=timesteps,
         prepared_dir=prepared_dir,
-        predictions=[] if scored is None else model.predict(scored).tolist(),
+        predictions=_scored(model, parts),
         best_epoch=summary.best_epoch,
         epochs=summary.epochs,
         seconds=summary.seconds,
@@ -123,14 +130,8 @@ def fit_references(
     for name in serve if fit == SERVE_FIT else REFERENCES:
         model = catalog.create(name, settings)
         summary = model.fit(parts["train"])
-        stored = None
-        if fit == SERVE_FIT:
-            final = Layout.fitted_model_dir(prepared_dir, name, {"fit": fit, "seed": seed})
-            with storage.staged_dir(final) as tmp:
-                file = model.save(tmp)
-            stored = str(final / (file or ""))
-        scored = parts.get("scored")
-        predictions = [] if scored is None else model.predict(scored).tolist()
+        key = {"fit": fit, "seed": seed}
+        stored = _store(model, prepared_dir, key) if fit == SERVE_FIT else None
         out.append(
             FitRef(
                 label=name,
@@ -140,7 +141,7 @@ def fit_references(
                 fit=fit,
                 timesteps=timesteps,
                 prepared_dir=prepared_dir,
-                predictions=predictions,
+                predictions=_scored(model, parts),
                 seconds=summary.seconds,
                 model=stored,
                 scaler=units,
