@@ -30,3 +30,22 @@ def evaluate(y_true: np.ndarray, y_pred: np.ndarray, persistence_mae: float) -> 
         "mase": mae / persistence_mae if persistence_mae > 0 else float("nan"),
         "wape": 100.0 * float(np.sum(np.abs(err))) / denom if denom > 0 else float("nan"),
     }
+
+
+def evaluate_path(
+    y_true: np.ndarray, y_pred: np.ndarray, persistence_mae: np.ndarray | float
+) -> dict:
+    """Every metric per forecast step and averaged over the steps, for forecasts of a path:
+    ``y_true``, ``y_pred`` (samples, steps); ``persistence_mae``: per step (steps,) or one
+    value for all. Returns ``{metric: mean over steps, ..., "by_step": [{metric: value}, ...]}``;
+    with one step the means are exactly :func:`evaluate`'s figures."""
+    t = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    if t.ndim == 1:
+        t, p = t[:, None], p.reshape(-1, 1)  # one step: (samples,) -> (samples, 1)
+    if t.shape != p.shape:
+        raise ValueError(f"shape mismatch: {t.shape} vs {p.shape}")
+    naive = np.broadcast_to(np.asarray(persistence_mae, dtype=np.float64), (t.shape[1],))
+    by_step = [evaluate(t[:, s], p[:, s], float(naive[s])) for s in range(t.shape[1])]
+    means = {m: float(np.mean([step[m] for step in by_step])) for m in METRICS}
+    return {**means, "by_step": by_step}

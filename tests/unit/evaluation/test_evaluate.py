@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.leaderboard import Candidate, choose_champion, feature_profile, leaderboard
-from seqcast.evaluation.metrics import evaluate
+from seqcast.evaluation.metrics import METRICS, evaluate
 from seqcast.models import catalog
 from seqcast.models import forecaster as fc
 
@@ -156,3 +156,19 @@ def test_fitted_references_run_on_the_threads_they_are_given(monkeypatch):
         two.fit(ws)
     assert seen == [{1}, {2}]
     np.testing.assert_array_equal(one.predict(ws), two.predict(ws))
+
+
+def test_path_metrics_are_per_step_and_their_mean():
+    from seqcast.evaluation.metrics import evaluate_path
+
+    actual = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])  # (samples, steps)
+    predicted = np.array([[2.0, 10.0], [2.0, 26.0], [1.0, 30.0]])
+    got = evaluate_path(actual, predicted, np.array([1.0, 4.0]))
+    # step 1: errors 1, 0, -2 -> MAE 1; step 2: 0, 6, 0 -> MAE 2; mean 1.5
+    assert [s["mae"] for s in got["by_step"]] == [1.0, 2.0] and got["mae"] == 1.5
+    assert [s["mase"] for s in got["by_step"]] == [1.0, 0.5] and got["mase"] == 0.75
+    # one step: exactly the single-step figures
+    one = evaluate_path(actual[:, 0], predicted[:, 0], 1.0)
+    assert {m: one[m] for m in METRICS} == evaluate(actual[:, 0], predicted[:, 0], 1.0)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        evaluate_path(actual, predicted[:, :1], 1.0)
