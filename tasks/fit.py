@@ -15,14 +15,16 @@ from seqcast.io.paths import Layout
 from seqcast.models import catalog
 from seqcast.models.fitting import limit_threads
 from seqcast.models.forecaster import Forecaster, Settings
-from seqcast.models.references import REFERENCES
 from tasks.caching import refreshed_if_missing
 from tasks.progress import EpochProgress
 from tasks.windows import load_fit
 
-# Bump when training or reference code changes: part of their cache keys.
+# Bump when training or reference code changes: part of their cache keys, with the registered
+# models (a newly registered reference is fitted, not left out of a cached fold).
 TRAIN_CODE_VERSION = "7"
-_VERSION_KEY = CachePolicy.from_cache_key_fn(lambda ctx, params: TRAIN_CODE_VERSION)
+_VERSION_KEY = CachePolicy.from_cache_key_fn(
+    lambda ctx, params: f"{TRAIN_CODE_VERSION}:{','.join(catalog.registered())}"
+)
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 
 
@@ -57,7 +59,8 @@ def deep_task(prepared_dir, variant, vcfg, tcfg, fit: str, folds: int, epochs: i
         return fit_deep
     settings = _settings(vcfg, tcfg, fit, folds, epochs)
     final = Layout.fitted_model_dir(prepared_dir, variant, settings)
-    return refreshed_if_missing(fit_deep, [final / "model.keras", final / "trained.json"])
+    stored = final / f"model{catalog.capabilities(variant).suffix}"
+    return refreshed_if_missing(fit_deep, [stored, final / "trained.json"])
 
 
 @task(name="fit-deep", task_run_name="{label}-s{seed}-{fit}", cache_policy=TRAIN_CACHE)
@@ -127,7 +130,7 @@ def fit_references(
     parts, units, _ = load_fit(prepared_dir, fit, folds, None)
     settings = Settings(seed=seed, threads=threads, units=units)
     out: list[FitRef] = []
-    for name in serve if fit == SERVE_FIT else REFERENCES:
+    for name in serve if fit == SERVE_FIT else catalog.references():
         model = catalog.create(name, settings)
         summary = model.fit(parts["train"])
         key = {"fit": fit, "seed": seed}

@@ -11,6 +11,7 @@ from seqcast.evaluation.backtest import fold_names
 from seqcast.evaluation.leaderboard import shortlist
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.selection import Ranking, rank_fits
+from seqcast.models import catalog
 from tasks.windows import truth_of
 
 
@@ -31,6 +32,8 @@ def _ranking(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ra
         len(prepared) > 1,
         config.training.seed,
         sel.ensemble_size or 0,
+        catalog.window_free(),
+        catalog.outside_ensembles(),
     )
 
 

@@ -8,7 +8,7 @@ the test period).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -166,12 +166,13 @@ def ensemble_weights(
     truth: dict[str, np.ndarray],
     folds: list[str],
     picks: int,
+    outside: Collection[str] = NAIVE,
 ) -> dict[str, float]:
     """The ``ensemble`` candidate's members and shares: :func:`greedy_weights` from the best
-    deep candidate on the backtest, over every usable candidate but the naive references
-    (deep variants, seed ensembles, ridge and gradient boosting), in backtest order.
+    deep candidate on the backtest, over every usable candidate but those ``outside`` it (the
+    references that are no ensemble member: by default the naive ones), in backtest order.
     Empty when ``picks`` < 2, no deep candidate is usable, or no second member helps."""
-    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in NAIVE and usable(e)]
+    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in outside and usable(e)]
     deep = [e["name"] for e in pool if e["kind"] == "deep"]
     if picks < 2 or not deep:
         return {}
@@ -197,6 +198,7 @@ def rank(
     base_seed: int,
     ensemble_size: int,
     info: dict[str, dict] | None = None,
+    outside: Collection[str] = NAIVE,
 ) -> Ranking:
     """The leaderboard of every candidate (and the ``ensemble``, chosen on the backtest by
     :func:`ensemble_weights` with at most ``ensemble_size`` picks), and the champion by
@@ -205,7 +207,7 @@ def rank(
     persistence = references["persistence"]
     board = leaderboard(cands, truth, persistence, folds)
     predictions = {c.name: c.predictions for c in cands}
-    weights = ensemble_weights(board, predictions, truth, folds, ensemble_size)
+    weights = ensemble_weights(board, predictions, truth, folds, ensemble_size, outside)
     if weights:
         predictions[ENSEMBLE] = mean_of([predictions[n] for n in weights], list(weights.values()))
         cands.append(
@@ -230,6 +232,7 @@ class FitRecord(Protocol):
 
     label: str
     kind: str  # "deep" or "reference"
+    forecaster: str  # the registered Forecaster
     seed: int | None
     fit: str  # a fold name, TEST_FIT or SERVE_FIT
     timesteps: int
@@ -248,11 +251,17 @@ def rank_fits(
     sweep: bool,
     base_seed: int,
     ensemble_size: int,
+    window_free: Collection[str] = NAIVE,
+    outside: Collection[str] = NAIVE,
 ) -> Ranking:
     """:func:`rank` over a run's fits: each fit's scored predictions by candidate, seed and
-    fit (``TEST_FIT`` as ``test``; served fits are not scored). A naive reference is the same
-    forecast at every window length, so only the first length's counts; a seed ensemble is
-    formed from the seeds that have every fold and the test refit."""
+    fit (``TEST_FIT`` as ``test``; served fits are not scored). A reference whose forecaster is
+    ``window_free`` (it reads no window: the naive ones) is the same forecast at every window
+    length, so only the first length's counts; references whose forecaster is ``outside``
+    never join the ensemble; a seed ensemble is formed from the seeds that have every fold and
+    the test refit. The sets come from the forecasters' capabilities
+    (``seqcast.models.catalog``)."""
+    fixed: set[str] = set()
     deep: dict[str, dict[int, dict[str, np.ndarray]]] = {}
     refs: dict[str, dict[str, np.ndarray]] = {}
     info: dict[str, dict] = {}
@@ -270,14 +279,16 @@ def rank_fits(
             if f.collapsed_attempts:
                 entry.setdefault("retried_after", []).extend(f.collapsed_attempts)
         else:
-            naive = f.label in NAIVE
-            if naive and f.prepared_dir != first_prepared:
+            free = f.forecaster in window_free
+            if free and f.prepared_dir != first_prepared:
                 continue  # the same forecast at every window length
-            label = f.label if naive else label_of(f.label, f.timesteps, sweep)
+            label = f.label if free else label_of(f.label, f.timesteps, sweep)
             refs.setdefault(label, {})[key] = values
+            if f.forecaster in outside:
+                fixed.add(label)
     # a seed ensemble needs every seed on every fit
     deep = {
         label: {s: p for s, p in by_seed.items() if len(p) == len(folds) + 1} or by_seed
         for label, by_seed in deep.items()
     }
-    return rank(deep, refs, truth, folds, base_seed, ensemble_size, info)
+    return rank(deep, refs, truth, folds, base_seed, ensemble_size, info, fixed)

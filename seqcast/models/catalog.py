@@ -16,6 +16,27 @@ def registered() -> dict[str, type[Forecaster]]:
     return dict(REGISTRY)
 
 
+def candidates() -> tuple[str, ...]:
+    """The models fitted per seed (``per_seed``): the deep variants, candidates for champion."""
+    return tuple(n for n, c in REGISTRY.items() if c.capabilities.per_seed)
+
+
+def references() -> tuple[str, ...]:
+    """Every other registered model: the references, fitted once per fold, in the order they
+    were registered; each is the yardstick a candidate must beat."""
+    return tuple(n for n, c in REGISTRY.items() if not c.capabilities.per_seed)
+
+
+def window_free() -> frozenset[str]:
+    """Models whose forecast reads no window (the same at every window length)."""
+    return frozenset(n for n, c in REGISTRY.items() if not c.capabilities.reads_window)
+
+
+def outside_ensembles() -> frozenset[str]:
+    """Models that never join an ensemble (nor are served)."""
+    return frozenset(n for n, c in REGISTRY.items() if not c.capabilities.ensemble_member)
+
+
 def capabilities(name: str) -> Capabilities:
     return _class_of(name).capabilities
 

@@ -20,6 +20,7 @@ class DeepForecaster(Forecaster):
     capabilities = Capabilities(
         needs_scaling=True,
         uses_covariates=True,
+        reads_window=True,
         deterministic=False,
         per_seed=True,
         ensemble_member=True,

@@ -7,10 +7,12 @@ predicts a block of windows in **original units**, (samples,). What it needs and
 stored are declared in its :class:`Capabilities`, so the code that trains, scores, serves and
 publishes it asks the capabilities and never a model's name.
 
-Add a model: subclass :class:`Forecaster`, declare its capabilities, decorate the class with
-:func:`register`, import its module in :mod:`seqcast.models.catalog` (where models are made and
-loaded by name), and the contract test (``tests/unit/models/test_forecaster_contract.py``)
-runs it with every other registered Forecaster.
+Add a model: subclass :class:`Forecaster`, declare its capabilities (``per_seed`` makes it a
+candidate for champion, otherwise it is a reference), decorate the class with
+:func:`register` and import its module in :mod:`seqcast.models.catalog`, which makes, loads
+and lists models by name and drives the run. docs/architecture.md gives every step; the
+contract test (``tests/unit/models/test_forecaster_contract.py``) runs it with every other
+registered Forecaster.
 """
 
 from __future__ import annotations
@@ -43,10 +45,15 @@ class Capabilities:
 
     - ``needs_scaling``: trained on the target in the fit's own (scaled) units; it maps its
       output back to original units itself, from the units document it was made with.
-    - ``uses_covariates``: reads the known-future covariates as a separate input.
+    - ``uses_covariates``: reads the known-future covariates (the target time's calendar and
+      declared known values).
+    - ``reads_window``: reads the window's inputs; without, the forecast is read off the
+      target's history and is the same at every window length (the naive references).
     - ``deterministic``: the same windows give the same forecast whatever the seed.
     - ``per_seed``: fitted once per seed and early-stopped on validation windows, so a run
-      trains it per seed and fold, and refits it for the epochs its folds stopped at.
+      trains it per seed and fold, and refits it for the epochs its folds stopped at: a
+      **candidate** for champion. Without it, a model is a **reference**: fitted once per
+      fold, and the yardstick every candidate must beat on the backtest.
     - ``ensemble_member``: may join the backtest's greedy ensemble and be served.
     - ``saved_as``: how a fitted model is stored without pickle: ``keras`` (a ``.keras`` file
       loaded with ``safe_mode=True``), ``skops`` (scikit-learn, loaded with an explicit list of
@@ -55,6 +62,7 @@ class Capabilities:
 
     needs_scaling: bool
     uses_covariates: bool
+    reads_window: bool
     deterministic: bool
     per_seed: bool
     ensemble_member: bool
@@ -134,6 +142,7 @@ class Ensemble:
     capabilities = Capabilities(
         needs_scaling=False,
         uses_covariates=False,
+        reads_window=True,
         deterministic=False,
         per_seed=False,
         ensemble_member=False,

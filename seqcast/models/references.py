@@ -20,7 +20,6 @@ from threadpoolctl import threadpool_limits
 
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 
-REFERENCES = ("persistence", "seasonal-naive", "ridge", "gradient-boosting")
 # The one type skops does not trust by default in these models (checked for scikit-learn 1.9).
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -39,6 +38,7 @@ class Naive(Forecaster):
     capabilities = Capabilities(
         needs_scaling=False,
         uses_covariates=False,
+        reads_window=False,
         deterministic=True,
         per_seed=False,
         ensemble_member=False,
@@ -72,6 +72,7 @@ class Fitted(Forecaster):
     capabilities = Capabilities(
         needs_scaling=False,
         uses_covariates=True,
+        reads_window=True,
         deterministic=True,
         per_seed=False,
         ensemble_member=True,

@@ -195,7 +195,8 @@ def test_rank_fits_reads_each_fit_once_in_its_place():
 
     def fit(label, kind, fit, preds, prepared="p4", seed=None, timesteps=4):
         return SimpleNamespace(
-            label=label, kind=kind, seed=seed, fit=fit, timesteps=timesteps,
+            label=label, kind=kind, forecaster=label.split("-t")[0], seed=seed, fit=fit,
+            timesteps=timesteps,
             prepared_dir=prepared, predictions=preds, params=10, seconds=1.0,
             collapsed_attempts=[],
         )  # fmt: skip

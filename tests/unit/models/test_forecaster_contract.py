@@ -65,10 +65,16 @@ CASES = [
 
 
 def test_the_registry_holds_every_deep_variant_and_reference():
-    from seqcast.models.deep import REGISTRY
-    from seqcast.models.references import REFERENCES
+    """The candidates are the deep variants (the form's choices), the references the four
+    yardsticks in their order; the naive ones read no window and join no ensemble."""
+    from typing import get_args
 
-    assert set(NAMES) == set(REGISTRY) | set(REFERENCES)
+    from seqcast.config.model_settings import VariantName
+    from seqcast.models.deep import REGISTRY
+
+    assert catalog.candidates() == tuple(REGISTRY) == get_args(VariantName)
+    assert catalog.references() == ("persistence", "seasonal-naive", "ridge", "gradient-boosting")
+    assert catalog.window_free() == catalog.outside_ensembles() == {"persistence", "seasonal-naive"}
 
 
 def test_the_registry_names_an_unknown_forecaster():
@@ -94,9 +100,12 @@ def test_forecaster_contract(name, tmp_path):
     else:
         assert summary.epochs is None and summary.best_epoch is None
 
-    # uses_covariates: the target time's covariates change the forecast exactly when declared
+    # uses_covariates / reads_window: the covariates, the window's inputs change the forecast
+    # exactly when declared
     moved = WindowSet(**{**block.__dict__, "covariates": block.covariates + 3.0})
     assert (not np.allclose(model.predict(moved), pred)) == able.uses_covariates
+    moved = WindowSet(**{**block.__dict__, "x": block.x + 3.0})
+    assert (not np.allclose(model.predict(moved), pred)) == able.reads_window
 
     # deterministic: another seed gives the same forecast; otherwise the same seed does
     again, _ = fitted(name, seed=1 if able.deterministic else 0)
