@@ -58,15 +58,17 @@ def test_the_champions_references_are_one_served_task_per_window_length():
     """Ridge, a GRU and gradient boosting as members: both references are refitted in one
     task (one console line, ``references-t4-all``), in the members' order; in a sweep each
     reference is refitted on its own window length's windows, one task per length."""
-    from seqcast.evaluation.plan import served_references
+    from seqcast.evaluation.plan import seeded_members, served_references
+    from seqcast.evaluation.selection import Member
 
-    def ref(label: str) -> dict:
-        return {"kind": "reference", "label": label, "seed": None, "weight": 0.25}
+    def ref(label: str) -> Member:
+        return Member("reference", label, None, 0.25)
 
-    members = [ref("ridge"), {"kind": "deep", "label": "gru", "seed": 1}, ref("gradient-boosting")]
+    members = [ref("ridge"), Member("deep", "gru", 1, 0.5), ref("gradient-boosting")]
     assert served_references(members, ["p4"], [4], sweep=False) == {
         ("p4", 4): ("ridge", "gradient-boosting")
     }
+    assert seeded_members(members) == [("gru", 1)]
     swept = [ref("ridge-t3"), ref("gradient-boosting-t5"), ref("ridge-t5")]
     assert served_references(swept, ["p3", "p5"], [3, 5], sweep=True) == {
         ("p3", 3): ("ridge",),
