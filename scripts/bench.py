@@ -226,11 +226,13 @@ def targets(dataset: str, s: dict) -> list[str]:
 
 def write(sections: list[dict]) -> None:
     from seqcast.evaluation.selection import weights_text
+    from seqcast.io.provenance import versions
 
     lines = [
         "# Benchmarks",
         "",
         f"Measured by `make bench` (`scripts/bench.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"code `{versions(ROOT)['code']}`, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, CPU only. Default config; "
         "data: the real Seoul files in `../shared/datasets/`. Every figure below is measured "
         "in that run; rerun `make bench` to refresh. The champion is chosen on the backtest "
