@@ -139,16 +139,6 @@ class Ensemble:
     has equal weights). Each member may read its own block (its own window length and
     scaling): :meth:`predict_each`; :meth:`predict` gives every member the same block."""
 
-    capabilities = Capabilities(
-        needs_scaling=False,
-        uses_covariates=False,
-        reads_window=True,
-        deterministic=False,
-        per_seed=False,
-        ensemble_member=False,
-        saved_as="none",
-    )
-
     def __init__(self, members: Sequence[tuple[Forecaster, float]]) -> None:
         if not members:
             raise ValueError("an ensemble needs at least one member")
