@@ -25,8 +25,8 @@ def _forecast(config: ForecastConfig, step: Step) -> str:
     data = champion.prepare
     fetched = step(p.fetch_source)(data)
     cleaned = step(p.clean)(step(p.validate)(step(p.ingest)(fetched, data), data), data)
-    row = step(f.predict_next)(champion, cleaned, config.known)
-    return step(f.append_forecast)(config, row)
+    forecast = step(f.predict_next)(champion, cleaned, config.known)
+    return step(f.append_forecast)(config, forecast)
 
 
 @flow(name="forecast", log_prints=True)

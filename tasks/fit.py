@@ -48,7 +48,7 @@ def _store(model: Forecaster, prepared_dir: str, settings: dict, record: dict | 
     return str(final / (file or ""))
 
 
-def _scored(model: Forecaster, parts: dict) -> list[float]:  # [] for a served fit
+def _scored(model: Forecaster, parts: dict) -> list[list[float]]:  # [] for a served fit
     return model.predict(parts["scored"]).tolist() if "scored" in parts else []
 
 

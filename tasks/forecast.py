@@ -1,4 +1,5 @@
-"""Tasks of the ``forecast`` flow: load the champion, predict the next horizon, append."""
+"""Tasks of the ``forecast`` flow: load the champion, predict the next steps with their
+intervals, append them and publish them (a table and a fan chart)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.exceptions import MissingContextError
@@ -18,13 +19,13 @@ from seqcast.config import ForecastConfig, get_spec
 from seqcast.data.stage_keys import StageRef
 from seqcast.errors import SeqcastError
 from seqcast.io import storage
-from seqcast.io.forecast_store import FORECAST_COLUMNS, append_forecasts
+from seqcast.io.forecast_store import append_forecasts
 from seqcast.io.paths import Layout
 from seqcast.serving.champion import (
     ChampionRef,
     NoChampion,
     champion_ref,
-    forecast_row,
+    forecast_rows,
     no_champion_hint,
     served_bundle,
 )
@@ -89,33 +90,54 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
 def predict_next(
     champion: ChampionRef, cleaned: StageRef, known: dict[str, float] | None = None
 ) -> dict:
-    """Predict the next horizon from the last window(s) of the cleaned newest data: the
-    weighted mean of the champion's members, each fed as it was trained
-    (``seqcast.serving.predict``)."""
+    """Predict the next steps from the last window(s) of the cleaned newest data: the
+    weighted mean of the champion's members, each fed as it was trained, with the champion's
+    conformal intervals (``seqcast.serving.predict``). Returns the store's ``rows`` and the
+    ``recent`` actuals (time, value) the fan chart starts from."""
     from seqcast.models.fitting import limit_threads
 
     limit_threads(1)
     frame = storage.read_frame(Path(cleaned.frame or ""))
-    bundle = {"members": champion.members, "horizon": champion.horizon}
+    spec = champion.prepare.spec
     got = forecast_from_clean(
-        frame, champion.prepare.spec, bundle, Path(champion.bundle).parent, cleaned.source, known
+        frame, spec, champion.bundle_view, Path(champion.bundle).parent, cleaned.source, known
     )
     created_at = pd.Timestamp(datetime.now(UTC)).tz_localize(None)
-    return forecast_row(champion, got, cleaned.meta["source"]["sha256"], created_at)
+    recent = frame.tail(max(3 * len(got), 12))
+    return {
+        "rows": forecast_rows(champion, got, cleaned.meta["source"]["sha256"], created_at),
+        "recent": [
+            [str(t), float(v)] for t, v in zip(recent["time"], recent[spec.target], strict=True)
+        ],
+        "units": spec.target,
+    }
 
 
 @task(name="append-forecast", task_run_name="append-forecast", cache_policy=NO_CACHE)
-def append_forecast(config: ForecastConfig, row: dict) -> str:
-    """Add the forecast to forecasts.parquet; a rerun for the same target time and model
-    replaces its row (``registry.append_forecasts``: locked, atomic)."""
-    path = append_forecasts(
-        Layout.of(config.out, config.dataset_name), pd.DataFrame([row], columns=FORECAST_COLUMNS)
-    )
+def append_forecast(config: ForecastConfig, forecast: dict) -> str:
+    """Add the forecast path to forecasts.parquet; a rerun for the same origin replaces its
+    rows (``forecast_store.append_forecasts``: locked, atomic). Writes the fan chart beside it
+    (``forecast_fan.png``) and, in a flow run, publishes the path as a table artifact and
+    the fan chart as a Markdown artifact."""
+    from seqcast.report.forecast_view import fan_chart, forecast_markdown, forecast_table
+
+    layout = Layout.of(config.out, config.dataset_name)
+    rows = pd.DataFrame(forecast["rows"])
+    path = append_forecasts(layout, rows)
+    png = fan_chart(rows, forecast["recent"], forecast["units"])
+    storage.write_bytes(layout.forecast_fan, png)
     if FlowRunContext.get() is None:  # called as a plain function: no API to publish to
         return str(path)
+    first = rows.iloc[0]
     create_table_artifact(
         key=f"{config.dataset_name}-forecast",
-        table=[{k: str(v) for k, v in row.items()}],
-        description=f"{config.dataset_name}: {row['model']} forecast for {row['target_time']}",
+        table=forecast_table(rows, forecast["units"]),
+        description=f"{config.dataset_name}: {first['model']} forecast from data up to "
+        f"{first['origin_time']}",
+    )
+    create_markdown_artifact(
+        key=f"{config.dataset_name}-forecast-chart",
+        markdown=forecast_markdown(rows, png, forecast["units"]),
+        description=f"{config.dataset_name}: forecast path with its intervals",
     )
     return str(path)

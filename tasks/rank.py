@@ -8,11 +8,12 @@ from prefect.cache_policies import NO_CACHE
 
 from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import fold_names
+from seqcast.evaluation.calibration import Grouping, calendar_groups, calibrate, group_name
 from seqcast.evaluation.leaderboard import shortlist
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.selection import Ranking, rank_fits
 from seqcast.models import catalog
-from tasks.windows import truth_of
+from tasks.windows import scored_times, truth_of
 
 
 @task(name="check-sweep", task_run_name="check-sweep", cache_policy=NO_CACHE)
@@ -46,5 +47,23 @@ def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitR
 
 @task(name="rank-candidates", task_run_name="rank-candidates", cache_policy=NO_CACHE)
 def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
-    """Every candidate on the backtest, validation and test; the champion by the rule."""
-    return _ranking(config, prepared, fits)
+    """Every candidate on the backtest, validation and test; the champion by the rule; the
+    prediction intervals of every candidate from its backtest residuals."""
+    ranking = _ranking(config, prepared, fits)
+    folds = config.resolved_selection.folds or 1
+    spec = config.spec
+    frequency = spec.time_index.frequency
+    name = group_name(frequency)
+    grouping = None
+    if name is not None:
+        times = scored_times(prepared[0], folds)
+        of_fit = {f: calendar_groups(t, frequency) for f, t in times.items()}
+        grouping = Grouping(name, of_fit)  # type: ignore[arg-type]
+    return calibrate(
+        ranking,
+        truth_of(prepared, folds),
+        fold_names(folds),
+        config.interval_levels,
+        spec.column(spec.target).min,
+        grouping,
+    )

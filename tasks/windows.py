@@ -25,9 +25,14 @@ def load_fit(
     return fit_windows(load_windows(prepared_dir), prepared, fit, folds, target_transform)
 
 
+def scored_times(prepared_dir: str, folds: int) -> dict[str, np.ndarray]:
+    """Each scored fit's target times: fold name / "test" -> (samples, steps)."""
+    return {f: ws.target_time for f, ws in scored_blocks(load_windows(prepared_dir), folds).items()}
+
+
 def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / "test" ->
-    (samples,); every window length of a sweep must score the same target times
+    (samples, steps); every window length of a sweep must score the same target times
     (``backtest.shared_truth``)."""
     blocks = {}
     for prepared_dir in prepared:

@@ -259,11 +259,24 @@ def _run_summary(out: str) -> list[str]:
 def _forecast_summary(out: str) -> list[str]:
     import pandas as pd
 
-    last = pd.read_parquet(out).iloc[-1]
-    return [
-        f"forecast: {last['prediction']:.4g} for {last['target_time']} "
-        f"(model {last['model']}, from data up to {last['origin_time']})"
-    ]
+    from seqcast.report.forecast_view import console_lines
+
+    stored = pd.read_parquet(out)
+    newest = stored[stored["created_at"] == stored["created_at"].max()].sort_values("step")
+    units = _units_of(out)
+    fan = Path(out).with_name("forecast_fan.png")
+    return [*console_lines(newest.reset_index(drop=True), units), f"fan chart: {fan}"]
+
+
+def _units_of(forecasts_file: str) -> str:
+    """The forecast's units: the target column of the served champion's spec."""
+    served = sorted(
+        (Path(forecasts_file).parent / "served").rglob("bundle.json"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if served:
+        return str(json.loads(served[-1].read_text())["spec"]["target"])
+    return "forecast"
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {

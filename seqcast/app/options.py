@@ -36,6 +36,12 @@ def _add_data_options(
         p.add_argument("--timesteps", type=int, help="window length (default: the dataset's)")
     p.add_argument("--horizon", type=int, help="steps ahead (default: the dataset's)")
     p.add_argument(
+        "--steps",
+        choices=["all", "last"],
+        help="all: forecast every step 1..horizon from each origin; last: only the horizon-th "
+        "(default: the dataset's)",
+    )
+    p.add_argument(
         "--scaler",
         choices=["minmax", "standard"],
         default="minmax",
@@ -68,6 +74,7 @@ def _prepare_config(args: argparse.Namespace) -> PrepareConfig:
             out=args.out,
             timesteps=args.timesteps,
             horizon=args.horizon,
+            steps=args.steps,
             scaler=args.scaler,
             scale_target=args.scale_target,
             gaps=GapPolicy(max_fill_steps=args.max_fill_steps, on_long_gap=args.on_long_gap),
@@ -148,6 +155,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
             ensemble_size=args.ensemble_size,
         ),
         "task_runner": args.task_runner,
+        **({"interval_levels": args.levels} if args.levels else {}),
         "workers": args.workers,
         "dask_address": args.dask_address,
         "mlflow_uri": args.mlflow_uri,
@@ -160,7 +168,22 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         raise ConfigError(_pydantic_message(exc)) from None
 
 
+def _levels(text: str) -> tuple[float, ...]:
+    try:
+        levels = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of levels: {text!r}") from None
+    if not levels or not all(0 < v < 1 for v in levels):
+        raise argparse.ArgumentTypeError(f"levels must lie strictly between 0 and 1: {text!r}")
+    return levels
+
+
 def _add_train_options(t: argparse.ArgumentParser) -> None:
+    t.add_argument(
+        "--levels",
+        type=_levels,
+        help="prediction interval levels, comma-separated (default: 0.8,0.95)",
+    )
     t.add_argument(
         "--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)} (default: all)"
     )

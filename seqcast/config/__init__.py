@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
 from seqcast.io.paths import checked_out
-from seqcast.spec.choices import LongGapAction, ScalerKind
+from seqcast.spec.choices import LongGapAction, ScalerKind, StepsKind, forecast_steps
 from seqcast.spec.dataset import (
     ColumnSpec,
     DatasetSpec,
@@ -42,6 +42,12 @@ __all__ = [
 
 # A dataset parameter: a built-in name or the path of a spec file, checked when given.
 DatasetRef = Annotated[str, AfterValidator(check_dataset)]
+
+
+def _check_levels(levels: tuple[float, ...]) -> tuple[float, ...]:
+    if not all(0.0 < v < 1.0 for v in levels):
+        raise ValueError(f"interval levels must lie strictly between 0 and 1, got {levels}")
+    return tuple(sorted(set(levels)))
 
 
 class SelectionConfig(Frozen):
@@ -152,6 +158,12 @@ class PrepareConfig(Frozen):
         title="Forecast horizon (steps ahead)",
         description="How many steps ahead to forecast. Empty: the dataset spec's horizon.",
     )
+    steps: StepsKind | None = Field(
+        default=None,
+        title="Steps forecast",
+        description="all: every step 1..horizon from each origin (a path); last: only the "
+        "horizon-th step. Empty: the dataset spec's steps.",
+    )
     scaler: ScalerKind = Field(
         default="minmax",
         title="Scaler",
@@ -231,6 +243,11 @@ class PrepareConfig(Frozen):
         return self.horizon or self.spec.horizon
 
     @property
+    def resolved_steps(self) -> list[int]:
+        """The steps ahead forecast from each origin, e.g. ``[1, .., 24]`` or ``[2]``."""
+        return forecast_steps(self.resolved_horizon, self.steps or self.spec.steps)
+
+    @property
     def resolved_scale_target(self) -> bool:
         return self.spec.scale_target if self.scale_target is None else self.scale_target
 
@@ -282,6 +299,14 @@ class TrainConfig(PrepareConfig):
         default_factory=SelectionConfig,
         title="Backtest and ensembles",
         description="Backtest folds, seeds per shortlisted variant, ensemble size.",
+    )
+    interval_levels: Annotated[tuple[float, ...], AfterValidator(_check_levels)] = Field(
+        default=(0.8, 0.95),
+        min_length=1,
+        title="Prediction interval levels",
+        description="Central prediction intervals served with every forecast, as coverage "
+        "levels strictly between 0 and 1 (0.8: the 80 % interval); conformal, from the "
+        "backtest's residuals.",
     )
     task_runner: TaskRunnerKind = Field(
         default="process",

@@ -43,6 +43,7 @@ def prepared_summary(ref: StageRef, cfg: PrepareConfig) -> dict:
         "covariate_names": cfg.spec.covariate_names,
         "timesteps": cfg.resolved_timesteps,
         "horizon": cfg.resolved_horizon,
+        "steps": cfg.resolved_steps,
         "stage_keys": m["keys"],
         "stage_dirs": {
             stage: str(Layout.of(cfg.out, cfg.dataset_name).stage_dir(stage, key))

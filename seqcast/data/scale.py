@@ -49,34 +49,35 @@ class AffineScaler:
 
 
 def scale_known(covariates: np.ndarray, names: list[str], scaler: AffineScaler) -> np.ndarray:
-    """Covariates (samples, covariates) with every ``known_<col>`` in ``col``'s units under
-    ``scaler`` (as the column itself is fed); calendar covariates are left as they are."""
+    """Covariates (samples, steps, covariates) with every ``known_<col>`` in ``col``'s units
+    under ``scaler`` (as the column itself is fed); calendar covariates are left as they are."""
     out = np.array(covariates, dtype=np.float64)  # a copy
     for i, name in enumerate(names):
         if name.startswith("known_"):
             j = scaler.names.index(name.removeprefix("known_"))
-            out[:, i] = out[:, i] * scaler.scale[j] + scaler.shift[j]
+            out[..., i] = out[..., i] * scaler.scale[j] + scaler.shift[j]
     return out.astype(np.float32)
 
 
 def to_original_units(values, scaler_doc: dict) -> np.ndarray:
-    """Model outputs (samples,) back in the target's original units, given a ``scaler.json``
-    document (unchanged when the target was not scaled). A ``log1p`` target is standardised
-    log(1 + y): inverted by the affine map, then ``expm1``."""
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    """Model outputs (samples, steps) back in the target's original units, same shape, given
+    a ``scaler.json`` document (unchanged when the target was not scaled; one affine map
+    serves every step). A ``log1p`` target is standardised log(1 + y): inverted by the affine
+    map, then ``expm1``."""
+    values = np.asarray(values, dtype=np.float64)
     target = scaler_doc["target"]
     if target is None:
         return values
-    out = AffineScaler.from_dict(target).inverse(values[:, None])[:, 0]
+    out = AffineScaler.from_dict(target).inverse(values.reshape(-1, 1)).reshape(values.shape)
     return np.expm1(out) if target.get("transform") == "log1p" else out
 
 
 def to_model_units(y_raw, target: dict) -> np.ndarray:
-    """The inverse of :func:`to_original_units` for one target document: (samples,)."""
-    y = np.asarray(y_raw, dtype=np.float64).reshape(-1)
+    """The inverse of :func:`to_original_units` for one target document, same shape."""
+    y = np.asarray(y_raw, dtype=np.float64)
     if target.get("transform") == "log1p":
         y = np.log1p(y)
-    return AffineScaler.from_dict(target).transform(y[:, None])[:, 0]
+    return AffineScaler.from_dict(target).transform(y.reshape(-1, 1)).reshape(y.shape)
 
 
 def target_document(y_train_raw: np.ndarray, transform: str) -> dict:

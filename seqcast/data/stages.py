@@ -16,8 +16,8 @@ from seqcast.config import PrepareConfig
 from seqcast.data.clean import clean
 from seqcast.data.ingest import read_table
 from seqcast.data.scale import fit_scaler
-from seqcast.data.split import split_chronologically
-from seqcast.data.target import add_target
+from seqcast.data.split import PURGED, split_chronologically
+from seqcast.data.target import add_target, step_columns
 from seqcast.data.windows import WindowSet, make_windows, window_ends
 from seqcast.errors import DataError, Problem
 from seqcast.io.paths import SPLITS
@@ -27,10 +27,10 @@ STAGE_VERSIONS = {
     "ingest": "1",
     "validate": "1",
     "clean": "1",
-    "target": "1",
-    "split": "1",
-    "scale": "2",
-    "temporalize": "2",
+    "target": "2",
+    "split": "2",
+    "scale": "3",
+    "temporalize": "3",
 }
 
 
@@ -53,8 +53,8 @@ def stage_settings(stage: str, cfg: PrepareConfig) -> dict:
             "max_fill_steps": cfg.resolved_max_fill_steps,
             "on_long_gap": cfg.resolved_on_long_gap,
         },
-        "target": {"horizon": cfg.resolved_horizon},
-        "split": {"split": spec.split.model_dump()},
+        "target": {"horizon": cfg.resolved_horizon, "steps": cfg.resolved_steps},
+        "split": {"split": spec.split.model_dump(), "steps": cfg.resolved_steps},
         "scale": {"scaler": cfg.scaler, "scale_target": cfg.resolved_scale_target},
         "temporalize": {"timesteps": cfg.resolved_timesteps},
     }[stage]  # type: ignore[assignment]
@@ -78,18 +78,19 @@ def clean_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageRe
 
 
 def target_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageResult:
-    horizon = cfg.resolved_horizon
+    horizon, steps = cfg.resolved_horizon, cfg.resolved_steps
     if len(frame) <= horizon:
         raise DataError(
             source,
             "target",
             [Problem("(rows)", f"too few rows: {len(frame)} row(s) for horizon {horizon}")],
         )
-    out = add_target(frame, cfg.spec, horizon)
+    out = add_target(frame, cfg.spec, steps)
     return StageResult(
         out,
         {
             "horizon": horizon,
+            "steps": steps,
             "rows_in": len(frame),
             "rows_out": len(out),
             "trailing_dropped": horizon,
@@ -98,8 +99,14 @@ def target_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageR
 
 
 def split_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageResult:
-    out, periods = split_chronologically(frame, cfg.spec.split, min_train=1, source=source)
-    return StageResult(out, {"periods": periods})
+    steps = cfg.resolved_steps
+    out, periods = split_chronologically(
+        frame, cfg.spec.split, min_train=1, source=source, steps=steps
+    )
+    purged = int((out["split"] == PURGED).sum())
+    return StageResult(
+        out, {"periods": periods, "purged_rows": purged, "purged_per_boundary": purged // 2}
+    )
 
 
 def scale_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageResult:
@@ -111,11 +118,15 @@ def scale_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageRe
     out = frame.copy()
     out["target_raw"] = frame[spec.target].astype(np.float64)  # for the naive references
     out[features] = feature_scaler.transform(frame[features].to_numpy()).astype(np.float32)
-    out["y_raw"] = frame["y"].astype(np.float64)
+    ys = step_columns("y", cfg.resolved_steps)
+    for y, y_raw in zip(ys, step_columns("y_raw", cfg.resolved_steps), strict=True):
+        out[y_raw] = frame[y].astype(np.float64)
     target_scaler = None
-    if cfg.resolved_scale_target:
-        target_scaler = fit_scaler(train[["y"]].to_numpy(), ["y"], cfg.scaler)
-        out["y"] = target_scaler.transform(frame[["y"]].to_numpy())[:, 0]
+    if cfg.resolved_scale_target:  # one scaler for every step, fitted on their training targets
+        pooled = train[ys].to_numpy().reshape(-1, 1)  # (train rows * steps, 1)
+        target_scaler = fit_scaler(pooled, ["y"], cfg.scaler)
+        for y in ys:
+            out[y] = target_scaler.transform(frame[[y]].to_numpy())[:, 0]
     fitted_on = {
         "split": "train",
         "rows": len(train),
@@ -146,7 +157,10 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
     report: dict = {"timesteps": timesteps, "shapes": {}, "windows_removed_for_gaps": {}}
     removed_times: list[str] = []
     target_raw = frame["target_raw"].to_numpy(np.float64)  # (rows,) on a regular index
-    horizon, season = cfg.resolved_horizon, spec.seasonal_period
+    horizon, season, steps = cfg.resolved_horizon, spec.seasonal_period, cfg.resolved_steps
+    ys, y_raws = step_columns("y", steps), step_columns("y_raw", steps)
+    times = step_columns("target_time", steps)
+    covariates = [c for s in steps for c in _at_step(spec.covariate_names, s, steps)]
     for split in SPLITS:
         in_split = (frame["split"] == split).to_numpy()
         ends = np.flatnonzero(ok & in_split)
@@ -168,14 +182,16 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
         removed_times.extend(str(t) for t in frame["target_time"].to_numpy()[removed])
         x = make_windows(values, timesteps, ends)  # (samples, timesteps, features)
         part = frame.iloc[ends]
+        n = len(ends)
         windows[split] = WindowSet(
             x=x,
-            y=part["y"].to_numpy(np.float32),
-            y_raw=part["y_raw"].to_numpy(np.float64),
-            target_time=part["target_time"].to_numpy(),
-            covariates=part[spec.covariate_names].to_numpy(np.float32),
-            y_last_raw=target_raw[ends],
-            y_seasonal_raw=_lookup(target_raw, ends + horizon - season),
+            y=part[ys].to_numpy(np.float32),  # (samples, steps)
+            y_raw=part[y_raws].to_numpy(np.float64),  # (samples, steps)
+            target_time=np.stack([part[t].to_numpy() for t in times], axis=1),  # (samples, steps)
+            # (samples, steps * covariates) -> (samples, steps, covariates)
+            covariates=part[covariates].to_numpy(np.float32).reshape(n, len(steps), -1),
+            y_last_raw=target_raw[ends],  # (samples,): the target at the origin
+            y_seasonal_raw=seasonal_naive(target_raw, ends, steps, season),  # (samples, steps)
             feature_names=features,
             covariate_names=spec.covariate_names,
             meta={
@@ -183,6 +199,7 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
                 "split": split,
                 "timesteps": timesteps,
                 "horizon": horizon,
+                "steps": steps,
                 "seasonal_period": season,
             },
         )
@@ -194,6 +211,22 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
         windows=windows,
         tables={"removed_windows": pd.DataFrame({"target_time": removed_times})},
     )
+
+
+def _at_step(names: list[str], step: int, steps: list[int]) -> list[str]:
+    """The frame's columns of ``names`` for one step (:func:`step_columns`)."""
+    return names if step == steps[0] else [f"{n}@{step}" for n in names]
+
+
+def seasonal_naive(
+    target_raw: np.ndarray, ends: np.ndarray, steps: list[int], season: int
+) -> np.ndarray:
+    """The seasonal-naive forecast from the origins ``ends`` for every step: the newest value
+    at or before the origin one or more whole seasons before the step's target
+    (``origin + s - season * ceil(s / season)``); NaN before the series starts.
+    Returns (samples, steps)."""
+    cols = [_lookup(target_raw, np.asarray(ends) + s - season * -(-s // season)) for s in steps]
+    return np.stack(cols, axis=1)
 
 
 def _lookup(values: np.ndarray, rows: np.ndarray) -> np.ndarray:

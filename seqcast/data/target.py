@@ -1,10 +1,19 @@
-"""Target: ``y`` = the target column shifted by ``-horizon`` (``data['y'] = data['AvgTemp']
-.shift(-1)`` in the course notes). Only the trailing rows without a future target are dropped.
-Known-future covariates are added: the calendar of the target time as ``target_*`` columns and
-the spec's ``known_future`` columns at the target time as ``known_*`` columns.
+"""Target: for every origin row, the target column ``s`` rows later for each forecast step ``s``
+(``data['y'] = data['AvgTemp'].shift(-1)`` in the course notes, for the steps ``[1]``; the
+course notes' many-to-many form for the steps ``[1, .., H]``). Only the trailing rows without
+every step's target are dropped.
+
+Known-future covariates are added for every step: the calendar of the step's target time as
+``target_*`` columns and the spec's ``known_future`` columns at that time as ``known_*``.
+
+Column names: the first step keeps the plain names (``y``, ``target_time``, ``target_hour_sin``,
+``known_temp``); every further step ``s`` has them suffixed ``@s`` (``y@3``). With one step
+the frame is exactly the single-step frame.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,17 +22,32 @@ from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import calendar, times_of
 
 
-def add_target(frame: pd.DataFrame, spec: DatasetSpec, horizon: int) -> pd.DataFrame:
-    """Return a new frame with ``y``, ``y_gap``, ``target_time`` and ``target_*`` columns."""
-    if horizon < 1:
-        raise ValueError("horizon must be >= 1")
+def step_columns(name: str, steps: Sequence[int]) -> list[str]:
+    """The frame's column ``name`` for every step: ``[name, name@s2, name@s3, ..]``."""
+    return [name] + [f"{name}@{s}" for s in list(steps)[1:]]
+
+
+def add_target(frame: pd.DataFrame, spec: DatasetSpec, steps: Sequence[int]) -> pd.DataFrame:
+    """A new frame with ``y``, ``target_time``, ``target_*`` and ``known_*`` columns per step
+    (:func:`step_columns`) and ``y_gap`` (a target of some step lies in a flagged gap)."""
+    steps = list(steps)
+    if not steps or min(steps) < 1 or steps != sorted(set(steps)):
+        raise ValueError(f"steps must be increasing and >= 1, got {steps}")
+    last = steps[-1]
     out = frame.copy()
-    out["y"] = out[spec.target].shift(-horizon)
-    out["y_gap"] = out["gap"].shift(-horizon, fill_value=True).astype(bool)
-    target_steps = out["step"].to_numpy(np.int64) + horizon
-    out["target_time"] = times_of(target_steps, spec.time_index)
-    for name, values in calendar(target_steps, spec.time_index, spec.covariates).items():
-        out[f"target_{name}"] = values
-    for name in spec.known_future:  # in raw units; each fit scales them like the column itself
-        out[f"known_{name}"] = out[name].shift(-horizon)
-    return out.iloc[: len(out) - horizon].reset_index(drop=True)
+    y_gap = np.zeros(len(out), dtype=bool)
+    new: dict[str, object] = {}
+    for i, s in enumerate(steps):
+        suffix = "" if i == 0 else f"@{s}"
+        new[f"y{suffix}"] = out[spec.target].shift(-s)
+        y_gap |= out["gap"].shift(-s, fill_value=True).astype(bool).to_numpy()
+        target_steps = out["step"].to_numpy(np.int64) + s
+        new[f"target_time{suffix}"] = times_of(target_steps, spec.time_index)
+        for name, values in calendar(target_steps, spec.time_index, spec.covariates).items():
+            new[f"target_{name}{suffix}"] = values
+        for name in spec.known_future:  # in raw units; each fit scales them like the column
+            new[f"known_{name}{suffix}"] = out[name].shift(-s)
+    out = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
+    # keep the single-step frame's column order: y, y_gap, target_time, target_*, known_*
+    out.insert(out.columns.get_loc("y") + 1, "y_gap", y_gap)
+    return out.iloc[: len(out) - last].reset_index(drop=True)

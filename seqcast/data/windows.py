@@ -1,6 +1,7 @@
 """Temporalize: for every row, the window of the ``timesteps`` rows ending at it, labelled with
-that row's target (``temporalize(x, y, 4)`` in the course notes), built without a Python loop
-over samples, and stored per split as parquet with ``x`` as a ``fixed_shape_tensor``.
+that row's targets, one per forecast step (``temporalize(x, y, 4)`` in the course notes), built
+without a Python loop over samples, and stored per split as parquet with ``x``, the targets,
+their times and the covariates as ``fixed_shape_tensor`` columns.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -17,18 +17,28 @@ from numpy.lib.stride_tricks import sliding_window_view
 @dataclass(frozen=True)
 class WindowSet:
     x: np.ndarray  # (samples, timesteps, features) float32, scaled
-    y: np.ndarray  # (samples,) target as trained on (scaled when the target is scaled)
-    y_raw: np.ndarray  # (samples,) target in original units
-    target_time: np.ndarray  # (samples,) datetime64
-    covariates: np.ndarray  # (samples, covariates) float32: calendar of the target time
+    y: np.ndarray  # (samples, steps) target as trained on (scaled when the target is scaled)
+    y_raw: np.ndarray  # (samples, steps) target in original units
+    target_time: np.ndarray  # (samples, steps) datetime64: each step's target time
+    covariates: np.ndarray  # (samples, steps, covariates) float32: each target time's calendar
     feature_names: list[str]
-    covariate_names: list[str]
+    covariate_names: list[str]  # the covariates of one step
     meta: dict
     y_last_raw: np.ndarray | None = None  # (samples,) target at the window's last row
-    y_seasonal_raw: np.ndarray | None = None  # (samples,) target one season before target_time
+    y_seasonal_raw: np.ndarray | None = None  # (samples, steps) seasonal-naive forecast
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @property
+    def steps(self) -> list[int]:
+        """The steps ahead of the target columns, e.g. ``[1, .., 24]`` or ``[2]``."""
+        return list(self.meta.get("steps") or [self.meta.get("horizon", 1)])
+
+    @property
+    def first_target_time(self) -> np.ndarray:
+        """(samples,) the first step's target time: what orders and splits the windows."""
+        return self.target_time[:, 0]
 
 
 def window_ends(n_rows: int, timesteps: int, gap: np.ndarray, y_gap: np.ndarray) -> np.ndarray:
@@ -57,19 +67,25 @@ def make_windows(values: np.ndarray, timesteps: int, ends: np.ndarray) -> np.nda
     return view[np.asarray(ends) - timesteps + 1].copy()  # (samples, timesteps, features)
 
 
+def _tensor(values: np.ndarray, dtype) -> pa.Array:
+    # a copy in C order with canonical strides (a (n, 1) column of a frame may keep others)
+    return pa.FixedShapeTensorArray.from_numpy_ndarray(np.array(values, dtype=dtype, order="C"))
+
+
 def to_table(ws: WindowSet) -> pa.Table:
+    ns = ws.target_time.astype("datetime64[ns]").astype(np.int64)  # (samples, steps)
     columns = {
-        "x": pa.FixedShapeTensorArray.from_numpy_ndarray(np.ascontiguousarray(ws.x, np.float32)),
-        "y": pa.array(ws.y.astype(np.float32)),
-        "y_raw": pa.array(ws.y_raw.astype(np.float64)),
-        "target_time": pa.array(pd.DatetimeIndex(ws.target_time).as_unit("ns")),
+        "x": _tensor(ws.x, np.float32),
+        "y": _tensor(ws.y, np.float32),
+        "y_raw": _tensor(ws.y_raw, np.float64),
+        "target_time_ns": _tensor(ns, np.int64),
     }
-    for name in ("y_last_raw", "y_seasonal_raw"):
-        values = getattr(ws, name)
-        if values is not None:
-            columns[name] = pa.array(values.astype(np.float64))
-    for i, name in enumerate(ws.covariate_names):
-        columns[name] = pa.array(ws.covariates[:, i].astype(np.float32))
+    if ws.y_last_raw is not None:
+        columns["y_last_raw"] = pa.array(ws.y_last_raw.astype(np.float64))
+    if ws.y_seasonal_raw is not None:
+        columns["y_seasonal_raw"] = _tensor(ws.y_seasonal_raw, np.float64)
+    if ws.covariates.shape[-1]:
+        columns["covariates"] = _tensor(ws.covariates, np.float32)
     meta = {
         "feature_names": ws.feature_names,
         "covariate_names": ws.covariate_names,
@@ -83,28 +99,33 @@ def from_table(table: pa.Table) -> WindowSet:
     meta = json.loads(table.schema.metadata[b"seqcast"])
     feature_names = meta.pop("feature_names")
     covariate_names = meta.pop("covariate_names")
-    x_col = table.column("x").combine_chunks()
-    x = x_col.to_numpy_ndarray() if len(table) else np.zeros((0, 0, len(feature_names)))
+    x = _array(table, "x")
+    n_steps = len(meta.get("steps") or [1])
     cov = (
-        np.stack([table.column(c).to_numpy().astype(np.float32) for c in covariate_names], axis=1)
-        if covariate_names
-        else np.zeros((len(table), 0), np.float32)
+        _array(table, "covariates")
+        if "covariates" in table.column_names
+        else np.zeros((len(table), n_steps, 0), np.float32)
     )
+    y_last = table.column("y_last_raw").to_numpy() if "y_last_raw" in table.column_names else None
+    seasonal = _array(table, "y_seasonal_raw") if "y_seasonal_raw" in table.column_names else None
     return WindowSet(
-        x=np.asarray(x, dtype=np.float32),
-        y=table.column("y").to_numpy().astype(np.float32),
-        y_raw=table.column("y_raw").to_numpy().astype(np.float64),
-        target_time=table.column("target_time").to_numpy(),
-        covariates=cov,
+        x=x.astype(np.float32),
+        y=_array(table, "y").astype(np.float32),
+        y_raw=_array(table, "y_raw").astype(np.float64),
+        target_time=_array(table, "target_time_ns").astype("datetime64[ns]"),
+        covariates=cov.astype(np.float32),
         feature_names=feature_names,
         covariate_names=covariate_names,
         meta=meta,
-        y_last_raw=_optional(table, "y_last_raw"),
-        y_seasonal_raw=_optional(table, "y_seasonal_raw"),
+        y_last_raw=None if y_last is None else y_last.astype(np.float64),
+        y_seasonal_raw=None if seasonal is None else seasonal.astype(np.float64),
     )
 
 
-def _optional(table: pa.Table, name: str) -> np.ndarray | None:
-    if name not in table.column_names:
-        return None
-    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+def _array(table: pa.Table, name: str) -> np.ndarray:
+    """A ``fixed_shape_tensor`` column as one array (samples, *shape), also when empty."""
+    column = table.column(name)
+    shape = tuple(column.type.shape)
+    if len(table) == 0:
+        return np.zeros((0, *shape), column.type.value_type.to_pandas_dtype())
+    return np.asarray(column.combine_chunks().to_numpy_ndarray())

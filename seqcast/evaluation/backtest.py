@@ -7,9 +7,11 @@ validation, then test). Every fit is a :class:`FitPlan`:
 - ``fold-1`` .. ``fold-K`` (expanding window): fold ``k`` is scored on the ``k``-th of the
   last ``K`` blocks of the pre-test windows, each block as long as the validation split, so
   the last fold is scored on exactly the validation split. It trains on every window before
-  that block whose target time is at or before the block's first forecast origin (the
-  ``horizon - 1`` windows just before the block are left out: their targets lie after that
-  origin), and early-stops on the newest :data:`EARLY_STOP_SHARE` of them.
+  that block whose every target time is at or before the block's first forecast origin (the
+  ``max(steps) - 1`` windows just before the block are left out: their targets lie after that
+  origin), and early-stops on the newest :data:`EARLY_STOP_SHARE` of them (the
+  ``max(steps) - min(steps)`` windows before those are left out of its training windows, so
+  no training target lies among the early-stopping targets).
 - ``pretest``: every pre-test window whose target is known at the first test origin; scored
   on the test split. Trained for a fixed number of epochs taken from the folds.
 - ``all``: every window, for the model the forecast deployment serves; scored on nothing.
@@ -51,8 +53,8 @@ class FitPlan:
 
 def plans_for(splits: dict[str, WindowSet], folds: int) -> dict[str, FitPlan]:
     """:func:`plan_fits` for prepared windows (``train``, ``val``, ``test`` splits)."""
-    horizon = int(splits["train"].meta["horizon"])
-    return plan_fits(len(splits["train"]), len(splits["val"]), len(splits["test"]), folds, horizon)
+    steps = splits["train"].steps
+    return plan_fits(len(splits["train"]), len(splits["val"]), len(splits["test"]), folds, steps)
 
 
 def fold_names(folds: int) -> list[str]:
@@ -75,7 +77,7 @@ def scored_blocks(splits: dict[str, WindowSet], folds: int) -> dict[str, WindowS
 
 def shared_truth(blocks: dict[int, dict[str, WindowSet]]) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / ``test`` ->
-    (samples,), for the window lengths of a run (``timesteps`` -> its :func:`scored_blocks`).
+    (samples, steps), for the window lengths of a run (``timesteps`` -> its :func:`scored_blocks`).
 
     Every candidate is ranked on the same windows, so every length must score the same
     target times. With ``on_long_gap = drop-windows`` a longer window drops more windows
@@ -84,7 +86,7 @@ def shared_truth(blocks: dict[int, dict[str, WindowSet]]) -> dict[str, np.ndarra
     (first_length, first), *others = blocks.items()
     for length, other in others:
         for name, block in other.items():
-            mine, theirs = first[name].target_time, block.target_time
+            mine, theirs = first[name].first_target_time, block.first_target_time
             if np.array_equal(mine, theirs):
                 continue
             only = np.setxor1d(mine, theirs)
@@ -100,15 +102,18 @@ def shared_truth(blocks: dict[int, dict[str, WindowSet]]) -> dict[str, np.ndarra
 
 
 def plan_fits(
-    n_train: int, n_val: int, n_test: int, folds: int, horizon: int
+    n_train: int, n_val: int, n_test: int, folds: int, steps: int | list[int]
 ) -> dict[str, FitPlan]:
     """Every fit of a run: the folds, ``pretest`` and ``all`` (see the module docstring).
+    ``steps``: the forecast steps (an int: the one step ``[steps]``).
 
     Raises ValueError when a fold would have fewer than 2 training windows."""
     if folds < 1 or n_val < 1 or n_test < 1:
         raise ValueError("need at least one fold and non-empty validation and test splits")
+    steps = [steps] if isinstance(steps, int) else list(steps)
     pre = n_train + n_val
-    gap = horizon - 1  # windows whose target lies after the next block's first origin
+    gap = max(steps) - 1  # windows whose last target lies after the next block's first origin
+    span = max(steps) - min(steps)  # rows between a window's first and last target
     plans: dict[str, FitPlan] = {}
     for k, name in enumerate(fold_names(folds), start=1):
         start = pre - (folds - k + 1) * n_val  # first scored window of fold k
@@ -119,9 +124,14 @@ def plan_fits(
                 f"training window(s) for {name}; use fewer folds or a longer file"
             )
         stop = min(max(1, round(end_train * EARLY_STOP_SHARE)), end_train - 1)
+        if end_train - stop - span < 1:
+            raise ValueError(
+                f"{folds} backtest folds of {n_val} windows leave no training window before "
+                f"{name}'s early-stopping windows; use fewer folds or a longer file"
+            )
         plans[name] = FitPlan(
             name,
-            range(0, end_train - stop),
+            range(0, end_train - stop - span),
             range(end_train - stop, end_train),
             range(start, start + n_val),
         )
@@ -191,30 +201,30 @@ def fit_units(
     train_rows = raw[plan.train.start : plan.train.stop]  # (train samples, timesteps, features)
     scaler = fit_scaler(train_rows.reshape(-1, features), base.names, kind)
     x = scaler.transform(raw.reshape(-1, features)).reshape(n, timesteps, features)
-    train_y = windows.y_raw[plan.train.start : plan.train.stop]
-    if target == "log1p":
+    train_y = windows.y_raw[plan.train.start : plan.train.stop]  # (train samples, steps)
+    if target == "log1p":  # one map for every step, fitted on all their training targets
         target_doc: dict | None = target_document(train_y, "log1p")
     elif target == "scale":
-        target_doc = fit_scaler(train_y[:, None], ["y"], kind).to_dict()
+        target_doc = fit_scaler(train_y.reshape(-1, 1), ["y"], kind).to_dict()
     else:
         target_doc = None
     y = windows.y_raw if target_doc is None else _model_units(windows.y_raw, target_doc)
-    cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, cov)
+    cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, steps, cov)
     scaled = replace(windows, x=x.astype(np.float32), y=np.asarray(y, np.float32), covariates=cov)
     parts = {"train": take(scaled, plan.train)}
     if plan.early_stop is not None:
         parts["early_stop"] = take(scaled, plan.early_stop)
     if plan.scored is not None:
         parts["scored"] = take(scaled, plan.scored)
-    times = windows.target_time
+    times = windows.target_time  # (samples, steps)
     doc = {
         "features": scaler.to_dict(),
         "target": target_doc,
         "fitted_on": {
             "fit": plan.name,
             "windows": len(plan.train),
-            "target_start": _when(times[plan.train.start]),
-            "target_end": _when(times[plan.train.stop - 1]),
+            "target_start": _when(times[plan.train.start, 0]),
+            "target_end": _when(times[plan.train.stop - 1, -1]),
         },
     }
     return parts, doc
@@ -255,15 +265,17 @@ def refit_epochs(best_epochs: list[int]) -> int:
 
 
 def describe(plans: dict[str, FitPlan], target_time: np.ndarray) -> dict[str, dict]:
-    """Each fit's windows and target-time periods, for the report and the manifest."""
+    """Each fit's windows and target-time periods, for the report and the manifest.
+    ``target_time``: (samples, steps), or (samples,) for one step."""
+    target_time = np.asarray(target_time).reshape(len(target_time), -1)
 
     def period(rows: range | None) -> dict | None:
         if rows is None:
             return None
         return {
             "windows": len(rows),
-            "target_start": _when(target_time[rows.start]),
-            "target_end": _when(target_time[rows.stop - 1]),
+            "target_start": _when(target_time[rows.start, 0]),
+            "target_end": _when(target_time[rows.stop - 1, -1]),
         }
 
     return {

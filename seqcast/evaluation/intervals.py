@@ -54,6 +54,40 @@ class Intervals:
     by_group: dict[float, list[dict[int, tuple[float, float]]]] = field(default_factory=dict)
     minimum: float | None = None
 
+    def to_dict(self) -> dict:
+        """JSON form (the champion bundle's ``intervals``), read back by :meth:`from_dict`."""
+        return {
+            "levels": list(self.levels),
+            "minimum": self.minimum,
+            "offsets": {
+                str(level): {
+                    "lower": self.lower[level].tolist(),
+                    "upper": self.upper[level].tolist(),
+                    "by_group": [
+                        {str(g): list(v) for g, v in cells.items()}
+                        for cells in self.by_group.get(level, [])
+                    ],
+                }
+                for level in self.levels
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Intervals:
+        levels = tuple(float(v) for v in doc["levels"])
+        offsets = {float(k): v for k, v in doc["offsets"].items()}
+        return cls(
+            levels,
+            {lv: np.asarray(offsets[lv]["lower"], np.float64) for lv in levels},
+            {lv: np.asarray(offsets[lv]["upper"], np.float64) for lv in levels},
+            {
+                lv: [{int(g): (v[0], v[1]) for g, v in c.items()} for c in offsets[lv]["by_group"]]
+                for lv in levels
+                if offsets[lv]["by_group"]
+            },
+            doc.get("minimum"),
+        )
+
     def bounds(
         self, predicted: np.ndarray, groups: np.ndarray | None = None
     ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
@@ -146,3 +180,55 @@ def pinball_loss(actual: np.ndarray, quantile: np.ndarray, q: float) -> np.ndarr
     diff = np.asarray(actual, dtype=np.float64) - np.asarray(quantile, dtype=np.float64)
     loss = np.maximum(q * diff, (q - 1.0) * diff)
     return loss.reshape(len(diff), -1).mean(axis=0)
+
+
+def quantile_levels(levels: Sequence[float]) -> list[float]:
+    """The quantiles a set of central intervals gives, with the point forecast as the median:
+    80 % and 95 % -> 0.025, 0.1, 0.5, 0.9, 0.975."""
+    tails = [(1.0 - lv) / 2.0 for lv in levels]
+    return sorted({*tails, 0.5, *(1.0 - t for t in tails)})
+
+
+def interval_scores(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    intervals: Intervals,
+    groups: np.ndarray | None = None,
+) -> dict:
+    """How the intervals around ``predicted`` did on ``actual`` (both (samples, steps)): per
+    level (``"80"``, ``"95"``) the coverage (mean over steps and per step), the mean width and
+    the interval (Winkler) score; for the first level with ``groups``, the coverage per group;
+    and ``pinball``, the mean pinball loss over every quantile the intervals give
+    (:func:`quantile_levels`): a proper score for the whole quantile set (lower is better)."""
+    a = np.asarray(actual, dtype=np.float64)
+    a = a.reshape(len(a), -1)
+    pred = np.asarray(predicted, dtype=np.float64).reshape(a.shape)
+    bounds = intervals.bounds(pred, groups)
+    out: dict = {}
+    quantiles: dict[float, np.ndarray] = {0.5: pred}
+    for i, (level, (lo, hi)) in enumerate(bounds.items()):
+        cov = coverage(a, lo, hi)
+        entry = {
+            "coverage": float(cov.mean()),
+            "coverage_by_step": cov.tolist(),
+            "width": float(mean_width(lo, hi).mean()),
+            "winkler": float(interval_score(a, lo, hi, level).mean()),
+        }
+        if i == 0 and groups is not None:
+            inside = (a >= lo) & (a <= hi)
+            g = np.asarray(groups)
+            entry["coverage_by_group"] = {
+                str(int(v)): float(inside[g == v].mean()) for v in np.unique(g)
+            }
+        out[level_key(level)] = entry
+        tail = (1.0 - level) / 2.0
+        quantiles[tail], quantiles[1.0 - tail] = lo, hi
+    out["pinball"] = float(
+        np.mean([pinball_loss(a, quantiles[q], q).mean() for q in sorted(quantiles)])
+    )
+    return out
+
+
+def level_key(level: float) -> str:
+    """A level as reports and columns name it: 0.8 -> ``"80"``, 0.975 -> ``"97.5"``."""
+    return f"{100 * level:g}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqcast.evaluation.metrics import evaluate
+from seqcast.evaluation.metrics import evaluate_path
 
 SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
 NAIVE = ("persistence", "seasonal-naive")
@@ -14,7 +14,7 @@ NAIVE = ("persistence", "seasonal-naive")
 
 @dataclass
 class Candidate:
-    """A forecaster's predictions in original units: fit name -> (samples,). Fit names are
+    """A forecaster's predictions in original units: fit name -> (samples, steps). Fit names are
     the backtest folds (``fold-1`` ..) and ``test`` (the refit before the test period);
     a candidate without ``test`` predictions is reported without test metrics."""
 
@@ -31,13 +31,16 @@ def leaderboard(
     folds: list[str],
 ) -> list[dict]:
     """One entry per candidate, sorted by mean backtest MAE: ``backtest`` (every metric
-    averaged over the folds, and ``fold_mae``), ``val`` (the newest fold, which is the
-    validation split) and ``test`` (the refit's test period).
+    averaged over the steps and then over the folds, ``fold_mae`` and ``mae_by_step``),
+    ``val`` (the newest fold, which is the validation split) and ``test`` (the refit's test
+    period, with ``mae_by_step``). ``truth`` and ``persistence``: fit -> (samples, steps).
 
     A candidate whose predictions are not all finite (a seasonal-naive forecast with too little
     history, say) is kept with ``unavailable`` set and no metrics.
     """
-    naive_mae = {f: float(np.mean(np.abs(persistence[f] - truth[f]))) for f in truth}
+    naive_mae = {  # per step: (steps,)
+        f: np.mean(np.abs(_path(persistence[f]) - _path(truth[f])), axis=0) for f in truth
+    }
     board = []
     for c in candidates:
         entry: dict = {"name": c.name, "kind": c.kind, **c.info}
@@ -49,16 +52,18 @@ def leaderboard(
             entry.update({s: None for s in SCORED})
             board.append(entry)
             continue
-        per_fold = [evaluate(truth[f], c.predictions[f], naive_mae[f]) for f in folds]
+        paths = [_scores(truth[f], c.predictions[f], naive_mae[f]) for f in folds]
+        per_fold = [means for means, _ in paths]
         entry["backtest"] = {m: float(np.mean([p[m] for p in per_fold])) for m in per_fold[0]} | {
-            "fold_mae": [p["mae"] for p in per_fold]
+            "fold_mae": [p["mae"] for p in per_fold],
+            "mae_by_step": np.mean([steps for _, steps in paths], axis=0).tolist(),
         }
         entry["val"] = per_fold[-1]
-        entry["test"] = (
-            evaluate(truth["test"], c.predictions["test"], naive_mae["test"])
-            if "test" in c.predictions
-            else None
-        )
+        if "test" in c.predictions:
+            means, steps = _scores(truth["test"], c.predictions["test"], naive_mae["test"])
+            entry["test"] = {**means, "mae_by_step": steps}
+        else:
+            entry["test"] = None
         if c.kind != "reference":
             for f, p in zip(folds, per_fold, strict=True):
                 if collapse := collapsed(c.predictions[f], p):
@@ -66,6 +71,17 @@ def leaderboard(
                     break
         board.append(entry)
     return sorted(board, key=lambda e: e["backtest"]["mae"] if e["backtest"] else float("inf"))
+
+
+def _path(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return values.reshape(len(values), -1)  # (samples,) or (samples, steps) -> (samples, steps)
+
+
+def _scores(truth: np.ndarray, predicted: np.ndarray, naive_mae: np.ndarray):
+    """Every metric averaged over the steps, and the MAE of each step."""
+    out = evaluate_path(_path(truth), _path(predicted), naive_mae)
+    return {k: v for k, v in out.items() if k != "by_step"}, [s["mae"] for s in out["by_step"]]
 
 
 def collapsed(predictions: np.ndarray, metrics: dict[str, float]) -> str | None:

@@ -17,7 +17,7 @@ class FitRef(BaseModel):
     fit: str
     timesteps: int
     prepared_dir: str
-    predictions: list[float]  # on the fit's scored block, original units; [] for "all"
+    predictions: list[list[float]]  # (samples, steps) on the fit's scored block; [] for "all"
     best_epoch: int | None = None
     epochs: int | None = None  # epochs trained
     seconds: float = 0.0

@@ -2,14 +2,14 @@
 the champion rule, on predictions already in original units. Pure.
 
 Inputs are plain mappings: ``deep[label][seed][fit]`` and ``references[name][fit]``, each a
-(samples,) array; ``fit`` is a backtest fold (``fold-1`` ..) or ``test`` (the refit before
+(samples, steps) array; ``fit`` is a backtest fold (``fold-1`` ..) or ``test`` (the refit before
 the test period).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -38,7 +38,9 @@ class Ranking:
     champion: str | None
     reason: str
     members: dict[str, list[Member]]  # candidate -> the fits its forecast averages
-    predictions: dict[str, dict[str, np.ndarray]]  # candidate -> fit -> (samples,)
+    predictions: dict[str, dict[str, np.ndarray]]  # candidate -> fit -> (samples, steps)
+    # the champion's served prediction intervals (``seqcast.evaluation.calibration``)
+    intervals: dict | None = field(default=None)
 
     @property
     def champion_members(self) -> list[Member]:
@@ -237,7 +239,7 @@ class FitRecord(Protocol):
     fit: str  # a fold name, TEST_FIT or SERVE_FIT
     timesteps: int
     prepared_dir: str
-    predictions: list[float]
+    predictions: list[list[float]]  # (samples, steps)
     params: int | None
     seconds: float
     collapsed_attempts: list[dict]

@@ -14,28 +14,54 @@ import pandas as pd
 from seqcast.io import storage
 from seqcast.io.paths import Layout
 
-# The forecast store's schema: one row per (target_time, model).
+# The forecast store's schema: one row per (origin_time, step), then one lower and one upper
+# bound column per interval level (``lower_80``, ``upper_80``, ...) before ``created_at``.
 FORECAST_COLUMNS = [
     "dataset",
     "model",
     "run_id",
     "origin_time",
+    "step",
     "target_time",
+    "period",
     "horizon",
     "prediction",
     "created_at",
     "data_sha256",
 ]
+KEY = ["origin_time", "step"]
+
+
+def columns_of(frame: pd.DataFrame) -> list[str]:
+    """:data:`FORECAST_COLUMNS` with the frame's bound columns before ``created_at``."""
+    bounds = sorted(
+        (c for c in frame.columns if c.startswith(("lower_", "upper_"))),
+        key=lambda c: (float(c.split("_", 1)[1]), c.startswith("upper")),
+    )
+    at = FORECAST_COLUMNS.index("created_at")
+    return FORECAST_COLUMNS[:at] + bounds + FORECAST_COLUMNS[at:]
+
+
+def _upgraded(existing: pd.DataFrame) -> pd.DataFrame:
+    """A store written before forecast paths: each row was the one step ``horizon``."""
+    out = existing.copy()
+    if "step" not in out:
+        out["step"] = out["horizon"]
+    if "period" not in out:
+        out["period"] = out["target_time"].astype(str)
+    return out
 
 
 def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
-    """Append ``new`` rows; a row for the same (target_time, model) replaces the old one."""
+    """Append ``new`` rows; a row for the same origin and step replaces the old one (a rerun
+    for an origin replaces its path, never duplicates it)."""
     if existing is None or existing.empty:
-        return new[FORECAST_COLUMNS].reset_index(drop=True)
-    keys = new.set_index(["target_time", "model"]).index
-    keep = ~existing.set_index(["target_time", "model"]).index.isin(keys)
+        return new[columns_of(new)].sort_values(KEY).reset_index(drop=True)
+    existing = _upgraded(existing)
+    keys = new.set_index(KEY).index
+    keep = ~existing.set_index(KEY).index.isin(keys)
     out = pd.concat([existing[keep], new], ignore_index=True)
-    return out.sort_values(["target_time", "model"]).reset_index(drop=True)[FORECAST_COLUMNS]
+    return out.sort_values(KEY).reset_index(drop=True)[columns_of(out)]
 
 
 @contextmanager
@@ -51,7 +77,7 @@ def locked(lock_path: Path) -> Iterator[None]:
 
 
 def append_forecasts(layout: Layout, rows: pd.DataFrame) -> Path:
-    """Upsert ``rows`` into ``forecasts.parquet`` (one row per target time and model)."""
+    """Upsert ``rows`` into ``forecasts.parquet`` (one row per origin time and step)."""
     with locked(layout.forecasts_lock):
         existing = storage.read_frame(layout.forecasts) if layout.forecasts.exists() else None
         storage.write_frame(layout.forecasts, upsert(existing, rows))

@@ -123,6 +123,11 @@ class Layout:
         return self.base / "forecasts.parquet"
 
     @property
+    def forecast_fan(self) -> Path:
+        """The newest forecast's fan chart (path and intervals after the recent actuals)."""
+        return self.base / "forecast_fan.png"
+
+    @property
     def forecasts_lock(self) -> Path:
         return self.base / ".forecasts.lock"
 

@@ -2,8 +2,9 @@
 (:class:`~seqcast.config.model_settings.VariantConfig`; ``VariantName`` there lists them).
 
 Variants take windows ``x`` of shape (samples, timesteps, features); ``multi-input`` also takes
-the known-future covariates (samples, covariates). Every variant ends in Dense(1): the next
-value of the (possibly scaled) target. Keras is imported only when a model is built.
+the known-future covariates of every step (samples, steps * covariates). Every variant ends in
+Dense(steps): one output per forecast step of the (possibly scaled) target, all from one
+model. Keras is imported only when a model is built.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class LayerArgs:
         return {"name": self.name("dropout"), "seed": self.seed()}
 
 
-Builder = Callable[[VariantConfig, int, int, int, LayerArgs], "keras.Model"]
+Builder = Callable[[VariantConfig, int, int, int, int, LayerArgs], "keras.Model"]
 REGISTRY: dict[str, Builder] = {}
 _COVARIATE_INPUT: set[str] = set()
 
@@ -97,16 +98,18 @@ def build(
     seed: int,
     loss: str = "mse",
     ema_momentum: float = 0.0,
+    outputs: int = 1,
 ):
     """Build and compile variant ``name`` (Adam, ``loss``); ``seed`` fixes every weight.
-    ``features`` counts what each timestep holds as fed (:func:`model_inputs`).
+    ``features`` counts what each timestep holds as fed (:func:`model_inputs`); ``covariates``
+    what the covariate input of a ``covariate_input`` variant holds; ``outputs``: the steps.
     ``ema_momentum`` > 0: Adam keeps an exponential moving average of the weights (updated
     every step with this momentum), which replaces them when training ends."""
     import keras
 
     if name not in REGISTRY:
         raise KeyError(f"unknown variant {name!r}; known: {sorted(REGISTRY)}")
-    model = REGISTRY[name](cfg, timesteps, features, covariates, LayerArgs(seed))
+    model = REGISTRY[name](cfg, timesteps, features, covariates, outputs, LayerArgs(seed))
     if cfg.learning_rate is None:
         raise ValueError("resolve the learning rate (TrainConfig.resolved_variant) first")
     optimizer = keras.optimizers.Adam(
@@ -123,15 +126,22 @@ def _seq_input(timesteps: int, features: int):
 
 
 @register("rnn")
-def _rnn(cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs):
-    """SimpleRNN -> Dense(1): the course notes' first model."""
+def _rnn(
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
+):
+    """SimpleRNN -> Dense(steps): the course notes' first model."""
     from keras import Sequential, layers
 
     return Sequential(
         [
             _seq_input(timesteps, features),
             layers.SimpleRNN(cfg.units, **args.recurrent("simple_rnn")),
-            layers.Dense(1, **args.dense()),
+            layers.Dense(outputs, **args.dense()),
         ],
         name="rnn",
     )
@@ -139,9 +149,14 @@ def _rnn(cfg: VariantConfig, timesteps: int, features: int, covariates: int, arg
 
 @register("rnn-stacked")
 def _rnn_stacked(
-    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
 ):
-    """SimpleRNN(return_sequences=True) x (layers-1) -> SimpleRNN -> Dense(1)."""
+    """SimpleRNN(return_sequences=True) x (layers-1) -> SimpleRNN -> Dense(steps)."""
     from keras import Sequential, layers
 
     stack = [
@@ -154,35 +169,49 @@ def _rnn_stacked(
             _seq_input(timesteps, features),
             *stack,
             layers.SimpleRNN(cfg.units, **args.recurrent("simple_rnn")),
-            layers.Dense(1, **args.dense()),
+            layers.Dense(outputs, **args.dense()),
         ],
         name="rnn_stacked",
     )
 
 
 @register("lstm")
-def _lstm(cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs):
+def _lstm(
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
+):
     from keras import Sequential, layers
 
     return Sequential(
         [
             _seq_input(timesteps, features),
             layers.LSTM(cfg.units, **args.recurrent("lstm")),
-            layers.Dense(1, **args.dense()),
+            layers.Dense(outputs, **args.dense()),
         ],
         name="lstm",
     )
 
 
 @register("gru")
-def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs):
+def _gru(
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
+):
     from keras import Sequential, layers
 
     return Sequential(
         [
             _seq_input(timesteps, features),
             layers.GRU(cfg.units, **args.recurrent("gru")),
-            layers.Dense(1, **args.dense()),
+            layers.Dense(outputs, **args.dense()),
         ],
         name="gru",
     )
@@ -190,9 +219,14 @@ def _gru(cfg: VariantConfig, timesteps: int, features: int, covariates: int, arg
 
 @register("lstm-stacked-flatten")
 def _lstm_stacked_flatten(
-    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
 ):
-    """LSTM(return_sequences=True) layers -> Flatten -> Dense(1) (the course notes' form)."""
+    """LSTM(return_sequences=True) layers -> Flatten -> Dense(steps) (the course notes' form)."""
     from keras import Sequential, layers
 
     stack = [
@@ -205,7 +239,7 @@ def _lstm_stacked_flatten(
             _seq_input(timesteps, features),
             *stack,
             layers.Flatten(name="flatten"),
-            layers.Dense(1, **args.dense()),
+            layers.Dense(outputs, **args.dense()),
         ],
         name="lstm_stacked_flatten",
     )
@@ -213,7 +247,12 @@ def _lstm_stacked_flatten(
 
 @register("lstm-dropout")
 def _lstm_dropout(
-    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
 ):
     """Stacked LSTM with Dropout between layers."""
     from keras import Sequential, layers
@@ -226,14 +265,19 @@ def _lstm_dropout(
             layers.Dropout(cfg.dropout, **args.dropout()),
         ]
     return Sequential(
-        [_seq_input(timesteps, features), *body, layers.Dense(1, **args.dense())],
+        [_seq_input(timesteps, features), *body, layers.Dense(outputs, **args.dense())],
         name="lstm_dropout",
     )
 
 
 @register("multi-input", covariate_input=True)
 def _multi_input(
-    cfg: VariantConfig, timesteps: int, features: int, covariates: int, args: LayerArgs
+    cfg: VariantConfig,
+    timesteps: int,
+    features: int,
+    covariates: int,
+    outputs: int,
+    args: LayerArgs,
 ):
     """Functional API: window -> LSTM, covariates -> Dense, joined with concatenate."""
     import keras
@@ -248,23 +292,29 @@ def _multi_input(
     joined = layers.concatenate([seq, cal], name="concatenate")  # (batch, units + dense_units)
     joined = layers.Dropout(cfg.dropout, **args.dropout())(joined)
     hidden = layers.Dense(cfg.dense_units, activation="relu", **args.dense())(joined)
-    out = layers.Dense(1, **args.dense())(hidden)
+    out = layers.Dense(outputs, **args.dense())(hidden)
     return keras.Model(inputs=[window, future], outputs=out, name="multi_input")
 
 
 def model_inputs(name: str, x, covariates, calendar_each_step: bool = True):
-    """What variant ``name`` is fed. ``multi-input``: [window, covariates]. Every other
-    variant: the window with the target-time calendar (the known-future covariates) appended
-    to each timestep, so that every variant knows which hour / week it forecasts.
-    ``calendar_each_step=False`` feeds the bare window (models trained before this rule).
+    """What variant ``name`` is fed. ``multi-input``: [window, every step's covariates]. Every
+    other variant: the window with the first step's target-time calendar (the known-future
+    covariates) appended to each timestep, so that every variant knows which hour / week it
+    forecasts (each further step's calendar follows from the first's; its Dense output for
+    step ``s`` learns that offset). ``calendar_each_step=False`` feeds the bare window (models
+    trained before this rule).
 
-    x: (samples, timesteps, features); covariates: (samples, covariates).
+    x: (samples, timesteps, features); covariates: (samples, steps, covariates), or
+    (samples, covariates) for one step (bundles made before steps).
     """
+    if covariates.ndim == 2:
+        covariates = covariates[:, None, :]  # (samples, covariates) -> (samples, 1, covariates)
     if uses_covariates(name):
-        return [x, covariates]
-    if not calendar_each_step or covariates.shape[1] == 0:
+        return [x, covariates.reshape(len(covariates), -1)]  # (samples, steps * covariates)
+    if not calendar_each_step or covariates.shape[2] == 0:
         return x
-    steps = np.repeat(covariates[:, None, :], x.shape[1], axis=1)  # (samples, timesteps, cov)
+    first = covariates[:, 0, :]  # (samples, covariates)
+    steps = np.repeat(first[:, None, :], x.shape[1], axis=1)  # (samples, timesteps, cov)
     return np.concatenate([x, steps.astype(x.dtype)], axis=2)  # (samples, timesteps, f + cov)
 
 

@@ -57,7 +57,7 @@ class DeepForecaster(Forecaster):
             raise ValueError(f"{self.name}: fit or load the model, with its units, first")
         # one direct call: model.predict would trace a graph function per batch shape
         raw = self.model(model_inputs(self.name, block.x, block.covariates), training=False)
-        return to_original_units(raw, self.settings.units)  # (samples, 1) -> (samples,)
+        return to_original_units(raw, self.settings.units)  # (samples, steps)
 
     def save(self, folder: Path) -> str:
         assert self.model is not None

@@ -26,7 +26,7 @@ from seqcast.models.deep import build, fed_features, model_inputs
 class Trained:
     history: dict[str, list[float]]  # per epoch: loss, val_loss
     best_epoch: int  # 1-based
-    predictions: dict[str, np.ndarray]  # split -> (samples,) in the model's target units
+    predictions: dict[str, np.ndarray]  # split -> (samples, steps) in the model's target units
     seconds: float
     params: int
 
@@ -94,7 +94,7 @@ def fit_variant(
     seed_everything(tcfg.seed)
     train = splits["train"]
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
-    covariates = train.covariates.shape[1]
+    _, outputs, covariates = train.covariates.shape  # (samples, steps, covariates)
     fed = fed_features(name, features, covariates)
     # a refit keeps the moving average of its weights; an early-stopped fit its best epoch
     ema = 0.0
@@ -102,7 +102,7 @@ def fit_variant(
         assert tcfg.batch_size is not None  # checked above
         steps = int(epochs or 0) * math.ceil(len(train.y) / tcfg.batch_size)
         ema = refit_momentum(tcfg.ema_momentum, steps)
-    model = build(name, vcfg, timesteps, fed, covariates, tcfg.seed, loss, ema)
+    model = build(name, vcfg, timesteps, fed, outputs * covariates, tcfg.seed, loss, ema, outputs)
     callbacks: list = []
     if val is not None:
         callbacks.append(
@@ -208,11 +208,11 @@ def predict_splits(model, name: str, splits: dict[str, WindowSet]) -> dict[str, 
     """Predictions for every split from one call of the model on the windows stacked
     together. ``model.predict`` would trace a graph function for each new batch shape (every
     split's final partial batch, every model of a worker process): TensorFlow's retracing
-    warnings. One direct call traces nothing. Returns split -> (samples,) in the model's
+    warnings. One direct call traces nothing. Returns split -> (samples, steps) in the model's
     target units."""
     x = np.concatenate([ws.x for ws in splits.values()])  # (all samples, timesteps, features)
-    cov = np.concatenate([ws.covariates for ws in splits.values()])  # (all samples, covariates)
-    out = model(model_inputs(name, x, cov), training=False)  # (all samples, 1)
-    flat = np.asarray(out, dtype=np.float64).reshape(-1)
+    cov = np.concatenate([ws.covariates for ws in splits.values()])  # (all, steps, covariates)
+    out = model(model_inputs(name, x, cov), training=False)  # (all samples, steps)
+    stacked = np.asarray(out, dtype=np.float64)
     ends = np.cumsum([len(ws.y) for ws in splits.values()])
-    return dict(zip(splits, np.split(flat, ends[:-1]), strict=True))
+    return dict(zip(splits, np.split(stacked, ends[:-1]), strict=True))

@@ -1,10 +1,15 @@
 """Reference forecasts, computed in the same run and evaluated like the deep variants, each a
 :class:`~seqcast.models.forecaster.Forecaster`.
 
-``persistence``: the last observed value. ``seasonal-naive``: the value one season before the
-target time (53 weeks; 24 hours). ``ridge`` and ``gradient-boosting``: scikit-learn models on
-the flattened window plus the known-future covariates, fitted on the training windows and
-predicting the target in original units.
+Every one forecasts every step of the path, (samples, steps) in original units.
+
+``persistence``: the last observed value, for every step. ``seasonal-naive``: the newest value
+a whole number of seasons before each step's target time (53 weeks; 24 hours). ``ridge``: one
+multi-output linear model on the flattened window plus every step's known-future covariates.
+``gradient-boosting``: one histogram-boosting model for all steps, the step as a feature: each
+window gives one training row per step (the flattened window, that step's covariates and the
+step), so one model of the usual size learns every step and shares what the steps have in
+common; with one step it is exactly the single-step model.
 """
 
 from __future__ import annotations
@@ -25,8 +30,24 @@ TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredict
 
 
 def flat(ws: Block) -> np.ndarray:
-    # (samples, timesteps, features) -> (samples, timesteps * features + covariates)
-    return np.concatenate([ws.x.reshape(len(ws.x), -1), ws.covariates], axis=1)
+    # (samples, timesteps, features) -> (samples, timesteps * features + steps * covariates)
+    cov = ws.covariates.reshape(len(ws.covariates), -1)  # (samples, steps * covariates)
+    return np.concatenate([ws.x.reshape(len(ws.x), -1), cov], axis=1)
+
+
+def by_step(ws: Block) -> np.ndarray:
+    """One row per (window, step): the flattened window, that step's covariates and, with
+    several steps, the step's position. Window-major: rows ``i * steps .. i * steps + steps - 1``
+    are window ``i``'s. Returns (samples * steps, timesteps * features + covariates [+ 1])."""
+    cov = ws.covariates
+    if cov.ndim == 2:
+        cov = cov[:, None, :]  # one step: (samples, covariates) -> (samples, 1, covariates)
+    n, steps, _ = cov.shape
+    window = np.repeat(ws.x.reshape(n, -1), steps, axis=0)  # (samples * steps, t * f)
+    parts = [window, cov.reshape(n * steps, -1)]
+    if steps > 1:
+        parts.append(np.tile(np.arange(steps, dtype=np.float32), n)[:, None])
+    return np.concatenate(parts, axis=1)
 
 
 @register("persistence", "seasonal-naive")
@@ -57,7 +78,11 @@ class Naive(Forecaster):
         values = getattr(block, column, None)
         if values is None:
             raise ValueError(f"windows lack {column}; prepare them again with this version")
-        return np.asarray(values, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64)
+        steps = block.covariates.shape[1] if block.covariates.ndim == 3 else 1
+        if values.ndim == 1:  # persistence: the origin's value for every step
+            values = np.repeat(values[:, None], steps, axis=1)
+        return values  # (samples, steps)
 
 
 @register("ridge", "gradient-boosting")
@@ -89,12 +114,20 @@ class Fitted(Forecaster):
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
         with threadpool_limits(limits=self.settings.threads):
-            self.model.fit(flat(train), train.y_raw)
+            if self.name == "ridge":  # multi-output: (samples, steps)
+                self.model.fit(flat(train), train.y_raw)
+            else:  # (samples * steps,) window-major, as by_step's rows
+                self.model.fit(by_step(train), train.y_raw.reshape(-1))
         return FitSummary(seconds=time.perf_counter() - start)
 
     def predict(self, block: Block) -> np.ndarray:
+        n = len(block.x)
         with threadpool_limits(limits=self.settings.threads):
-            return np.asarray(self.model.predict(flat(block)), dtype=np.float64)
+            if self.name == "ridge":
+                out = self.model.predict(flat(block))
+            else:
+                out = self.model.predict(by_step(block))  # (samples * steps,)
+        return np.asarray(out, dtype=np.float64).reshape(n, -1)  # (samples, steps)
 
     def save(self, folder: Path) -> str:
         """skops' format: no pickle; loaded back with an explicit list of trusted types."""

@@ -32,35 +32,58 @@ class RunDocuments:
 
 
 def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -> pd.DataFrame:
-    """Every candidate's prediction of every window it was scored on, original units, one
-    row per (model, fit, target time), models in leaderboard order and fits in time order:
-    the numbers behind each backtest and test figure. Columns: ``model``, ``kind``, ``fit``
-    (``fold-1`` .. or ``test``, the refit before the test period), ``target_time``,
-    ``actual``, ``predicted`` and ``error`` (predicted - actual)."""
+    """Every candidate's prediction of every window and step it was scored on, original units,
+    one row per (model, fit, window, step), models in leaderboard order and fits in time
+    order: the numbers behind each backtest and test figure. Columns: ``model``, ``kind``,
+    ``fit`` (``fold-1`` .. or ``test``, the refit before the test period), ``first_target``
+    (the window's first target time), ``step``, ``target_time``, ``actual``, ``predicted``
+    and ``error`` (predicted - actual)."""
     blocks = scored_blocks(splits, folds)
     frames = []
     for entry in ranking.board:
         by_fit = ranking.predictions[entry["name"]]
         for fit in (f for f in blocks if f in by_fit):
-            predicted = np.asarray(by_fit[fit], dtype=np.float64)  # (samples,)
+            block = blocks[fit]
+            n, steps = block.y_raw.shape  # (samples, steps); rows below are window-major
+            predicted = np.asarray(by_fit[fit], dtype=np.float64).reshape(n, steps)
             frames.append(
                 pd.DataFrame(
                     {
                         "model": entry["name"],
                         "kind": entry["kind"],
                         "fit": fit,
-                        "target_time": blocks[fit].target_time,
-                        "actual": blocks[fit].y_raw,
-                        "predicted": predicted,
-                        "error": predicted - blocks[fit].y_raw,
+                        "first_target": np.repeat(block.first_target_time, steps),
+                        "step": np.tile(np.asarray(block.steps), n),
+                        "target_time": block.target_time.reshape(-1),
+                        "actual": block.y_raw.reshape(-1),
+                        "predicted": predicted.reshape(-1),
+                        "error": (predicted - block.y_raw).reshape(-1),
                     }
                 )
             )
     return pd.concat(frames, ignore_index=True)
 
 
+def _test_bounds(ranking: Ranking, times: np.ndarray, config: TrainConfig) -> dict | None:
+    """The champion's test-period intervals (fitted on its backtest residuals), for the
+    report's test figure: level -> (lower, upper), each (samples, steps)."""
+    doc = (ranking.intervals or {}).get("test_fit")
+    if not doc or ranking.champion is None:
+        return None
+    from seqcast.evaluation.calibration import calendar_groups
+    from seqcast.evaluation.intervals import Intervals, level_key
+
+    groups = calendar_groups(times, config.spec.time_index.frequency) if doc.get("group") else None
+    bounds = Intervals.from_dict(doc).bounds(ranking.predictions[ranking.champion]["test"], groups)
+    return {level_key(lv): b for lv, b in bounds.items()}
+
+
 def bundle_document(
-    config: TrainConfig, champion: str, served: list[dict], shares: list[Member] | None = None
+    config: TrainConfig,
+    champion: str,
+    served: list[dict],
+    shares: list[Member] | None = None,
+    intervals: dict | None = None,
 ) -> dict:
     """What the forecast needs to serve the champion: each member's registered forecaster,
     model file, window length, units and weight (``served``: the served fits, as ``FitRef``
@@ -90,12 +113,16 @@ def bundle_document(
         "candidate": champion,
         "combine": "weighted-mean",
         "horizon": data.resolved_horizon,
+        "steps": data.resolved_steps,
         # what serving needs to read, check and clean the newest rows as in training
         "spec": config.spec.model_dump(mode="json"),
         "max_fill_steps": data.resolved_max_fill_steps,
         "on_long_gap": data.resolved_on_long_gap,
         "trained_on": served[0]["scaler"]["fitted_on"] if served else None,
         "members": members,
+        # conformal offsets per level and step (and calendar group), from the backtest's and
+        # the test period's residuals (``seqcast.evaluation.calibration``)
+        "intervals": {k: v for k, v in intervals.items() if k != "test_fit"} if intervals else None,
     }
 
 
@@ -117,7 +144,7 @@ def run_documents(
     the fits (``FitRef`` dumps) behind the ranking and the served champion's members."""
     sel = config.resolved_selection
     folds = sel.folds or 1
-    every = np.concatenate([splits[s].target_time for s in SPLITS])
+    every = np.concatenate([splits[s].target_time for s in SPLITS])  # (samples, steps)
     fits_described = describe(plans_for(splits, folds), every)
     newest = fold_names(folds)[-1]
     histories = {
@@ -138,6 +165,9 @@ def run_documents(
             champion_reason=ranking.reason,
             periods=periods,
             fits=fits_described,
+            steps=tuple(splits["test"].steps),
+            frequency=config.spec.time_index.frequency,
+            test_bounds=_test_bounds(ranking, splits["test"].target_time, config),
             test_times=splits["test"].target_time,
             test_truth=splits["test"].y_raw,
             test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
@@ -167,7 +197,9 @@ def run_documents(
         "champion_reason": ranking.reason,
     }
     bundle = (
-        bundle_document(config, champion, served, ranking.members[champion]) if champion else None
+        bundle_document(config, champion, served, ranking.members[champion], ranking.intervals)
+        if champion
+        else None
     )
     manifest = {
         "run_id": run_id,

@@ -30,9 +30,9 @@ class ReportInput:
     champion_reason: str
     periods: dict
     fits: dict  # fit name -> train / early_stop / scored periods (backtest.describe)
-    test_times: np.ndarray
-    test_truth: np.ndarray
-    test_predictions: dict[str, np.ndarray]  # name -> (samples,) original units
+    test_times: np.ndarray  # (samples, steps) target times
+    test_truth: np.ndarray  # (samples, steps)
+    test_predictions: dict[str, np.ndarray]  # name -> (samples, steps) original units
     histories: dict[str, dict[str, list[float]]]
     profile: list[dict]
     config: dict
@@ -42,6 +42,10 @@ class ReportInput:
     loss_label: str  # what the learning curves measure, e.g. "MSE of the scaled target"
     settings: list[tuple[str, str, str]]  # (setting, value used, where it came from)
     refit_ema: float = 0.0  # refits keep a moving average of their weights (0: off)
+    steps: tuple[int, ...] = (1,)  # the forecast steps of the columns above
+    frequency: str = ""  # the data's frequency: hourly data gets MAE by hour of day
+    # the champion's test-period bounds: level ("80") -> (lower, upper), each (samples, steps)
+    test_bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
 @dataclass
@@ -77,10 +81,25 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     out = {}
     shown = _shown(r)
     fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
-    ax.plot(r.test_times, r.test_truth, label="actual", color="black", linewidth=1)
+    times, truth = r.test_times[:, 0], r.test_truth[:, 0]  # the first step of every window
+    if r.test_bounds and r.champion in shown:
+        for level, alpha in zip(reversed(list(r.test_bounds)), (0.15, 0.3), strict=False):
+            lo, hi = r.test_bounds[level]
+            ax.fill_between(
+                times,
+                lo[:, 0],
+                hi[:, 0],
+                alpha=alpha,
+                color="tab:blue",
+                linewidth=0,
+                label=f"{r.champion}: {level} % interval",
+            )
+    ax.plot(times, truth, label="actual", color="black", linewidth=1)
     for name in shown:
-        ax.plot(r.test_times, r.test_predictions[name], label=name, linewidth=1, alpha=0.8)
-    ax.set_title(f"{r.dataset}: test period, actual vs predicted")
+        ax.plot(times, r.test_predictions[name][:, 0], label=name, linewidth=1, alpha=0.8)
+    ax.set_title(
+        f"{r.dataset}: test period, actual vs predicted {_step_word(r.steps[0], r.frequency)}"
+    )
     ax.set_ylabel(r.units)
     _time_axis(ax)
     ax.legend()
@@ -135,11 +154,11 @@ def figures(r: ReportInput) -> dict[str, bytes]:
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(1, 2), layout="constrained")
     for name in shown:
-        resid = r.test_predictions[name] - r.test_truth
+        resid = r.test_predictions[name] - r.test_truth  # (samples, steps)
         varied = np.ptp(resid) > 1e-6 * max(1.0, float(np.abs(resid).max()))
-        axes[0].hist(resid, bins=40 if varied else 1, alpha=0.6, label=name)
-        axes[1].plot(r.test_times, resid, linewidth=0.8, label=name, alpha=0.8)
-    axes[0].set_title("test residuals, distribution")
+        axes[0].hist(resid.reshape(-1), bins=40 if varied else 1, alpha=0.6, label=name)
+        axes[1].plot(times, resid[:, 0], linewidth=0.8, label=name, alpha=0.8)
+    axes[0].set_title("test residuals, every step")
     axes[0].set_xlabel(f"predicted - actual ({r.units})")
     axes[0].set_ylabel("windows")
     axes[1].set_title("test residuals over time")
@@ -150,7 +169,71 @@ def figures(r: ReportInput) -> dict[str, bytes]:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     out["residuals.png"] = _png(fig)
+    out["mae_by_step.png"] = _mae_by_step(r)
+    if r.frequency == "hourly":
+        out["mae_by_hour.png"] = _mae_by_hour(r)
     return out
+
+
+def _step_word(step: int, frequency: str) -> str:
+    unit = {"hourly": "hour", "daily": "day", "monthly": "month"}.get(frequency, "step")
+    if frequency.startswith("weekly") or frequency == "":
+        unit = "week" if frequency else "step"
+    return f"{step} {unit}{'s' if step != 1 else ''} ahead"
+
+
+def _compared(r: ReportInput) -> list[dict]:
+    """The champion (or the best deep candidate) and every reference with scores."""
+    deep = [e for e in r.board if e["kind"] in ("deep", "ensemble") and e["backtest"]]
+    lead = r.champion or (deep[0]["name"] if deep else None)
+    return [e for e in r.board if e["backtest"] and (e["name"] == lead or e["kind"] == "reference")]
+
+
+def _mae_by_step(r: ReportInput) -> bytes:
+    """MAE by forecast step, backtest and test, the champion beside every reference."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, layout="constrained")
+    for e in _compared(r):
+        style = {"linewidth": 2.2} if e["name"] == r.champion else {"linewidth": 1, "alpha": 0.8}
+        for ax, split in zip(axes, ("backtest", "test"), strict=True):
+            values = (e[split] or {}).get("mae_by_step")
+            if values:
+                ax.plot(list(r.steps), values, marker="o", markersize=3, label=e["name"], **style)
+    for ax, split in zip(axes, ("backtest (mean over folds)", "test"), strict=True):
+        ax.set_title(f"MAE by step, {split}")
+        ax.set_xlabel("steps ahead")
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].set_ylabel(f"MAE ({r.units})")
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return _png(fig)
+
+
+def _mae_by_hour(r: ReportInput) -> bytes:
+    """Test MAE by the target time's hour of day (every step), champion and references."""
+    hours = _hours(r.test_times)  # (samples * steps,)
+    fig, ax = plt.subplots(figsize=(11, 3.6), layout="constrained")
+    for e in _compared(r):
+        if e["name"] not in r.test_predictions:
+            continue
+        err = np.abs(r.test_predictions[e["name"]] - r.test_truth).reshape(-1)
+        by_hour = [
+            float(err[hours == h].mean()) if (hours == h).any() else np.nan for h in range(24)
+        ]
+        style = {"linewidth": 2.2} if e["name"] == r.champion else {"linewidth": 1, "alpha": 0.8}
+        ax.plot(range(24), by_hour, marker="o", markersize=3, label=e["name"], **style)
+    ax.set_title("test MAE by hour of day of the target time (every step)")
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel(f"MAE ({r.units})")
+    ax.set_xticks(range(0, 24, 2))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return _png(fig)
+
+
+def _hours(times: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return np.asarray(pd.DatetimeIndex(np.asarray(times).reshape(-1)).hour)
 
 
 def _fmt(v) -> str:
@@ -239,15 +322,74 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
         ]
         for name, f in r.fits.items()
     ]
+    iv_head = [
+        "model",
+        "method",
+        *(
+            f"{split} {what}"
+            for split in ("backtest", "test")
+            for what in ("cov 80 %", "cov 95 %", "width 80 %", "interval score 80 %", "pinball")
+        ),
+    ]
+    iv_rows = []
+    for e in r.board:
+        iv = e.get("intervals")
+        if not iv or (e["kind"] != "reference" and e["name"] != r.champion):
+            continue
+        cells = [e["name"], iv["method"]]
+        for split in ("backtest", "test"):
+            s = iv.get(split) or {}
+            first = s.get("80") or {}
+            cells += [
+                _pct(first.get("coverage")),
+                _pct((s.get("95") or {}).get("coverage")),
+                _fmt(first.get("width")),
+                _fmt(first.get("winkler")),
+                _fmt(s.get("pinball")),
+            ]
+        iv_rows.append(cells)
     set_head = ["setting", "value used", "from"]
     settings = [list(row) for row in r.settings]
     return [
         ("Leaderboard (original units; sorted by mean backtest MAE)", lead_head, lead),
+        (
+            "Prediction intervals (conformal, from backtest residuals; the champion and every "
+            "reference)",
+            iv_head,
+            iv_rows,
+        ),
         ("Split periods", per_head, per),
         ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows),
         ("Settings used", set_head, settings),
         ("Feature profile (last timestep of each window, original units)", prof_head, prof),
     ]
+
+
+def _steps_note(r: ReportInput) -> str:
+    steps = list(r.steps)
+    what = (
+        f"Each origin forecasts steps {steps[0]} to {steps[-1]}; every metric is the mean over "
+        "the steps (MAE by step below)."
+        if len(steps) > 1
+        else f"Each origin forecasts {_step_word(steps[0], r.frequency)}."
+    )
+    n_test = len(r.test_truth)
+    small = (
+        f" The test period has only {n_test} origins: an 80 % coverage measured on them has a "
+        f"standard error of about {100 * (0.16 / max(n_test, 1)) ** 0.5:.1f} points."
+        if n_test < 200
+        else ""
+    )
+    return (
+        what + " Prediction intervals are split-conformal: quantiles of each model's own "
+        "signed backtest residuals per step (per step and calendar group where that scored "
+        "better on the backtest), scored on later folds and on test; the served intervals "
+        "also use the test period's residuals." + small
+    )
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.1f} %"
 
 
 def _md_table(head: list[str], rows: list[list[str]]) -> str:
@@ -284,7 +426,7 @@ def render(r: ReportInput) -> Report:
         "is the validation split). Test: every model refitted on all windows before the test "
         "period, for the epochs its folds early-stopped at. The champion is chosen on the "
         "backtest only and must beat every reference there; test figures are reported, never "
-        "used to choose."
+        "used to choose. " + _steps_note(r)
     )
     title = f"seqcast run {r.run_id}: {r.dataset}"
     md = [f"# {title}", ""]
@@ -303,8 +445,12 @@ def render(r: ReportInput) -> Report:
         "backtest_folds.png": "Backtest: error per fold",
         "learning_curves.png": "Learning curves",
         "residuals.png": "Residuals",
+        "mae_by_step.png": "MAE by forecast step",
+        "mae_by_hour.png": "MAE by hour of day",
     }
     for name, caption in captions.items():
+        if name not in figs:
+            continue
         md += ["", f"## {caption}", "", f"![{caption}](figures/{name})"]
         b64 = base64.b64encode(figs[name]).decode()
         parts_html += [

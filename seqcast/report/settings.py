@@ -31,6 +31,7 @@ def settings_used(config: TrainConfig) -> list[tuple[str, str, str]]:
     resolved = {
         "timesteps": (config.timesteps, config.resolved_timesteps),
         "horizon": (config.horizon, config.resolved_horizon),
+        "steps": (config.steps, config.steps or config.spec.steps),
         "scale_target": (config.scale_target, config.resolved_scale_target),
         "max_fill_steps": (config.gaps.max_fill_steps, config.resolved_max_fill_steps),
         "on_long_gap": (config.gaps.on_long_gap, config.resolved_on_long_gap),

@@ -34,6 +34,18 @@ class ChampionRef(BaseModel):
     trained_with: PrepareConfig
     spec: DatasetSpec  # the spec the champion was trained with
     horizon: int
+    steps: list[int]  # the steps ahead it forecasts
+    intervals: dict | None = None  # its conformal intervals (``Intervals.to_dict`` form)
+
+    @property
+    def bundle_view(self) -> dict:
+        """What serving reads of the bundle (``seqcast.serving.predict``)."""
+        return {
+            "members": self.members,
+            "horizon": self.horizon,
+            "steps": self.steps,
+            "intervals": self.intervals,
+        }
 
     @property
     def prepare(self) -> PrepareConfig:
@@ -60,6 +72,8 @@ def champion_ref(
         trained_with=prepare,
         spec=DatasetSpec.model_validate(bundle["spec"]),
         horizon=bundle["horizon"],
+        steps=bundle.get("steps") or [bundle["horizon"]],
+        intervals=bundle.get("intervals"),
     )
 
 
@@ -95,18 +109,21 @@ def no_champion_hint(config: ForecastConfig, root: Path, last_run: tuple[Path, d
     return why_no_champion(metrics, config.dataset, out) + f"\nits report: {report}"
 
 
-def forecast_row(
-    champion: ChampionRef, forecast: dict, data_sha256: str, created_at: pd.Timestamp
-) -> dict:
-    """The forecast store's row for ``forecast`` (``forecast_from_clean``'s origin time,
-    target time and prediction): the dataset, the champion and its run, the horizon, when it
+def forecast_rows(
+    champion: ChampionRef, forecast: pd.DataFrame, data_sha256: str, created_at: pd.Timestamp
+) -> list[dict]:
+    """The forecast store's rows for ``forecast`` (``forecast_from_clean``'s path: one row
+    per step with its bounds): the dataset, the champion and its run, the horizon, when it
     was made and the SHA-256 of the data it was made from."""
-    return {
-        "dataset": champion.prepare.dataset_name,
-        "model": champion.model,
-        "run_id": champion.run_id,
-        **forecast,
-        "horizon": champion.horizon,
-        "created_at": created_at,
-        "data_sha256": data_sha256,
-    }
+    return [
+        {
+            "dataset": champion.prepare.dataset_name,
+            "model": champion.model,
+            "run_id": champion.run_id,
+            **row,
+            "horizon": champion.horizon,
+            "created_at": created_at,
+            "data_sha256": data_sha256,
+        }
+        for row in forecast.to_dict("records")
+    ]

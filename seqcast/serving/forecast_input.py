@@ -16,23 +16,30 @@ from seqcast.spec.timeindex import calendar, times_of
 @dataclass(frozen=True)
 class ForecastInput:
     x: np.ndarray  # (1, timesteps, features), scaled
-    covariates: np.ndarray  # (1, covariates): calendar and known-future values at the target time
+    covariates: np.ndarray  # (1, steps, covariates): calendar and known values per target time
     origin_time: pd.Timestamp
-    target_time: pd.Timestamp
+    target_times: pd.DatetimeIndex  # (steps,)
+    target_steps: np.ndarray  # (steps,) the target times' integer steps
+    steps: list[int]
+
+    @property
+    def target_time(self) -> np.ndarray:
+        """(1, steps): the target times in the windows' layout (``WindowSet.target_time``)."""
+        return self.target_times.to_numpy()[None, :]
 
 
 def last_window(
     clean: pd.DataFrame,
     spec: DatasetSpec,
     timesteps: int,
-    horizon: int,
+    steps: list[int],
     scaler: AffineScaler,
     source: str,
     known: dict[str, float] | None = None,
 ) -> ForecastInput:
-    """The window of the last ``timesteps`` rows, scaled as in training, and its target time.
-    ``known``: the values of the spec's known-future columns at the target time (each needed
-    when the spec has any)."""
+    """The window of the last ``timesteps`` rows, scaled as in training, and its target time
+    for every step. ``known``: the values of the spec's known-future columns at the target
+    times (each needed when the spec has any; one value serves every step)."""
     if len(clean) < timesteps:
         raise DataError(
             source,
@@ -54,24 +61,29 @@ def last_window(
             ],
         )
     values = scaler.transform(tail[spec.feature_names].to_numpy())  # (timesteps, features)
-    target_step = int(tail["step"].iloc[-1]) + horizon
-    target_time = pd.Timestamp(times_of(np.array([target_step]), spec.time_index)[0])
+    target_steps = int(tail["step"].iloc[-1]) + np.asarray(steps, dtype=np.int64)  # (steps,)
+    target_times = times_of(target_steps, spec.time_index)
     known = known or {}
     missing = [c for c in spec.known_future if c not in known]
     if missing:
         raise ConfigError(
             f"the champion's spec ({spec.name}) has known-future column(s) {missing}: give "
-            f"their values for {target_time} with "
+            f"their values for {target_times[0]} with "
             + " ".join(f"--known {c}=VALUE" for c in missing)
         )
-    cov = calendar(np.array([target_step]), spec.time_index, spec.covariates)
-    row = [cov[c][0] for c in spec.covariates] + [float(known[c]) for c in spec.known_future]
-    covariates = scale_known(np.array([row]), spec.covariate_names, scaler)  # (1, covariates)
+    cov = calendar(target_steps, spec.time_index, spec.covariates)
+    rows = [  # (steps, covariates)
+        [cov[c][i] for c in spec.covariates] + [float(known[c]) for c in spec.known_future]
+        for i in range(len(steps))
+    ]
+    covariates = scale_known(np.array([rows]), spec.covariate_names, scaler)  # (1, steps, cov)
     return ForecastInput(
         x=values[None, :, :].astype(np.float32),
         covariates=covariates,
         origin_time=pd.Timestamp(tail["time"].iloc[-1]),
-        target_time=target_time,
+        target_times=target_times,
+        target_steps=target_steps,
+        steps=list(steps),
     )
 
 

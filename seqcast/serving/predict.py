@@ -1,7 +1,8 @@
-"""Serving a champion bundle: from the newest cleaned rows (or raw rows) to one forecast.
+"""Serving a champion bundle: from the newest cleaned rows (or raw rows) to one forecast path:
+every step's forecast with its prediction intervals.
 
 One code path for ``seqcast forecast`` (the forecast flow's ``predict-next`` task) and the
-MLflow pyfunc model (``seqcast/serving/pyfunc_model.py``), so both predict the same number.
+MLflow pyfunc model (``seqcast/serving/pyfunc_model.py``), so both predict the same numbers.
 Each member is the registered Forecaster its bundle entry names, loaded the way that forecaster
 stores itself without pickle; the champion is the Ensemble of its members.
 """
@@ -10,13 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from seqcast.data.scale import AffineScaler
+from seqcast.evaluation.calibration import calendar_groups
+from seqcast.evaluation.intervals import Intervals, level_key
 from seqcast.models.catalog import capabilities, load
 from seqcast.models.forecaster import Ensemble, Forecaster, Settings, member_forecaster
 from seqcast.serving.forecast_input import last_window
 from seqcast.spec.dataset import DatasetSpec
+from seqcast.spec.timeindex import period_label
 
 
 def load_member(member: dict, folder: Path) -> Forecaster:
@@ -27,6 +32,19 @@ def load_member(member: dict, folder: Path) -> Forecaster:
     return load(name, path, Settings(units=member["units"]))
 
 
+def bundle_steps(bundle: dict) -> list[int]:
+    """The steps a bundle forecasts (bundles made before paths: their one horizon)."""
+    return list(bundle.get("steps") or [bundle["horizon"]])
+
+
+def bound_columns(bundle: dict) -> list[str]:
+    """The interval columns a bundle's forecast has: ``lower_80``, ``upper_80``, ..."""
+    doc = bundle.get("intervals")
+    if not doc:
+        return []
+    return [f"{side}_{level_key(lv)}" for lv in doc["levels"] for side in ("lower", "upper")]
+
+
 def forecast_from_clean(
     clean: pd.DataFrame,
     spec: DatasetSpec,
@@ -34,26 +52,46 @@ def forecast_from_clean(
     folder: Path,
     source: str,
     known: dict[str, float] | None = None,
-) -> dict:
+) -> pd.DataFrame:
     """The members' weighted mean forecast (equal weights in a bundle that names none) from
     the last window(s) of ``clean`` (the cleaned newest data), each member fed its own window
-    as it was trained (its window length and scaling): ``origin_time``, ``target_time``,
-    ``prediction``."""
+    as it was trained (its window length and scaling), for every step, with the bundle's
+    conformal intervals. One row per step: ``origin_time``, ``step``, ``target_time``,
+    ``period`` (the target period as a person names it), ``prediction``, then ``lower_<level>``
+    and ``upper_<level>`` per interval level."""
     if not bundle["members"]:
         raise ValueError("the bundle has no members")
+    steps = bundle_steps(bundle)
     members, windows = [], []
     for member in bundle["members"]:
         scaler = AffineScaler.from_dict(member["units"]["features"])
-        windows.append(
-            last_window(clean, spec, member["timesteps"], bundle["horizon"], scaler, source, known)
-        )
+        windows.append(last_window(clean, spec, member["timesteps"], steps, scaler, source, known))
         members.append((load_member(member, folder), member.get("weight", 1.0)))
-    value = Ensemble(members).predict_each(windows)  # (1,)
-    return {
-        "origin_time": windows[-1].origin_time,
-        "target_time": windows[-1].target_time,
-        "prediction": float(value[0]),
-    }
+    value = Ensemble(members).predict_each(windows).reshape(1, -1)  # (1, steps)
+    if spec.column(spec.target).min is not None:  # never below the target's minimum
+        value = np.maximum(value, spec.column(spec.target).min)
+    last = windows[-1]
+    out = pd.DataFrame(
+        {
+            "origin_time": last.origin_time,
+            "step": steps,
+            "target_time": last.target_times,
+            "period": [period_label(int(s), spec.time_index) for s in last.target_steps],
+            "prediction": value[0],
+        }
+    )
+    doc = bundle.get("intervals")
+    if doc:
+        intervals = Intervals.from_dict(doc)
+        groups = (
+            calendar_groups(last.target_time, spec.time_index.frequency)
+            if doc.get("group")
+            else None
+        )
+        for level, (lo, hi) in intervals.bounds(value, groups).items():
+            out[f"lower_{level_key(level)}"] = lo[0]
+            out[f"upper_{level_key(level)}"] = hi[0]
+    return out
 
 
 def forecast_from_raw(
@@ -62,7 +100,7 @@ def forecast_from_raw(
     folder: Path,
     source: str = "model input",
     known: dict[str, float] | None = None,
-) -> dict:
+) -> pd.DataFrame:
     """The same forecast from raw rows as a file holds them: ingested, validated and cleaned
     exactly as the ``forecast`` flow does (the bundle carries the spec and gap policy)."""
     from schemas import clean_schema, raw_schema

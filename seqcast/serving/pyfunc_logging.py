@@ -45,7 +45,7 @@ def model_signature(example: pd.DataFrame, bundle: dict, folder: Path):
 
     params = {f"known_{c}": float("nan") for c in bundle["spec"].get("known_future", [])}
     known = {name.removeprefix("known_"): 0.0 for name in params}
-    output = pd.DataFrame([forecast_from_raw(example, bundle, folder, "input example", known)])
+    output = forecast_from_raw(example, bundle, folder, "input example", known)
     with warnings.catch_warnings():  # its integer-column hint is about the input schema,
         warnings.simplefilter("ignore", UserWarning)  # which is replaced just below
         inferred = infer_signature(example, output, params=params or None)

@@ -6,8 +6,10 @@ files loaded with ``safe_mode=True``, ``.skops`` files loaded with a trusted-typ
 
 Input: the newest raw rows, columns as the dataset's file has them (at least the longest
 member window). Params: ``known_<column>`` for each known-future column of the spec. Output:
-one row with ``origin_time``, ``target_time`` and ``prediction``: exactly what ``seqcast
-forecast`` predicts from the same rows (``seqcast.serving.predict`` is the one code path).
+one row per forecast step with ``origin_time``, ``step``, ``target_time``, ``period``,
+``prediction`` and the interval bounds (``lower_80``, ``upper_80``, ...): exactly what
+``seqcast forecast`` predicts from the same rows (``seqcast.serving.predict`` is the one code
+path).
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ class SeqcastForecaster(PythonModel):
             for name, value in (params or {}).items()
             if name.startswith("known_") and not math.isnan(float(value))
         }
-        got = forecast_from_raw(pd.DataFrame(model_input), self.bundle, self.folder, known=known)
-        return pd.DataFrame([got])
+        return forecast_from_raw(pd.DataFrame(model_input), self.bundle, self.folder, known=known)
 
 
 mlflow.models.set_model(SeqcastForecaster())

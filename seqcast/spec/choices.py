@@ -20,3 +20,14 @@ TargetTransform = Literal["none", "log1p"]
 # What a gap longer than the longest filled one does: fail the run, or drop the windows it
 # touches.
 LongGapAction = Literal["fail", "drop-windows"]
+
+# Which steps ahead each origin forecasts: every step 1..horizon (a path), or only the
+# horizon-th (one value, the course notes' ``shift(-horizon)``).
+StepsKind = Literal["all", "last"]
+
+
+def forecast_steps(horizon: int, kind: StepsKind) -> list[int]:
+    """The steps ahead forecast from each origin: ``[1, .., horizon]`` or ``[horizon]``."""
+    if horizon < 1:
+        raise ValueError("horizon must be >= 1")
+    return list(range(1, horizon + 1)) if kind == "all" else [horizon]

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from seqcast.spec.choices import LongGapAction, LossName, TargetTransform
+from seqcast.spec.choices import LongGapAction, LossName, StepsKind, TargetTransform
 from seqcast.spec.form import with_bounds
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -198,6 +198,7 @@ class DatasetSpec(Frozen):
     time_index: TimeIndexSpec
     target: str
     horizon: int = Field(ge=1)
+    steps: StepsKind = "last"
     value_features: tuple[str, ...] = Field(min_length=1)
     flags: tuple[FlagSpec, ...] = ()
     calendar_features: tuple[str, ...] = ()

@@ -124,6 +124,24 @@ def times_of(steps: np.ndarray, ti: TimeIndexSpec) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(_EPOCH + pd.to_timedelta(steps * 7 + _week_offset(ti), unit="D"))
 
 
+def period_label(step: int, ti: TimeIndexSpec) -> str:
+    """A period as a person names it, at the data's frequency: ``2019 week 1, starting
+    2019-01-01`` (year-week), ``week starting 2019-01-07`` (weekly), ``2019-01`` (monthly),
+    ``2019-01-07`` (daily), ``2019-01-07 13:00`` (hourly and finer)."""
+    time = times_of(np.array([step]), ti)[0]
+    if ti.kind == "year-week":
+        year, week0 = divmod(int(step), ti.weeks_per_year)
+        return f"{year} week {week0 + 1}, starting {time:%Y-%m-%d}"
+    base, _ = step_unit(ti)
+    if base == "month":
+        return f"{time:%Y-%m}"
+    if base == "week":
+        return f"week starting {time:%Y-%m-%d}"
+    if base == "day":
+        return f"{time:%Y-%m-%d}"
+    return f"{time:%Y-%m-%d %H:%M}"
+
+
 def _phases(steps: np.ndarray, ti: TimeIndexSpec) -> dict[str, np.ndarray]:
     """Where in its cycle each step lies, 0..1, for every meaningful calendar."""
     if ti.kind == "year-week":

@@ -45,7 +45,7 @@ def test_windows_splits_and_counts(n, horizon, timesteps, val, test, seed):
         }
     )
     frame = clean(raw, SPEC, max_fill_steps=0, on_long_gap="fail", source="gen").frame
-    sup = add_target(frame, SPEC, horizon)
+    sup = add_target(frame, SPEC, [horizon])
     sup, _ = split_chronologically(
         sup, SplitSpec(unit="rows", val=val, test=test), min_train=1, source="gen"
     )

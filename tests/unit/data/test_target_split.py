@@ -23,7 +23,7 @@ def ten_rows() -> pd.DataFrame:
 
 def test_target_is_shifted_by_horizon_and_only_trailing_rows_dropped():
     """y[i] = AvgTemp[i+1]; the one row without a future target is dropped, nothing else."""
-    got = add_target(ten_rows(), SPEC, horizon=1)
+    got = add_target(ten_rows(), SPEC, [1])
     assert got["AvgTemp"].tolist() == [10, 11, 12, 13, 14, 15, 16, 17, 18]
     assert got["y"].tolist() == [11, 12, 13, 14, 15, 16, 17, 18, 19]
     assert str(got["target_time"].iloc[0].date()) == "2010-01-08"
@@ -31,14 +31,14 @@ def test_target_is_shifted_by_horizon_and_only_trailing_rows_dropped():
 
 def test_horizon_two():
     """Horizon 2: y[i] = AvgTemp[i+2], two trailing rows dropped."""
-    got = add_target(ten_rows(), SPEC, horizon=2)
+    got = add_target(ten_rows(), SPEC, [2])
     assert got["y"].tolist() == [12, 13, 14, 15, 16, 17, 18, 19]
 
 
 def test_target_time_covariates_are_the_calendar_of_the_target():
     """target_week_sin of row i equals week_sin of row i + horizon."""
     frame = ten_rows()
-    got = add_target(frame, SPEC, horizon=1)
+    got = add_target(frame, SPEC, [1])
     assert got["target_week_sin"].to_numpy() == pytest.approx(frame["week_sin"].to_numpy()[1:])
 
 
@@ -55,7 +55,7 @@ def test_known_future_columns_are_their_values_at_the_target_time():
         }
     )
     frame = ten_rows().assign(sun=[1.0, 0, 0, 1, 1, 0, 0, 0, 1, 1])
-    got = add_target(frame, spec, horizon=2)
+    got = add_target(frame, spec, [2])
     assert got["known_sun"].tolist() == [0, 1, 1, 0, 0, 0, 1, 1]
     assert spec.covariate_names == ["target_week_sin", "target_week_cos", "known_sun"]
     scaler = AffineScaler(
@@ -71,7 +71,7 @@ def test_known_future_columns_are_their_values_at_the_target_time():
 
 def test_split_boundaries_literal_and_chronological():
     """9 supervised rows, val=2, test=2: rows 0-4 train, 5-6 val, 7-8 test; no crossing."""
-    sup = add_target(ten_rows(), SPEC, horizon=1)
+    sup = add_target(ten_rows(), SPEC, [1])
     got, periods = split_chronologically(
         sup, SplitSpec(unit="rows", val=2, test=2), min_train=1, source="t.csv"
     )
@@ -94,3 +94,56 @@ def test_too_few_rows_for_the_split_is_a_data_error():
     """Rows that cannot hold validation + test + one training row fail with the counts."""
     with pytest.raises(DataError, match="too few rows: 4 supervised row"):
         split_sizes(4, SplitSpec(unit="rows", val=2, test=2), min_train=1, source="s")
+
+
+def test_a_path_target_has_one_column_per_step_written_out():
+    """Steps 1..3 on 10 rows: y = AvgTemp 1 row later, y@2 2 rows later, y@3 3 rows later;
+    the 3 rows without every step's target are dropped; each step has its own target time and
+    calendar."""
+    frame = ten_rows()
+    got = add_target(frame, SPEC, [1, 2, 3])
+    assert got["y"].tolist() == [11, 12, 13, 14, 15, 16, 17]
+    assert got["y@2"].tolist() == [12, 13, 14, 15, 16, 17, 18]
+    assert got["y@3"].tolist() == [13, 14, 15, 16, 17, 18, 19]
+    assert [str(t.date()) for t in got["target_time@3"][:2]] == ["2010-01-22", "2010-01-29"]
+    assert got["target_week_sin@2"].to_numpy() == pytest.approx(frame["week_sin"].to_numpy()[2:9])
+
+
+def test_a_single_step_frame_is_the_path_frame_of_one_step():
+    """``steps = last`` with horizon 2 builds exactly the columns a single-step target had."""
+    got = add_target(ten_rows(), SPEC, [2])
+    assert not [c for c in got.columns if "@" in c]
+    assert list(got.columns[-5:]) == [
+        "y",
+        "y_gap",
+        "target_time",
+        "target_week_sin",
+        "target_week_cos",
+    ]
+
+
+def test_path_split_purges_the_rows_whose_later_steps_cross_a_boundary():
+    """Steps 1..3 on 10 rows -> 7 origins (rows 0-6, origin i targets rows i+1..i+3);
+    val=3, test=1: train rows 0-2, val 3-5, test 6 before purging. The last 2 (= 3 - 1) rows
+    before each boundary are purged: train row 0 targets rows 1-3, before val row 3's first
+    target (row 4); val row 3 targets rows 4-6, before test row 6's first target (row 7)."""
+    sup = add_target(ten_rows(), SPEC, [1, 2, 3])
+    got, periods = split_chronologically(
+        sup, SplitSpec(unit="rows", val=3, test=1), min_train=1, source="t.csv", steps=[1, 2, 3]
+    )
+    assert got["split"].tolist() == [
+        "train", "purged", "purged", "val", "purged", "purged", "test"
+    ]  # fmt: skip
+    last = got[["target_time", "target_time@2", "target_time@3"]].max(axis=1)
+    by = got.assign(last=last).groupby("split")
+    assert by["last"].max()["train"] < by["target_time"].min()["val"]
+    assert by["last"].max()["val"] < by["target_time"].min()["test"]
+    assert periods["train"]["target_end"] == str(got["target_time@3"].iloc[0])
+
+
+def test_a_path_split_whose_validation_is_all_purged_is_a_clear_error():
+    sup = add_target(ten_rows(), SPEC, [1, 2, 3])
+    with pytest.raises(DataError, match="validation split's 2 row"):
+        split_chronologically(
+            sup, SplitSpec(unit="rows", val=2, test=1), min_train=1, source="t.csv", steps=[1, 2, 3]
+        )

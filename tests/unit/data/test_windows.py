@@ -57,18 +57,23 @@ def test_windows_touching_a_gap_or_a_gap_target_are_removed():
     assert ends.tolist() == [2, 4, 8, 9]
 
 
-def test_parquet_round_trip_keeps_tensor_shape_and_names(tmp_path):
-    """x is stored as fixed_shape_tensor [timesteps, features] float32, names in metadata."""
+def test_parquet_round_trip_keeps_tensor_shapes_and_names(tmp_path):
+    """x (timesteps, features), y and y_raw (steps), the target times (steps) and the
+    covariates (steps, covariates) are stored as fixed_shape_tensor columns, names in
+    metadata; reading gives back the same arrays."""
     x = np.arange(24, dtype=np.float32).reshape(3, 4, 2)
+    times = np.array(["2010-01-01", "2010-01-08", "2010-01-15", "2010-01-22"], "datetime64[ns]")
     ws = WindowSet(
         x=x,
-        y=np.array([0.1, 0.2, 0.3], np.float32),
-        y_raw=np.array([10.0, 20.0, 30.0]),
-        target_time=np.array(["2010-01-01", "2010-01-08", "2010-01-15"], "datetime64[ns]"),
-        covariates=np.ones((3, 2), np.float32),
+        y=np.array([[0.1, 0.2], [0.2, 0.3], [0.3, 0.4]], np.float32),  # (samples, steps)
+        y_raw=np.array([[10.0, 20.0], [20.0, 30.0], [30.0, 40.0]]),
+        target_time=np.stack([times[:3], times[1:]], axis=1),  # (samples, steps)
+        covariates=np.arange(12, dtype=np.float32).reshape(3, 2, 2),  # (samples, steps, cov)
         feature_names=["a", "b"],
         covariate_names=["target_week_sin", "target_week_cos"],
-        meta={"split": "test", "timesteps": 4},
+        meta={"split": "test", "timesteps": 4, "steps": [1, 2]},
+        y_last_raw=np.array([5.0, 10.0, 20.0]),
+        y_seasonal_raw=np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]),
     )
     path = tmp_path / "w.parquet"
     pq.write_table(to_table(ws), path)
@@ -76,9 +81,14 @@ def test_parquet_round_trip_keeps_tensor_shape_and_names(tmp_path):
     assert isinstance(table.schema.field("x").type, pa.FixedShapeTensorType)
     assert table.schema.field("x").type.shape == [4, 2]
     assert table.schema.field("x").type.value_type == pa.float32()
+    assert table.schema.field("covariates").type.shape == [2, 2]
+    assert table.schema.field("y_raw").type.shape == [2]
     back = from_table(table)
     np.testing.assert_array_equal(back.x, x)
-    np.testing.assert_array_equal(back.y_raw, ws.y_raw)
+    for name in ("y", "y_raw", "target_time", "covariates", "y_last_raw", "y_seasonal_raw"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(ws, name), err_msg=name)
+    assert back.steps == [1, 2]
+    np.testing.assert_array_equal(back.first_target_time, times[:3])
     assert back.feature_names == ["a", "b"]
     assert back.covariate_names == ["target_week_sin", "target_week_cos"]
-    assert back.meta == {"split": "test", "timesteps": 4}
+    assert back.meta == {"split": "test", "timesteps": 4, "steps": [1, 2]}

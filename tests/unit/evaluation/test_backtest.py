@@ -31,7 +31,7 @@ from seqcast.evaluation.backtest import (
 def test_fold_boundaries_by_hand():
     """10 train, 3 val, 3 test windows, 2 folds, horizon 2 (one window left out before each
     scored block: its target lies after the block's first origin)."""
-    plans = plan_fits(10, 3, 3, folds=2, horizon=2)
+    plans = plan_fits(10, 3, 3, folds=2, steps=2)
     assert list(plans) == ["fold-1", "fold-2", TEST_FIT, SERVE_FIT]
     f1, f2, pre, every = plans.values()
     # fold-1: scored on windows 7, 8, 9; trains on 0..4, early-stops on 5; 6 left out
@@ -43,8 +43,48 @@ def test_fold_boundaries_by_hand():
     assert (every.train, every.early_stop, every.scored) == (range(0, 16), None, None)
 
 
+def test_path_fold_boundaries_by_hand():
+    """10 train, 3 val, 3 test windows, 2 folds, steps 1..3: window i's targets lie 1..3 rows
+    after its origin. Before each scored block 2 windows are left out (their last target lies
+    after the block's first origin), and 2 more between a fold's training and early-stopping
+    windows (their targets reach the early-stopping targets)."""
+    plans = plan_fits(10, 3, 3, folds=2, steps=[1, 2, 3])
+    f1, f2, pre, every = plans.values()
+    # fold-1: scored on 7, 8, 9; 5, 6 left out; early-stops on 4; 2, 3 left out; trains on 0, 1
+    assert (f1.train, f1.early_stop, f1.scored) == (range(0, 2), range(4, 5), range(7, 10))
+    # fold-2: scored on 10..12; 8, 9 left out; early-stops on 7; 5, 6 left out; trains on 0..4
+    assert (f2.train, f2.early_stop, f2.scored) == (range(0, 5), range(7, 8), range(10, 13))
+    assert (pre.train, pre.scored) == (range(0, 11), range(13, 16))
+    assert every.train == range(0, 16)
+
+
+@given(
+    n_train=st.integers(10, 300),
+    n_val=st.integers(1, 40),
+    n_test=st.integers(1, 40),
+    folds=st.integers(1, 4),
+    horizon=st.integers(1, 30),
+)
+def test_no_target_of_any_step_crosses_a_fit_boundary(n_train, n_val, n_test, folds, horizon):
+    """Window i's origin is row i and its targets rows i+1 .. i+horizon (no gaps). Every
+    training and early-stopping target is at or before the first scored origin, and no
+    training target reaches the first early-stopping target."""
+    steps = list(range(1, horizon + 1))
+    try:
+        plans = plan_fits(n_train, n_val, n_test, folds, steps)
+    except ValueError:
+        return  # too short: refused, never a silent overlap
+    for plan in plans.values():
+        if plan.scored is None:
+            continue
+        seen = [*plan.train, *(plan.early_stop or [])]
+        assert max(seen) + horizon <= plan.scored.start  # last target <= first scored origin
+        if plan.early_stop is not None:
+            assert max(plan.train) + horizon < plan.early_stop.start + 1
+
+
 def test_horizon_one_leaves_no_gap():
-    plans = plan_fits(6, 2, 2, folds=1, horizon=1)
+    plans = plan_fits(6, 2, 2, folds=1, steps=1)
     assert plans["fold-1"].scored == range(6, 8)
     assert plans["fold-1"].early_stop == range(5, 6) and plans["fold-1"].train == range(0, 5)
     assert plans[TEST_FIT].train == range(0, 8) and plans[TEST_FIT].scored == range(8, 10)
@@ -52,7 +92,7 @@ def test_horizon_one_leaves_no_gap():
 
 def test_too_many_folds_is_a_clear_error():
     with pytest.raises(ValueError, match="fewer folds"):
-        plan_fits(4, 3, 3, folds=2, horizon=1)
+        plan_fits(4, 3, 3, folds=2, steps=1)
 
 
 @given(
@@ -68,7 +108,7 @@ def test_no_fit_trains_on_what_it_is_scored_on(n_train, n_val, n_test, folds, ho
     origin; scored blocks tile the pre-test windows' end; the test refit never sees a test
     target."""
     try:
-        plans = plan_fits(n_train, n_val, n_test, folds, horizon)
+        plans = plan_fits(n_train, n_val, n_test, folds, horizon)  # one step: [horizon]
     except ValueError:
         return  # too short for this many folds: refused, never a silent overlap
     pre = n_train + n_val
@@ -90,10 +130,10 @@ def _windows(n: int) -> WindowSet:
     x = np.stack([np.arange(n), np.arange(n) + 1], axis=1)[:, :, None].astype(np.float32)
     return WindowSet(
         x=x,
-        y=(10.0 * np.arange(n)).astype(np.float32),
-        y_raw=10.0 * np.arange(n),
-        target_time=np.arange(n).astype("datetime64[h]"),
-        covariates=np.zeros((n, 0), np.float32),
+        y=(10.0 * np.arange(n)).astype(np.float32)[:, None],  # (samples, 1 step)
+        y_raw=10.0 * np.arange(n)[:, None],
+        target_time=np.arange(n).astype("datetime64[h]")[:, None],
+        covariates=np.zeros((n, 1, 0), np.float32),
         feature_names=["a"],
         covariate_names=[],
         meta={"horizon": 1},
@@ -111,7 +151,7 @@ def test_each_fit_scales_on_its_own_training_windows_only():
         "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
         "target": None,
     }
-    plan = plan_fits(10, 5, 5, folds=2, horizon=1)["fold-1"]
+    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
     assert plan.train == range(0, 4) and plan.scored == range(5, 10)
     parts, doc = fit_units(every, plan, identity, "minmax", "scale")
     assert doc["features"]["data_min"] == [0.0] and doc["features"]["data_max"] == [4.0]
@@ -119,7 +159,7 @@ def test_each_fit_scales_on_its_own_training_windows_only():
     assert parts["scored"].x.min() > 1.0  # unseen, larger values: no peeking at the block
     assert doc["target"]["data_max"] == [30.0]  # targets of windows 0..3
     back = to_original_units(parts["scored"].y, doc)
-    assert back.tolist() == pytest.approx(parts["scored"].y_raw.tolist())
+    assert back[:, 0].tolist() == pytest.approx(parts["scored"].y_raw[:, 0].tolist())
     assert doc["fitted_on"]["windows"] == 4
 
 
@@ -127,7 +167,7 @@ def test_concat_keeps_target_time_order():
     a, b, c = _windows(3), _windows(2), _windows(1)
     every = concat({"train": a, "val": b, "test": c})
     assert len(every) == 6 and every.x.shape == (6, 2, 1)
-    assert every.y_raw.tolist() == [0, 10, 20, 0, 10, 0]
+    assert every.y_raw[:, 0].tolist() == [0, 10, 20, 0, 10, 0]
 
 
 def test_scored_blocks_by_hand():
@@ -138,10 +178,10 @@ def test_scored_blocks_by_hand():
     splits["test"] = take(every, range(15, 20))
     blocks = scored_blocks(splits, 2)
     assert list(blocks) == ["fold-1", "fold-2", "test"]
-    assert blocks["fold-1"].y_raw.tolist() == [50, 60, 70, 80, 90]
-    assert blocks["fold-2"].y_raw.tolist() == [100, 110, 120, 130, 140]
-    assert blocks["test"].y_raw.tolist() == [150, 160, 170, 180, 190]
-    assert blocks["test"].target_time.astype(int).tolist() == [15, 16, 17, 18, 19]
+    assert blocks["fold-1"].y_raw[:, 0].tolist() == [50, 60, 70, 80, 90]
+    assert blocks["fold-2"].y_raw[:, 0].tolist() == [100, 110, 120, 130, 140]
+    assert blocks["test"].y_raw[:, 0].tolist() == [150, 160, 170, 180, 190]
+    assert blocks["test"].target_time[:, 0].astype(int).tolist() == [15, 16, 17, 18, 19]
 
 
 def test_a_sweep_is_ranked_on_the_windows_every_length_scores():
@@ -158,7 +198,7 @@ def test_a_sweep_is_ranked_on_the_windows_every_length_scores():
     gapped = {**splits, "val": replace(val, **{k: getattr(val, k)[kept] for k in per_window})}
 
     truth = shared_truth({4: scored_blocks(splits, 2), 8: scored_blocks(splits, 2)})
-    assert {k: v.tolist() for k, v in truth.items()} == {
+    assert {k: v[:, 0].tolist() for k, v in truth.items()} == {
         "fold-1": [50, 60, 70, 80, 90],
         "fold-2": [100, 110, 120, 130, 140],
         "test": [150, 160, 170, 180, 190],

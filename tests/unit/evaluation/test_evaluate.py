@@ -94,18 +94,18 @@ def test_naive_references_use_stored_raw_values():
     """persistence = last observed value, seasonal-naive = value one season back."""
     rng = np.random.default_rng(0)
 
-    def ws(n):
+    def ws(n):  # two steps per window
         return WindowSet(
             x=rng.normal(size=(n, 3, 2)).astype(np.float32),
-            y=np.zeros(n, np.float32),
-            y_raw=rng.normal(size=n),
-            target_time=np.arange(n).astype("datetime64[h]"),
-            covariates=np.zeros((n, 1), np.float32),
+            y=np.zeros((n, 2), np.float32),
+            y_raw=rng.normal(size=(n, 2)),
+            target_time=np.stack([np.arange(n), np.arange(n) + 1], 1).astype("datetime64[h]"),
+            covariates=rng.normal(size=(n, 2, 1)).astype(np.float32),  # (samples, steps, cov)
             feature_names=["a", "b"],
             covariate_names=["c"],
-            meta={},
+            meta={"steps": [1, 2]},
             y_last_raw=np.arange(n, dtype=float),
-            y_seasonal_raw=np.arange(n, dtype=float) + 100,
+            y_seasonal_raw=np.stack([np.arange(n) + 100, np.arange(n) + 200], 1).astype(float),
         )
 
     val = ws(5)
@@ -114,9 +114,9 @@ def test_naive_references_use_stored_raw_values():
         model = catalog.create(name, fc.Settings(seed=0))
         model.fit(ws(30))
         preds[name] = model.predict(val)
-    assert preds["persistence"].tolist() == [0, 1, 2, 3, 4]
-    assert preds["seasonal-naive"].tolist() == [100, 101, 102, 103, 104]
-    assert preds["ridge"].shape == preds["gradient-boosting"].shape == (5,)
+    assert preds["persistence"].tolist() == [[i, i] for i in range(5)]  # the origin's value
+    assert preds["seasonal-naive"].tolist() == [[100 + i, 200 + i] for i in range(5)]
+    assert preds["ridge"].shape == preds["gradient-boosting"].shape == (5, 2)
 
 
 def _openmp_threads() -> set[int]:

@@ -18,10 +18,10 @@ def windows(first: int, n: int) -> WindowSet:
     i = np.arange(first, first + n)
     return WindowSet(
         x=np.zeros((n, 2, 1), np.float32),  # (samples, timesteps, features)
-        y=(10.0 * i).astype(np.float32),
-        y_raw=10.0 * i,
-        target_time=np.datetime64("2024-01-01T00", "h") + i,
-        covariates=np.zeros((n, 0), np.float32),
+        y=(10.0 * i).astype(np.float32)[:, None],  # (samples, 1 step)
+        y_raw=10.0 * i[:, None],
+        target_time=(np.datetime64("2024-01-01T00", "h") + i)[:, None],
+        covariates=np.zeros((n, 1, 0), np.float32),
         feature_names=["a"],
         covariate_names=[],
         meta={"horizon": 1},
@@ -51,6 +51,8 @@ def test_every_candidate_has_every_scored_window_at_its_target_time():
         "model",
         "kind",
         "fit",
+        "first_target",
+        "step",
         "target_time",
         "actual",
         "predicted",

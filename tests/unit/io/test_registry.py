@@ -33,27 +33,30 @@ def _promote(root: str, version: str, mae: float) -> None:
         move_alias_if_better(registered)
 
 
-def _row(model: str, prediction: float) -> pd.DataFrame:
+def _row(model: str, prediction: float, origin: str = "2018-11-30 21:00") -> pd.DataFrame:
+    """A forecast path of 2 steps from ``origin``, with an 80 % interval."""
+    start = pd.Timestamp(origin)
     return pd.DataFrame(
-        [
-            {
-                "dataset": "bike-hourly",
-                "model": model,
-                "run_id": "r",
-                "origin_time": pd.Timestamp("2018-11-30 21:00"),
-                "target_time": pd.Timestamp("2018-11-30 23:00"),
-                "horizon": 2,
-                "prediction": prediction,
-                "created_at": pd.Timestamp("2026-01-01"),
-                "data_sha256": "aaa",
-            }
-        ],
-        columns=FORECAST_COLUMNS,
+        {
+            "dataset": "bike-hourly",
+            "model": model,
+            "run_id": "r",
+            "origin_time": start,
+            "step": [1, 2],
+            "target_time": [start + pd.Timedelta(hours=1), start + pd.Timedelta(hours=2)],
+            "period": ["a", "b"],
+            "horizon": 2,
+            "prediction": [prediction, prediction + 1],
+            "lower_80": [prediction - 5, prediction - 4],
+            "upper_80": [prediction + 5, prediction + 6],
+            "created_at": pd.Timestamp("2026-01-01"),
+            "data_sha256": "aaa",
+        }
     )
 
 
-def _append(root: str, model: str, prediction: float) -> None:
-    append_forecasts(Layout.of(root, "bike-hourly"), _row(model, prediction))
+def _append(root: str, model: str, prediction: float, origin: str = "2018-11-30 21:00") -> None:
+    append_forecasts(Layout.of(root, "bike-hourly"), _row(model, prediction, origin))
 
 
 def _run_together(target, args_list) -> None:
@@ -93,18 +96,34 @@ def test_concurrent_promotions_keep_the_better_candidate(tmp_path):
     assert [m for _, m in moved] == sorted((m for _, m in moved), reverse=True)
 
 
-def test_concurrent_forecasts_for_the_same_target_leave_one_row(tmp_path):
-    """Six writers for one target time and model: exactly one row remains."""
+def test_concurrent_forecasts_for_the_same_origin_leave_one_path(tmp_path):
+    """Six writers of a 2-step path from one origin: exactly one row per step remains; a path
+    from the next origin adds its own 2 rows."""
     _run_together(_append, [(str(tmp_path), "gru", float(i)) for i in range(6)])
-    _append(str(tmp_path), "lstm", 1.0)
+    _append(str(tmp_path), "lstm", 1.0, "2018-11-30 22:00")
     rows = pd.read_parquet(Layout.of(tmp_path, "bike-hourly").forecasts)
-    assert sorted(rows["model"]) == ["gru", "lstm"]
-    assert len(rows) == 2
+    assert rows["step"].tolist() == [1, 2, 1, 2] and len(set(rows["model"][:2])) == 1
+    assert rows["model"].tolist()[2:] == ["lstm", "lstm"]
+    assert list(rows.columns) == [
+        *FORECAST_COLUMNS[:9], "lower_80", "upper_80", "created_at", "data_sha256"
+    ]  # fmt: skip
+
+
+def test_a_store_written_before_paths_gains_steps_and_keeps_its_rows(tmp_path):
+    """A store of one-row forecasts (no step column): each old row is its horizon's step."""
+    layout = Layout.of(tmp_path, "bike-hourly")
+    old = _row("gru", 1.0).iloc[:1].drop(columns=["step", "period", "lower_80", "upper_80"])
+    old["origin_time"] = pd.Timestamp("2018-11-30 19:00")
+    layout.forecasts.parent.mkdir(parents=True)
+    old.to_parquet(layout.forecasts)
+    _append(str(tmp_path), "gru", 5.0)
+    rows = pd.read_parquet(layout.forecasts)
+    assert rows["step"].tolist() == [2, 1, 2] and rows["prediction"].tolist() == [1.0, 5.0, 6.0]
 
 
 def test_rerun_replaces_the_row_for_the_same_target_time(tmp_path):
-    """A second forecast for the same target time and model replaces the first."""
+    """A second forecast from the same origin replaces the first path, step by step."""
     _append(str(tmp_path), "gru", 10.0)
     _append(str(tmp_path), "gru", 12.0)
     rows = pd.read_parquet(Layout.of(tmp_path, "bike-hourly").forecasts)
-    assert rows["prediction"].tolist() == [12.0]
+    assert rows["prediction"].tolist() == [12.0, 13.0]

@@ -13,7 +13,7 @@ from seqcast.data.windows import WindowSet
 from seqcast.models import catalog
 from seqcast.models import forecaster as fc
 
-TIMESTEPS, FEATURES, COVARIATES = 4, 2, 2
+TIMESTEPS, FEATURES, COVARIATES, STEPS = 4, 2, 2, 3
 # The fit's units: the target standardised around 100 with spread 10 (a scaler.json document).
 TARGET = {"kind": "standard", "columns": ["y"], "scale": [0.1], "shift": [-10.0]}
 UNITS = {"features": None, "target": TARGET}
@@ -22,22 +22,24 @@ TRAINING = TrainingConfig(max_epochs=3, patience=2, batch_size=16, loss="mse", s
 
 
 def windows(n: int, seed: int) -> WindowSet:
-    """Windows whose target (original units, around 100) follows the last value of feature 0
-    and the first covariate; ``y`` is the target in the fit's units (:data:`TARGET`)."""
+    """Windows of a path of :data:`STEPS` steps whose target (original units, around 100)
+    follows the last value of feature 0 and each step's first covariate; ``y`` is the target
+    in the fit's units (:data:`TARGET`)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, TIMESTEPS, FEATURES)).astype(np.float32)
-    cov = rng.normal(size=(n, COVARIATES)).astype(np.float32)
-    y_raw = 100.0 + 10.0 * (0.6 * x[:, -1, 0] + 0.8 * cov[:, 0])
+    cov = rng.normal(size=(n, STEPS, COVARIATES)).astype(np.float32)  # (samples, steps, cov)
+    y_raw = 100.0 + 10.0 * (0.6 * x[:, -1:, 0] + 0.8 * cov[:, :, 0])  # (samples, steps)
+    hours = np.arange(n).astype("datetime64[h]")
     return WindowSet(
         x=x,
         y=to_model_units(y_raw, TARGET).astype(np.float32),
         y_raw=y_raw,
-        target_time=np.arange(n).astype("datetime64[h]"),
+        target_time=np.stack([hours + s for s in range(1, STEPS + 1)], axis=1),
         covariates=cov,
         feature_names=["a", "b"],
         covariate_names=["c1", "c2"],
-        meta={},
-        y_last_raw=y_raw - 1.0,
+        meta={"steps": list(range(1, STEPS + 1))},
+        y_last_raw=y_raw[:, 0] - 1.0,
         y_seasonal_raw=y_raw + 1.0,
     )
 
@@ -88,8 +90,8 @@ def test_forecaster_contract(name, tmp_path):
     able = model.capabilities
     block = windows(10, 2)
     pred = model.predict(block)
-    # (samples,) in original units, finite
-    assert pred.shape == (10,) and pred.dtype == np.float64 and np.isfinite(pred).all()
+    # (samples, steps) in original units, finite
+    assert pred.shape == (10, STEPS) and pred.dtype == np.float64 and np.isfinite(pred).all()
     assert abs(pred.mean() - 100.0) < 30.0  # around the target's level, not the fit's units
 
     # per_seed: epochs, early-stopped on the validation windows; otherwise no epochs at all
@@ -132,12 +134,12 @@ def test_an_ensemble_is_the_weighted_mean_of_its_members():
     persistence, _ = fitted("persistence")
     block = windows(10, 2)
     ensemble = fc.Ensemble([(ridge, 0.75), (persistence, 0.25)])
-    expected = 0.75 * ridge.predict(block) + 0.25 * block.y_last_raw
+    expected = 0.75 * ridge.predict(block) + 0.25 * block.y_last_raw[:, None]
     np.testing.assert_allclose(ensemble.predict(block), expected, rtol=1e-12)
     # each member may read its own block (its own window length and scaling when served)
     other = windows(10, 3)
     each = ensemble.predict_each([block, other])
-    np.testing.assert_allclose(each, 0.75 * ridge.predict(block) + 0.25 * other.y_last_raw)
+    np.testing.assert_allclose(each, 0.75 * ridge.predict(block) + 0.25 * other.y_last_raw[:, None])
 
 
 def test_a_seed_average_is_an_ensemble_of_equal_weights():

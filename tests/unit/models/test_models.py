@@ -21,10 +21,10 @@ def windows(n: int, seed: int) -> WindowSet:
     y = x[:, -1, 0] * 0.5 + 0.1
     return WindowSet(
         x=x,
-        y=y.astype(np.float32),
-        y_raw=y.astype(np.float64),
-        target_time=np.arange(n).astype("datetime64[h]"),
-        covariates=rng.normal(size=(n, COVARIATES)).astype(np.float32),
+        y=y.astype(np.float32)[:, None],  # (samples, 1 step)
+        y_raw=y.astype(np.float64)[:, None],
+        target_time=np.arange(n).astype("datetime64[h]")[:, None],
+        covariates=rng.normal(size=(n, 1, COVARIATES)).astype(np.float32),
         feature_names=["a", "b", "c"],
         covariate_names=["target_a", "target_b"],
         meta={},
@@ -104,7 +104,22 @@ def test_calendar_is_appended_to_every_timestep():
     np.testing.assert_array_equal(fed[1], [[3, 3, 4], [4, 3, 4], [5, 3, 4]])
     assert model_inputs("gru", x, cov, calendar_each_step=False) is x
     window, calendar = model_inputs("multi-input", x, cov)
-    assert window is x and calendar is cov and fed_features("multi-input", 1, 2) == 1
+    assert window is x and calendar.tolist() == cov.tolist()
+    assert fed_features("multi-input", 1, 2) == 1
+
+
+def test_a_path_feeds_the_first_steps_calendar_per_timestep_and_every_step_to_multi_input():
+    """Two windows, 2 steps of calendars (1, 2), (5, 6) and (3, 4), (7, 8): the recurrent
+    variants get the first step's calendar on every timestep (the later steps' calendar follows
+    from it); multi-input gets every step's, flattened step-major."""
+    from seqcast.models.deep import model_inputs
+
+    x = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
+    cov = np.array([[[1, 2], [5, 6]], [[3, 4], [7, 8]]], dtype=np.float32)  # (2, steps, 2)
+    fed = model_inputs("gru", x, cov)
+    np.testing.assert_array_equal(fed[1], [[3, 3, 4], [4, 3, 4], [5, 3, 4]])
+    _, calendar = model_inputs("multi-input", x, cov)
+    np.testing.assert_array_equal(calendar, [[1, 2, 5, 6], [3, 4, 7, 8]])
 
 
 def _huber(e: np.ndarray) -> float:
@@ -154,7 +169,7 @@ def test_a_fixed_epoch_refit_trains_exactly_that_many_epochs(tmp_path):
     cfg = TrainingConfig(max_epochs=50, patience=1, batch_size=8, loss="mse")
     _, trained = fit_variant("gru", TINY, cfg, splits, tmp_path / "r.keras", epochs=3)
     assert len(trained.history["loss"]) == 3 and "val_loss" not in trained.history
-    assert trained.best_epoch == 3 and trained.predictions["scored"].shape == (10,)
+    assert trained.best_epoch == 3 and trained.predictions["scored"].shape == (10, 1)
     assert (tmp_path / "r.keras").exists()
     with pytest.raises(ValueError, match="number of epochs"):
         fit_variant("gru", TINY, cfg, {"train": windows(40, 0)})

@@ -13,7 +13,7 @@ from seqcast.config import ForecastConfig
 from seqcast.io.paths import OUTPUT_ROOT_ENV
 from seqcast.serving.champion import (
     champion_ref,
-    forecast_row,
+    forecast_rows,
     no_champion_hint,
     served_bundle,
 )
@@ -45,22 +45,34 @@ def test_a_champion_keeps_its_bundle_and_is_prepared_with_its_own_gaps(tmp_path)
     assert (prepare.resolved_max_fill_steps, prepare.resolved_on_long_gap) == (2, "drop-windows")
 
 
-def test_a_forecast_row_names_its_dataset_champion_run_and_data(tmp_path):
+def test_forecast_rows_name_their_dataset_champion_run_and_data_one_per_step(tmp_path):
     config = ForecastConfig(dataset="weekly-temperature", out=str(tmp_path))
     champion = champion_ref(config, bundle(), tmp_path / "bundle.json", "run-1")
-    forecast = {"origin_time": pd.Timestamp("2015-01-02"), "target_time": "t", "prediction": 2.5}
-    row = forecast_row(champion, forecast, "abc", pd.Timestamp("2026-01-01"))
-    assert row == {
+    assert champion.steps == [1]  # a bundle made before paths: its one horizon
+    forecast = pd.DataFrame(
+        {
+            "origin_time": pd.Timestamp("2015-01-02"),
+            "step": [1, 2],
+            "target_time": ["t1", "t2"],
+            "prediction": [2.5, 3.0],
+            "lower_80": [1.0, 1.5],
+        }
+    )
+    rows = forecast_rows(champion, forecast, "abc", pd.Timestamp("2026-01-01"))
+    assert rows[1] == {
         "dataset": "weekly-temperature",
         "model": "ensemble",
         "run_id": "run-1",
         "origin_time": pd.Timestamp("2015-01-02"),
-        "target_time": "t",
-        "prediction": 2.5,
+        "step": 2,
+        "target_time": "t2",
+        "prediction": 3.0,
+        "lower_80": 1.5,
         "horizon": 1,
         "created_at": pd.Timestamp("2026-01-01"),
         "data_sha256": "abc",
     }
+    assert [r["step"] for r in rows] == [1, 2]
 
 
 def test_with_no_run_yet_the_hint_says_how_to_train_one(tmp_path, monkeypatch):

@@ -5,9 +5,9 @@ any other type is refused."""
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
@@ -16,6 +16,7 @@ from seqcast.evaluation.selection import Member
 from seqcast.models import catalog
 from seqcast.models import forecaster as fc
 from seqcast.models.references import Fitted
+from seqcast.spec.dataset import get_spec
 
 
 def _windows(n: int, seed: int) -> WindowSet:
@@ -24,10 +25,10 @@ def _windows(n: int, seed: int) -> WindowSet:
     y = x[:, -1, 0] * 3.0 + 10.0
     return WindowSet(
         x=x,
-        y=y.astype(np.float32),
-        y_raw=y.astype(np.float64),
-        target_time=np.arange(n).astype("datetime64[h]"),
-        covariates=rng.normal(size=(n, 2)).astype(np.float32),
+        y=y.astype(np.float32)[:, None],  # (samples, 1 step)
+        y_raw=y.astype(np.float64)[:, None],
+        target_time=np.arange(n).astype("datetime64[h]")[:, None],
+        covariates=rng.normal(size=(n, 1, 2)).astype(np.float32),
         feature_names=["a", "b", "c"],
         covariate_names=["ca", "cb"],
         meta={},
@@ -101,27 +102,36 @@ def test_bundle_names_every_member_with_its_units():
     assert [m["weight"] for m in plain["members"]] == [0.5, 0.5]
 
 
-def test_served_forecast_is_the_members_weighted_mean(monkeypatch, tmp_path):
-    """Stored members predicting 10, 20 and 40 with weights 0.25, 0.25 and 0.5 forecast 27.5,
-    as the ensemble was evaluated; a bundle without weights (written before they existed)
+def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch, tmp_path):
+    """Stored members predicting 10, 20 and 40 at both steps with weights 0.25, 0.25 and 0.5
+    forecast 27.5, as the ensemble was evaluated; the bundle's conformal offsets (80 %:
+    -5 / +5 at step 1, -30 / +6 at step 2) give the bands, the lower one never below the
+    spec's minimum (0 rentals). A bundle without weights (written before they existed)
     averages them equally. The members are real ridge models loaded from their skops files
-    (each fitted on a constant target, so it predicts that constant); only the newest window
-    is given."""
+    (each fitted on a constant target, so it predicts that constant)."""
+    from seqcast.evaluation.intervals import Intervals
     from seqcast.serving import predict as serving
+    from seqcast.serving.forecast_input import ForecastInput
 
-    window = SimpleNamespace(
+    spec = get_spec("bike-hourly")
+    times = pd.DatetimeIndex(["2018-11-30 23:00", "2018-12-01 00:00"])
+    window = ForecastInput(
         x=np.zeros((1, 4, 3), np.float32),  # (1, timesteps, features)
-        covariates=np.zeros((1, 2), np.float32),
-        origin_time="t0",
-        target_time="t2",
+        covariates=np.zeros((1, 2, 2), np.float32),  # (1, steps, covariates)
+        origin_time=pd.Timestamp("2018-11-30 22:00"),
+        target_times=times,
+        target_steps=np.array([0, 1]),
+        steps=[1, 2],
     )
     monkeypatch.setattr(serving, "last_window", lambda *a, **k: window)
+    monkeypatch.setattr(serving, "period_label", lambda step, ti: f"p{step}")
     units = {"features": {"kind": "standard", "columns": ["x"], "scale": [1.0], "shift": [0.0]}}
     members = []
     train = _windows(50, 0)
+    train = replace(train, covariates=np.zeros((50, 2, 2), np.float32))  # 2 steps
     for name, level, weight in (("a", 10.0, 0.25), ("b", 20.0, 0.25), ("c", 40.0, 0.5)):
         ridge = catalog.create("ridge", fc.Settings())
-        ridge.fit(replace(train, y_raw=np.full(50, level)))
+        ridge.fit(replace(train, y_raw=np.full((50, 2), level)))
         folder = tmp_path / name
         folder.mkdir()
         file = ridge.save(folder)
@@ -135,14 +145,24 @@ def test_served_forecast_is_the_members_weighted_mean(monkeypatch, tmp_path):
                 "weight": weight,
             }
         )
-    bundle = {"members": members, "horizon": 1}
-    out = serving.forecast_from_clean(None, None, bundle, tmp_path, "x")
-    assert out["prediction"] == pytest.approx(27.5)
-    assert (out["origin_time"], out["target_time"]) == ("t0", "t2")
+    intervals = Intervals(
+        (0.8,), {0.8: np.array([-5.0, -30.0])}, {0.8: np.array([5.0, 6.0])}, minimum=0.0
+    )
+    bundle = {"members": members, "horizon": 2, "steps": [1, 2]}
+    bundle["intervals"] = {**intervals.to_dict(), "group": None}
+    out = serving.forecast_from_clean(None, spec, bundle, tmp_path, "x")
+    assert list(out.columns) == [
+        "origin_time", "step", "target_time", "period", "prediction", "lower_80", "upper_80"
+    ]  # fmt: skip
+    assert out["step"].tolist() == [1, 2] and out["period"].tolist() == ["p0", "p1"]
+    assert out["prediction"].tolist() == pytest.approx([27.5, 27.5])
+    assert out["lower_80"].tolist() == pytest.approx([22.5, 0.0])  # 27.5 - 30 < 0: bounded
+    assert out["upper_80"].tolist() == pytest.approx([32.5, 33.5])
+    assert (out["target_time"] == times).all()
     for m in members:
         del m["weight"]
-    out = serving.forecast_from_clean(None, None, bundle, tmp_path, "x")
-    assert out["prediction"] == pytest.approx(70 / 3)
+    out = serving.forecast_from_clean(None, spec, bundle, tmp_path, "x")
+    assert out["prediction"].tolist() == pytest.approx([70 / 3, 70 / 3])
 
 
 def test_a_bundle_written_before_members_named_their_forecaster_still_loads():

@@ -1,0 +1,172 @@
+"""Prediction intervals for every ranked candidate, from its own backtest residuals, scored on
+later folds and on test; the method (one set of offsets per step, or offsets per step and
+calendar group) chosen on the backtest. Pure.
+
+- **Backtest scores**: fold ``k`` (k >= 2) is scored with intervals fitted on the residuals of
+  folds ``1 .. k-1`` only, so every interval is judged on errors it never saw; averaged over
+  those folds. With one fold there is nothing to score on, and the method stays ``global``.
+- **Test scores**: intervals fitted on every fold's residuals, scored on the test period.
+- **Served intervals** (the champion's, stored in its bundle): fitted on every fold's and the
+  test period's residuals, the newest out-of-sample errors there are.
+- **Method**: ``global`` (offsets per step) or ``by <group>`` (per step and group, e.g. the
+  target time's hour of day, falling back to the step's offsets in a thin group): the one
+  with the lower backtest interval score, averaged over the levels. Never chosen on test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from seqcast.evaluation.intervals import (
+    Intervals,
+    fit_intervals,
+    interval_scores,
+    level_key,
+)
+from seqcast.evaluation.selection import Ranking
+
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """The calendar group intervals may be conditioned on: its name and each scored fit's
+    group per window and step (fit -> (samples, steps) ints)."""
+
+    name: str
+    of_fit: dict[str, np.ndarray]
+
+
+def group_name(frequency: str) -> str | None:
+    """The calendar group of a frequency: the hour of day for hourly data, the day of week
+    for daily data; None (global intervals only) otherwise."""
+    return {"hourly": "hour of day", "daily": "day of week"}.get(frequency)
+
+
+def calendar_groups(target_time: np.ndarray, frequency: str) -> np.ndarray | None:
+    """Each target time's group (:func:`group_name`): (samples, steps) ints, or None."""
+    times = pd.DatetimeIndex(np.asarray(target_time).reshape(-1))
+    shape = np.asarray(target_time).shape
+    if frequency == "hourly":
+        return np.asarray(times.hour).reshape(shape)
+    if frequency == "daily":
+        return np.asarray(times.dayofweek).reshape(shape)
+    return None
+
+
+def _fit(residuals: list[np.ndarray], levels, groups: list[np.ndarray] | None, minimum):
+    res = np.concatenate(residuals)  # (samples of every fit, steps)
+    g = None if groups is None else np.concatenate(groups)
+    return fit_intervals(res, levels, g, minimum)
+
+
+def _mean_scores(scores: list[dict]) -> dict:
+    """Scores averaged over folds (coverage per step and per group too)."""
+    if len(scores) == 1:
+        return scores[0]
+    out: dict = {"pinball": float(np.mean([s["pinball"] for s in scores]))}
+    for key in scores[0]:
+        if key == "pinball":
+            continue
+        entry: dict = {}
+        for name, value in scores[0][key].items():
+            if isinstance(value, dict):
+                entry[name] = {g: float(np.mean([s[key][name][g] for s in scores])) for g in value}
+            elif isinstance(value, list):
+                entry[name] = np.mean([s[key][name] for s in scores], axis=0).tolist()
+            else:
+                entry[name] = float(np.mean([s[key][name] for s in scores]))
+        out[key] = entry
+    return out
+
+
+def _winkler(scores: dict, levels: Sequence[float]) -> float:
+    return float(np.mean([scores[level_key(lv)]["winkler"] for lv in levels]))
+
+
+def candidate_intervals(
+    predictions: dict[str, np.ndarray],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    levels: Sequence[float],
+    minimum: float | None,
+    grouping: Grouping | None,
+) -> tuple[dict, Intervals, Intervals]:
+    """One candidate's interval report (``method``, ``backtest`` and ``test`` scores of the
+    chosen method, and ``methods``: each method's backtest and test interval score), its
+    served intervals and the intervals it was scored with on test."""
+    res = {f: truth[f] - predictions[f] for f in predictions if f in truth}  # (samples, steps)
+    methods: dict[str, dict] = {}
+    for method in [GLOBAL] + ([f"by {grouping.name}"] if grouping else []):
+        groups = None if method == GLOBAL or grouping is None else grouping.of_fit
+
+        def fitted(fits: list[str], groups=groups) -> Intervals:
+            g = None if groups is None else [groups[f] for f in fits]
+            return _fit([res[f] for f in fits], levels, g, minimum)
+
+        def scored(fit: str, iv: Intervals, groups=groups) -> dict:
+            g = None if groups is None else groups[fit]
+            return interval_scores(truth[fit], predictions[fit], iv, g)
+
+        later = [scored(folds[k], fitted(folds[:k])) for k in range(1, len(folds))]
+        test = scored("test", fitted(folds)) if "test" in res else None
+        served = fitted([*folds, "test"] if "test" in res else folds)
+        methods[method] = {
+            "backtest": _mean_scores(later) if later else None,
+            "test": test,
+            "served": served,
+            "test_fit": fitted(folds),
+        }
+    chosen = GLOBAL
+    if len(methods) > 1 and methods[GLOBAL]["backtest"] is not None:
+        chosen = min(methods, key=lambda m: _winkler(methods[m]["backtest"], levels))
+    report = {
+        "method": chosen,
+        "backtest": methods[chosen]["backtest"],
+        "test": methods[chosen]["test"],
+        "methods": {
+            m: {
+                split: None if v[split] is None else _winkler(v[split], levels)
+                for split in ("backtest", "test")
+            }
+            for m, v in methods.items()
+        },
+    }
+    return report, methods[chosen]["served"], methods[chosen]["test_fit"]
+
+
+def calibrate(
+    ranking: Ranking,
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    levels: Sequence[float],
+    minimum: float | None,
+    grouping: Grouping | None,
+) -> Ranking:
+    """The ranking with an ``intervals`` report on every evaluated candidate's leaderboard
+    entry and the champion's served intervals (``Ranking.intervals``, JSON form, with the
+    method and grouping)."""
+    board = []
+    served: dict | None = None
+    for entry in ranking.board:
+        preds = ranking.predictions.get(entry["name"])
+        if entry.get("unavailable") or preds is None:
+            board.append(entry)
+            continue
+        report, intervals, on_test = candidate_intervals(
+            preds, truth, folds, levels, minimum, grouping
+        )
+        board.append({**entry, "intervals": report})
+        if entry["name"] == ranking.champion:
+            group = None if report["method"] == GLOBAL or grouping is None else grouping.name
+            served = {
+                **intervals.to_dict(),
+                "method": report["method"],
+                "group": group,
+                "test_fit": {**on_test.to_dict(), "group": group},
+            }
+    return replace(ranking, board=board, intervals=served)

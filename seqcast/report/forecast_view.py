@@ -1,0 +1,103 @@
+"""A served forecast path as a person reads it: a short table (console and Prefect artifact)
+and a fan chart (the recent actuals, then the forecast with its interval bands). Pure:
+returns text, rows and PNG bytes."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+
+def levels_of(rows: pd.DataFrame) -> list[str]:
+    """The interval levels the rows carry, narrowest first: ``["80", "95"]``."""
+    found = {c.split("_", 1)[1] for c in rows.columns if c.startswith("lower_")}
+    return sorted(found, key=float)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}" if np.isfinite(value) else "-"
+
+
+def forecast_table(rows: pd.DataFrame, units: str) -> list[dict]:
+    """One dict per step: target period, step, forecast and each level's bounds, in ``units``."""
+    out = []
+    for _, r in rows.iterrows():
+        entry = {"target": str(r["period"]), "step": int(r["step"]), units: _fmt(r["prediction"])}
+        for level in levels_of(rows):
+            entry[f"{level} % interval"] = (
+                f"{_fmt(r[f'lower_{level}'])} to {_fmt(r[f'upper_{level}'])}"
+            )
+        out.append(entry)
+    return out
+
+
+def console_lines(rows: pd.DataFrame, units: str, max_rows: int = 48) -> list[str]:
+    """The forecast path as aligned text lines with a header saying what and from when."""
+    first = rows.iloc[0]
+    table = forecast_table(rows, units)
+    head = [
+        f"forecast of {units} from data up to {first['origin_time']} "
+        f"(model {first['model']}, {len(rows)} step(s) ahead):"
+    ]
+    columns = list(table[0])
+    width = {c: max(len(c), *(len(str(t[c])) for t in table)) for c in columns}
+    lines = ["  " + "  ".join(c.ljust(width[c]) for c in columns)]
+    shown = table if len(table) <= max_rows else table[:max_rows]
+    lines += ["  " + "  ".join(str(t[c]).ljust(width[c]) for c in columns) for t in shown]
+    if len(table) > max_rows:
+        lines.append(f"  ... {len(table) - max_rows} more step(s) in the forecasts file")
+    return head + lines
+
+
+def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
+    """The recent actuals, then the forecast path with its interval bands (widest palest)."""
+    fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")
+    if recent:
+        times = pd.to_datetime([t for t, _ in recent])
+        ax.plot(times, [v for _, v in recent], color="black", linewidth=1.2, label="actual")
+    target = pd.to_datetime(rows["target_time"])
+    for level, alpha in zip(reversed(levels_of(rows)), (0.18, 0.32, 0.45), strict=False):
+        ax.fill_between(
+            target,
+            rows[f"lower_{level}"],
+            rows[f"upper_{level}"],
+            color="tab:blue",
+            alpha=alpha,
+            linewidth=0,
+            label=f"{level} % interval",
+        )
+    ax.plot(
+        target,
+        rows["prediction"],
+        color="tab:blue",
+        marker="o",
+        markersize=3,
+        linewidth=1.5,
+        label="forecast",
+    )
+    first = rows.iloc[0]
+    ax.set_title(f"forecast from data up to {first['origin_time']} ({first['model']})")
+    ax.set_ylabel(units)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def forecast_markdown(rows: pd.DataFrame, png: bytes, units: str) -> str:
+    """The fan chart (embedded) above the forecast table, as a Markdown artifact."""
+    table = forecast_table(rows, units)
+    head = list(table[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(t[c]) for c in head) + " |" for t in table]
+    b64 = base64.b64encode(png).decode()
+    return "\n".join([f"![forecast fan chart](data:image/png;base64,{b64})", "", *lines])
