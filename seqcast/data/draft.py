@@ -315,9 +315,11 @@ def draft_spec(
     lines = [
         f"# Drafted by seqcast init-spec from a file of {len(frame)} rows: check every field.",
         f"name = {json.dumps(_slug(name))}",
-        f"description = {json.dumps(f'{target} from {name}; forecast {horizon} step(s) ahead')}",
+        f"description = {json.dumps(f'{target} from {name}; forecast the next {horizon} step(s)')}",
         f"target = {json.dumps(target)}",
+        "# every step 1..horizon from each origin; \"last\": only the horizon-th step",
         f"horizon = {horizon}",
+        'steps = "all"',
         f"value_features = {json.dumps(features)}",
         f"calendar_features = {json.dumps(calendar)}",
         f"covariates = {json.dumps(calendar)}",

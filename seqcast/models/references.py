@@ -6,10 +6,12 @@ Every one forecasts every step of the path, (samples, steps) in original units.
 ``persistence``: the last observed value, for every step. ``seasonal-naive``: the newest value
 a whole number of seasons before each step's target time (53 weeks; 24 hours). ``ridge``: one
 multi-output linear model on the flattened window plus every step's known-future covariates.
-``gradient-boosting``: one histogram-boosting model for all steps, the step as a feature: each
-window gives one training row per step (the flattened window, that step's covariates and the
-step), so one model of the usual size learns every step and shares what the steps have in
-common; with one step it is exactly the single-step model.
+``gradient-boosting``: one histogram-boosting model per step on the same inputs (scikit-learn's
+``MultiOutputRegressor``); with one step it is exactly the single-step model. Measured on the
+Seoul bike file (24 steps, fold 2 of the backtest, 2 cores): one model per step took 33 s and
+scored MAE 291 over the steps (120 at step 1); one model with the step as a feature took 9 s
+and scored 319 (242 at step 1; 313 / 326 with 500 iterations or 63 leaves), so the per-step
+models are worth their cost.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from threadpoolctl import threadpool_limits
 
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 
-# The one type skops does not trust by default in these models (checked for scikit-learn 1.9).
-TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+# The types skops does not trust by default in these models (checked for scikit-learn 1.9).
+TRUSTED_TYPES = [
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.multioutput.MultiOutputRegressor",
+]
 
 
 def flat(ws: Block) -> np.ndarray:
@@ -35,19 +40,7 @@ def flat(ws: Block) -> np.ndarray:
     return np.concatenate([ws.x.reshape(len(ws.x), -1), cov], axis=1)
 
 
-def by_step(ws: Block) -> np.ndarray:
-    """One row per (window, step): the flattened window, that step's covariates and, with
-    several steps, the step's position. Window-major: rows ``i * steps .. i * steps + steps - 1``
-    are window ``i``'s. Returns (samples * steps, timesteps * features + covariates [+ 1])."""
-    cov = ws.covariates
-    if cov.ndim == 2:
-        cov = cov[:, None, :]  # one step: (samples, covariates) -> (samples, 1, covariates)
-    n, steps, _ = cov.shape
-    window = np.repeat(ws.x.reshape(n, -1), steps, axis=0)  # (samples * steps, t * f)
-    parts = [window, cov.reshape(n * steps, -1)]
-    if steps > 1:
-        parts.append(np.tile(np.arange(steps, dtype=np.float32), n)[:, None])
-    return np.concatenate(parts, axis=1)
+
 
 
 @register("persistence", "seasonal-naive")
@@ -113,21 +106,22 @@ class Fitted(Forecaster):
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
+        y = train.y_raw.reshape(len(train.y_raw), -1)  # (samples, steps)
         with threadpool_limits(limits=self.settings.threads):
-            if self.name == "ridge":  # multi-output: (samples, steps)
-                self.model.fit(flat(train), train.y_raw)
-            else:  # (samples * steps,) window-major, as by_step's rows
-                self.model.fit(by_step(train), train.y_raw.reshape(-1))
+            if self.name == "ridge":  # one multi-output linear model
+                self.model.fit(flat(train), y)
+            elif y.shape[1] == 1:  # one step: the single-step model itself
+                self.model.fit(flat(train), y[:, 0])
+            else:  # one model per step
+                from sklearn.multioutput import MultiOutputRegressor
+
+                self.model = MultiOutputRegressor(self.model).fit(flat(train), y)
         return FitSummary(seconds=time.perf_counter() - start)
 
     def predict(self, block: Block) -> np.ndarray:
-        n = len(block.x)
         with threadpool_limits(limits=self.settings.threads):
-            if self.name == "ridge":
-                out = self.model.predict(flat(block))
-            else:
-                out = self.model.predict(by_step(block))  # (samples * steps,)
-        return np.asarray(out, dtype=np.float64).reshape(n, -1)  # (samples, steps)
+            out = self.model.predict(flat(block))
+        return np.asarray(out, dtype=np.float64).reshape(len(block.x), -1)  # (samples, steps)
 
     def save(self, folder: Path) -> str:
         """skops' format: no pickle; loaded back with an explicit list of trusted types."""

@@ -93,7 +93,8 @@ def test_bundle_names_every_member_with_its_units():
         "gru-s43.keras",
         "gradient-boosting.skops",
     ]
-    assert bundle["members"][2]["seed"] is None and bundle["horizon"] == 2
+    assert bundle["members"][2]["seed"] is None and bundle["horizon"] == 24
+    assert bundle["steps"] == list(range(1, 25)) and bundle["intervals"] is None
     assert bundle["trained_on"] == {"fit": "all", "windows": 9}
     assert bundle["candidate"] == "ensemble" and bundle["combine"] == "weighted-mean"
     assert [m["weight"] for m in bundle["members"]] == [0.25, 0.25, 0.5]
