@@ -130,6 +130,24 @@ def run_metrics(board: list[dict]) -> dict[str, float]:
                 value = figures.get(m)
                 if value is not None:
                     out[f"{entry['name']}/{split}/{m}"] = float(value)
+            for step, value in enumerate(figures.get("mae_by_step") or [], start=1):
+                out[f"{entry['name']}/{split}/mae_step_{step}"] = float(value)
+        out.update(interval_metrics(entry))
+    return out
+
+
+def interval_metrics(entry: dict) -> dict[str, float]:
+    """A leaderboard entry's interval scores (``seqcast.evaluation.calibration``), on the
+    backtest and test: ``gru/test/coverage_80``, ``width_80``, ``winkler_80``, ``pinball``."""
+    out: dict[str, float] = {}
+    for split in ("backtest", "test"):
+        scores = (entry.get("intervals") or {}).get(split) or {}
+        for level, figures in scores.items():
+            if level == "pinball":
+                out[f"{entry['name']}/{split}/pinball"] = float(figures)
+                continue
+            for what in ("coverage", "width", "winkler"):
+                out[f"{entry['name']}/{split}/{what}_{level}"] = float(figures[what])
     return out
 
 

@@ -243,7 +243,21 @@ def run_ref(
 
 
 def leaderboard_rows(board: list[dict]) -> list[dict]:
-    """The leaderboard as a table artifact's rows: every metric per split, 4 decimals."""
+    """The leaderboard as a table artifact's rows: every metric per split (the mean over the
+    steps), then each level's interval coverage and score and the pinball loss on the backtest
+    and test, 4 decimals."""
+
+    def interval(e: dict, split: str) -> dict:
+        scores = (e.get("intervals") or {}).get(split) or {}
+        out = {}
+        for level, figures in scores.items():
+            if level == "pinball":
+                out[f"{split}_pinball"] = round(figures, 4)
+            else:
+                out[f"{split}_coverage_{level}"] = round(figures["coverage"], 4)
+                out[f"{split}_interval_score_{level}"] = round(figures["winkler"], 4)
+        return out
+
     return [
         {
             "model": e["name"],
@@ -253,6 +267,8 @@ def leaderboard_rows(board: list[dict]) -> list[dict]:
                 for s in ("backtest", "val", "test")
                 for m in ("mae", "rmse", "r2", "mase", "wape")
             },
+            **interval(e, "backtest"),
+            **interval(e, "test"),
         }
         for e in board
     ]

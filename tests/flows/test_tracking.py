@@ -27,6 +27,24 @@ def test_metrics_are_named_candidate_split_metric():
     assert len(got) == 10  # no test figures: nothing invented for them
 
 
+def test_per_step_and_interval_figures_are_logged_by_name():
+    entry = {
+        **BOARD[0],
+        "backtest": {**BOARD[0]["backtest"], "mae_by_step": [1.5, 2.5]},
+        "intervals": {
+            "backtest": {
+                "80": {"coverage": 0.79, "width": 4.0, "winkler": 6.0, "coverage_by_step": []},
+                "pinball": 0.7,
+            },
+            "test": None,
+        },
+    }
+    got = run_metrics([entry])
+    assert got["gru/backtest/mae_step_2"] == 2.5
+    assert got["gru/backtest/coverage_80"] == 0.79 and got["gru/backtest/winkler_80"] == 6.0
+    assert got["gru/backtest/pinball"] == 0.7 and not any(k.startswith("gru/test") for k in got)
+
+
 def test_params_are_the_settings_used_as_strings():
     params = run_params(
         [("timesteps", "24", "dataset default"), ("seed", "42", "default")], {"seeds": [42, 43]}
