@@ -267,7 +267,7 @@ USAGE: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "forecast": (
-        "the champion predicts the next horizon from the newest data",
+        "the champion forecasts the next steps from the newest data, with intervals",
         [
             "seqcast forecast --dataset bike-hourly --source newest_bike.csv",
             "seqcast forecast --dataset examples/dc-bike-hourly.toml --source dc.csv "
