@@ -47,6 +47,16 @@ class ReportInput:
     # the champion's test-period bounds: level ("80") -> (lower, upper), each (samples, steps)
     test_bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
+    def __post_init__(self) -> None:
+        """One step given as (samples,) is the path (samples, 1)."""
+
+        def path(a) -> np.ndarray:
+            a = np.asarray(a)
+            return a.reshape(len(a), -1)
+
+        self.test_times, self.test_truth = path(self.test_times), path(self.test_truth)
+        self.test_predictions = {n: path(p) for n, p in self.test_predictions.items()}
+
 
 @dataclass
 class Report:

@@ -12,6 +12,7 @@ import pytest
 
 from seqcast.config import PrepareConfig
 from seqcast.data.windows import from_table
+from seqcast.io.paths import SPLITS
 from tests.conftest import real_file
 from tests.flows.test_prepare_flow import run_prepare
 
@@ -19,13 +20,21 @@ pytestmark = [pytest.mark.realdata, pytest.mark.usefixtures("prefect_server")]
 
 
 def test_weekly_temperature_test_windows_are_2014(out):
-    """Timesteps 4: test windows (53, 4, F), every target time in 2014; cached on rerun."""
+    """One step ahead (the forecast before paths), timesteps 4: test windows (53, 4, F),
+    every target time in 2014; cached on rerun."""
     src = real_file("seoul_weekly_temperature.csv")
-    cfg = PrepareConfig(dataset="weekly-temperature", source=str(src), out=str(out), timesteps=4)
+    cfg = PrepareConfig(
+        dataset="weekly-temperature",
+        source=str(src),
+        out=str(out),
+        timesteps=4,
+        horizon=1,
+        steps="last",
+    )
     prepared, _ = run_prepare(cfg)
     test = from_table(pq.read_table(prepared / "test.parquet"))
     assert test.x.shape == (53, 4, len(test.feature_names))
-    assert set(pd.DatetimeIndex(test.target_time).year) == {2014}
+    assert set(pd.DatetimeIndex(test.target_time[:, 0]).year) == {2014}
     summary = json.loads((prepared / "summary.json").read_text())
     assert summary["split_periods"]["val"]["target_start"].startswith("2013-01-01")
 
@@ -43,6 +52,20 @@ def test_weekly_temperature_test_windows_are_2014(out):
     assert {s for name, s in states.items() if name != "fetch"} == {"Cached"}
 
 
+def test_weekly_temperature_paths_keep_every_target_of_a_split_before_the_next(out):
+    """The default path (4 weeks): 53 test origins, targets (53, 4) ending with the file's last
+    week; 3 rows purged before each boundary, so every step's target of a split precedes the
+    next split's first target."""
+    src = real_file("seoul_weekly_temperature.csv")
+    cfg = PrepareConfig(dataset="weekly-temperature", source=str(src), out=str(out))
+    prepared, _ = run_prepare(cfg)
+    splits = {s: from_table(pq.read_table(prepared / f"{s}.parquet")) for s in SPLITS}
+    assert splits["test"].y_raw.shape == (53, 4) and splits["val"].y_raw.shape == (50, 4)
+    assert str(pd.Timestamp(splits["test"].target_time[-1, -1]).date()) == "2014-12-31"
+    for early, late in (("train", "val"), ("val", "test")):
+        assert splits[early].target_time.max() < splits[late].target_time[:, 0].min()
+
+
 def test_bike_with_gaps_fills_58_cells_with_the_default_policy(out):
     """The file with missing values passes with the default policy; 58 filled cells reported."""
     src = real_file("seoul_bike_hourly_with_gaps.csv")
@@ -51,7 +74,8 @@ def test_bike_with_gaps_fills_58_cells_with_the_default_policy(out):
     assert summary["filled_cells"] == 58
     assert summary["filled_cells_by_column"] == {"Humidity": 44, "Temperature": 14}
     assert len(pd.read_csv(prepared / "filled_cells.csv")) == 58
-    assert summary["shapes"]["test"][0] == 1752
+    # test = 20 % of the 8736 hours that have every one of the 24 steps' targets
+    assert summary["shapes"]["test"][0] == round(0.2 * (8760 - 24)) == 1747
 
 
 def test_bike_uci_release_zip_in_cp1252_gives_the_same_windows(out, tmp_path):

@@ -64,6 +64,7 @@ def _input() -> ReportInput:
         units="Rented Bike Count",
         loss_label="MSE of the minmax-scaled target",
         settings=[("timesteps", "24", "dataset default (bike-hourly)")],
+        frequency="hourly",
     )
 
 
@@ -150,6 +151,8 @@ def test_report_figures_load_in_a_real_browser(tmp_path):
         "Backtest: error per fold",
         "Learning curves",
         "Residuals",
+        "MAE by forecast step",
+        "MAE by hour of day",
     ]
     for alt, width, height, shown_width in sizes:
         assert width >= 600 and 200 <= height <= 1600, (alt, width, height)

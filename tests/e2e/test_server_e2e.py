@@ -206,7 +206,13 @@ def test_deploy_run_from_client_worker_forecast_and_reject(server, out_dir):
     escaped = _state_and_artifacts(env, escape_id)
     assert escaped["state"] == "Failed" and "outside the output root" in escaped["message"]
     rows = pd.read_parquet(out / "bike-hourly" / "forecasts.parquet")
-    assert len(rows) == 1 and rows.loc[0, "model"] == metrics["champion"]
+    # one path: the next 24 hours from the newest row, each with its intervals
+    assert rows["step"].tolist() == list(range(1, 25)) and set(rows["model"]) == {
+        metrics["champion"]
+    }
+    assert (rows["lower_95"] <= rows["lower_80"]).all() and (
+        rows["upper_80"] <= rows["upper_95"]
+    ).all()
 
     with pytest.raises(RuntimeError, match=r"Validation failed for field 'config\.timesteps'"):
         _request_run(env, TRAIN, {**config, "timesteps": 0})

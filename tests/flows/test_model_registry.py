@@ -4,6 +4,7 @@ predicting in a fresh process exactly what ``seqcast forecast`` predicts."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -105,21 +106,24 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
 
     sample = ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
     rows = pd.read_parquet(forecast(ForecastConfig(dataset="weekly-temperature", out=str(out))))
+    assert rows["step"].tolist() == [1, 2, 3, 4]  # the weekly default: the next 4 weeks
     expected = rows.iloc[-1]
     script = (
         "import sys, mlflow, pandas as pd\n"
         f"model = mlflow.pyfunc.load_model('models:/{NAME}@champion')\n"
         f"got = model.predict(pd.read_csv({str(sample)!r}).tail(40))\n"
-        "print(got['target_time'].iloc[0], repr(float(got['prediction'].iloc[0])))\n"
+        "print(got.to_json(orient='records', date_format='iso'))\n"
     )
     env = {**os.environ, "MLFLOW_TRACKING_URI": _uri(out)}
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    when, value = done.stdout.strip().splitlines()[-1].rsplit(" ", 1)
-    assert pd.Timestamp(when) == expected["target_time"]
-    assert float(value) == pytest.approx(float(expected["prediction"]), rel=1e-5)
+    got = pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]), orient="records")
+    assert got["step"].tolist() == rows["step"].tolist()
+    assert pd.to_datetime(got["target_time"]).tolist() == rows["target_time"].tolist()
+    for column in ("prediction", "lower_80", "upper_80", "lower_95", "upper_95"):
+        assert got[column].tolist() == pytest.approx(rows[column].tolist(), rel=1e-5), column
 
     # `seqcast forecast` with no Prefect server configured: the same steps in its own
     # process, no temporary server (PREFECT_HOME gets no database), the same forecast
@@ -133,9 +137,11 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
     assert done.returncode == 0, done.stderr[-3000:]
     assert not home.exists() or not list(home.rglob("*.db"))
     again = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
-    assert len(again) == len(rows)  # the same target time and model: its row replaced
+    assert len(again) == len(rows)  # the same origin: its path replaced, not duplicated
     assert again.iloc[-1]["prediction"] == pytest.approx(float(expected["prediction"]), rel=1e-6)
-    assert f"{expected['prediction']:.4g} for {expected['target_time']}" in done.stdout
+    assert "forecast of AvgTemp from data up to" in done.stdout
+    assert f"{expected['period']}  4" in done.stdout  # the week named, e.g. "2015 week 1, ..."
+    assert "week" in expected["period"] and "80 % interval" in done.stdout
 
 
 def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, monkeypatch):
