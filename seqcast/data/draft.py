@@ -317,7 +317,7 @@ def draft_spec(
         f"name = {json.dumps(_slug(name))}",
         f"description = {json.dumps(f'{target} from {name}; forecast the next {horizon} step(s)')}",
         f"target = {json.dumps(target)}",
-        "# every step 1..horizon from each origin; \"last\": only the horizon-th step",
+        '# every step 1..horizon from each origin; "last": only the horizon-th step',
         f"horizon = {horizon}",
         'steps = "all"',
         f"value_features = {json.dumps(features)}",

@@ -40,9 +40,6 @@ def flat(ws: Block) -> np.ndarray:
     return np.concatenate([ws.x.reshape(len(ws.x), -1), cov], axis=1)
 
 
-
-
-
 @register("persistence", "seasonal-naive")
 class Naive(Forecaster):
     """Read off the windows: the target at the window's last row (``persistence``) or one

@@ -68,8 +68,9 @@ def forecast_from_clean(
         windows.append(last_window(clean, spec, member["timesteps"], steps, scaler, source, known))
         members.append((load_member(member, folder), member.get("weight", 1.0)))
     value = Ensemble(members).predict_each(windows).reshape(1, -1)  # (1, steps)
-    if spec.column(spec.target).min is not None:  # never below the target's minimum
-        value = np.maximum(value, spec.column(spec.target).min)
+    minimum = spec.column(spec.target).min
+    if minimum is not None:  # never below the target's minimum
+        value = np.maximum(value, minimum)
     last = windows[-1]
     out = pd.DataFrame(
         {

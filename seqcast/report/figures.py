@@ -1,0 +1,202 @@
+"""The evaluation report's figures, as PNG bytes: the test period with the champion's bands,
+the learning curves, the backtest per fold, the residuals, MAE by step and by hour of day."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from seqcast.report.inputs import ReportInput
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _shown(r: ReportInput) -> list[str]:
+    """The champion (or, without one, the best deep candidate) and the best reference."""
+    deep = [e for e in r.board if e["kind"] in ("deep", "ensemble") and e["backtest"]]
+    refs = [e for e in r.board if e["kind"] == "reference" and e["backtest"]]
+    names = [r.champion or (deep[0]["name"] if deep else None), refs[0]["name"] if refs else None]
+    return [n for n in names if n and n in r.test_predictions]
+
+
+def _time_axis(ax) -> None:
+    """Dates that never overlap: ticks chosen for the width, labels without repetition."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def figures(r: ReportInput) -> dict[str, bytes]:
+    out = {}
+    shown = _shown(r)
+    fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
+    times, truth = r.test_times[:, 0], r.test_truth[:, 0]  # the first step of every window
+    if r.test_bounds and r.champion in shown:
+        for level, alpha in zip(reversed(list(r.test_bounds)), (0.15, 0.3), strict=False):
+            lo, hi = r.test_bounds[level]
+            ax.fill_between(
+                times,
+                lo[:, 0],
+                hi[:, 0],
+                alpha=alpha,
+                color="tab:blue",
+                linewidth=0,
+                label=f"{r.champion}: {level} % interval",
+            )
+    ax.plot(times, truth, label="actual", color="black", linewidth=1)
+    for name in shown:
+        ax.plot(times, r.test_predictions[name][:, 0], label=name, linewidth=1, alpha=0.8)
+    ax.set_title(
+        f"{r.dataset}: test period, actual vs predicted {step_word(r.steps[0], r.frequency)}"
+    )
+    ax.set_ylabel(r.units)
+    _time_axis(ax)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    out["actual_vs_predicted.png"] = _png(fig)
+
+    n = max(len(r.histories), 1)
+    cols = min(n, 3)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.8 * cols, 2.9 * rows), squeeze=False, layout="constrained"
+    )
+    for ax, (name, hist) in zip(axes.flat, sorted(r.histories.items()), strict=False):
+        epochs = np.arange(1, len(hist["loss"]) + 1)
+        ax.plot(epochs, hist["loss"], label="train")
+        if "val_loss" in hist:
+            ax.plot(epochs, hist["val_loss"], label="early-stopping windows")
+        ax.set_title(name, fontsize=10)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("loss (log scale)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3, which="both")
+    for ax in list(axes.flat)[len(r.histories) :]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=8)
+    fig.suptitle(f"learning curves, newest backtest fold: {r.loss_label} per epoch", fontsize=11)
+    out["learning_curves.png"] = _png(fig)
+
+    scored = [e for e in r.board if e["backtest"]]
+    folds = [f for f in r.fits if f.startswith("fold-")]
+    fig, ax = plt.subplots(figsize=(11, max(2.8, 0.6 + 0.32 * len(scored))), layout="constrained")
+    names = [e["name"] for e in scored][::-1]  # best at the top
+    height = 0.8 / max(len(folds), 1)
+    for k, fold in enumerate(folds):
+        values = [e["backtest"]["fold_mae"][k] for e in scored][::-1]
+        period = r.fits[fold]["scored"]
+        ax.barh(
+            np.arange(len(names)) + (k - (len(folds) - 1) / 2) * height,
+            values,
+            height=height,
+            label=f"{fold}: {period['target_start'][:10]} to {period['target_end'][:10]}",
+        )
+    ax.set_yticks(np.arange(len(names)), names, fontsize=8)
+    ax.set_xlabel(f"MAE ({r.units})")
+    ax.set_title("backtest: MAE per fold (each fold scored after its own training period)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    out["backtest_folds.png"] = _png(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(1, 2), layout="constrained")
+    for name in shown:
+        resid = r.test_predictions[name] - r.test_truth  # (samples, steps)
+        varied = np.ptp(resid) > 1e-6 * max(1.0, float(np.abs(resid).max()))
+        axes[0].hist(resid.reshape(-1), bins=40 if varied else 1, alpha=0.6, label=name)
+        axes[1].plot(times, resid[:, 0], linewidth=0.8, label=name, alpha=0.8)
+    axes[0].set_title("test residuals, every step")
+    axes[0].set_xlabel(f"predicted - actual ({r.units})")
+    axes[0].set_ylabel("windows")
+    axes[1].set_title("test residuals over time")
+    axes[1].set_ylabel(f"predicted - actual ({r.units})")
+    axes[1].axhline(0, color="black", linewidth=0.5)
+    _time_axis(axes[1])
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    out["residuals.png"] = _png(fig)
+    out["mae_by_step.png"] = _mae_by_step(r)
+    if r.frequency == "hourly":
+        out["mae_by_hour.png"] = _mae_by_hour(r)
+    return out
+
+
+def step_word(step: int, frequency: str) -> str:
+    unit = {"hourly": "hour", "daily": "day", "monthly": "month"}.get(frequency, "step")
+    if frequency.startswith("weekly") or frequency == "":
+        unit = "week" if frequency else "step"
+    return f"{step} {unit}{'s' if step != 1 else ''} ahead"
+
+
+def _compared(r: ReportInput) -> list[dict]:
+    """The champion (or the best deep candidate) and every reference with scores."""
+    deep = [e for e in r.board if e["kind"] in ("deep", "ensemble") and e["backtest"]]
+    lead = r.champion or (deep[0]["name"] if deep else None)
+    return [e for e in r.board if e["backtest"] and (e["name"] == lead or e["kind"] == "reference")]
+
+
+def _mae_by_step(r: ReportInput) -> bytes:
+    """MAE by forecast step, backtest and test, the champion beside every reference."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, layout="constrained")
+    for e in _compared(r):
+        style: dict[str, Any] = (
+            {"linewidth": 2.2} if e["name"] == r.champion else {"linewidth": 1, "alpha": 0.8}
+        )
+        for ax, split in zip(axes, ("backtest", "test"), strict=True):
+            values = (e[split] or {}).get("mae_by_step")
+            if values:
+                ax.plot(list(r.steps), values, marker="o", markersize=3, label=e["name"], **style)
+    for ax, split in zip(axes, ("backtest (mean over folds)", "test"), strict=True):
+        ax.set_title(f"MAE by step, {split}")
+        ax.set_xlabel("steps ahead")
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].set_ylabel(f"MAE ({r.units})")
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return _png(fig)
+
+
+def _mae_by_hour(r: ReportInput) -> bytes:
+    """Test MAE by the target time's hour of day (every step), champion and references."""
+    hours = _hours(r.test_times)  # (samples * steps,)
+    fig, ax = plt.subplots(figsize=(11, 3.6), layout="constrained")
+    for e in _compared(r):
+        if e["name"] not in r.test_predictions:
+            continue
+        err = np.abs(r.test_predictions[e["name"]] - r.test_truth).reshape(-1)
+        by_hour = [
+            float(err[hours == h].mean()) if (hours == h).any() else np.nan for h in range(24)
+        ]
+        style: dict[str, Any] = (
+            {"linewidth": 2.2} if e["name"] == r.champion else {"linewidth": 1, "alpha": 0.8}
+        )
+        ax.plot(range(24), by_hour, marker="o", markersize=3, label=e["name"], **style)
+    ax.set_title("test MAE by hour of day of the target time (every step)")
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel(f"MAE ({r.units})")
+    ax.set_xticks(range(0, 24, 2))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return _png(fig)
+
+
+def _hours(times: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return np.asarray(pd.DatetimeIndex(np.asarray(times).reshape(-1)).hour)

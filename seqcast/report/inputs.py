@@ -1,0 +1,52 @@
+"""What the evaluation report is made from (``seqcast.report.page`` renders it,
+``seqcast.report.figures`` draws its figures)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class ReportInput:
+    dataset: str
+    run_id: str
+    board: list[dict]
+    champion: str | None
+    champion_reason: str
+    periods: dict
+    fits: dict  # fit name -> train / early_stop / scored periods (backtest.describe)
+    test_times: np.ndarray  # (samples, steps) target times
+    test_truth: np.ndarray  # (samples, steps)
+    test_predictions: dict[str, np.ndarray]  # name -> (samples, steps) original units
+    histories: dict[str, dict[str, list[float]]]
+    profile: list[dict]
+    config: dict
+    fingerprint: dict
+    versions: dict
+    units: str
+    loss_label: str  # what the learning curves measure, e.g. "MSE of the scaled target"
+    settings: list[tuple[str, str, str]]  # (setting, value used, where it came from)
+    refit_ema: float = 0.0  # refits keep a moving average of their weights (0: off)
+    steps: tuple[int, ...] = (1,)  # the forecast steps of the columns above
+    frequency: str = ""  # the data's frequency: hourly data gets MAE by hour of day
+    # the champion's test-period bounds: level ("80") -> (lower, upper), each (samples, steps)
+    test_bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def __post_init__(self) -> None:
+        """One step given as (samples,) is the path (samples, 1)."""
+
+        def path(a) -> np.ndarray:
+            a = np.asarray(a)
+            return a.reshape(len(a), -1)
+
+        self.test_times, self.test_truth = path(self.test_times), path(self.test_truth)
+        self.test_predictions = {n: path(p) for n, p in self.test_predictions.items()}
+
+
+@dataclass
+class Report:
+    markdown: str
+    html: str
+    figures: dict[str, bytes]
