@@ -160,3 +160,25 @@ def test_a_naive_forecaster_says_which_column_its_windows_lack():
     block = WindowSet(**{**windows(4, 0).__dict__, "y_seasonal_raw": None})
     with pytest.raises(ValueError, match="y_seasonal_raw"):
         make("seasonal-naive").predict(block)
+
+
+def test_gradient_boosting_fits_one_model_per_step_exactly_as_one_by_one():
+    """The path's models, fitted side by side in threads, are the models each step would get
+    on its own; with one step the model is the single-step model itself."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from seqcast.models.references import flat
+
+    train, block = windows(64, 0), windows(10, 2)
+    model = catalog.create("gradient-boosting", fc.Settings(seed=0, threads=2))
+    model.fit(train)
+    alone = [
+        HistGradientBoostingRegressor(random_state=0).fit(flat(train), train.y_raw[:, s])
+        for s in range(STEPS)
+    ]
+    expected = np.stack([m.predict(flat(block)) for m in alone], axis=1)
+    np.testing.assert_array_equal(model.predict(block), expected)
+    one = WindowSet(**{**train.__dict__, "y_raw": train.y_raw[:, :1]})
+    single = catalog.create("gradient-boosting", fc.Settings(seed=0))
+    single.fit(one)
+    assert isinstance(single.model, HistGradientBoostingRegressor)  # type: ignore[attr-defined]
