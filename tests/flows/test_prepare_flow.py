@@ -33,13 +33,14 @@ def load(prepared: Path, split: str):
 
 
 def test_prepare_sample_writes_windows_scaler_and_summary(out):
-    """The sample prepares into train/val/test windows whose targets never cross a split."""
+    """The sample prepares into train/val/test windows whose targets, every step's, never
+    cross a split: the 4-week path purges the last 3 origins before each boundary."""
     prepared, _ = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out)))
     assert prepared.parent.name == "prepared"
     summary = json.loads((prepared / "summary.json").read_text())
     sets = {s: load(prepared, s) for s in ("train", "val", "test")}
-    assert [len(sets[s]) for s in ("val", "test")] == [53, 53]
-    assert sets["train"].x.shape[1:] == (4, 3)
+    assert [len(sets[s]) for s in ("val", "test")] == [53 - 3, 53]
+    assert sets["train"].x.shape[1:] == (4, 3) and sets["train"].y.shape[1] == 4
     assert summary["shapes"]["test"] == [53, 4, 3]
     assert sets["train"].target_time.max() < sets["val"].target_time.min()
     assert sets["val"].target_time.max() < sets["test"].target_time.min()
@@ -55,8 +56,9 @@ def test_prepare_sample_writes_windows_scaler_and_summary(out):
 
 
 def test_windows_hold_the_scaled_source_rows(out):
-    """Each window's last row equals the scaled source row at the window's own time."""
-    cfg = PrepareConfig(dataset="bike-hourly", out=str(out), timesteps=6)
+    """Each window's last row equals the scaled source row at the window's own time (the
+    single step 2 hours ahead: the forecast before paths)."""
+    cfg = PrepareConfig(dataset="bike-hourly", out=str(out), timesteps=6, horizon=2, steps="last")
     prepared, _ = run_prepare(cfg)
     scaler = json.loads((prepared / "scaler.json").read_text())
     raw = pd.read_csv("data/raw/bike_hourly_sample.csv")

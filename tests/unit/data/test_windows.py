@@ -92,3 +92,15 @@ def test_parquet_round_trip_keeps_tensor_shapes_and_names(tmp_path):
     assert back.feature_names == ["a", "b"]
     assert back.covariate_names == ["target_week_sin", "target_week_cos"]
     assert back.meta == {"split": "test", "timesteps": 4, "steps": [1, 2]}
+
+
+def test_the_seasonal_naive_path_never_reads_past_the_origin():
+    """Origin row 30, season 24: step 1 reads row 7 (31 - 24), step 2 row 8, step 25 (more
+    than a season ahead) row 7 (55 - 48), never a row after the origin; rows before the
+    series start are NaN."""
+    from seqcast.data.stages import seasonal_naive
+
+    values = np.arange(100.0)
+    got = seasonal_naive(values, np.array([30, 5]), [1, 2, 25], 24)
+    assert got[0].tolist() == [7.0, 8.0, 7.0]
+    assert np.isnan(got[1]).all()  # 6 - 24 < 0
