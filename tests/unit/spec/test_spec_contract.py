@@ -14,6 +14,7 @@ import pytest
 from seqcast.config import ForecastConfig
 from seqcast.data.synthetic import rows_from_spec
 from seqcast.errors import ConfigError
+from seqcast.spec.choices import forecast_steps
 from seqcast.spec.dataset import BUILTIN_DIR, get_spec
 from seqcast.spec.timeindex import steps_from_raw, times_of
 from tests.conftest import SPEC_FIXTURES, best_deep, tiny_in_process
@@ -60,9 +61,16 @@ def test_every_spec_prepares_trains_and_forecasts(spec_file, tmp_path, monkeypat
         forecast(ForecastConfig(dataset=dataset, source=str(source), out=str(out), known=known))
     )
     last = steps_from_raw(rows, spec, "rows.csv")[-1]
-    expected = times_of(np.array([last + spec.horizon]), spec.time_index)[0]
-    assert predicted["target_time"].tolist() == [expected]
+    steps = forecast_steps(spec.horizon, spec.steps)  # every step of a path, or the last
+    expected = times_of(last + np.array(steps), spec.time_index)
+    assert predicted["target_time"].tolist() == list(expected)
+    assert predicted["step"].tolist() == steps
     assert predicted["prediction"].notna().all()
+    # nested bands (a biased tiny model may have both bounds on one side of its forecast:
+    # the offsets are quantiles of its signed errors)
+    assert (predicted["lower_95"] <= predicted["lower_80"]).all()
+    assert (predicted["lower_80"] <= predicted["upper_80"]).all()
+    assert (predicted["upper_80"] <= predicted["upper_95"]).all()
 
 
 def test_forecast_uses_the_spec_the_champion_was_trained_with(tmp_path, monkeypatch, caplog):
