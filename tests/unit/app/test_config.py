@@ -14,15 +14,18 @@ def test_dataset_defaults_fill_unset_fields():
     bike = TrainConfig(dataset="bike-hourly")
     assert (bike.resolved_timesteps, bike.resolved_horizon, bike.resolved_scale_target) == (
         24,
-        2,
+        24,
         True,
     )
+    assert bike.resolved_steps == list(range(1, 25))
+    single = TrainConfig(dataset="bike-hourly", horizon=2, steps="last")
+    assert single.resolved_steps == [2]
     assert bike.resolved_variant.learning_rate == 0.003
     assert (bike.resolved_training.max_epochs, bike.resolved_training.batch_size) == (100, 64)
     temp = TrainConfig(dataset="weekly-temperature", training={"max_epochs": 5})
     assert (temp.resolved_timesteps, temp.resolved_horizon, temp.resolved_scale_target) == (
         4,
-        1,
+        4,
         True,
     )
     assert temp.resolved_training.max_epochs == 5 and temp.resolved_training.patience == 30
@@ -72,3 +75,15 @@ def test_loss_label_names_the_loss_and_the_units_trained_on():
     assert loss_label(TrainConfig(dataset="weekly-temperature", scale_target=False)) == (
         "MSE of AvgTemp (original units)"
     )
+
+
+def test_interval_levels_are_checked_and_sorted():
+    import pytest
+    from pydantic import ValidationError
+
+    assert TrainConfig(dataset="bike-hourly", interval_levels=(0.95, 0.8)).interval_levels == (
+        0.8,
+        0.95,
+    )
+    with pytest.raises(ValidationError, match="strictly between 0 and 1"):
+        TrainConfig(dataset="bike-hourly", interval_levels=(0.8, 1.0))
