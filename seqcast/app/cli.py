@@ -218,7 +218,9 @@ def _prepared_summary(out: str) -> list[str]:
     summary = json.loads((Path(out) / "summary.json").read_text())
     # (samples, timesteps, features) per split: the windows themselves, after any dropped
     counts = ", ".join(f"{split} {shape[0]}" for split, shape in summary["shapes"].items())
-    return [f"windows: {counts} ({summary.get('timesteps')} timesteps)"]
+    steps = summary.get("steps") or [summary.get("horizon")]
+    ahead = f"steps {steps[0]}..{steps[-1]}" if len(steps) > 1 else f"step {steps[0]}"
+    return [f"windows: {counts} ({summary.get('timesteps')} timesteps; each forecasts {ahead})"]
 
 
 def _run_summary(out: str) -> list[str]:

@@ -134,12 +134,15 @@ def test_the_prepare_summary_counts_windows_not_split_rows(tmp_path):
         json.dumps(
             {
                 "timesteps": 4,
+                "steps": [1, 2, 3, 4],
                 "split_periods": {"train": {"rows": 105}, "val": {"rows": 53}},
                 "shapes": {"train": [102, 4, 3], "val": [53, 4, 3]},
             }
         )
     )
-    assert _prepared_summary(str(tmp_path)) == ["windows: train 102, val 53 (4 timesteps)"]
+    assert _prepared_summary(str(tmp_path)) == [
+        "windows: train 102, val 53 (4 timesteps; each forecasts steps 1..4)"
+    ]
 
 
 def test_forecast_runs_as_a_recorded_flow_only_where_a_server_is_configured(monkeypatch):
