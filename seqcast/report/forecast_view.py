@@ -21,6 +21,12 @@ def levels_of(rows: pd.DataFrame) -> list[str]:
     return sorted(found, key=float)
 
 
+def when(value) -> str:
+    """A time as the console names it: the date alone at midnight, else to the minute."""
+    t = pd.Timestamp(value)
+    return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%d %H:%M}"
+
+
 def _fmt(value: float) -> str:
     return f"{value:.4g}" if np.isfinite(value) else "-"
 
@@ -43,7 +49,7 @@ def console_lines(rows: pd.DataFrame, units: str, max_rows: int = 48) -> list[st
     first = rows.iloc[0]
     table = forecast_table(rows, units)
     head = [
-        f"forecast of {units} from data up to {first['origin_time']} "
+        f"forecast of {units} from data up to {when(first['origin_time'])} "
         f"(model {first['model']}, {len(rows)} step(s) ahead):"
     ]
     columns = list(table[0])
@@ -83,7 +89,7 @@ def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
         label="forecast",
     )
     first = rows.iloc[0]
-    ax.set_title(f"forecast from data up to {first['origin_time']} ({first['model']})")
+    ax.set_title(f"forecast from data up to {when(first['origin_time'])} ({first['model']})")
     ax.set_ylabel(units)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")

@@ -39,7 +39,7 @@ def test_the_table_names_units_steps_and_both_bands_narrowest_first():
 def test_the_console_says_what_from_when_and_aligns_the_columns():
     lines = console_lines(path(), "Rented Bike Count")
     assert lines[0] == (
-        "forecast of Rented Bike Count from data up to 2018-11-30 23:00:00 "
+        "forecast of Rented Bike Count from data up to 2018-11-30 23:00 "
         "(model ensemble, 2 step(s) ahead):"
     )
     assert lines[1].split() == ["target", "step", "Rented", "Bike", "Count", "80", "%",
@@ -47,6 +47,11 @@ def test_the_console_says_what_from_when_and_aligns_the_columns():
     assert len({line.index("80 % interval") for line in lines[1:2]}) == 1
     assert lines[2].split()[:4] == ["2018-12-01", "00:00", "1", "120.4"]
     assert len(console_lines(path(), "x", max_rows=1)) == 4  # header, head row, 1 row, "... more"
+
+
+def test_a_weekly_origin_is_named_by_its_date_alone():
+    weekly = path().assign(origin_time=pd.Timestamp("2018-12-31"))
+    assert "from data up to 2018-12-31 (model" in console_lines(weekly, "AvgTemp")[0]
 
 
 def test_the_fan_chart_is_a_png():
