@@ -10,6 +10,7 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -91,8 +92,11 @@ def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
     first = rows.iloc[0]
     ax.set_title(f"forecast from data up to {when(first['origin_time'])} ({first['model']})")
     ax.set_ylabel(units)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # dates that never overlap
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside, never on the lines
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
