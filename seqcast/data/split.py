@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from seqcast.data.target import step_columns
 from seqcast.errors import DataError, Problem
 from seqcast.io.paths import SPLITS
 from seqcast.spec.dataset import SplitSpec
@@ -90,7 +91,7 @@ def split_chronologically(
     for end in (sizes.train, sizes.train + sizes.val):  # the last rows before each boundary
         labels[end - purge : end] = PURGED
     out = frame.assign(split=labels.astype(str))
-    last_time = "target_time" if len(steps) == 1 else f"target_time@{steps[-1]}"
+    last_time = step_columns("target_time", steps)[-1]
     periods = {}
     for name in SPLITS:
         part = out[out["split"] == name]

@@ -17,7 +17,7 @@ from seqcast.data.clean import clean
 from seqcast.data.ingest import read_table
 from seqcast.data.scale import fit_scaler
 from seqcast.data.split import PURGED, split_chronologically
-from seqcast.data.target import add_target, step_columns
+from seqcast.data.target import add_target, step_column, step_columns
 from seqcast.data.windows import WindowSet, make_windows, window_ends
 from seqcast.errors import DataError, Problem
 from seqcast.io.paths import SPLITS
@@ -160,7 +160,7 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
     horizon, season, steps = cfg.resolved_horizon, spec.seasonal_period, cfg.resolved_steps
     ys, y_raws = step_columns("y", steps), step_columns("y_raw", steps)
     times = step_columns("target_time", steps)
-    covariates = [c for s in steps for c in _at_step(spec.covariate_names, s, steps)]
+    covariates = [step_column(c, s, steps) for s in steps for c in spec.covariate_names]
     for split in SPLITS:
         in_split = (frame["split"] == split).to_numpy()
         ends = np.flatnonzero(ok & in_split)
@@ -211,11 +211,6 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
         windows=windows,
         tables={"removed_windows": pd.DataFrame({"target_time": removed_times})},
     )
-
-
-def _at_step(names: list[str], step: int, steps: list[int]) -> list[str]:
-    """The frame's columns of ``names`` for one step (:func:`step_columns`)."""
-    return names if step == steps[0] else [f"{n}@{step}" for n in names]
 
 
 def seasonal_naive(

@@ -22,9 +22,14 @@ from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import calendar, times_of
 
 
+def step_column(name: str, step: int, steps: Sequence[int]) -> str:
+    """The frame's column ``name`` for one step: ``name`` for the first, ``name@<step>`` after."""
+    return name if step == steps[0] else f"{name}@{step}"
+
+
 def step_columns(name: str, steps: Sequence[int]) -> list[str]:
     """The frame's column ``name`` for every step: ``[name, name@s2, name@s3, ..]``."""
-    return [name] + [f"{name}@{s}" for s in list(steps)[1:]]
+    return [step_column(name, s, steps) for s in steps]
 
 
 def add_target(frame: pd.DataFrame, spec: DatasetSpec, steps: Sequence[int]) -> pd.DataFrame:
@@ -37,16 +42,15 @@ def add_target(frame: pd.DataFrame, spec: DatasetSpec, steps: Sequence[int]) -> 
     out = frame.copy()
     y_gap = np.zeros(len(out), dtype=bool)
     new: dict[str, object] = {}
-    for i, s in enumerate(steps):
-        suffix = "" if i == 0 else f"@{s}"
-        new[f"y{suffix}"] = out[spec.target].shift(-s)
+    for s in steps:
+        new[step_column("y", s, steps)] = out[spec.target].shift(-s)
         y_gap |= out["gap"].shift(-s, fill_value=True).astype(bool).to_numpy()
         target_steps = out["step"].to_numpy(np.int64) + s
-        new[f"target_time{suffix}"] = times_of(target_steps, spec.time_index)
+        new[step_column("target_time", s, steps)] = times_of(target_steps, spec.time_index)
         for name, values in calendar(target_steps, spec.time_index, spec.covariates).items():
-            new[f"target_{name}{suffix}"] = values
+            new[step_column(f"target_{name}", s, steps)] = values
         for name in spec.known_future:  # in raw units; each fit scales them like the column
-            new[f"known_{name}{suffix}"] = out[name].shift(-s)
+            new[step_column(f"known_{name}", s, steps)] = out[name].shift(-s)
     out = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
     # keep the single-step frame's column order: y, y_gap, target_time, target_*, known_*
     out.insert(out.columns.get_loc("y") + 1, "y_gap", y_gap)
