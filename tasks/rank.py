@@ -3,17 +3,18 @@ rank every candidate (``seqcast.evaluation.selection.rank_fits``)."""
 
 from __future__ import annotations
 
+import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from seqcast.config import TrainConfig
-from seqcast.evaluation.backtest import fold_names
-from seqcast.evaluation.calibration import Grouping, calendar_groups, calibrate, group_name
+from seqcast.evaluation.backtest import fold_names, shared_truth
+from seqcast.evaluation.calibration import calibrate, grouping_of
 from seqcast.evaluation.leaderboard import shortlist
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.selection import Ranking, rank_fits
 from seqcast.models import catalog
-from tasks.windows import scored_times, truth_of
+from tasks.windows import scored_of, truth_of
 
 
 @task(name="check-sweep", task_run_name="check-sweep", cache_policy=NO_CACHE)
@@ -22,12 +23,14 @@ def check_sweep(prepared: list[str], folds: int) -> None:
     truth_of(prepared, folds)
 
 
-def _ranking(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
+def _ranking(
+    config: TrainConfig, prepared: list[str], fits: list[FitRef], truth: dict[str, np.ndarray]
+) -> Ranking:
     sel = config.resolved_selection
     folds = sel.folds or 1
     return rank_fits(
         fits,
-        truth_of(prepared, folds),
+        truth,
         fold_names(folds),
         prepared[0],
         len(prepared) > 1,
@@ -41,7 +44,8 @@ def _ranking(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ra
 @task(name="shortlist", task_run_name="shortlist", cache_policy=NO_CACHE)
 def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> list[str]:
     """The deep variants (labels) that get more seeds: the best on the backtest so far."""
-    board = _ranking(config, prepared, fits).board
+    truth = truth_of(prepared, config.resolved_selection.folds or 1)
+    board = _ranking(config, prepared, fits, truth).board
     return shortlist(board, config.resolved_selection.shortlist or 0)
 
 
@@ -49,21 +53,18 @@ def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitR
 def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
     """Every candidate on the backtest, validation and test; the champion by the rule; the
     prediction intervals of every candidate from its backtest residuals."""
-    ranking = _ranking(config, prepared, fits)
     folds = config.resolved_selection.folds or 1
+    blocks = scored_of(prepared, folds)  # each prepared dataset's windows read once
+    truth = shared_truth(blocks)
+    ranking = _ranking(config, prepared, fits, truth)
     spec = config.spec
-    frequency = spec.time_index.frequency
-    name = group_name(frequency)
-    grouping = None
-    if name is not None:
-        times = scored_times(prepared[0], folds)
-        of_fit = {f: calendar_groups(t, frequency) for f, t in times.items()}
-        grouping = Grouping(name, of_fit)  # type: ignore[arg-type]
+    first = next(iter(blocks.values()))  # every window length scores the same target times
+    times = {f: ws.target_time for f, ws in first.items()}
     return calibrate(
         ranking,
-        truth_of(prepared, folds),
+        truth,
         fold_names(folds),
         config.interval_levels,
         spec.column(spec.target).min,
-        grouping,
+        grouping_of(spec.time_index.frequency, times),
     )

@@ -25,17 +25,18 @@ def load_fit(
     return fit_windows(load_windows(prepared_dir), prepared, fit, folds, target_transform)
 
 
-def scored_times(prepared_dir: str, folds: int) -> dict[str, np.ndarray]:
-    """Each scored fit's target times: fold name / "test" -> (samples, steps)."""
-    return {f: ws.target_time for f, ws in scored_blocks(load_windows(prepared_dir), folds).items()}
+def scored_of(prepared: list[str], folds: int) -> dict[int, dict[str, WindowSet]]:
+    """Every window length's scored blocks (``backtest.scored_blocks``), in the order given:
+    timesteps -> fold name / "test" -> windows."""
+    blocks = {}
+    for prepared_dir in prepared:
+        splits = load_windows(prepared_dir)
+        blocks[int(splits["train"].meta["timesteps"])] = scored_blocks(splits, folds)
+    return blocks
 
 
 def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / "test" ->
     (samples, steps); every window length of a sweep must score the same target times
     (``backtest.shared_truth``)."""
-    blocks = {}
-    for prepared_dir in prepared:
-        splits = load_windows(prepared_dir)
-        blocks[int(splits["train"].meta["timesteps"])] = scored_blocks(splits, folds)
-    return shared_truth(blocks)
+    return shared_truth(scored_of(prepared, folds))

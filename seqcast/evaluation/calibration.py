@@ -41,21 +41,44 @@ class Grouping:
     of_fit: dict[str, np.ndarray]
 
 
+# The calendar group of a frequency: its name and the DatetimeIndex field that gives it.
+CALENDAR_GROUPS = {"hourly": ("hour of day", "hour"), "daily": ("day of week", "dayofweek")}
+
+
 def group_name(frequency: str) -> str | None:
     """The calendar group of a frequency: the hour of day for hourly data, the day of week
     for daily data; None (global intervals only) otherwise."""
-    return {"hourly": "hour of day", "daily": "day of week"}.get(frequency)
+    return CALENDAR_GROUPS[frequency][0] if frequency in CALENDAR_GROUPS else None
 
 
 def calendar_groups(target_time: np.ndarray, frequency: str) -> np.ndarray | None:
     """Each target time's group (:func:`group_name`): (samples, steps) ints, or None."""
+    if frequency not in CALENDAR_GROUPS:
+        return None
     times = pd.DatetimeIndex(np.asarray(target_time).reshape(-1))
-    shape = np.asarray(target_time).shape
-    if frequency == "hourly":
-        return np.asarray(times.hour).reshape(shape)
-    if frequency == "daily":
-        return np.asarray(times.dayofweek).reshape(shape)
-    return None
+    field = getattr(times, CALENDAR_GROUPS[frequency][1])
+    return np.asarray(field).reshape(np.asarray(target_time).shape)
+
+
+def grouping_of(frequency: str, times: dict[str, np.ndarray]) -> Grouping | None:
+    """The grouping of a run's scored fits (fit -> target times (samples, steps)), or None
+    when the frequency has no calendar group."""
+    name = group_name(frequency)
+    if name is None:
+        return None
+    return Grouping(name, {f: calendar_groups(t, frequency) for f, t in times.items()})  # type: ignore[misc]
+
+
+def interval_bounds(
+    doc: dict, predicted: np.ndarray, target_time: np.ndarray, frequency: str
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The bounds of stored intervals (``Intervals.to_dict`` form with its ``group``) around
+    ``predicted`` (samples, steps) at ``target_time`` (samples, steps): level key (``"80"``)
+    -> (lower, upper), each (samples, steps). What the served forecast and the report's test
+    figure both draw."""
+    groups = calendar_groups(target_time, frequency) if doc.get("group") else None
+    bounds = Intervals.from_dict(doc).bounds(predicted, groups)
+    return {level_key(level): pair for level, pair in bounds.items()}
 
 
 def _fit(residuals: list[np.ndarray], levels, groups: list[np.ndarray] | None, minimum):
@@ -113,13 +136,12 @@ def candidate_intervals(
             return interval_scores(truth[fit], predictions[fit], iv, g)
 
         later = [scored(folds[k], fitted(folds[:k])) for k in range(1, len(folds))]
-        test = scored("test", fitted(folds)) if "test" in res else None
-        served = fitted([*folds, "test"] if "test" in res else folds)
+        on_test = fitted(folds)
         methods[method] = {
             "backtest": _mean_scores(later) if later else None,
-            "test": test,
-            "served": served,
-            "test_fit": fitted(folds),
+            "test": scored("test", on_test) if "test" in res else None,
+            "served": fitted([*folds, "test"]) if "test" in res else on_test,
+            "test_fit": on_test,
         }
     chosen = GLOBAL
     if len(methods) > 1 and methods[GLOBAL]["backtest"] is not None:

@@ -182,13 +182,6 @@ def pinball_loss(actual: np.ndarray, quantile: np.ndarray, q: float) -> np.ndarr
     return loss.reshape(len(diff), -1).mean(axis=0)
 
 
-def quantile_levels(levels: Sequence[float]) -> list[float]:
-    """The quantiles a set of central intervals gives, with the point forecast as the median:
-    80 % and 95 % -> 0.025, 0.1, 0.5, 0.9, 0.975."""
-    tails = [(1.0 - lv) / 2.0 for lv in levels]
-    return sorted({*tails, 0.5, *(1.0 - t for t in tails)})
-
-
 def interval_scores(
     actual: np.ndarray,
     predicted: np.ndarray,
@@ -198,8 +191,9 @@ def interval_scores(
     """How the intervals around ``predicted`` did on ``actual`` (both (samples, steps)): per
     level (``"80"``, ``"95"``) the coverage (mean over steps and per step), the mean width and
     the interval (Winkler) score; for the first level with ``groups``, the coverage per group;
-    and ``pinball``, the mean pinball loss over every quantile the intervals give
-    (:func:`quantile_levels`): a proper score for the whole quantile set (lower is better)."""
+    and ``pinball``, the mean pinball loss over every quantile the intervals give, with the
+    point forecast as the median (80 % and 95 %: 0.025, 0.1, 0.5, 0.9, 0.975): a proper score
+    for the whole quantile set (lower is better)."""
     a = np.asarray(actual, dtype=np.float64)
     a = a.reshape(len(a), -1)
     pred = np.asarray(predicted, dtype=np.float64).reshape(a.shape)

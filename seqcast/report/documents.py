@@ -70,12 +70,10 @@ def _test_bounds(ranking: Ranking, times: np.ndarray, config: TrainConfig) -> di
     doc = (ranking.intervals or {}).get("test_fit")
     if not doc or ranking.champion is None:
         return None
-    from seqcast.evaluation.calibration import calendar_groups
-    from seqcast.evaluation.intervals import Intervals, level_key
+    from seqcast.evaluation.calibration import interval_bounds
 
-    groups = calendar_groups(times, config.spec.time_index.frequency) if doc.get("group") else None
-    bounds = Intervals.from_dict(doc).bounds(ranking.predictions[ranking.champion]["test"], groups)
-    return {level_key(lv): b for lv, b in bounds.items()}
+    predicted = ranking.predictions[ranking.champion]["test"]
+    return interval_bounds(doc, predicted, times, config.spec.time_index.frequency)
 
 
 def bundle_document(

@@ -14,7 +14,7 @@ from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig
 from seqcast.errors import SeqcastError
 from seqcast.io import storage
 from seqcast.io.paths import OUTPUT_ROOT_ENV
-from seqcast.serving.forecast_input import why_no_champion
+from seqcast.serving.forecast_input import bundle_steps, why_no_champion
 
 # Where a logged pyfunc model (``seqcast.serving.pyfunc_logging``) keeps the champion's bundle.
 BUNDLE_IN_MODEL = "artifacts/champion/bundle.json"
@@ -72,7 +72,7 @@ def champion_ref(
         trained_with=prepare,
         spec=DatasetSpec.model_validate(bundle["spec"]),
         horizon=bundle["horizon"],
-        steps=bundle.get("steps") or [bundle["horizon"]],
+        steps=bundle_steps(bundle),
         intervals=bundle.get("intervals"),
     )
 

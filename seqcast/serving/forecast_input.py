@@ -20,12 +20,16 @@ class ForecastInput:
     origin_time: pd.Timestamp
     target_times: pd.DatetimeIndex  # (steps,)
     target_steps: np.ndarray  # (steps,) the target times' integer steps
-    steps: list[int]
 
     @property
     def target_time(self) -> np.ndarray:
         """(1, steps): the target times in the windows' layout (``WindowSet.target_time``)."""
         return self.target_times.to_numpy()[None, :]
+
+
+def bundle_steps(bundle: dict) -> list[int]:
+    """The steps a bundle forecasts (bundles made before paths: their one horizon)."""
+    return list(bundle.get("steps") or [bundle["horizon"]])
 
 
 def last_window(
@@ -83,7 +87,6 @@ def last_window(
         origin_time=pd.Timestamp(tail["time"].iloc[-1]),
         target_times=target_times,
         target_steps=target_steps,
-        steps=list(steps),
     )
 
 

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from seqcast.data.scale import AffineScaler
-from seqcast.evaluation.calibration import calendar_groups
-from seqcast.evaluation.intervals import Intervals, level_key
+from seqcast.evaluation.calibration import interval_bounds
 from seqcast.models.catalog import capabilities, load
 from seqcast.models.forecaster import Ensemble, Forecaster, Settings, member_forecaster
-from seqcast.serving.forecast_input import last_window
+from seqcast.serving.forecast_input import bundle_steps, last_window
 from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import period_label
 
@@ -30,19 +29,6 @@ def load_member(member: dict, folder: Path) -> Forecaster:
     name = member_forecaster(member)
     path = folder / member["file"] if capabilities(name).saved_as != "none" else None
     return load(name, path, Settings(units=member["units"]))
-
-
-def bundle_steps(bundle: dict) -> list[int]:
-    """The steps a bundle forecasts (bundles made before paths: their one horizon)."""
-    return list(bundle.get("steps") or [bundle["horizon"]])
-
-
-def bound_columns(bundle: dict) -> list[str]:
-    """The interval columns a bundle's forecast has: ``lower_80``, ``upper_80``, ..."""
-    doc = bundle.get("intervals")
-    if not doc:
-        return []
-    return [f"{side}_{level_key(lv)}" for lv in doc["levels"] for side in ("lower", "upper")]
 
 
 def forecast_from_clean(
@@ -83,15 +69,10 @@ def forecast_from_clean(
     )
     doc = bundle.get("intervals")
     if doc:
-        intervals = Intervals.from_dict(doc)
-        groups = (
-            calendar_groups(last.target_time, spec.time_index.frequency)
-            if doc.get("group")
-            else None
-        )
-        for level, (lo, hi) in intervals.bounds(value, groups).items():
-            out[f"lower_{level_key(level)}"] = lo[0]
-            out[f"upper_{level_key(level)}"] = hi[0]
+        frequency = spec.time_index.frequency
+        for level, (lo, hi) in interval_bounds(doc, value, last.target_time, frequency).items():
+            out[f"lower_{level}"] = lo[0]
+            out[f"upper_{level}"] = hi[0]
     return out
 
 

@@ -122,7 +122,6 @@ def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch
         origin_time=pd.Timestamp("2018-11-30 22:00"),
         target_times=times,
         target_steps=np.array([0, 1]),
-        steps=[1, 2],
     )
     monkeypatch.setattr(serving, "last_window", lambda *a, **k: window)
     monkeypatch.setattr(serving, "period_label", lambda step, ti: f"p{step}")
