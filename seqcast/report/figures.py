@@ -32,7 +32,7 @@ def _shown(r: ReportInput) -> list[str]:
     return [n for n in names if n and n in r.test_predictions]
 
 
-def _time_axis(ax) -> None:
+def time_axis(ax) -> None:
     """Dates that never overlap: ticks chosen for the width, labels without repetition."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
@@ -63,7 +63,7 @@ def figures(r: ReportInput) -> dict[str, bytes]:
         f"{r.dataset}: test period, actual vs predicted {step_word(r.steps[0], r.frequency)}"
     )
     ax.set_ylabel(r.units)
-    _time_axis(ax)
+    time_axis(ax)
     ax.legend()
     ax.grid(alpha=0.3)
     out["actual_vs_predicted.png"] = _png(fig)
@@ -126,7 +126,7 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     axes[1].set_title("test residuals over time")
     axes[1].set_ylabel(f"predicted - actual ({r.units})")
     axes[1].axhline(0, color="black", linewidth=0.5)
-    _time_axis(axes[1])
+    time_axis(axes[1])
     for ax in axes:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)

@@ -10,10 +10,11 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from seqcast.report.figures import time_axis
 
 
 def levels_of(rows: pd.DataFrame) -> list[str]:
@@ -92,9 +93,7 @@ def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
     first = rows.iloc[0]
     ax.set_title(f"forecast from data up to {when(first['origin_time'])} ({first['model']})")
     ax.set_ylabel(units)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # dates that never overlap
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    time_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside, never on the lines
     buf = io.BytesIO()
