@@ -34,6 +34,7 @@ def fit_models(
     sweep = len(prepared) > 1
     lengths = [c.resolved_timesteps for c in config.prepare_configs()]
     vcfg, tcfg = config.resolved_variant, config.resolved_training
+    transform = tcfg.target_transform
     base, *extra_seeds = config.seed_list
     variants = {
         label_of(v, ts, sweep): (d, ts, v)
@@ -64,7 +65,7 @@ def fit_models(
         return [done[key] for key in keys], refits
 
     ref_futures = [
-        t.fit_references.submit(d, ts, fit, folds, base, threads)
+        t.fit_references.submit(d, ts, fit, folds, base, threads, (), transform)
         for d, ts in zip(prepared, lengths, strict=True)
         for fit in [*fold_list, TEST_FIT]
     ]
@@ -81,7 +82,7 @@ def fit_models(
     # a per-seed member is refitted for the epochs of its refit before the test period
     epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}
     served_refs = {
-        (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names)
+        (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names, transform)
         for (d, ts), names in served_references(members, prepared, lengths, sweep).items()
     }
     served_seeded: dict[tuple[str, int | None], PrefectFuture] = {

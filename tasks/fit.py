@@ -38,14 +38,17 @@ def _settings(vcfg, tcfg, fit: str, folds: int, epochs: int | None) -> dict:
     }
 
 
-def _store(model: Forecaster, prepared_dir: str, settings: dict, record: dict | None = None):
-    """Store a served fit's model (and ``record``) atomically; returns the model's path."""
+def _store(
+    model: Forecaster, prepared_dir: str, settings: dict, record: dict | None = None
+) -> str | None:
+    """Store a served fit's model (and ``record``) atomically; returns the model's path (None
+    for a model that stores nothing: a naive reference)."""
     final = Layout.fitted_model_dir(prepared_dir, model.name, settings)
     with storage.staged_dir(final) as tmp:
         file = model.save(tmp)
         if record is not None:
             storage.write_json(tmp / "trained.json", record)
-    return str(final / (file or ""))
+    return str(final / file) if file else None
 
 
 def _scored(model: Forecaster, parts: dict) -> list[list[float]]:  # [] for a served fit
@@ -123,17 +126,21 @@ def fit_references(
     seed: int,
     threads: int,
     serve: tuple[str, ...] = (),
+    target_transform: str | None = None,
 ) -> list[FitRef]:
     """Every reference on one fit's windows (the same windows and units as the deep fits),
     each on at most ``threads`` threads, scored on the fit's scored block. The served fit
-    (``all``) fits the references named in ``serve`` and stores them. No TensorFlow here."""
-    parts, units, _ = load_fit(prepared_dir, fit, folds, None)
+    (``all``) fits the references named in ``serve`` and stores them. A ``difference``
+    target transform applies to the fitted references too (``log1p`` to the deep variants
+    only). No TensorFlow here."""
+    difference = target_transform == "difference"
+    parts, units, _ = load_fit(prepared_dir, fit, folds, "difference" if difference else None)
     settings = Settings(seed=seed, threads=threads, units=units)
     out: list[FitRef] = []
     for name in serve if fit == SERVE_FIT else catalog.references():
         model = catalog.create(name, settings)
         summary = model.fit(parts["train"])
-        key = {"fit": fit, "seed": seed}
+        key = {"fit": fit, "seed": seed, **({"target": "difference"} if difference else {})}
         stored = _store(model, prepared_dir, key) if fit == SERVE_FIT else None
         out.append(
             FitRef(

@@ -62,6 +62,8 @@ def publish_run(
             storage.write_bytes(tmp / "figures" / name, png)
         if docs.bundle is not None:
             for f, member in zip(served, docs.bundle["members"], strict=True):
+                if f.model is None:
+                    continue  # a naive reference: read off the data, nothing stored
                 storage.write_bytes(
                     tmp / "champion" / member["file"], Path(f.model or "").read_bytes()
                 )

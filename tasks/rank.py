@@ -38,6 +38,7 @@ def _ranking(
         sel.ensemble_size or 0,
         catalog.window_free(),
         catalog.outside_ensembles(),
+        sel.require_deep,
     )
 
 

@@ -233,7 +233,13 @@ def _run_summary(out: str) -> list[str]:
         test = f"{e['test']['mae']:.4g}" if e["test"] else "-"
         return f"backtest MAE {e['backtest']['mae']:.4g}, val {e['val']['mae']:.4g}, test {test}"
 
-    if champion:
+    if champion and metrics.get("champion_policy") == "fallback":
+        lines.append(
+            f"champion (fallback, not a deep model): {champion}  {figures(board[champion])}"
+        )
+        lines.append("  " + metrics.get("champion_reason", ""))
+        lines.append("  --require-deep keeps the strict rule (a deep champion or none)")
+    elif champion:
         lines.append(f"champion: {champion}  {figures(board[champion])}")
     else:
         lines.append("no champion promoted: " + metrics.get("champion_reason", ""))
@@ -241,6 +247,14 @@ def _run_summary(out: str) -> list[str]:
     if refs:
         best = min(refs, key=lambda e: e["backtest"]["mae"])
         lines.append(f"best reference: {best['name']}  {figures(best)}")
+    if champion and board[champion]["test"]:
+        mine = board[champion]["test"]["mae"]
+        ahead = [e for e in refs if e["test"] and e["test"]["mae"] < mine and e["name"] != champion]
+        for e in sorted(ahead, key=lambda e: e["test"]["mae"]):
+            lines.append(
+                f"warning: on test {champion} (MAE {mine:.4g}) loses to {e['name']} "
+                f"(MAE {e['test']['mae']:.4g}); reported only, test never chooses"
+            )
     lines.append(f"report: {Path(out) / 'report.html'}")
     tracked = Path(out) / "mlflow.json"
     if tracked.exists():

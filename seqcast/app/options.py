@@ -153,6 +153,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
             seeds=args.seeds,
             shortlist=args.shortlist,
             ensemble_size=args.ensemble_size,
+            require_deep=args.require_deep or None,
         ),
         "task_runner": args.task_runner,
         **({"interval_levels": args.levels} if args.levels else {}),
@@ -210,8 +211,9 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--target-transform",
-        choices=["none", "log1p"],
-        help="transform of the target before scaling (default: the dataset's)",
+        choices=["none", "log1p", "difference"],
+        help="transform of the target before scaling: log1p (counts), difference (learn the "
+        "change from the window's last value: trends, level shifts) (default: the dataset's)",
     )
     t.add_argument(
         "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
@@ -234,6 +236,12 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         type=int,
         help="most picks of the backtest-chosen weighted 'ensemble' (default: the dataset's); "
         "<2: none",
+    )
+    t.add_argument(
+        "--require-deep",
+        action="store_true",
+        help="promote only a deep champion that beats every reference on the backtest, else "
+        "nothing (default: the best candidate of all is served as the fallback)",
     )
     t.add_argument("--workers", type=int, help="parallel training workers (default: one per core)")
     t.add_argument(

@@ -89,6 +89,14 @@ class SelectionConfig(Frozen):
         "picks, so 10 gives weights in tenths (ridge and gradient boosting may be members). "
         "Below 2: no ensemble. Empty: the dataset's (10).",
     )
+    require_deep: bool = Field(
+        default=False,
+        title="Require a deep champion",
+        description="Promote only a deep candidate that beats every reference on the "
+        "backtest, else nothing. Off: when none does, the best candidate of all on the "
+        "backtest (a reference, or an ensemble with one) is promoted and served, labelled as "
+        "the fallback, so there is always a forecast.",
+    )
 
 
 class GapPolicy(Frozen):

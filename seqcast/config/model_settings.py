@@ -95,9 +95,11 @@ class TrainingConfig(BaseModel):
     target_transform: TargetTransform | None = Field(
         default=None,
         title="Target transform",
-        description="none, or log1p: train on log(1 + target), standardised on training rows "
-        "(for counts: errors become relative, peaks stop dominating). Forecasts and metrics "
-        "are always back in original units. Empty: the dataset spec's.",
+        description="none; log1p: train on log(1 + target), standardised on training rows "
+        "(for counts: errors become relative, peaks stop dominating); difference: learn the "
+        "change from the window's last value, standardised (for trends and level shifts; "
+        "ridge and gradient boosting learn it too). Forecasts and metrics are always back in "
+        "original units. Empty: the dataset spec's.",
     )
     lr_decay: float | None = Field(
         default=None,

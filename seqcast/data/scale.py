@@ -59,32 +59,81 @@ def scale_known(covariates: np.ndarray, names: list[str], scaler: AffineScaler) 
     return out.astype(np.float32)
 
 
-def to_original_units(values, scaler_doc: dict) -> np.ndarray:
+def to_original_units(values, scaler_doc: dict, origin=None) -> np.ndarray:
     """Model outputs (samples, steps) back in the target's original units, same shape, given
     a ``scaler.json`` document (unchanged when the target was not scaled; one affine map
     serves every step). A ``log1p`` target is standardised log(1 + y): inverted by the affine
-    map, then ``expm1``."""
+    map, then ``expm1``. A ``difference`` target is the change from the origin, standardised:
+    inverted by the affine map, then added to ``origin`` (samples,), the value at each
+    window's origin."""
     values = np.asarray(values, dtype=np.float64)
     target = scaler_doc["target"]
     if target is None:
         return values
     out = AffineScaler.from_dict(target).inverse(values.reshape(-1, 1)).reshape(values.shape)
-    return np.expm1(out) if target.get("transform") == "log1p" else out
+    if target.get("transform") == "log1p":
+        return np.expm1(out)
+    if target.get("transform") == "difference":
+        return out + _origin(origin, len(values))
+    return out
 
 
-def to_model_units(y_raw, target: dict) -> np.ndarray:
+def to_model_units(y_raw, target: dict, origin=None) -> np.ndarray:
     """The inverse of :func:`to_original_units` for one target document, same shape."""
     y = np.asarray(y_raw, dtype=np.float64)
     if target.get("transform") == "log1p":
         y = np.log1p(y)
+    elif target.get("transform") == "difference":
+        y = y - _origin(origin, len(y))
     return AffineScaler.from_dict(target).transform(y.reshape(-1, 1)).reshape(y.shape)
 
 
-def target_document(y_train_raw: np.ndarray, transform: str) -> dict:
-    """The target's model units for ``transform="log1p"``: log(1 + y) standardised on the
-    training targets (given in original units, which must be >= 0). A ``scaler.json``
-    ``target`` entry with ``"transform": "log1p"``."""
-    y = np.asarray(y_train_raw, dtype=np.float64).reshape(-1)
+def differenced(scaler_doc: dict | None) -> bool:
+    """Whether the fit's target is the change from the origin (``difference``)."""
+    target = (scaler_doc or {}).get("target") or {}
+    return target.get("transform") == "difference"
+
+
+def model_inputs_of(x: np.ndarray, scaler_doc: dict | None) -> np.ndarray:
+    """The window as a model of this fit reads it. With a ``difference`` target the target's
+    own feature is taken relative to its value at the origin (``x - x[last]``, in the fit's
+    units), so the window shows the recent changes, never the level: a level past the
+    training range looks like any other. Otherwise ``x`` itself.
+    ``x``: (samples, timesteps, features), same shape out."""
+    target = (scaler_doc or {}).get("target") or {}
+    j = target.get("origin_feature")
+    if target.get("transform") != "difference" or j is None:
+        return x
+    out = np.array(x, dtype=np.float32, copy=True)
+    out[:, :, j] -= out[:, -1:, j]  # (samples, timesteps) minus (samples, 1)
+    return out
+
+
+def _origin(origin, samples: int) -> np.ndarray:
+    """The origins' values as a (samples, 1) column, checked."""
+    if origin is None:
+        raise ValueError("a differenced target needs each window's origin value (y_last_raw)")
+    out = np.asarray(origin, dtype=np.float64).reshape(-1, 1)  # (samples, 1)
+    if len(out) != samples:
+        raise ValueError(f"{len(out)} origin value(s) for {samples} window(s)")
+    return out
+
+
+def target_document(
+    y_train_raw: np.ndarray, transform: str, origin=None, origin_feature: int | None = None
+) -> dict:
+    """The target's model units for ``transform`` ``"log1p"`` (log(1 + y) standardised on the
+    training targets, given in original units, which must be >= 0) or ``"difference"`` (the
+    change ``y - origin`` from each window's origin value, standardised on the training
+    windows; ``origin_feature``: the target's column among the window's features, which
+    :func:`model_inputs_of` takes relative to the origin). A ``scaler.json`` ``target``
+    entry with its ``"transform"``."""
+    y = np.asarray(y_train_raw, dtype=np.float64)
+    if transform == "difference":
+        change = y.reshape(len(y), -1) - _origin(origin, len(y))  # (samples, steps)
+        doc = fit_scaler(change.reshape(-1, 1), ["y"], "standard").to_dict()
+        return {**doc, "transform": "difference", "origin_feature": origin_feature}
+    y = y.reshape(-1)
     if transform != "log1p":
         raise ValueError(f"no target document for transform {transform!r}")
     if (y < 0).any():

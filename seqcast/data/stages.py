@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from seqcast.config import PrepareConfig
+from seqcast.data import naive
 from seqcast.data.clean import clean
 from seqcast.data.ingest import read_table
 from seqcast.data.scale import fit_scaler
@@ -30,7 +31,7 @@ STAGE_VERSIONS = {
     "target": "2",
     "split": "2",
     "scale": "3",
-    "temporalize": "3",
+    "temporalize": "4",
 }
 
 
@@ -190,12 +191,14 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
             target_time=np.stack([part[t].to_numpy() for t in times], axis=1),  # (samples, steps)
             # (samples, steps * covariates) -> (samples, steps, covariates)
             covariates=part[covariates].to_numpy(np.float32).reshape(n, len(steps), -1),
-            y_last_raw=target_raw[ends],  # (samples,): the target at the origin
-            y_seasonal_raw=seasonal_naive(target_raw, ends, steps, season),  # (samples, steps)
+            y_last_raw=naive.persistence(target_raw, ends),  # (samples,): the origin's value
+            y_seasonal_raw=naive.seasonal_naive(target_raw, ends, steps, season),  # (n, steps)
+            y_drift_raw=naive.drift(target_raw, ends, steps),  # (samples, steps)
             feature_names=features,
             covariate_names=spec.covariate_names,
             meta={
                 "dataset": spec.name,
+                "target": spec.target,
                 "split": split,
                 "timesteps": timesteps,
                 "horizon": horizon,
@@ -211,22 +214,3 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
         windows=windows,
         tables={"removed_windows": pd.DataFrame({"target_time": removed_times})},
     )
-
-
-def seasonal_naive(
-    target_raw: np.ndarray, ends: np.ndarray, steps: list[int], season: int
-) -> np.ndarray:
-    """The seasonal-naive forecast from the origins ``ends`` for every step: the newest value
-    at or before the origin one or more whole seasons before the step's target
-    (``origin + s - season * ceil(s / season)``); NaN before the series starts.
-    Returns (samples, steps)."""
-    cols = [_lookup(target_raw, np.asarray(ends) + s - season * -(-s // season)) for s in steps]
-    return np.stack(cols, axis=1)
-
-
-def _lookup(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``values[rows]``, NaN where a row falls before the start of the series."""
-    out = np.full(len(rows), np.nan)
-    ok = rows >= 0
-    out[ok] = values[rows[ok]]
-    return out

@@ -13,6 +13,9 @@ import numpy as np
 import pyarrow as pa
 from numpy.lib.stride_tricks import sliding_window_view
 
+# the naive references' paths a WindowSet may carry, (samples, steps) each (seqcast.data.naive)
+PATH_NAIVE = ("y_seasonal_raw", "y_drift_raw")
+
 
 @dataclass(frozen=True)
 class WindowSet:
@@ -26,6 +29,7 @@ class WindowSet:
     meta: dict
     y_last_raw: np.ndarray | None = None  # (samples,) target at the window's last row
     y_seasonal_raw: np.ndarray | None = None  # (samples, steps) seasonal-naive forecast
+    y_drift_raw: np.ndarray | None = None  # (samples, steps) random walk with drift
 
     def __len__(self) -> int:
         return len(self.y)
@@ -82,8 +86,9 @@ def to_table(ws: WindowSet) -> pa.Table:
     }
     if ws.y_last_raw is not None:
         columns["y_last_raw"] = pa.array(ws.y_last_raw.astype(np.float64))
-    if ws.y_seasonal_raw is not None:
-        columns["y_seasonal_raw"] = _tensor(ws.y_seasonal_raw, np.float64)
+    for name in PATH_NAIVE:
+        if getattr(ws, name) is not None:
+            columns[name] = _tensor(getattr(ws, name), np.float64)
     if ws.covariates.shape[-1]:
         columns["covariates"] = _tensor(ws.covariates, np.float32)
     meta = {
@@ -107,7 +112,11 @@ def from_table(table: pa.Table) -> WindowSet:
         else np.zeros((len(table), n_steps, 0), np.float32)
     )
     y_last = table.column("y_last_raw").to_numpy() if "y_last_raw" in table.column_names else None
-    seasonal = _array(table, "y_seasonal_raw") if "y_seasonal_raw" in table.column_names else None
+    paths = {
+        name: _array(table, name).astype(np.float64)
+        for name in PATH_NAIVE
+        if name in table.column_names
+    }
     return WindowSet(
         x=x.astype(np.float32),
         y=_array(table, "y").astype(np.float32),
@@ -118,7 +127,7 @@ def from_table(table: pa.Table) -> WindowSet:
         covariate_names=covariate_names,
         meta=meta,
         y_last_raw=None if y_last is None else y_last.astype(np.float64),
-        y_seasonal_raw=None if seasonal is None else seasonal.astype(np.float64),
+        **paths,
     )
 
 

@@ -27,8 +27,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from seqcast.data.scale import AffineScaler, fit_scaler, scale_known, target_document
-from seqcast.data.windows import WindowSet
+from seqcast.data.scale import (
+    AffineScaler,
+    fit_scaler,
+    scale_known,
+    target_document,
+    to_model_units,
+)
+from seqcast.data.windows import PATH_NAIVE, WindowSet
 from seqcast.errors import ConfigError
 from seqcast.spec.choices import ScalerKind
 
@@ -156,7 +162,7 @@ def concat(splits: dict[str, WindowSet]) -> WindowSet:
         target_time=np.concatenate([p.target_time for p in parts]),
         covariates=np.concatenate([p.covariates for p in parts]),
         y_last_raw=cat("y_last_raw"),
-        y_seasonal_raw=cat("y_seasonal_raw"),
+        **{name: cat(name) for name in PATH_NAIVE},
         meta={**parts[0].meta, "split": "all"},
     )
 
@@ -176,7 +182,7 @@ def take(ws: WindowSet, rows: range) -> WindowSet:
         target_time=ws.target_time[sl],
         covariates=ws.covariates[sl],
         y_last_raw=part(ws.y_last_raw),
-        y_seasonal_raw=part(ws.y_seasonal_raw),
+        **{name: part(getattr(ws, name)) for name in PATH_NAIVE},
     )
 
 
@@ -191,6 +197,7 @@ def fit_units(
 
     ``windows``: every window (:func:`concat`), features scaled by ``prepared_scaler``
     (the prepared ``scaler.json``). ``target``: ``"log1p"`` (standardised log(1 + y)),
+    ``"difference"`` (the standardised change from each window's origin value),
     ``"scale"`` (the ``kind`` scaler) or ``"none"`` (original units). Returns
     ``{"train", "early_stop"?, "scored"?}`` windows with ``x`` and ``y`` in this fit's units,
     and the fit's ``scaler.json`` document (the form :func:`seqcast.data.scale.to_original_units`
@@ -204,11 +211,26 @@ def fit_units(
     train_y = windows.y_raw[plan.train.start : plan.train.stop]  # (train samples, steps)
     if target == "log1p":  # one map for every step, fitted on all their training targets
         target_doc: dict | None = target_document(train_y, "log1p")
+    elif target == "difference":  # the change from each window's origin, every step
+        if windows.y_last_raw is None:
+            raise ValueError("windows lack y_last_raw; prepare them again with this version")
+        origins = windows.y_last_raw[plan.train.start : plan.train.stop]  # (train samples,)
+        target_name = windows.meta.get("target")
+        feature = (
+            windows.feature_names.index(target_name)
+            if target_name in windows.feature_names
+            else None
+        )
+        target_doc = target_document(train_y, "difference", origins, feature)
     elif target == "scale":
         target_doc = fit_scaler(train_y.reshape(-1, 1), ["y"], kind).to_dict()
     else:
         target_doc = None
-    y = windows.y_raw if target_doc is None else _model_units(windows.y_raw, target_doc)
+    y = (
+        windows.y_raw
+        if target_doc is None
+        else to_model_units(windows.y_raw, target_doc, windows.y_last_raw)
+    )
     cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, steps, cov)
     scaled = replace(windows, x=x.astype(np.float32), y=np.asarray(y, np.float32), covariates=cov)
     parts = {"train": take(scaled, plan.train)}
@@ -238,23 +260,18 @@ def fit_windows(
     target_transform: str | None,
 ) -> tuple[dict[str, WindowSet], dict, FitPlan]:
     """The windows of fit ``fit`` (a fold, ``TEST_FIT`` or ``SERVE_FIT``) of a backtest with
-    ``folds`` folds, in that fit's own units (:func:`fit_units`): a ``log1p`` target when the
-    transform asks for it, else the prepared data's choice (scaled or original units).
+    ``folds`` folds, in that fit's own units (:func:`fit_units`): a ``log1p`` or
+    ``difference`` target when the transform asks for it, else the prepared data's choice
+    (scaled or original units).
     ``splits``: the prepared windows; ``prepared_scaler``: their ``scaler.json``."""
-    if target_transform == "log1p":
-        target = "log1p"
+    if target_transform in ("log1p", "difference"):
+        target = target_transform
     else:
         target = "scale" if prepared_scaler["target"] is not None else "none"
     plan = plans_for(splits, folds)[fit]
     kind = prepared_scaler["features"]["kind"]
     parts, doc = fit_units(concat(splits), plan, prepared_scaler, kind, target)
     return parts, doc, plan
-
-
-def _model_units(y_raw: np.ndarray, target_doc: dict) -> np.ndarray:
-    from seqcast.data.scale import to_model_units
-
-    return to_model_units(y_raw, target_doc)
 
 
 def refit_epochs(best_epochs: list[int]) -> int:

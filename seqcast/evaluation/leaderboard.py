@@ -9,7 +9,7 @@ import numpy as np
 from seqcast.evaluation.metrics import evaluate_path
 
 SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
-NAIVE = ("persistence", "seasonal-naive")
+NAIVE = ("persistence", "seasonal-naive", "drift")
 
 
 @dataclass
@@ -109,10 +109,46 @@ def shortlist(board: list[dict], size: int) -> list[str]:
     return [e["name"] for e in sorted(deep, key=lambda e: e["backtest"]["mae"])[:size]]
 
 
-def choose_champion(board: list[dict]) -> tuple[str | None, str]:
-    """The deep candidate (a variant, a seed ensemble, or an ensemble with a deep member)
-    with the lowest mean backtest MAE, promoted only if it beats every reference on the
-    backtest. Collapsed fits are never chosen; test figures play no part."""
+DEEP, FALLBACK = "deep", "fallback"  # how a champion was promoted
+
+
+def choose_champion(board: list[dict], require_deep: bool = False) -> tuple[str | None, str, str]:
+    """The champion, the reason, and how it was promoted. ``deep``: the deep candidate (a
+    variant, a seed ensemble, or an ensemble with a deep member) with the lowest mean backtest
+    MAE, when it beats every reference on the backtest. Otherwise ``fallback``: the candidate
+    of all (references included) with the lowest mean backtest MAE, so there is always a
+    forecast to serve; with ``require_deep``, nothing. Collapsed fits are never chosen; test
+    figures play no part."""
+    champion, reason = _deep_champion(board)
+    if champion is not None:
+        return champion, reason, DEEP
+    if require_deep:
+        return None, f"{reason}, and a deep champion is required; nothing promoted", DEEP
+    pool = [e for e in board if usable(e)]
+    if not pool:
+        return None, f"{reason}; no candidate was evaluated, nothing promoted", FALLBACK
+    best = min(pool, key=lambda e: e["backtest"]["mae"])
+    mae = best["backtest"]["mae"]
+    deep = [e for e in pool if e["kind"] in ("deep", "ensemble")]
+    if deep:
+        top = min(deep, key=lambda e: e["backtest"]["mae"])
+        ahead = 100 * (1 - mae / top["backtest"]["mae"])
+        margin = (
+            f"{best['name']} (backtest MAE {mae:.4g}) beat every deep candidate on the "
+            f"backtest, the best of them {top['name']} ({top['backtest']['mae']:.4g}) by "
+            f"{ahead:.0f} %"
+        )
+    else:
+        margin = f"{best['name']} has the lowest backtest MAE ({mae:.4g}); no deep candidate"
+    return (
+        best["name"],
+        f"fallback: {margin}; served because no deep candidate qualified " + (f"({reason})"),
+        FALLBACK,
+    )
+
+
+def _deep_champion(board: list[dict]) -> tuple[str | None, str]:
+    """The strict rule: the best deep candidate if it beats every reference, and why."""
     deep = [e for e in board if e["kind"] in ("deep", "ensemble") and usable(e)]
     if not deep:
         return None, "no deep candidate was evaluated without collapsing"
@@ -127,7 +163,7 @@ def choose_champion(board: list[dict]) -> tuple[str | None, str]:
         if not mae < ref["backtest"]["mae"]:
             return None, (
                 f"best deep candidate {best['name']} (backtest MAE {mae:.4g}) does not beat "
-                f"{ref['name']} (backtest MAE {ref['backtest']['mae']:.4g}); nothing promoted"
+                f"{ref['name']} (backtest MAE {ref['backtest']['mae']:.4g})"
             )
     return best["name"], (
         f"{best['name']} has the lowest mean backtest MAE of the deep candidates ({mae:.4g}) "

@@ -21,9 +21,9 @@ def reference_source(
 ) -> tuple[str, int, str]:
     """The prepared windows a reference member was fitted on (its ``-t<len>`` in a sweep),
     its window length and the reference's name."""
-    if not sweep:
+    name, cut, ts = label.rpartition("-t")
+    if not sweep or not cut or not ts.isdigit():  # one length, or a window-free reference
         return prepared[0], lengths[0], label
-    name, ts = label.rsplit("-t", 1)
     return prepared[lengths.index(int(ts))], int(ts), name
 
 

@@ -37,6 +37,7 @@ class RunRef(BaseModel):
     dataset: str
     champion: str | None
     champion_reason: str
+    champion_policy: str = "deep"  # "deep" (the rule) or "fallback" (the best of all)
     champion_backtest_mae: float | None
     champion_val_mae: float | None
     champion_test_mae: float | None

@@ -41,6 +41,8 @@ class Ranking:
     predictions: dict[str, dict[str, np.ndarray]]  # candidate -> fit -> (samples, steps)
     # the champion's served prediction intervals (``seqcast.evaluation.calibration``)
     intervals: dict | None = field(default=None)
+    # how the champion was promoted: "deep" (the rule) or "fallback" (the best of all)
+    policy: str = "deep"
 
     @property
     def champion_members(self) -> list[Member]:
@@ -201,6 +203,7 @@ def rank(
     ensemble_size: int,
     info: dict[str, dict] | None = None,
     outside: Collection[str] = NAIVE,
+    require_deep: bool = False,
 ) -> Ranking:
     """The leaderboard of every candidate (and the ``ensemble``, chosen on the backtest by
     :func:`ensemble_weights` with at most ``ensemble_size`` picks), and the champion by
@@ -225,8 +228,8 @@ def rank(
     for entry in board:
         if entry.get("seeds") and entry["backtest"]:
             entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
-    champion, reason = choose_champion(board)
-    return Ranking(board, champion, reason, members, predictions)
+    champion, reason, policy = choose_champion(board, require_deep)
+    return Ranking(board, champion, reason, members, predictions, policy=policy)
 
 
 class FitRecord(Protocol):
@@ -255,6 +258,7 @@ def rank_fits(
     ensemble_size: int,
     window_free: Collection[str] = NAIVE,
     outside: Collection[str] = NAIVE,
+    require_deep: bool = False,
 ) -> Ranking:
     """:func:`rank` over a run's fits: each fit's scored predictions by candidate, seed and
     fit (``TEST_FIT`` as ``test``; served fits are not scored). A reference whose forecaster is
@@ -293,4 +297,4 @@ def rank_fits(
         label: {s: p for s, p in by_seed.items() if len(p) == len(folds) + 1} or by_seed
         for label, by_seed in deep.items()
     }
-    return rank(deep, refs, truth, folds, base_seed, ensemble_size, info, fixed)
+    return rank(deep, refs, truth, folds, base_seed, ensemble_size, info, fixed, require_deep)

@@ -84,6 +84,7 @@ def run_tags(run: dict, versions: dict, flow_run_id: object) -> dict[str, str]:
         "seqcast.run_id": run["run_id"],
         "seqcast.dataset": run["dataset"],
         "seqcast.champion": run["champion"] or "",
+        "seqcast.champion_policy": run.get("champion_policy") or "deep",
         "seqcast.data_sha256": run["data_sha256"],
         "seqcast.code_version": str(versions.get("seqcast", "")),
         "seqcast.git_commit": str(versions.get("git_commit", "")),
@@ -98,6 +99,9 @@ def version_tags(run: dict, trained_on: dict, tracked: TrackedRun) -> dict[str, 
     return {
         "seqcast.run_id": run["run_id"],
         "seqcast.candidate": run["champion"],
+        # "fallback": no deep candidate beat every reference, the best candidate of all served
+        "seqcast.champion_policy": run.get("champion_policy") or "deep",
+        "seqcast.champion_reason": str(run.get("champion_reason", ""))[:5000],
         "data_sha256": run["data_sha256"],
         "backtest_mae": repr(run["champion_backtest_mae"]),
         "val_mae": repr(run["champion_val_mae"]),

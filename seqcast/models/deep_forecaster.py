@@ -5,12 +5,13 @@ with, stored as a ``.keras`` file loaded with ``safe_mode=True``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seqcast.data.scale import to_original_units
+from seqcast.data.scale import model_inputs_of, to_original_units
 from seqcast.models.deep import REGISTRY, model_inputs
 from seqcast.models.fitting import fit_with_retry
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
@@ -39,6 +40,7 @@ class DeepForecaster(Forecaster):
             raise ValueError(f"{self.name}: a deep variant needs its variant and training config")
         training = s.training.model_copy(update={"seed": s.seed})
         splits = {"train": train} if val is None else {"train": train, "val": val}
+        splits = {k: replace(v, x=model_inputs_of(v.x, s.units)) for k, v in splits.items()}
         model, trained, collapsed = fit_with_retry(
             self.name, s.variant, training, splits, None, on_epoch, epochs=epochs
         )
@@ -56,8 +58,10 @@ class DeepForecaster(Forecaster):
         if self.model is None or self.settings.units is None:
             raise ValueError(f"{self.name}: fit or load the model, with its units, first")
         # one direct call: model.predict would trace a graph function per batch shape
-        raw = self.model(model_inputs(self.name, block.x, block.covariates), training=False)
-        return to_original_units(raw, self.settings.units)  # (samples, steps)
+        x = model_inputs_of(block.x, self.settings.units)  # (samples, timesteps, features)
+        raw = self.model(model_inputs(self.name, x, block.covariates), training=False)
+        origin = getattr(block, "y_last_raw", None)  # read by a differenced target only
+        return to_original_units(raw, self.settings.units, origin)  # (samples, steps)
 
     def save(self, folder: Path) -> str:
         assert self.model is not None

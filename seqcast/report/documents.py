@@ -161,6 +161,7 @@ def run_documents(
             board=board,
             champion=champion,
             champion_reason=ranking.reason,
+            champion_policy=ranking.policy,
             periods=periods,
             fits=fits_described,
             steps=tuple(splits["test"].steps),
@@ -193,6 +194,7 @@ def run_documents(
         "models": board,
         "champion": champion,
         "champion_reason": ranking.reason,
+        "champion_policy": ranking.policy if champion else None,
     }
     bundle = (
         bundle_document(config, champion, served, ranking.members[champion], ranking.intervals)
@@ -216,6 +218,7 @@ def run_documents(
         "versions": versions,
         "metrics": {e["name"]: {s: e[s] for s in ("backtest", "val", "test")} for e in board},
         "champion": champion,
+        "champion_policy": ranking.policy if champion else None,
         "champion_members": bundle["members"] if bundle else [],
     }
     return RunDocuments(metrics, manifest, bundle, report, prediction_table(ranking, splits, folds))
@@ -232,6 +235,7 @@ def run_ref(
         dataset=dataset,
         champion=ranking.champion,
         champion_reason=ranking.reason,
+        champion_policy=ranking.policy,
         champion_backtest_mae=champ["backtest"]["mae"] if champ else None,
         champion_val_mae=champ["val"]["mae"] if champ else None,
         champion_test_mae=champ["test"]["mae"] if champ and champ["test"] else None,
@@ -274,8 +278,9 @@ def leaderboard_rows(board: list[dict]) -> list[dict]:
 
 def summary_markdown(run: RunRef, best_ref: str | None) -> str:
     """The run's summary artifact: the champion with its figures, the rule's reason."""
+    fallback = " (fallback: no deep model qualified)" if run.champion_policy == "fallback" else ""
     champ = (
-        f"**{run.champion}** (backtest MAE {run.champion_backtest_mae:.4g}, val MAE "
+        f"**{run.champion}**{fallback} (backtest MAE {run.champion_backtest_mae:.4g}, val MAE "
         f"{run.champion_val_mae:.4g}, test MAE {run.champion_test_mae:.4g})"
         if run.champion
         else "none promoted"

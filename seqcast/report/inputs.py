@@ -33,6 +33,7 @@ class ReportInput:
     frequency: str = ""  # the data's frequency: hourly data gets MAE by hour of day
     # the champion's test-period bounds: level ("80") -> (lower, upper), each (samples, steps)
     test_bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    champion_policy: str = "deep"  # "fallback": no deep candidate qualified, the best served
 
     def __post_init__(self) -> None:
         """One step given as (samples,) is the path (samples, 1)."""

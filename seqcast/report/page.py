@@ -188,6 +188,8 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 def render(r: ReportInput) -> Report:
     figs = figures(r)
     verdict = f"Champion: {r.champion}." if r.champion else "No champion promoted."
+    if r.champion and r.champion_policy == "fallback":
+        verdict = f"Champion (fallback, no deep model qualified): {r.champion}."
     headline = [f"{verdict} {r.champion_reason}."]
     shown = r.champion or next(
         (e["name"] for e in r.board if e["kind"] in ("deep", "ensemble")), None

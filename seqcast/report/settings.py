@@ -15,6 +15,8 @@ def loss_label(config: TrainConfig) -> str:
     loss = str(t.loss).upper()  # resolved: never None
     if t.target_transform == "log1p":
         return f"{loss} of the standardised log(1 + {config.spec.target})"
+    if t.target_transform == "difference":
+        return f"{loss} of the standardised change in {config.spec.target} from the origin"
     if config.resolved_scale_target:
         return f"{loss} of the {config.scaler}-scaled {config.spec.target}"
     return f"{loss} of {config.spec.target} (original units)"

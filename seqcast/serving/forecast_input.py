@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from seqcast.data import naive
 from seqcast.data.scale import AffineScaler, scale_known
 from seqcast.errors import ConfigError, DataError, Problem
 from seqcast.spec.dataset import DatasetSpec
@@ -20,6 +21,10 @@ class ForecastInput:
     origin_time: pd.Timestamp
     target_times: pd.DatetimeIndex  # (steps,)
     target_steps: np.ndarray  # (steps,) the target times' integer steps
+    # the naive references' forecasts from this origin, as the windows carry them
+    y_last_raw: np.ndarray | None = None  # (1,)
+    y_seasonal_raw: np.ndarray | None = None  # (1, steps)
+    y_drift_raw: np.ndarray | None = None  # (1, steps)
 
     @property
     def target_time(self) -> np.ndarray:
@@ -81,12 +86,17 @@ def last_window(
         for i in range(len(steps))
     ]
     covariates = scale_known(np.array([rows]), spec.covariate_names, scaler)  # (1, steps, cov)
+    history = clean[spec.target].to_numpy(np.float64)  # (rows,) on a regular index
+    origin = np.array([len(history) - 1])
     return ForecastInput(
         x=values[None, :, :].astype(np.float32),
         covariates=covariates,
         origin_time=pd.Timestamp(tail["time"].iloc[-1]),
         target_times=target_times,
         target_steps=target_steps,
+        y_last_raw=naive.persistence(history, origin),
+        y_seasonal_raw=naive.seasonal_naive(history, origin, steps, spec.seasonal_period),
+        y_drift_raw=naive.drift(history, origin, steps),
     )
 
 

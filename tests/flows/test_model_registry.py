@@ -206,7 +206,8 @@ def test_forecast_after_a_train_that_promoted_nothing_says_why(tmp_path, monkeyp
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr(
-        "seqcast.evaluation.selection.choose_champion", lambda board: (None, "stand-in")
+        "seqcast.evaluation.selection.choose_champion",
+        lambda board, require_deep=False: (None, "stand-in", "deep"),
     )
     out = tmp_path / "out"
     run_dir = Path(train(tiny_in_process("weekly-temperature", out)))

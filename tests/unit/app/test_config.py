@@ -87,3 +87,24 @@ def test_interval_levels_are_checked_and_sorted():
     )
     with pytest.raises(ValidationError, match="strictly between 0 and 1"):
         TrainConfig(dataset="bike-hourly", interval_levels=(0.8, 1.0))
+
+
+def test_require_deep_is_off_unless_asked_on_the_command_line():
+    """By default a run always promotes something (the fallback); --require-deep restores
+    the strict rule, and the config (the UI form) carries it."""
+    from seqcast.app.cli import _build_parser
+    from seqcast.app.options import _train_config
+
+    parser = _build_parser()
+    plain = _train_config(parser.parse_args(["train", "--dataset", "weekly-temperature"]))
+    assert plain.resolved_selection.require_deep is False
+    strict = _train_config(
+        parser.parse_args(["train", "--dataset", "weekly-temperature", "--require-deep"])
+    )
+    assert strict.resolved_selection.require_deep is True
+    assert (
+        TrainConfig.model_json_schema()["$defs"]["SelectionConfig"]["properties"]["require_deep"][
+            "title"
+        ]
+        == "Require a deep champion"
+    )

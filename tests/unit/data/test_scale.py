@@ -68,3 +68,44 @@ def test_log1p_target_refuses_negative_training_targets():
 
     with pytest.raises(ValueError, match="target >= 0"):
         target_document(np.array([1.0, -2.0]), "log1p")
+
+
+def test_difference_target_round_trip_by_hand():
+    """Two windows with origin values 10 and 20 and two steps each: targets 11, 13 and 18,
+    26 are the changes 1, 3, -2, 6 (mean 2, sd sqrt(8.5)), standardised; back in original
+    units they come back exactly, added to their own window's origin. Without the origins
+    there is nothing to add them to: a clear error."""
+    import math
+
+    from seqcast.data.scale import (
+        differenced,
+        target_document,
+        to_model_units,
+        to_original_units,
+    )
+
+    y = np.array([[11.0, 13.0], [18.0, 26.0]])  # (samples, steps)
+    origin = np.array([10.0, 20.0])
+    doc = target_document(y, "difference", origin)
+    assert doc["transform"] == "difference" and differenced({"target": doc})
+    z = to_model_units(y, doc, origin)
+    sd = math.sqrt(8.5)
+    np.testing.assert_allclose(z, [[-1 / sd, 1 / sd], [-4 / sd, 4 / sd]], atol=1e-12)
+    np.testing.assert_allclose(to_original_units(z, {"target": doc}, origin), y, atol=1e-9)
+    with pytest.raises(ValueError, match="origin value"):
+        to_original_units(z, {"target": doc})
+    assert not differenced({"target": None}) and not differenced(None)
+
+
+def test_a_differenced_fit_reads_the_target_relative_to_its_origin():
+    """Window rows (target, other) = (5, 1), (7, 2), (6, 3) with the target in column 0:
+    the model reads the target as -1, 1, 0 (minus the origin's 6) and the other column as
+    it was. Without a difference target the window is read as it is."""
+    from seqcast.data.scale import model_inputs_of
+
+    x = np.array([[[5.0, 1.0], [7.0, 2.0], [6.0, 3.0]]], np.float32)  # (1, 3, 2)
+    units = {"target": {"transform": "difference", "origin_feature": 0}}
+    got = model_inputs_of(x, units)
+    assert got[0].tolist() == [[-1.0, 1.0], [1.0, 2.0], [0.0, 3.0]]
+    assert x[0, 0, 0] == 5.0  # the input is not changed in place
+    assert model_inputs_of(x, {"target": None}) is x

@@ -74,6 +74,7 @@ def test_parquet_round_trip_keeps_tensor_shapes_and_names(tmp_path):
         meta={"split": "test", "timesteps": 4, "steps": [1, 2]},
         y_last_raw=np.array([5.0, 10.0, 20.0]),
         y_seasonal_raw=np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]),
+        y_drift_raw=np.array([[5.5, 6.0], [10.5, 11.0], [21.0, 22.0]]),
     )
     path = tmp_path / "w.parquet"
     pq.write_table(to_table(ws), path)
@@ -85,7 +86,8 @@ def test_parquet_round_trip_keeps_tensor_shapes_and_names(tmp_path):
     assert table.schema.field("y_raw").type.shape == [2]
     back = from_table(table)
     np.testing.assert_array_equal(back.x, x)
-    for name in ("y", "y_raw", "target_time", "covariates", "y_last_raw", "y_seasonal_raw"):
+    stored = ("y", "y_raw", "target_time", "covariates", "y_last_raw", "y_seasonal_raw")
+    for name in (*stored, "y_drift_raw"):
         np.testing.assert_array_equal(getattr(back, name), getattr(ws, name), err_msg=name)
     assert back.steps == [1, 2]
     np.testing.assert_array_equal(back.first_target_time, times[:3])
@@ -98,9 +100,26 @@ def test_the_seasonal_naive_path_never_reads_past_the_origin():
     """Origin row 30, season 24: step 1 reads row 7 (31 - 24), step 2 row 8, step 25 (more
     than a season ahead) row 7 (55 - 48), never a row after the origin; rows before the
     series start are NaN."""
-    from seqcast.data.stages import seasonal_naive
+    from seqcast.data.naive import seasonal_naive
 
     values = np.arange(100.0)
     got = seasonal_naive(values, np.array([30, 5]), [1, 2, 25], 24)
     assert got[0].tolist() == [7.0, 8.0, 7.0]
     assert np.isnan(got[1]).all()  # 6 - 24 < 0
+
+
+def test_drift_by_hand_reads_only_up_to_the_origin():
+    """Series 10, 12, 11, 15, 14, then values that must never be read. From origin row 3
+    (value 15): slope (15 - 10) / 3 = 5/3, so step 1 is 16.667 and step 3 is 20. From
+    origin row 0 there is no history: the origin's value. A leading gap (NaN) is skipped:
+    the first observed value starts the slope."""
+    from seqcast.data.naive import drift, persistence
+
+    values = np.array([10.0, 12.0, 11.0, 15.0, 14.0, 1e9, -1e9])
+    got = drift(values, np.array([3, 0, 4]), [1, 3])
+    np.testing.assert_allclose(got[0], [15 + 5 / 3, 20.0])
+    np.testing.assert_allclose(got[1], [10.0, 10.0])
+    np.testing.assert_allclose(got[2], [14 + 1, 14 + 3])  # (14 - 10) / 4 = 1 per row
+    assert persistence(values, np.array([3])).tolist() == [15.0]
+    gap = np.array([np.nan, 2.0, 4.0])
+    np.testing.assert_allclose(drift(gap, np.array([2]), [1]), [[6.0]])  # (4 - 2) / 1

@@ -214,3 +214,21 @@ def test_a_sweep_is_ranked_on_the_windows_every_length_scores():
 def test_refit_epochs_is_the_folds_mean_best_epoch():
     assert refit_epochs([10, 13]) == 12  # 11.5 rounds to even
     assert refit_epochs([3]) == 3 and refit_epochs([0]) == 1
+
+
+def test_a_differenced_target_is_fitted_on_the_training_windows_changes_only():
+    """Window i has origin value i and target 10 i: the change 9 i. Fold-1 trains on
+    windows 0..3 (changes 0, 9, 18, 27: mean 13.5), so the document's mean is 13.5 whatever
+    the later, larger changes; every block maps back exactly with its own origins."""
+    every = _windows(20)
+    identity = {
+        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
+        "target": None,
+    }
+    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
+    parts, doc = fit_units(every, plan, identity, "minmax", "difference")
+    assert doc["target"]["transform"] == "difference"
+    assert doc["target"]["mean"] == [13.5]
+    for part in parts.values():
+        back = to_original_units(part.y, doc, part.y_last_raw)
+        np.testing.assert_allclose(back, part.y_raw, atol=1e-4)  # float32 model units

@@ -55,21 +55,38 @@ def test_champion_must_beat_the_references_on_the_backtest():
     assert board[0]["backtest"]["mase"] == pytest.approx(0.25)
     assert board[0]["backtest"]["fold_mae"] == [0.5, 0.5]
     assert board[0]["val"]["mae"] == pytest.approx(0.5)  # the newest fold
-    assert choose_champion(board)[0] == "lstm"
-    name, reason = choose_champion(_board(1.5))
-    assert name is None
+    assert choose_champion(board) == (
+        "lstm",
+        "lstm has the lowest mean backtest MAE of the deep candidates (0.5) and beats every "
+        "reference on the backtest",
+        "deep",
+    )
+    name, reason, policy = choose_champion(_board(1.5), require_deep=True)
+    assert (name, policy) == (None, "deep")
+    assert "does not beat seasonal-naive" in reason and reason.endswith("nothing promoted")
+
+
+def test_without_a_qualifying_deep_candidate_the_best_of_all_is_the_fallback():
+    """lstm MAE 1.5 loses to seasonal-naive (1) but beats persistence (2): seasonal-naive has
+    the lowest backtest MAE of all and is promoted as the fallback, 1 / 1.5 = 33 % ahead."""
+    name, reason, policy = choose_champion(_board(1.5))
+    assert (name, policy) == ("seasonal-naive", "fallback")
+    assert reason.startswith(
+        "fallback: seasonal-naive (backtest MAE 1) beat every deep candidate on the backtest, "
+        "the best of them lstm (1.5) by 33 %"
+    )
     assert "does not beat seasonal-naive" in reason
 
 
 def test_unavailable_reference_is_kept_without_metrics():
-    """A reference with NaN predictions is listed as unavailable, and blocks promotion."""
-    truth = {f: np.array([1.0]) for f in [*FOLDS, "test"]}
-    pers = {s: np.array([1.5]) for s in truth}
+    """A reference with NaN predictions is listed as unavailable, and blocks the strict rule."""
+    truth = {f: np.array([1.0, 3.0]) for f in [*FOLDS, "test"]}
+    pers = {s: np.array([1.5, 2.0]) for s in truth}
     board = leaderboard(
         [
             Candidate("persistence", "reference", pers),
-            Candidate("seasonal-naive", "reference", {s: np.array([np.nan]) for s in truth}),
-            Candidate("gru", "deep", {s: np.array([1.0]) for s in truth}),
+            Candidate("seasonal-naive", "reference", {s: np.array([np.nan, 1.0]) for s in truth}),
+            Candidate("gru", "deep", {s: np.array([1.0, 2.5]) for s in truth}),
         ],
         truth,
         pers,
@@ -77,7 +94,9 @@ def test_unavailable_reference_is_kept_without_metrics():
     )
     seas = next(e for e in board if e["name"] == "seasonal-naive")
     assert seas["backtest"] is None and "non-finite" in seas["unavailable"]
-    assert choose_champion(board)[0] is None
+    assert choose_champion(board, require_deep=True)[0] is None
+    # the deep candidate cannot be checked against it: served only as the fallback
+    assert choose_champion(board)[::2] == ("gru", "fallback")
 
 
 def test_feature_profile_flags_drift():

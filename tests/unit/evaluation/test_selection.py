@@ -44,10 +44,16 @@ def test_seed_ensemble_is_the_mean_of_its_seeds():
 
 def test_champion_must_beat_every_reference_on_the_backtest():
     """A deep MAE of 5.5 beats the naive references and ridge (6) but not gradient boosting
-    (5): nothing is promoted, and the reason names gradient boosting."""
+    (5): with a deep champion required nothing is promoted, and the reason names gradient
+    boosting; by default gradient boosting is promoted as the fallback, its reference fits
+    its members, so the forecast is served from them."""
+    strict = rank({"gru": {7: off(5.5)}}, refs(), TRUTH, FOLDS, 7, 0, require_deep=True)
+    assert strict.champion is None
+    assert "does not beat gradient-boosting" in strict.reason
     r = rank({"gru": {7: off(5.5)}}, refs(), TRUTH, FOLDS, 7, 0)
-    assert r.champion is None
+    assert (r.champion, r.policy) == ("gradient-boosting", "fallback")
     assert "does not beat gradient-boosting" in r.reason
+    assert r.champion_members == [Member("reference", "gradient-boosting", None, 1.0)]
 
 
 def test_test_figures_never_choose():

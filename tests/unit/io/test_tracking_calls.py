@@ -20,6 +20,8 @@ RUN = {
     "run_id": "20260101T000000-ab",
     "dataset": "weekly-temperature",
     "champion": "gru",
+    "champion_reason": "gru beats every reference",
+    "champion_policy": "deep",
     "data_sha256": "abc",
     "champion_backtest_mae": 1.25,
     "champion_val_mae": 1.5,
@@ -64,6 +66,7 @@ def test_a_run_is_tagged_with_its_run_data_code_and_flow_run():
         "seqcast.run_id": "20260101T000000-ab",
         "seqcast.dataset": "weekly-temperature",
         "seqcast.champion": "gru",
+        "seqcast.champion_policy": "deep",
         "seqcast.data_sha256": "abc",
         "seqcast.code_version": "1.2.0",
         "seqcast.git_commit": "deadbee",
@@ -79,6 +82,8 @@ def test_a_version_is_tagged_with_what_the_promotion_rule_compares():
     assert tags == {
         "seqcast.run_id": "20260101T000000-ab",
         "seqcast.candidate": "gru",
+        "seqcast.champion_policy": "deep",
+        "seqcast.champion_reason": "gru beats every reference",
         "data_sha256": "abc",
         "backtest_mae": "1.25",
         "val_mae": "1.5",
@@ -87,6 +92,8 @@ def test_a_version_is_tagged_with_what_the_promotion_rule_compares():
         "trained_to": "2014-12-26",
         "mlflow_run_id": "r9",
     }
+    fallback = {**RUN, "champion": "ridge", "champion_policy": "fallback"}
+    assert version_tags(fallback, {}, local)["seqcast.champion_policy"] == "fallback"
     served = local.model_copy(update={"url": "http://m/#/experiments/1/runs/r9"})
     assert version_tags(RUN, {}, served)["run_url"] == "http://m/#/experiments/1/runs/r9"
     assert version_tags(RUN, {}, served)["trained_from"] == ""

@@ -10,6 +10,7 @@ import pytest
 from seqcast.config import TrainingConfig, VariantConfig
 from seqcast.data.scale import to_model_units
 from seqcast.data.windows import WindowSet
+from seqcast.evaluation.leaderboard import NAIVE
 from seqcast.models import catalog
 from seqcast.models import forecaster as fc
 
@@ -41,6 +42,7 @@ def windows(n: int, seed: int) -> WindowSet:
         meta={"steps": list(range(1, STEPS + 1))},
         y_last_raw=y_raw[:, 0] - 1.0,
         y_seasonal_raw=y_raw + 1.0,
+        y_drift_raw=y_raw - 2.0,
     )
 
 
@@ -67,7 +69,7 @@ CASES = [
 
 
 def test_the_registry_holds_every_deep_variant_and_reference():
-    """The candidates are the deep variants (the form's choices), the references the four
+    """The candidates are the deep variants (the form's choices), the references the five
     yardsticks in their order; the naive ones read no window and join no ensemble."""
     from typing import get_args
 
@@ -75,8 +77,9 @@ def test_the_registry_holds_every_deep_variant_and_reference():
     from seqcast.models.deep import REGISTRY
 
     assert catalog.candidates() == tuple(REGISTRY) == get_args(VariantName)
-    assert catalog.references() == ("persistence", "seasonal-naive", "ridge", "gradient-boosting")
-    assert catalog.window_free() == catalog.outside_ensembles() == {"persistence", "seasonal-naive"}
+    naive = ("persistence", "seasonal-naive", "drift")
+    assert catalog.references() == (*naive, "ridge", "gradient-boosting")
+    assert catalog.window_free() == catalog.outside_ensembles() == set(naive) == set(NAIVE)
 
 
 def test_the_registry_names_an_unknown_forecaster():

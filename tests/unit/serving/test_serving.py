@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
+from seqcast.data.synthetic import rows_from_spec
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.selection import Member
 from seqcast.models import catalog
@@ -200,3 +201,42 @@ def test_why_no_champion_names_the_winner_and_the_gap():
         "on the backtest ridge (1.4) is 30 % below the best model candidate, gru (2)"
     )
     assert lines[2].endswith("seqcast train --dataset weekly-temperature --out outputs")
+
+
+def test_a_naive_fallback_champion_is_served_from_the_newest_rows(tmp_path):
+    """A champion promoted as the fallback may be a naive reference, which stores no file:
+    served from the rows themselves. Weekly rows whose AvgTemp rises by exactly 0.25 a week
+    from 10.0: persistence forecasts the last value for every step, drift carries the rise
+    on (last + 0.25 s), both with the stage's own functions."""
+    from seqcast.serving import predict as serving
+
+    spec = get_spec("weekly-temperature")
+    raw = rows_from_spec(spec, 120, seed=0)
+    raw["AvgTemp"] = 10.0 + 0.25 * np.arange(len(raw))
+    last = float(raw["AvgTemp"].iloc[-1])
+    units = {"features": {"kind": "standard", "columns": ["AvgTemp"], "scale": [1.0],
+                          "shift": [0.0]}, "target": None}  # fmt: skip
+    for name, expected in (
+        ("persistence", [last] * 4),
+        ("drift", [last + 0.25 * s for s in (1, 2, 3, 4)]),
+    ):
+        member = {
+            "forecaster": name,
+            "kind": "reference",
+            "label": name,
+            "file": name,
+            "timesteps": 8,
+            "units": units,
+            "weight": 1.0,
+        }
+        bundle = {
+            "members": [member],
+            "horizon": 4,
+            "steps": [1, 2, 3, 4],
+            "spec": spec.model_dump(mode="json"),
+            "max_fill_steps": 2,
+            "on_long_gap": "error",
+        }
+        out = serving.forecast_from_raw(raw, bundle, tmp_path)
+        assert out["prediction"].tolist() == pytest.approx(expected), name
+        assert not any(tmp_path.iterdir())  # nothing read or written
