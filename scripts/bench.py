@@ -7,7 +7,11 @@ Reads ../shared/datasets/; says so and exits 0 without writing when they are abs
 Options: ``--datasets weekly-temperature,bike-hourly``, ``--run-seeds 42,43,44``,
 ``--one-worker weekly-temperature,bike-hourly`` (the datasets whose 1-worker run is measured),
 ``--single-step bike-hourly`` (the datasets also trained on the single step ``--horizon 2
---steps last``, the forecast before paths, to compare the cost of a path).
+--steps last``, the forecast before paths, to compare the cost of a path), ``--trend co2``
+(the trending example: the weekly CO2 record statsmodels bundles, trained with the spec
+``init-spec`` drafted, ``examples/co2-weekly.toml``, with and without its ``difference``
+transform; ``--trend ''`` skips it). Each Seoul section keeps the previous bench's champion
+lines beside the new ones.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ def main() -> int:
     parser.add_argument("--run-seeds", default="42,43,44")
     parser.add_argument("--one-worker", default=",".join(DATASETS))
     parser.add_argument("--single-step", default="bike-hourly")
+    parser.add_argument("--trend", default="co2")
     args = parser.parse_args()
     if not REAL.exists():
         print(f"bench skipped: the real datasets are not at {REAL}")
@@ -123,15 +128,22 @@ def main() -> int:
             [int(x) for x in args.run_seeds.split(",")],
             [d for d in args.one_worker.split(",") if d],
             [d for d in args.single_step.split(",") if d],
+            bool(args.trend),
         )
 
 
 def measure(
-    work: Path, datasets: list[str], seeds: list[int], one_worker: list[str], single: list[str]
+    work: Path,
+    datasets: list[str],
+    seeds: list[int],
+    one_worker: list[str],
+    single: list[str],
+    trend: bool = True,
 ) -> int:
     from seqcast.config import TrainConfig
 
     sections = []
+    trend_runs = measure_trend(work) if trend else []
     for dataset in datasets:
         file = DATASETS[dataset]
         source = str(REAL / file)
@@ -206,8 +218,107 @@ def measure(
                 },
             }
         )
-    write(sections)
+    write(sections, trend_runs)
     return 0
+
+
+TREND_SPEC = ROOT / "examples" / "co2-weekly.toml"
+
+
+def measure_trend(work: Path) -> list[dict]:
+    """The CO2 example trained with its drafted spec (``difference``) and with the transform
+    turned off, seed 42 each."""
+    from scripts.export_series import co2_frame
+    from seqcast.config import TrainConfig
+
+    source = work / "co2.csv"
+    co2_frame().to_csv(source, index=False)
+    out = []
+    for transform in ("difference", "none"):
+        print(f"[bench] co2-weekly: target transform {transform}", flush=True)
+        cfg = TrainConfig(
+            dataset=str(TREND_SPEC),
+            source=str(source),
+            out=str(work / f"trend-{transform}"),
+            training={"target_transform": transform},
+        )
+        run_dir, wall, runs = run(cfg)
+        _, by_candidate = fit_seconds(runs)
+        out.append(
+            {
+                "transform": transform,
+                "wall": wall,
+                "metrics": json.loads((run_dir / "metrics.json").read_text()),
+                "seconds": {c: sum(v) for c, v in by_candidate.items()},
+            }
+        )
+    return out
+
+
+def trend_lines(runs: list[dict]) -> list[str]:
+    """Every candidate's backtest and test MAE with and without the transform, with seconds."""
+    if not runs:
+        return []
+    lines = [
+        "",
+        "## A trending series: weekly CO2",
+        "",
+        "The weekly Mauna Loa CO2 record bundled with statsmodels (ppm, 1958-03-29 .. "
+        "2001-12-29, 59 missing weeks; `scripts/export_series.py co2`), trained with the spec "
+        "that `init-spec` drafted for it (`examples/co2-weekly.toml`: 4 weeks, all steps, "
+        '`target_transform = "difference"` proposed by its trend test) and again with '
+        "`--target-transform none`, seed 42, default settings otherwise.",
+        "",
+    ]
+    for r in runs:
+        m = r["metrics"]
+        policy = m.get("champion_policy") or "-"
+        lines.append(
+            f"- `{r['transform']}`: champion **{m['champion']}** ({policy}); whole run "
+            f"{r['wall']:.0f} s. {m['champion_reason']}."
+        )
+    boards = {r["transform"]: {e["name"]: e for e in r["metrics"]["models"]} for r in runs}
+    names = list(boards[runs[0]["transform"]])
+    names += [n for r in runs[1:] for n in boards[r["transform"]] if n not in names]
+    head = " | ".join(
+        f"backtest MAE ({r['transform']}) | test MAE ({r['transform']}) | seconds "
+        f"({r['transform']})"
+        for r in runs
+    )
+    lines += ["", f"| model | kind | {head} |", "|---|---|" + "---|---|---|" * len(runs)]
+    for name in names:
+        cells = []
+        kind = "-"
+        for r in runs:
+            e = boards[r["transform"]].get(name)
+            if e is None or not e["backtest"]:
+                cells += ["-", "-", "-"]
+                continue
+            kind = e["kind"]
+            seconds = r["seconds"].get(e.get("base", name), r["seconds"].get(name))
+            cells += [
+                f"{e['backtest']['mae']:.3f}",
+                f"{e['test']['mae']:.3f}" if e["test"] else "-",
+                f"{seconds:.1f}" if seconds is not None else "-",
+            ]
+        lines.append(f"| {name} | {kind} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Seconds: the fit tasks' wall time summed per candidate (every fold, the refit before "
+        "test and the served refit; the references share one task per fit, listed as "
+        "`references`).",
+    ]
+    return lines
+
+
+def previous_lines(old: str, dataset: str) -> list[str]:
+    """The champion lines ("- seed ...") of ``dataset``'s section in the previous bench."""
+    marker = f"## {dataset} ("
+    if marker not in old:
+        return []
+    section = old.split(marker, 1)[1].split("\n## ", 1)[0]
+    section = section.split("The previous bench's", 1)[0]  # not the one before that
+    return [line for line in section.splitlines() if line.startswith("- seed ")]
 
 
 def _pts(x: float) -> str:
@@ -380,7 +491,7 @@ def steps_and_intervals(m: dict) -> list[str]:
     return lines
 
 
-def write(sections: list[dict]) -> None:
+def write(sections: list[dict], trend_runs: list[dict] | None = None) -> None:
     from seqcast.evaluation.selection import weights_text
     from seqcast.io.provenance import versions
 
@@ -395,13 +506,21 @@ def write(sections: list[dict]) -> None:
         "only; test figures come from each candidate refitted on every window before the test "
         "period and are never used to choose.",
     ]
+    out = ROOT / "docs" / "BENCHMARKS.md"
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
     for s in sections:
         m = s["metrics"]
+        before = previous_lines(old, s["dataset"])
         lines += [
             "",
             f"## {s['dataset']} (`{s['source']}`)",
             "",
             *targets(s["dataset"], s),
+            *(
+                ["", "The previous bench's champion lines, for comparison:", "", *before]
+                if before
+                else []
+            ),
             "",
             f"Config: timesteps {s['config']['timesteps']}, variant "
             f"`{json.dumps(s['config']['variant'])}`, training "
@@ -480,10 +599,9 @@ def write(sections: list[dict]) -> None:
             f"run every time by design: {', '.join(s['ran'])}) | {s['rerun_wall']:.1f} |",
             f"| rerun / first run | {s['rerun_wall'] / s['first_wall']:.3f} |",
         ]
-    out = ROOT / "docs" / "BENCHMARKS.md"
+    lines += trend_lines(trend_runs or [])
     out.parent.mkdir(exist_ok=True)
     # keep the command timings that scripts/bench_cli.py writes between its markers
-    old = out.read_text(encoding="utf-8") if out.exists() else ""
     start, end = "<!-- cli-timings:start -->", "<!-- cli-timings:end -->"
     if start in old and end in old:
         lines += ["", start + old.split(start, 1)[1].split(end, 1)[0] + end]

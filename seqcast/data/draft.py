@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from seqcast.data.clean import run_lengths
+from seqcast.data.trend import detect_trend
 from seqcast.data.windows import window_ends
 from seqcast.spec.dataset import NAME_PATTERN, TimeIndexSpec, calendar_names
 from seqcast.spec.timeindex import steps_of_times, times_of, year_week_steps
@@ -288,6 +289,14 @@ def draft_spec(
         raise ValueError(f"target {target!r} is not a number column of the file")
     y = frame[target].dropna().astype(float)
     counts = bool((y >= 0).all() and (y == y.round()).all())
+    regular = np.full(int(steps.max()) - int(steps.min()) + 1, np.nan)  # (periods,)
+    has = frame[target].notna().to_numpy()
+    regular[steps[has] - int(steps.min())] = frame[target].to_numpy(np.float64)[has]
+    trend = detect_trend(regular, season)
+    transform = trend.transform if trend.transform != "none" else ("log1p" if counts else "none")
+    notes.append(f"trend test: {trend.reason[0]}; proposed target_transform = {transform!r}")
+    if trend.transform == "difference" and _open_bound(columns, target, trend.direction, y):
+        notes.append(f"{target!r} trends: the bound it heads for is left open")
     scale_target = bool(y.abs().max() > 100)
     calendar = calendar_names(ti_spec)
     features = [target, *(c for c in numeric if c != target)]
@@ -344,7 +353,8 @@ def draft_spec(
         "patience = 12",
         "batch_size = 64",
         f"loss = {json.dumps('mae' if counts else 'mse')}",
-        f"target_transform = {json.dumps('log1p' if counts else 'none')}",
+        *_comment(f"target_transform: {'; '.join(trend.reason)}."),
+        f"target_transform = {json.dumps(transform)}",
     ]
     for entry in columns:
         lines += ["", "[[columns]]"]
@@ -359,6 +369,25 @@ def draft_spec(
     if undecided:
         lines += ["", "# Not decided, check these:", *(f"#   {u}" for u in undecided)]
     return Draft("\n".join(lines) + "\n", undecided, notes)
+
+
+def _open_bound(columns: list[dict], target: str, direction: int, y: pd.Series) -> bool:
+    """A trending target will leave the range the file shows: drop the bound it is heading
+    for (a falling count keeps its floor of 0), so validation does not refuse next year's
+    rows. Whether a bound changed."""
+    entry = next(e for e in columns if e["name"] == target)
+    if direction > 0:
+        return entry.pop("max", None) is not None
+    if direction < 0 and not (y >= 0).all():
+        return entry.pop("min", None) is not None
+    if direction < 0:
+        entry["min"] = 0.0
+        return True
+    return False
+
+
+def _comment(text: str) -> list[str]:
+    return textwrap.wrap(text, 94, initial_indent="# ", subsequent_indent="# ")
 
 
 def _gap_comment(gaps: DraftedGaps, timesteps: int) -> list[str]:

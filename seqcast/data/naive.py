@@ -21,12 +21,21 @@ def persistence(target: np.ndarray, origins: np.ndarray) -> np.ndarray:
 def seasonal_naive(
     target: np.ndarray, origins: np.ndarray, steps: Sequence[int], season: int
 ) -> np.ndarray:
-    """The newest value at or before the origin one or more whole seasons before each step's
-    target (``origin + s - season * ceil(s / season)``); NaN before the series starts.
+    """The newest observed value at or before the origin a whole number of seasons before
+    each step's target: ``origin + s - season * k`` for the smallest ``k >= ceil(s /
+    season)`` whose value is not missing (a long gap a season ago reaches back one more
+    season); NaN when every such row is missing or before the series starts.
     Returns (samples, steps)."""
     target = np.asarray(target, dtype=np.float64)
     origins = np.asarray(origins)
-    cols = [_lookup(target, origins + s - season * -(-s // season)) for s in steps]
+    cols = []
+    for s in steps:
+        rows = origins + s - season * -(-s // season)  # (samples,) the newest candidate rows
+        values = _lookup(target, rows)
+        while np.isnan(values).any() and (rows >= 0).any():
+            rows = rows - season
+            values = np.where(np.isnan(values), _lookup(target, rows), values)
+        cols.append(values)
     return np.stack(cols, axis=1)
 
 

@@ -31,7 +31,7 @@ STAGE_VERSIONS = {
     "target": "2",
     "split": "2",
     "scale": "3",
-    "temporalize": "4",
+    "temporalize": "5",
 }
 
 

@@ -130,7 +130,12 @@ def choose_champion(board: list[dict], require_deep: bool = False) -> tuple[str 
     best = min(pool, key=lambda e: e["backtest"]["mae"])
     mae = best["backtest"]["mae"]
     deep = [e for e in pool if e["kind"] in ("deep", "ensemble")]
-    if deep:
+    if best["kind"] != "reference":
+        margin = (
+            f"{best['name']} has the lowest backtest MAE of all ({mae:.4g}) but cannot be "
+            "checked against every reference"
+        )
+    elif deep:
         top = min(deep, key=lambda e: e["backtest"]["mae"])
         ahead = 100 * (1 - mae / top["backtest"]["mae"])
         margin = (
@@ -142,7 +147,7 @@ def choose_champion(board: list[dict], require_deep: bool = False) -> tuple[str 
         margin = f"{best['name']} has the lowest backtest MAE ({mae:.4g}); no deep candidate"
     return (
         best["name"],
-        f"fallback: {margin}; served because no deep candidate qualified " + (f"({reason})"),
+        f"fallback: {margin}; served because no deep candidate qualified ({reason})",
         FALLBACK,
     )
 

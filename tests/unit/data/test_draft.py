@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -191,3 +192,28 @@ def test_a_run_longer_than_half_the_window_drops_its_windows():
         "and drop 10 of 12 windows; max_fill_steps = 6 drops none"
     ) in draft.undecided
     assert "from 2021-03-12 (year 2021, week 11)" in draft.notes[-1]
+
+
+def _monthly(level: np.ndarray) -> pd.DataFrame:
+    months = pd.date_range("2000-01-01", periods=len(level), freq="MS")
+    return pd.DataFrame({"month": months.strftime("%Y-%m-%d"), "sales": level})
+
+
+def test_a_trending_series_is_drafted_with_differencing_and_an_open_upper_bound():
+    """Ten years of monthly sales rising 2 a month with a 12-month season and noise: the
+    trend test proposes the difference transform, says why in a comment, and leaves the
+    upper bound open (next year's rows exceed this file's maximum); noise around a fixed
+    level is drafted as before (counts: log1p, both bounds)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    rising = np.round(100 + 2 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 120))
+    draft = draft_spec(_monthly(rising), "sales", target="sales")
+    spec = _spec(draft.text)
+    assert spec.training.target_transform == "difference"
+    assert spec.column("sales").max is None and spec.column("sales").min is not None
+    assert "# target_transform: after removing the 12-period seasonal profile, ADF p" in draft.text
+    assert any("proposed target_transform = 'difference'" in n for n in draft.notes)
+    flat = np.round(100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 120))
+    level = _spec(draft_spec(_monthly(flat), "sales", target="sales").text)
+    assert level.training.target_transform == "log1p"
+    assert level.column("sales").max is not None

@@ -123,3 +123,17 @@ def test_drift_by_hand_reads_only_up_to_the_origin():
     assert persistence(values, np.array([3])).tolist() == [15.0]
     gap = np.array([np.nan, 2.0, 4.0])
     np.testing.assert_allclose(drift(gap, np.array([2]), [1]), [[6.0]])  # (4 - 2) / 1
+
+
+def test_a_gap_a_season_ago_reaches_back_one_more_season():
+    """Season 4, origin row 10: step 1's row is 7 (11 - 4); it is missing, so row 3 (one
+    season earlier) answers. Step 2's row 8 is observed. A row missing in every earlier
+    season stays NaN."""
+    from seqcast.data.naive import seasonal_naive
+
+    values = np.arange(12.0)
+    values[7] = np.nan
+    values[[1, 5, 9]] = np.nan  # row 9 is step 3's (13 - 4), and 5 and 1 before it
+    got = seasonal_naive(values, np.array([10]), [1, 2, 3], 4)
+    assert got[0, :2].tolist() == [3.0, 8.0]
+    assert np.isnan(got[0, 2])

@@ -96,7 +96,10 @@ def test_unavailable_reference_is_kept_without_metrics():
     assert seas["backtest"] is None and "non-finite" in seas["unavailable"]
     assert choose_champion(board, require_deep=True)[0] is None
     # the deep candidate cannot be checked against it: served only as the fallback
-    assert choose_champion(board)[::2] == ("gru", "fallback")
+    name, reason, policy = choose_champion(board)
+    assert (name, policy) == ("gru", "fallback")
+    assert reason.startswith("fallback: gru has the lowest backtest MAE of all (0.25) but cannot")
+    assert reason.endswith("(seasonal-naive could not be evaluated, so gru cannot be checked)")
 
 
 def test_feature_profile_flags_drift():
