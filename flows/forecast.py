@@ -25,14 +25,15 @@ def _forecast(config: ForecastConfig, step: Step) -> str:
     data = champion.prepare
     fetched = step(p.fetch_source)(data)
     cleaned = step(p.clean)(step(p.validate)(step(p.ingest)(fetched, data), data), data)
+    step(f.score_served)(config, champion, cleaned)  # earlier forecasts whose actual arrived
     forecast = step(f.predict_next)(champion, cleaned, config.known)
     return step(f.append_forecast)(config, forecast)
 
 
 @flow(name="forecast", log_prints=True)
 def forecast(config: ForecastConfig) -> str:
-    """Validate and clean the newest data as in training, predict, append; returns the
-    forecasts file."""
+    """Validate and clean the newest data as in training, score the earlier forecasts whose
+    actuals arrived, predict, append; returns the forecasts file."""
     return _forecast(config, lambda task: task)
 
 

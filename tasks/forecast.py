@@ -18,8 +18,9 @@ from prefect.exceptions import MissingContextError
 from seqcast.config import ForecastConfig, get_spec
 from seqcast.data.stage_keys import StageRef
 from seqcast.errors import SeqcastError
+from seqcast.evaluation.live import observed_actuals, score
 from seqcast.io import storage
-from seqcast.io.forecast_store import append_forecasts
+from seqcast.io.forecast_store import append_forecasts, locked
 from seqcast.io.paths import Layout
 from seqcast.serving.champion import (
     ChampionRef,
@@ -74,7 +75,13 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     folder = layout.served / str(version.version)
     bundle_file = served_bundle(client, name, str(version.version), folder, uri)
     bundle = storage.read_json(bundle_file)
-    champion = champion_ref(config, bundle, bundle_file, version.tags.get("seqcast.run_id", ""))
+    champion = champion_ref(
+        config,
+        bundle,
+        bundle_file,
+        version.tags.get("seqcast.run_id", ""),
+        str(version.version),
+    )
     with contextlib.suppress(SeqcastError):  # the file may be gone: the stored spec serves
         if get_spec(config.dataset) != champion.spec:
             _logger().warning(
@@ -84,6 +91,44 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
                 version.version,
             )
     return champion
+
+
+@task(name="score-served", task_run_name="score-served", cache_policy=NO_CACHE)
+def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRef) -> dict:
+    """Score every earlier served forecast whose actual is now in the source into
+    ``scored.parquet`` (``seqcast.evaluation.live``): locked, replaced atomically, idempotent.
+    A revised actual is logged as a warning. Returns what it did, for the console."""
+    layout = Layout.of(config.out, config.dataset_name)
+    if not layout.forecasts.exists():
+        return {"added": 0, "revised": 0, "waiting": 0, "scored": 0}
+    target = champion.prepare.spec.target
+    frame = storage.read_frame(Path(cleaned.frame or ""))
+    filled_file = Path(cleaned.dir) / "filled_cells.csv"
+    filled = pd.read_csv(filled_file) if filled_file.exists() else pd.DataFrame()
+    filled_times = filled.loc[filled["column"] == target, "time"] if len(filled) else []
+    actuals = observed_actuals(frame, target, filled_times)
+    now = pd.Timestamp(datetime.now(UTC)).tz_localize(None)
+    with locked(layout.scored_lock):
+        forecasts = storage.read_frame(layout.forecasts)  # replaced atomically: a whole file
+        before = storage.read_frame(layout.scored) if layout.scored.exists() else None
+        result = score(forecasts, actuals, before, now)
+        if result.added or result.revisions or before is None:
+            storage.write_frame(layout.scored, result.scored)
+    log = _logger()
+    for revision in result.revisions:
+        log.warning("%s", revision.line(target))
+    log.info(
+        "scored %d served forecast(s) against their actuals (%d revised); %d wait for theirs",
+        result.added,
+        len(result.revisions),
+        result.waiting,
+    )
+    return {
+        "added": result.added,
+        "revised": len(result.revisions),
+        "waiting": result.waiting,
+        "scored": len(result.scored),
+    }
 
 
 @task(name="predict-next", task_run_name="predict-next", cache_policy=NO_CACHE)

@@ -20,6 +20,7 @@ FORECAST_COLUMNS = [
     "dataset",
     "model",
     "run_id",
+    "model_version",
     "origin_time",
     "step",
     "target_time",
@@ -49,6 +50,8 @@ def _upgraded(existing: pd.DataFrame) -> pd.DataFrame:
         out["step"] = out["horizon"]
     if "period" not in out:
         out["period"] = out["target_time"].astype(str)
+    if "model_version" not in out:
+        out["model_version"] = ""  # not recorded before it was
     return out
 
 

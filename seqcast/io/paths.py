@@ -11,7 +11,8 @@ Layout under the output root ``DIR``::
                                      report.md/.html, champion/, manifest.json
     DIR/<dataset>/served/<version>/  the registry's champion versions, downloaded to serve
     DIR/mlflow.db, DIR/mlartifacts/  the local MLflow tracking store and model registry
-    DIR/<dataset>/forecasts.parquet  served forecasts: one row per target time and model
+    DIR/<dataset>/forecasts.parquet  served forecasts: one row per origin time and step
+    DIR/<dataset>/scored.parquet     served forecasts scored against their actuals
     DIR/<dataset>/logs/<stamp>-<command>.log   everything a command and its workers logged
 """
 
@@ -130,6 +131,15 @@ class Layout:
     @property
     def forecasts_lock(self) -> Path:
         return self.base / ".forecasts.lock"
+
+    @property
+    def scored(self) -> Path:
+        """Served forecasts scored against their actuals (``seqcast.evaluation.live``)."""
+        return self.base / "scored.parquet"
+
+    @property
+    def scored_lock(self) -> Path:
+        return self.base / ".scored.lock"
 
     @property
     def champion_lock(self) -> Path:

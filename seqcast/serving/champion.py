@@ -30,6 +30,7 @@ class ChampionRef(BaseModel):
     model: str  # the champion candidate's name
     bundle: str  # its bundle.json
     run_id: str
+    version: str = ""  # its registered model version
     members: list[dict]
     trained_with: PrepareConfig
     spec: DatasetSpec  # the spec the champion was trained with
@@ -54,7 +55,7 @@ class ChampionRef(BaseModel):
 
 
 def champion_ref(
-    config: ForecastConfig, bundle: dict, bundle_file: Path, run_id: str
+    config: ForecastConfig, bundle: dict, bundle_file: Path, run_id: str, version: str = ""
 ) -> ChampionRef:
     """The champion ``bundle`` describes (its members, horizon and spec), with the data
     settings it was trained with: this run's dataset, source and output, the bundle's gaps."""
@@ -68,6 +69,7 @@ def champion_ref(
         model=bundle["candidate"],
         bundle=str(bundle_file),
         run_id=run_id,
+        version=version,
         members=bundle["members"],
         trained_with=prepare,
         spec=DatasetSpec.model_validate(bundle["spec"]),
@@ -120,6 +122,7 @@ def forecast_rows(
             "dataset": champion.prepare.dataset_name,
             "model": champion.model,
             "run_id": champion.run_id,
+            "model_version": champion.version,
             **row,
             "horizon": champion.horizon,
             "created_at": created_at,

@@ -1,0 +1,63 @@
+"""The forecast flow scores every earlier served forecast once its actual is in the source:
+a week of the sample at a time, as a deployment would see the file grow."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+
+from seqcast.config import ForecastConfig
+from tests.conftest import PROJECT_ROOT, best_deep, tiny_in_process
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+SAMPLE = PROJECT_ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
+
+
+def test_served_forecasts_are_scored_once_when_their_actuals_arrive(tmp_path, monkeypatch, caplog):
+    """Train on the sample less its last 8 weeks and forecast 4 weeks; reveal 2 more weeks:
+    the next forecast scores steps 1 and 2 of the first path against the file's values (error
+    = forecast - actual) and waits for steps 3 and 4. The same file again adds nothing; a
+    corrected value in the file is rescored, kept in revised_from and logged."""
+    from flows.forecast import forecast_in_process
+    from flows.train import train
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
+    raw = pd.read_csv(SAMPLE)
+    source = tmp_path / "newest.csv"
+    raw.iloc[:-8].to_csv(source, index=False)
+    out = tmp_path / "out"
+    train(tiny_in_process("weekly-temperature", out, source=str(source)))
+    cfg = ForecastConfig(dataset="weekly-temperature", source=str(source), out=str(out))
+    base = out / "weekly-temperature"
+
+    forecast_in_process(cfg)
+    first = pd.read_parquet(base / "forecasts.parquet")
+    assert len(first) == 4 and not (base / "scored.parquet").exists()  # nothing served before
+    raw.iloc[:-6].to_csv(source, index=False)  # two more weeks
+    forecast_in_process(cfg)
+    scored = pd.read_parquet(base / "scored.parquet")
+    assert scored["step"].tolist() == [1, 2]
+    assert (scored["origin_time"] == first["origin_time"].iloc[0]).all()
+    revealed = raw.iloc[-8:-6]["AvgTemp"].tolist()
+    assert scored["actual"].tolist() == pytest.approx(revealed)
+    expected = first.set_index("step").loc[[1, 2], "prediction"].to_numpy() - revealed
+    assert scored["error"].to_numpy() == pytest.approx(expected)
+    assert scored["model_version"].tolist() == ["1", "1"]
+
+    forecast_in_process(cfg)  # the same file: nothing new to score
+    pd.testing.assert_frame_equal(pd.read_parquet(base / "scored.parquet"), scored)
+
+    fixed = raw.iloc[:-6].copy()
+    fixed.loc[fixed.index[-1], "AvgTemp"] = revealed[1] + 1.5  # the source corrects a value
+    fixed.to_csv(source, index=False)
+    with caplog.at_level(logging.WARNING):
+        forecast_in_process(cfg)
+    again = pd.read_parquet(base / "scored.parquet").set_index(["origin_time", "step"])
+    row = again.loc[(first["origin_time"].iloc[0], 2)]
+    assert row["actual"] == pytest.approx(revealed[1] + 1.5)
+    assert row["revised_from"] == pytest.approx(revealed[1])
+    assert any("revised actual" in r.getMessage() for r in caplog.records)
