@@ -18,7 +18,14 @@ from prefect.exceptions import MissingContextError
 from seqcast.config import ForecastConfig, get_spec
 from seqcast.data.stage_keys import StageRef
 from seqcast.errors import SeqcastError
-from seqcast.evaluation.live import observed_actuals, score
+from seqcast.evaluation.live import (
+    DEGRADED_EVENT,
+    Promise,
+    live_quality,
+    live_window,
+    observed_actuals,
+    score,
+)
 from seqcast.io import storage
 from seqcast.io.forecast_store import append_forecasts, locked
 from seqcast.io.paths import Layout
@@ -81,6 +88,7 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
         bundle_file,
         version.tags.get("seqcast.run_id", ""),
         str(version.version),
+        version.tags.get("mlflow_run_id", ""),
     )
     with contextlib.suppress(SeqcastError):  # the file may be gone: the stored spec serves
         if get_spec(config.dataset) != champion.spec:
@@ -123,12 +131,97 @@ def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRe
         len(result.revisions),
         result.waiting,
     )
-    return {
+    summary = {
         "added": result.added,
         "revised": len(result.revisions),
         "waiting": result.waiting,
         "scored": len(result.scored),
     }
+    if champion.promise is None or result.scored.empty:
+        return summary
+    quality = quality_of(result.scored, champion, config)
+    for line in quality.lines(target):
+        (log.warning if quality.degraded else log.info)("%s", line)
+    publish_quality(config, champion, quality)
+    return {**summary, "degraded": quality.degraded, "live_mae": quality.mae}
+
+
+def quality_of(scored: pd.DataFrame, champion: ChampionRef, config: ForecastConfig):
+    """Live quality of the scored forecasts of ``champion``'s version against its promise."""
+    live = config.live
+    mine = scored[scored["model_version"] == champion.version] if champion.version else scored
+    window = live.window or live_window(champion.prepare.spec.time_index.frequency)
+    return live_quality(
+        mine,
+        Promise.from_dict(champion.promise or {"mae_by_step": []}),
+        window,
+        live.factor,
+        live.min_scored,
+        live.coverage_floor,
+    )
+
+
+def publish_quality(config: ForecastConfig, champion: ChampionRef, quality) -> None:
+    """In a flow run: the live quality as a table artifact, the degradation event when it is
+    degraded, and the figures as MLflow metrics of the version's run."""
+    if FlowRunContext.get() is None or not quality.rows:
+        return
+    name = config.dataset_name
+    create_table_artifact(
+        key=f"{name}-live-quality",
+        table=[
+            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in quality.by_step.to_dict("records")
+        ],
+        description=" ".join(quality.lines(champion.prepare.spec.target)),
+    )
+    if quality.degraded:
+        emit_degraded(name, champion, quality)
+    if champion.mlflow_run_id:
+        with contextlib.suppress(Exception):  # tracking is a record, never a reason to fail
+            log_live_metrics(config, champion, quality)
+
+
+def emit_degraded(dataset: str, champion: ChampionRef, quality) -> None:
+    """The ``seqcast.forecast.degraded`` event: what an automation retrains on."""
+    from prefect.events import emit_event
+
+    emit_event(
+        event=DEGRADED_EVENT,
+        resource={"prefect.resource.id": f"seqcast.dataset.{dataset}", "dataset": dataset},
+        related=[
+            {
+                "prefect.resource.id": f"seqcast.model.{dataset}.{champion.version}",
+                "prefect.resource.role": "model-version",
+            }
+        ],
+        payload={
+            "dataset": dataset,
+            "model": champion.model,
+            "model_version": champion.version,
+            "live_mae": quality.mae,
+            "promised_mae": quality.promised,
+            "ratio": quality.ratio,
+            "coverage": quality.coverage,
+            "scored": quality.rows,
+            "reasons": quality.reasons,
+        },
+    )
+
+
+def log_live_metrics(config: ForecastConfig, champion: ChampionRef, quality) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from seqcast.io.tracking import tracking_uri
+
+    layout = Layout.of(config.out, config.dataset_name)
+    uri = tracking_uri(layout.root, config.mlflow_uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    stamp = int(datetime.now(UTC).timestamp() * 1000)
+    values = {"live_mae": quality.mae, "live_mae_ratio": quality.ratio}
+    values |= {f"live_coverage_{lv}": v for lv, v in quality.coverage.items()}
+    for key, value in values.items():
+        client.log_metric(champion.mlflow_run_id, key, float(value), timestamp=stamp)
 
 
 @task(name="predict-next", task_run_name="predict-next", cache_policy=NO_CACHE)

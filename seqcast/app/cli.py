@@ -91,6 +91,15 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
     )
     f.add_argument("--mlflow-uri", help="where the champion is registered (default: as for train)")
 
+    st = command(
+        "status",
+        "Reads DIR/<dataset>/scored.parquet (written by every forecast run) and the served "
+        "champion's promise; starts nothing.",
+        loud=False,
+    )
+    st.add_argument("--dataset", required=True, help=DATASET_HELP)
+    st.add_argument("--out", default="outputs", help="output root holding the forecasts")
+
     d = command("init-spec", loud=False)
     d.add_argument("--source", required=True, help="the CSV to describe (a local file)")
     d.add_argument("--target", help="the column to forecast (default: guessed, and said so)")
@@ -281,7 +290,12 @@ def _forecast_summary(out: str) -> list[str]:
     newest = stored[stored["created_at"] == stored["created_at"].max()].sort_values("step")
     units = _units_of(out)
     fan = Path(out).with_name("forecast_fan.png")
-    return [*console_lines(newest.reset_index(drop=True), units), f"fan chart: {fan}"]
+    from seqcast.config import LiveConfig
+    from seqcast.serving.status import status_lines
+
+    folder = Path(out).parent  # DIR/<dataset>/forecasts.parquet
+    live = status_lines(Layout(folder.parent, folder.name), LiveConfig())
+    return [*console_lines(newest.reset_index(drop=True), units), f"fan chart: {fan}", *live]
 
 
 def _units_of(forecasts_file: str) -> str:
@@ -364,6 +378,24 @@ def _init_spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    """Print the live quality of the served forecasts (``seqcast.serving.status``)."""
+    from seqcast.serving.status import status_lines
+
+    try:
+        cfg = ForecastConfig(dataset=args.dataset, out=args.out)
+        lines = status_lines(Layout.of(cfg.out, cfg.dataset_name), cfg.live)
+    except ValidationError as exc:
+        print(f"seqcast status: error\n{_pydantic_message(exc)}", file=sys.stderr)
+        return 2
+    except SeqcastError as exc:
+        print(f"seqcast status: error\n{exc.report()}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 0
+
+
 def _deploy(args: argparse.Namespace) -> int:
     """Register the dataset's two deployments on the configured Prefect server."""
     from seqcast.app.deployments import check_server, existing, plan_deployments, register
@@ -410,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _init_spec(args)
     if args.command == "deploy":
         return _deploy(args)
+    if args.command == "status":
+        return _status(args)
     verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"
     try:
         _check_source(args)

@@ -282,6 +282,10 @@ USAGE: dict[str, tuple[str, list[str]]] = {
             "--known holiday=0 --known workingday=1",
         ],
     ),
+    "status": (
+        "how the served forecasts did against their actuals, and against the promise",
+        ["seqcast status --dataset bike-hourly", "seqcast status --dataset my.toml --out runs"],
+    ),
     "init-spec": (
         "draft a dataset spec file from a CSV",
         [

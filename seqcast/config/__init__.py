@@ -409,6 +409,42 @@ class TrainConfig(PrepareConfig):
         return self.workers or os.cpu_count() or 1
 
 
+class LiveConfig(Frozen):
+    """How served forecasts are held to the backtest's promise once their actuals arrive."""
+
+    window: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        title="Live window (periods)",
+        description="Live quality is measured over the newest this many target times with "
+        "an actual. Empty: 7 days of hourly data, 8 weeks of weekly, 28 days of daily.",
+    )
+    factor: float = Field(
+        default=1.3,
+        gt=1.0,
+        le=100.0,
+        title="Degradation factor",
+        description="Degraded when the live MAE exceeds this many times the MAE the "
+        "champion's backtest promised for the same steps.",
+    )
+    min_scored: int = Field(
+        default=20,
+        ge=1,
+        le=1_000_000,
+        title="Fewest scored forecasts",
+        description="No verdict on fewer scored forecasts in the window than this.",
+    )
+    coverage_floor: float = Field(
+        default=0.65,
+        gt=0.0,
+        lt=1.0,
+        title="Coverage floor of the first interval level",
+        description="Degraded when the first (narrowest) interval, 80 % by default, holds "
+        "fewer actuals than this share.",
+    )
+
+
 class ForecastConfig(Frozen):
     """Forecast the next horizon: the promoted champion of the dataset predicts from the newest
     data, which is validated and cleaned exactly as in training."""
@@ -440,6 +476,12 @@ class ForecastConfig(Frozen):
         title="Known-future values",
         description="The values at the target time of the spec's known_future columns "
         "(e.g. a holiday flag), by column name. Needed only when the spec has such columns.",
+    )
+    live: LiveConfig = Field(
+        default_factory=LiveConfig,
+        title="Live quality",
+        description="The window, the degradation factor and floor that served forecasts are "
+        "held to once their actuals arrive.",
     )
 
     _name: str | None = PrivateAttr(default=None)  # the spec's name, read once

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 KEY = ["origin_time", "step"]
+DEGRADED_EVENT = "seqcast.forecast.degraded"  # what the forecast flow emits when degraded
 SCORED_EXTRA = ["actual", "error", "scored_at", "revised_from", "revised_at"]
 
 
@@ -111,3 +112,133 @@ def _columns(frame: pd.DataFrame) -> list[str]:
     """The forecast columns in their order, then the scoring columns."""
     first = [c for c in frame.columns if c not in SCORED_EXTRA]
     return first + [c for c in SCORED_EXTRA if c in frame.columns]
+
+
+# The live window by frequency (periods): the last 7 days of hourly data, 8 weeks of weekly.
+LIVE_WINDOW = {"hourly": 7 * 24, "daily": 28, "weekly": 8, "monthly": 6}
+
+
+def live_window(frequency: str) -> int:
+    """Periods of the rolling window live quality is measured over, for ``frequency``."""
+    base = frequency.split("-")[0]
+    if base in LIVE_WINDOW:
+        return LIVE_WINDOW[base]
+    if base.endswith("min"):
+        return 7 * 24 * 60 // int(base[:-3])  # a week of N-minute periods
+    return 28
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What the champion's backtest promised: its MAE per step and its intervals' coverage
+    per level (a bundle's ``promise``)."""
+
+    mae_by_step: list[float]
+    coverage: dict[str, float] = field(default_factory=dict)  # level ("80") -> coverage
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Promise:
+        return cls(list(doc["mae_by_step"]), dict(doc.get("coverage") or {}))
+
+    def to_dict(self) -> dict:
+        return {"mae_by_step": self.mae_by_step, "coverage": self.coverage}
+
+
+@dataclass(frozen=True)
+class LiveQuality:
+    start: pd.Timestamp | None  # the window's first and last target time
+    end: pd.Timestamp | None
+    rows: int  # scored forecasts in the window
+    by_step: pd.DataFrame  # step, scored, live_mae, promised_mae, ratio
+    mae: float  # live MAE over the window's rows (nan when none)
+    promised: float  # the promise for the same rows (each row's step)
+    coverage: dict[str, float]  # level -> live coverage
+    promised_coverage: dict[str, float]
+    degraded: bool
+    reasons: list[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.mae / self.promised if self.promised else float("nan")
+
+    def lines(self, units: str = "") -> list[str]:
+        """A few lines for the console and the artifact's description."""
+        if not self.rows:
+            return ["live quality: no scored forecast in the window yet"]
+        cover = ", ".join(
+            f"{lv} % interval covered {100 * v:.1f} % (promised "
+            f"{100 * self.promised_coverage.get(lv, float('nan')):.1f} %)"
+            for lv, v in self.coverage.items()
+        )
+        unit = f" {units}" if units else ""
+        out = [
+            f"live quality over {self.rows} scored forecast(s), target times {self.start} .. "
+            f"{self.end}: MAE {self.mae:.4g}{unit} against the backtest's promise "
+            f"{self.promised:.4g} ({self.ratio:.2f}x)" + (f"; {cover}" if cover else "")
+        ]
+        out.append(
+            "DEGRADED: " + "; ".join(self.reasons) if self.degraded else "within the promise"
+        )
+        return out
+
+
+def live_quality(
+    scored: pd.DataFrame,
+    promise: Promise,
+    window: int,
+    factor: float = 1.3,
+    min_scored: int = 20,
+    coverage_floor: float = 0.65,
+) -> LiveQuality:
+    """Live MAE (and coverage per level) of the scored forecasts whose target time is one of
+    the newest ``window`` scored target times (the last ``window`` periods with an actual),
+    by step and overall, against
+    what the backtest promised for the same steps. Degraded when at least ``min_scored``
+    forecasts are in the window and the live MAE exceeds ``factor`` times the promise, or
+    the first level's coverage falls below ``coverage_floor``."""
+    levels = sorted(
+        (c.removeprefix("lower_") for c in scored.columns if c.startswith("lower_")), key=float
+    )
+    if scored.empty:
+        empty = pd.DataFrame(columns=["step", "scored", "live_mae", "promised_mae", "ratio"])
+        nan = float("nan")
+        return LiveQuality(None, None, 0, empty, nan, nan, {}, promise.coverage, False, [])
+    times = np.sort(scored["target_time"].unique())[-window:]  # the newest target times
+    start, end = pd.Timestamp(times[0]), pd.Timestamp(times[-1])
+    rows = scored[scored["target_time"] >= start]
+    promised_of = {i + 1: v for i, v in enumerate(promise.mae_by_step)}
+    abs_error = rows["error"].abs()
+    by_step = (
+        pd.DataFrame({"step": rows["step"], "abs_error": abs_error})
+        .groupby("step")["abs_error"]
+        .agg(scored="size", live_mae="mean")
+        .reset_index()
+    )
+    by_step["promised_mae"] = by_step["step"].map(promised_of)
+    by_step["ratio"] = by_step["live_mae"] / by_step["promised_mae"]
+    mae = float(abs_error.mean())
+    promised = float(rows["step"].map(promised_of).mean())
+    coverage = {
+        lv: float(
+            (
+                (rows["actual"] >= rows[f"lower_{lv}"]) & (rows["actual"] <= rows[f"upper_{lv}"])
+            ).mean()
+        )
+        for lv in levels
+    }
+    reasons = []
+    if len(rows) >= min_scored:
+        if mae > factor * promised:
+            reasons.append(
+                f"live MAE {mae:.4g} is {mae / promised:.2f}x the promised {promised:.4g} "
+                f"(limit {factor:g}x) over {len(rows)} scored forecasts"
+            )
+        if levels and coverage[levels[0]] < coverage_floor:
+            reasons.append(
+                f"the {levels[0]} % interval covered {100 * coverage[levels[0]]:.1f} % "
+                f"(floor {100 * coverage_floor:.0f} %)"
+            )
+    return LiveQuality(
+        start, end, len(rows), by_step, mae, promised, coverage, promise.coverage,
+        bool(reasons), reasons,
+    )  # fmt: skip

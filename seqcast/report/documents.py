@@ -82,11 +82,14 @@ def bundle_document(
     served: list[dict],
     shares: list[Member] | None = None,
     intervals: dict | None = None,
+    entry: dict | None = None,
 ) -> dict:
     """What the forecast needs to serve the champion: each member's registered forecaster,
     model file, window length, units and weight (``served``: the served fits, as ``FitRef``
     dumps; ``shares``: the champion's members with their weights, equal when None); the
-    forecast is the members' weighted mean, exactly as the candidate was evaluated."""
+    forecast is the members' weighted mean, exactly as the candidate was evaluated.
+    ``entry``: the champion's leaderboard entry, whose backtest is the promise live quality
+    is held to (``seqcast.evaluation.live``)."""
     weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
     members = []
     for f in served:
@@ -121,6 +124,17 @@ def bundle_document(
         # conformal offsets per level and step (and calendar group), from the backtest's and
         # the test period's residuals (``seqcast.evaluation.calibration``)
         "intervals": {k: v for k, v in intervals.items() if k != "test_fit"} if intervals else None,
+        "promise": promise_of(entry) if entry else None,
+    }
+
+
+def promise_of(entry: dict) -> dict:
+    """What a leaderboard entry's backtest promises the live forecasts: MAE per step and each
+    interval level's coverage (a ``seqcast.evaluation.live.Promise`` document)."""
+    backtest = (entry.get("intervals") or {}).get("backtest") or {}
+    return {
+        "mae_by_step": entry["backtest"]["mae_by_step"],
+        "coverage": {level: v["coverage"] for level, v in backtest.items() if isinstance(v, dict)},
     }
 
 
@@ -197,7 +211,14 @@ def run_documents(
         "champion_policy": ranking.policy if champion else None,
     }
     bundle = (
-        bundle_document(config, champion, served, ranking.members[champion], ranking.intervals)
+        bundle_document(
+            config,
+            champion,
+            served,
+            ranking.members[champion],
+            ranking.intervals,
+            next(e for e in board if e["name"] == champion),
+        )
         if champion
         else None
     )

@@ -31,12 +31,14 @@ class ChampionRef(BaseModel):
     bundle: str  # its bundle.json
     run_id: str
     version: str = ""  # its registered model version
+    mlflow_run_id: str = ""  # the MLflow run it was logged in (live metrics go there)
     members: list[dict]
     trained_with: PrepareConfig
     spec: DatasetSpec  # the spec the champion was trained with
     horizon: int
     steps: list[int]  # the steps ahead it forecasts
     intervals: dict | None = None  # its conformal intervals (``Intervals.to_dict`` form)
+    promise: dict | None = None  # what its backtest promised (``seqcast.evaluation.live``)
 
     @property
     def bundle_view(self) -> dict:
@@ -55,7 +57,12 @@ class ChampionRef(BaseModel):
 
 
 def champion_ref(
-    config: ForecastConfig, bundle: dict, bundle_file: Path, run_id: str, version: str = ""
+    config: ForecastConfig,
+    bundle: dict,
+    bundle_file: Path,
+    run_id: str,
+    version: str = "",
+    mlflow_run_id: str = "",
 ) -> ChampionRef:
     """The champion ``bundle`` describes (its members, horizon and spec), with the data
     settings it was trained with: this run's dataset, source and output, the bundle's gaps."""
@@ -70,12 +77,14 @@ def champion_ref(
         bundle=str(bundle_file),
         run_id=run_id,
         version=version,
+        mlflow_run_id=mlflow_run_id,
         members=bundle["members"],
         trained_with=prepare,
         spec=DatasetSpec.model_validate(bundle["spec"]),
         horizon=bundle["horizon"],
         steps=bundle_steps(bundle),
         intervals=bundle.get("intervals"),
+        promise=bundle.get("promise"),
     )
 
 

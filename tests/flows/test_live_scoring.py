@@ -48,6 +48,16 @@ def test_served_forecasts_are_scored_once_when_their_actuals_arrive(tmp_path, mo
     assert scored["error"].to_numpy() == pytest.approx(expected)
     assert scored["model_version"].tolist() == ["1", "1"]
 
+    from seqcast.config import LiveConfig
+    from seqcast.io.paths import Layout
+    from seqcast.serving.status import status_lines
+
+    lines = status_lines(Layout(out, "weekly-temperature"), LiveConfig(min_scored=1))
+    assert lines[0].startswith("8 forecast row(s) served, 2 scored against their actuals")
+    assert lines[1].startswith("model version 1 (rnn), window 8 periods:")
+    assert "live quality over 2 scored forecast(s)" in lines[2]
+    assert lines[-2].startswith("  step 1: 1 scored, live MAE")
+
     forecast_in_process(cfg)  # the same file: nothing new to score
     pd.testing.assert_frame_equal(pd.read_parquet(base / "scored.parquet"), scored)
 

@@ -78,3 +78,57 @@ def test_nothing_due_gives_an_empty_store(before):
     empty = None if before is None else score(served(), pd.Series(dtype=float), None, NOW).scored
     out = score(served(), pd.Series(dtype=float), empty, NOW)
     assert out.added == 0 and out.scored.empty and out.waiting == 3
+
+
+def _scored_rows(errors_by_step: dict[int, list[float]], actual: float = 100.0) -> pd.DataFrame:
+    """Origins every hour; each step's errors in origin order; 80 % bands of +-5."""
+    rows = []
+    for step, errors in errors_by_step.items():
+        for i, e in enumerate(errors):
+            origin = T + i * H
+            rows.append(
+                {
+                    "origin_time": origin,
+                    "step": step,
+                    "target_time": origin + step * H,
+                    "prediction": actual + e,
+                    "actual": actual,
+                    "error": e,
+                    "lower_80": actual + e - 5,
+                    "upper_80": actual + e + 5,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_live_quality_by_hand_against_the_promise():
+    """Step 1 errors 1, -3 (MAE 2), step 2 errors 4, -8 (MAE 6); promise 2 and 4: live MAE
+    (1+3+4+8)/4 = 4 against the promise (2+2+4+4)/4 = 3, 1.33x: degraded with a factor of
+    1.3 once 4 rows are enough, not with 1.5, nor when 5 rows are required. The 80 % band
+    (+-5 around the forecast) holds the actual for errors 1, -3 and 4, not -8: 75 %."""
+    from seqcast.evaluation.live import Promise, live_quality
+
+    scored = _scored_rows({1: [1.0, -3.0], 2: [4.0, -8.0]})
+    promise = Promise([2.0, 4.0], {"80": 0.8})
+    q = live_quality(scored, promise, window=100, factor=1.3, min_scored=4)
+    assert (q.rows, q.mae, q.promised) == (4, 4.0, 3.0)
+    assert q.by_step["live_mae"].tolist() == [2.0, 6.0]
+    assert q.by_step["ratio"].tolist() == [1.0, 1.5]
+    assert q.coverage == {"80": 0.75}
+    assert q.degraded and "1.33x the promised 3" in q.reasons[0]
+    assert not live_quality(scored, promise, window=100, factor=1.5, min_scored=4).degraded
+    assert not live_quality(scored, promise, window=100, factor=1.3, min_scored=5).degraded
+    floor = live_quality(scored, promise, window=100, factor=9, min_scored=4, coverage_floor=0.8)
+    assert floor.degraded and "covered 75.0 %" in floor.reasons[0]
+
+
+def test_the_window_keeps_the_newest_target_times():
+    """Target times T+1h .. T+3h (step 1 from origins T..T+2h) and T+2h .. T+4h (step 2):
+    a window of 2 keeps target times T+3h and T+4h, i.e. the newest step-1 row (error 9) and
+    the two newest step-2 rows (errors 2 and 4)."""
+    from seqcast.evaluation.live import Promise, live_quality
+
+    scored = _scored_rows({1: [100.0, 100.0, 9.0], 2: [100.0, 2.0, 4.0]})
+    q = live_quality(scored, Promise([1.0, 1.0]), window=2, min_scored=1)
+    assert (q.start, q.end, q.rows) == (T + 3 * H, T + 4 * H, 3)
+    assert q.mae == pytest.approx(5.0)

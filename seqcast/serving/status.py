@@ -1,0 +1,60 @@
+"""``seqcast status``: the live quality of a dataset's served forecasts against what the
+champion's backtest promised, from the files every forecast run writes (no Prefect, no
+registry): ``scored.parquet`` and the served bundle of the version that made them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from seqcast.config import LiveConfig
+from seqcast.evaluation.live import Promise, live_quality, live_window
+from seqcast.io import storage
+from seqcast.io.paths import Layout
+
+
+def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
+    """A few lines: how many forecasts are served and scored, and the newest version's live
+    quality by step against its promise."""
+    if not layout.forecasts.exists():
+        return [f"no forecast served yet for {layout.dataset} under {layout.root}"]
+    served = storage.read_frame(layout.forecasts)
+    if not layout.scored.exists() or storage.read_frame(layout.scored).empty:
+        return [
+            f"{len(served)} forecast row(s) served, none scored yet: their actuals are not in "
+            "the source the forecast runs read"
+        ]
+    scored = storage.read_frame(layout.scored)
+    version = str(scored.sort_values("scored_at")["model_version"].iloc[-1])
+    bundle = _bundle(layout.served / version) if version else None
+    lines = [
+        f"{len(served)} forecast row(s) served, {len(scored)} scored against their actuals "
+        f"(newest target time {pd.Timestamp(scored['target_time'].max())})"
+    ]
+    if bundle is None or not bundle.get("promise"):
+        return [*lines, f"model version {version or '?'}: no promise recorded to compare with"]
+    mine = scored[scored["model_version"] == version]
+    spec = bundle["spec"]
+    window = live.window or live_window(spec["time_index"]["frequency"])
+    quality = live_quality(
+        mine,
+        Promise.from_dict(bundle["promise"]),
+        window,
+        live.factor,
+        live.min_scored,
+        live.coverage_floor,
+    )
+    lines.append(f"model version {version} ({bundle['candidate']}), window {window} periods:")
+    lines += [f"  {line}" for line in quality.lines(spec["target"])]
+    for row in quality.by_step.itertuples():
+        lines.append(
+            f"  step {row.step}: {row.scored} scored, live MAE {row.live_mae:.4g}, promised "
+            f"{row.promised_mae:.4g} ({row.ratio:.2f}x)"
+        )
+    return lines
+
+
+def _bundle(folder: Path) -> dict | None:
+    found = sorted(folder.rglob("bundle.json"))
+    return storage.read_json(found[0]) if found else None
