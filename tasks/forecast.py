@@ -176,7 +176,27 @@ def publish_quality(config: ForecastConfig, champion: ChampionRef, quality) -> N
         description=" ".join(quality.lines(champion.prepare.spec.target)),
     )
     if quality.degraded:
-        emit_degraded(name, champion, quality)
+        layout = Layout.of(config.out, name)
+        now = datetime.now(UTC)
+        last = storage.read_json(layout.degraded) if layout.degraded.exists() else {}
+        since = now - datetime.fromisoformat(last["emitted_at"]) if last else None
+        if since is not None and since.total_seconds() < 3600 * config.live.cooldown_hours:
+            _logger().warning(
+                "degraded, but the last seqcast.forecast.degraded event was %s ago (cooldown "
+                "%g h): not emitted again",
+                str(since).split(".")[0],
+                config.live.cooldown_hours,
+            )
+        else:
+            emit_degraded(name, champion, quality)
+            storage.write_json(
+                layout.degraded,
+                {
+                    "emitted_at": now.isoformat(),
+                    "version": champion.version,
+                    "reasons": quality.reasons,
+                },
+            )
     if champion.mlflow_run_id:
         with contextlib.suppress(Exception):  # tracking is a record, never a reason to fail
             log_live_metrics(config, champion, quality)

@@ -132,6 +132,12 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
     )
     g.add_argument("--timezone", default="UTC", help="time zone of both schedules (default: UTC)")
     g.add_argument(
+        "--no-automation",
+        action="store_true",
+        help="register no automation (default: one that runs the train deployment when a "
+        "forecast run finds the served forecasts degraded)",
+    )
+    g.add_argument(
         "--pool",
         default="seqcast-process",
         help="process work pool, made if absent (default: seqcast-process)",
@@ -398,7 +404,13 @@ def _status(args: argparse.Namespace) -> int:
 
 def _deploy(args: argparse.Namespace) -> int:
     """Register the dataset's two deployments on the configured Prefect server."""
-    from seqcast.app.deployments import check_server, existing, plan_deployments, register
+    from seqcast.app.deployments import (
+        check_server,
+        existing,
+        plan_deployments,
+        register,
+        register_retrain_automation,
+    )
 
     try:
         _check_source(args)
@@ -409,6 +421,7 @@ def _deploy(args: argparse.Namespace) -> int:
         )
         replaced = existing(plan)
         names = register(plan, pool=args.pool, timezone=args.timezone)
+        automation = None if args.no_automation else register_retrain_automation(plan)
     except SeqcastError as exc:
         print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
         return 2
@@ -417,6 +430,11 @@ def _deploy(args: argparse.Namespace) -> int:
         print(f"deployed: {name}  {when}")
         if name in replaced:
             print(f"  replaced the deployment of that name, which had {replaced[name]}")
+    if automation:
+        print(
+            f"automation: {automation}  runs train/{plan.train} when a forecast run emits "
+            "seqcast.forecast.degraded for it (--no-automation: none)"
+        )
     given = {k: v for k, v in plan.train_parameters.items() if k != "dataset"}
     print("default parameters of the train runs: " + json.dumps(given, sort_keys=True))
     for note in plan.notes:

@@ -141,6 +141,51 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
     return names
 
 
+def automation_name(dataset: str) -> str:
+    return f"seqcast-retrain-{dataset}-on-degradation"
+
+
+def register_retrain_automation(plan: DeployPlan) -> str:
+    """A Prefect Automation that runs the dataset's train deployment whenever a forecast run
+    emits ``seqcast.forecast.degraded`` for it (``tasks/forecast.py``), replacing one of the
+    same name. The forecast flow keeps the cooldown (it emits again only after
+    ``LiveConfig.cooldown_hours``, and a retrained version starts its live record afresh), so
+    the retrain cannot loop. Returns the automation's name."""
+    from prefect.automations import Automation, EventTrigger, Posture, RunDeployment
+    from prefect.client.orchestration import get_client
+
+    from seqcast.evaluation.live import DEGRADED_EVENT
+
+    name = automation_name(plan.dataset)
+    with get_client(sync_client=True) as client:
+        train = client.read_deployment_by_name(f"train/{plan.train}")
+    try:
+        # outside an event loop, read returns the automation itself (not a coroutine)
+        cast(Automation, Automation.read(name=name)).delete()
+    except (ValueError, LookupError):
+        pass  # none yet
+    except Exception as exc:  # ObjectNotFound and kin
+        if "not found" not in str(exc).lower():
+            raise
+    Automation(
+        name=name,
+        description=f"Retrain {plan.dataset} when its served forecasts degrade "
+        "(deployed by seqcast deploy)",
+        trigger=EventTrigger(
+            expect={DEGRADED_EVENT},
+            match={"prefect.resource.id": f"seqcast.dataset.{plan.dataset}"},
+            posture=Posture.Reactive,
+            threshold=1,
+        ),
+        actions=[
+            RunDeployment(
+                source="selected", deployment_id=train.id, parameters=None, job_variables=None
+            )
+        ],
+    ).create()
+    return name
+
+
 def existing(plan: DeployPlan) -> dict[str, str]:
     """The plan's deployments already on the server (``flow/deployment`` -> their schedules
     and parameters in words): registering replaces them, which the command says."""

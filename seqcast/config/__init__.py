@@ -443,6 +443,14 @@ class LiveConfig(Frozen):
         description="Degraded when the first (narrowest) interval, 80 % by default, holds "
         "fewer actuals than this share.",
     )
+    cooldown_hours: float = Field(
+        default=24.0,
+        ge=0.0,
+        le=24 * 365,
+        title="Cooldown between degradation events (hours)",
+        description="After a seqcast.forecast.degraded event, the next is emitted only this "
+        "much later, so the retrain it triggers cannot loop.",
+    )
 
 
 class ForecastConfig(Frozen):

@@ -138,6 +138,11 @@ class Layout:
         return self.base / "scored.parquet"
 
     @property
+    def degraded(self) -> Path:
+        """When the last degradation event was emitted (the cooldown reads it)."""
+        return self.base / "degraded.json"
+
+    @property
     def scored_lock(self) -> Path:
         return self.base / ".scored.lock"
 

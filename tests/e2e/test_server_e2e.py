@@ -314,3 +314,66 @@ def test_a_schedule_made_by_seqcast_deploy_fires_and_a_worker_completes_it(
     assert (run_dir / "metrics.json").exists() and (run_dir / "report.html").exists()
     server_log = (tmp_path / "server.log").read_text()
     assert "Traceback" not in server_log and "InvalidRequestError" not in server_log
+
+
+def test_a_degraded_forecast_run_triggers_the_retrain_automation(server, out_dir, tmp_path):
+    """seqcast deploy registers the retrain automation; a champion serves a forecast; the
+    next forecast run finds the weeks it forecast 12 degrees warmer than forecast (far past
+    the backtest's promise), emits seqcast.forecast.degraded, and the server's automation
+    creates a run of the train deployment. A third run inside the cooldown emits nothing."""
+    env = server
+    out_param, out = out_dir
+    deployed = subprocess.run(
+        [str(BIN / "seqcast"), "deploy", "--dataset", "weekly-temperature", "--out", out_param,
+         "--train-cron", "", "--forecast-cron", "", "--variants", "rnn", "--folds", "1",
+         "--seeds", "1", "--shortlist", "0", "--max-epochs", "3", "--ensemble-size", "0",
+         "--workers", "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    assert "automation: seqcast-retrain-weekly-temperature-on-degradation" in deployed.stdout
+
+    sample = pd.read_csv(ROOT / "data" / "raw" / "weekly_temperature_sample.csv")
+    source = tmp_path / "newest.csv"
+    sample.iloc[:-8].to_csv(source, index=False)
+    local = {k: v for k, v in env.items() if k != "SEQCAST_OUTPUT_ROOT"}
+    _py(
+        local,
+        f"""
+from pathlib import Path
+from flows.train import train
+from tests.conftest import tiny_in_process
+train(tiny_in_process("weekly-temperature", Path({str(out)!r}), source={str(source)!r}))
+print("trained")
+""",
+        timeout=600,
+    )
+    forecast = f"""
+from flows.forecast import forecast
+from seqcast.config import ForecastConfig
+forecast(ForecastConfig(dataset="weekly-temperature", source={str(source)!r}, out={str(out)!r},
+                        live={{"min_scored": 1, "factor": 1.3}}))
+print("forecast")
+"""
+    _py(local, forecast, timeout=300)
+    warmer = sample.iloc[:-4].copy()
+    warmer.loc[warmer.index[-4:], "AvgTemp"] = warmer["AvgTemp"].iloc[-4:] + 12.0
+    warmer.to_csv(source, index=False)
+    _py(local, forecast, timeout=300)
+    assert (out / "weekly-temperature" / "degraded.json").exists()
+
+    deadline = time.monotonic() + 120
+    runs: list[dict] = []
+    while not runs:
+        assert time.monotonic() < deadline, (
+            f"no train run from the automation in 120 s: {_scheduled_runs(env, TRAIN_W)}\n"
+            f"server log: {(tmp_path / 'server.log').read_text()[-2000:]}"
+        )
+        runs = [r for r in _scheduled_runs(env, TRAIN_W) if r["created_by"] == "AUTOMATION"]
+        time.sleep(2)
+    assert len(runs) == 1
+
+    _py(local, forecast, timeout=300)  # still degraded, inside the cooldown: no second event
+    time.sleep(15)
+    again = [r for r in _scheduled_runs(env, TRAIN_W) if r["created_by"] == "AUTOMATION"]
+    assert len(again) == 1, again
