@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 
+from seqcast.data.stages import SERIES_TABLE
 from seqcast.data.windows import WindowSet, from_table
 from seqcast.evaluation.backtest import FitPlan, fit_windows, scored_blocks, shared_truth
 from seqcast.io import storage
@@ -14,7 +17,14 @@ from seqcast.io.paths import SPLITS
 
 
 def load_windows(prepared_dir: str | Path) -> dict[str, WindowSet]:
-    return {s: from_table(pq.read_table(Path(prepared_dir) / f"{s}.parquet")) for s in SPLITS}
+    """Every split's windows, each given the target's series (``history``) they index."""
+    folder = Path(prepared_dir)
+    splits = {s: from_table(pq.read_table(folder / f"{s}.parquet")) for s in SPLITS}
+    series = folder / f"{SERIES_TABLE}.csv"
+    if not series.exists():  # prepared before the series was stored
+        return splits
+    history = pd.read_csv(series)["target_raw"].to_numpy(np.float64)  # (rows,)
+    return {s: replace(ws, history=history) for s, ws in splits.items()}
 
 
 def load_fit(

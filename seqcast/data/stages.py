@@ -23,6 +23,8 @@ from seqcast.data.windows import WindowSet, make_windows, window_ends
 from seqcast.errors import DataError, Problem
 from seqcast.io.paths import SPLITS
 
+SERIES_TABLE = "series"  # temporalize's table of the target series (series.csv)
+
 # Bump a stage's version when its logic changes: it is part of that stage's cache key.
 STAGE_VERSIONS = {
     "ingest": "1",
@@ -31,7 +33,7 @@ STAGE_VERSIONS = {
     "target": "2",
     "split": "2",
     "scale": "3",
-    "temporalize": "5",
+    "temporalize": "6",
 }
 
 
@@ -194,6 +196,8 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
             y_last_raw=naive.persistence(target_raw, ends),  # (samples,): the origin's value
             y_seasonal_raw=naive.seasonal_naive(target_raw, ends, steps, season),  # (n, steps)
             y_drift_raw=naive.drift(target_raw, ends, steps),  # (samples, steps)
+            origin_row=ends,  # (samples,) rows of the series below
+            history=target_raw,  # (rows,)
             feature_names=features,
             covariate_names=spec.covariate_names,
             meta={
@@ -212,5 +216,9 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
         None,
         report,
         windows=windows,
-        tables={"removed_windows": pd.DataFrame({"target_time": removed_times})},
+        tables={
+            "removed_windows": pd.DataFrame({"target_time": removed_times}),
+            # the target's series, which the windows' origin_row index (WindowSet.history)
+            SERIES_TABLE: pd.DataFrame({"time": frame["time"], "target_raw": target_raw}),
+        },
     )

@@ -30,6 +30,10 @@ class WindowSet:
     y_last_raw: np.ndarray | None = None  # (samples,) target at the window's last row
     y_seasonal_raw: np.ndarray | None = None  # (samples, steps) seasonal-naive forecast
     y_drift_raw: np.ndarray | None = None  # (samples, steps) random walk with drift
+    origin_row: np.ndarray | None = None  # (samples,) int: each origin's row in ``history``
+    # (rows,) the target's whole series in original units (NaN where missing), shared by
+    # every window; stored once per prepared dataset (``series.csv``), not per window
+    history: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -89,6 +93,8 @@ def to_table(ws: WindowSet) -> pa.Table:
     for name in PATH_NAIVE:
         if getattr(ws, name) is not None:
             columns[name] = _tensor(getattr(ws, name), np.float64)
+    if ws.origin_row is not None:
+        columns["origin_row"] = pa.array(np.asarray(ws.origin_row, dtype=np.int64))
     if ws.covariates.shape[-1]:
         columns["covariates"] = _tensor(ws.covariates, np.float32)
     meta = {
@@ -117,6 +123,8 @@ def from_table(table: pa.Table) -> WindowSet:
         for name in PATH_NAIVE
         if name in table.column_names
     }
+    if "origin_row" in table.column_names:
+        paths["origin_row"] = table.column("origin_row").to_numpy().astype(np.int64)
     return WindowSet(
         x=x.astype(np.float32),
         y=_array(table, "y").astype(np.float32),

@@ -162,7 +162,7 @@ def concat(splits: dict[str, WindowSet]) -> WindowSet:
         target_time=np.concatenate([p.target_time for p in parts]),
         covariates=np.concatenate([p.covariates for p in parts]),
         y_last_raw=cat("y_last_raw"),
-        **{name: cat(name) for name in PATH_NAIVE},
+        **{name: cat(name) for name in (*PATH_NAIVE, "origin_row")},
         meta={**parts[0].meta, "split": "all"},
     )
 
@@ -182,7 +182,7 @@ def take(ws: WindowSet, rows: range) -> WindowSet:
         target_time=ws.target_time[sl],
         covariates=ws.covariates[sl],
         y_last_raw=part(ws.y_last_raw),
-        **{name: part(getattr(ws, name)) for name in PATH_NAIVE},
+        **{name: part(getattr(ws, name)) for name in (*PATH_NAIVE, "origin_row")},
     )
 
 
@@ -242,6 +242,9 @@ def fit_units(
     doc = {
         "features": scaler.to_dict(),
         "target": target_doc,
+        # what a model reading the series' history needs at fit and serve time alike
+        "season": windows.meta.get("seasonal_period"),
+        "steps": windows.steps,
         "fitted_on": {
             "fit": plan.name,
             "windows": len(plan.train),

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import seqcast.models.deep_forecaster
-import seqcast.models.references  # noqa: F401  (registers the references)
+import seqcast.models.references
+import seqcast.models.statistical  # noqa: F401  (registers the references)
 from seqcast.models.forecaster import REGISTRY, Capabilities, Forecaster, Settings
 
 

@@ -25,6 +25,8 @@ class ForecastInput:
     y_last_raw: np.ndarray | None = None  # (1,)
     y_seasonal_raw: np.ndarray | None = None  # (1, steps)
     y_drift_raw: np.ndarray | None = None  # (1, steps)
+    origin_row: np.ndarray | None = None  # (1,) the origin's row in ``history``
+    history: np.ndarray | None = None  # (rows,) the target's series up to the origin
 
     @property
     def target_time(self) -> np.ndarray:
@@ -97,6 +99,8 @@ def last_window(
         y_last_raw=naive.persistence(history, origin),
         y_seasonal_raw=naive.seasonal_naive(history, origin, steps, spec.seasonal_period),
         y_drift_raw=naive.drift(history, origin, steps),
+        origin_row=origin,
+        history=history,
     )
 
 

@@ -43,6 +43,8 @@ def windows(n: int, seed: int) -> WindowSet:
         y_last_raw=y_raw[:, 0] - 1.0,
         y_seasonal_raw=y_raw + 1.0,
         y_drift_raw=y_raw - 2.0,
+        origin_row=np.arange(n) + 30,  # rows of the series below, after 30 earlier ones
+        history=100.0 + rng.normal(size=n + 30 + STEPS),
     )
 
 
@@ -69,8 +71,9 @@ CASES = [
 
 
 def test_the_registry_holds_every_deep_variant_and_reference():
-    """The candidates are the deep variants (the form's choices), the references the five
-    yardsticks in their order; the naive ones read no window and join no ensemble."""
+    """The candidates are the deep variants (the form's choices), the references the seven
+    yardsticks in their order; the naive ones read no window and join no ensemble; ets reads
+    the series, not the window, and may join one."""
     from typing import get_args
 
     from seqcast.config.model_settings import VariantName
@@ -78,8 +81,10 @@ def test_the_registry_holds_every_deep_variant_and_reference():
 
     assert catalog.candidates() == tuple(REGISTRY) == get_args(VariantName)
     naive = ("persistence", "seasonal-naive", "drift")
-    assert catalog.references() == (*naive, "ridge", "gradient-boosting")
-    assert catalog.window_free() == catalog.outside_ensembles() == set(naive) == set(NAIVE)
+    fitted = ("ridge", "gradient-boosting", "lag-boosting", "ets")
+    assert catalog.references() == (*naive, *fitted)
+    assert catalog.outside_ensembles() == set(naive) == set(NAIVE)
+    assert catalog.window_free() == {*naive, "ets"}  # ets reads the series, not the window
 
 
 def test_the_registry_names_an_unknown_forecaster():
@@ -185,3 +190,30 @@ def test_gradient_boosting_fits_one_model_per_step_exactly_as_one_by_one():
     single = catalog.create("gradient-boosting", fc.Settings(seed=0))
     single.fit(one)
     assert isinstance(single.model, HistGradientBoostingRegressor)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["ets", "lag-boosting"])
+def test_a_history_reader_forecasts_the_same_from_the_series_cut_at_the_origin(name, tmp_path):
+    """The models that read the series (not only the window) forecast an origin from the rows
+    up to it: the same forecast whether the series goes on past the origin (the backtest's
+    shared history) or ends there (serving's newest rows), and after a save and load."""
+    from dataclasses import replace
+
+    train = windows(64, 0)
+    units = {**UNITS, "season": 4, "steps": list(range(1, STEPS + 1))}
+    model = catalog.create(name, fc.Settings(seed=0, units=units))
+    model.fit(train)
+    block = windows(8, 1)
+    last = replace(
+        block,
+        **{k: getattr(block, k)[-1:] for k in ("x", "y", "y_raw", "target_time", "covariates")},
+        y_last_raw=block.y_last_raw[-1:],
+        y_drift_raw=block.y_drift_raw[-1:],
+        origin_row=block.origin_row[-1:],
+    )
+    cut = replace(last, history=block.history[: int(block.origin_row[-1]) + 1])
+    np.testing.assert_allclose(model.predict(cut), model.predict(last))
+    np.testing.assert_allclose(model.predict(last), model.predict(block)[-1:], rtol=1e-9)
+    stored = model.save(tmp_path)
+    again = catalog.load(name, tmp_path / stored, fc.Settings(seed=0, units=units))
+    np.testing.assert_allclose(again.predict(cut), model.predict(cut))

@@ -1,0 +1,135 @@
+"""The statistical model a forecaster reaches for first, as a reference fitted in the same
+backtest: ``ets``, exponential smoothing (statsmodels' ``ETSModel``), its form chosen on each
+fit's training series by AICc like statsforecast's AutoETS (additive errors; no trend or a
+damped additive trend; no season or an additive one of the spec's period when the series
+holds at least two seasons and more).
+
+It reads the target's series up to each origin (``history``), never the window: fitted on
+the rows the fit's training windows cover (up to the last training target, which the
+backtest keeps before every scored origin), then run over the series with those parameters
+fixed, each origin forecasting its steps from the states filtered up to it. Missing values
+are interpolated for it (the state-space recursion needs a value at every step). Stored as
+JSON (its form and parameters); at serving the same parameters are run over the newest
+rows. statsforecast was not used: its newest release requires pandas < 3.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
+
+FORMS = [(None, None), ("add", None), (None, "add"), ("add", "add")]  # (trend, seasonal)
+
+
+def _filled(history: np.ndarray, end: int) -> pd.Series:
+    """``history[: end + 1]`` with missing values interpolated (ends carried), on a
+    RangeIndex (the row numbers)."""
+    values = pd.Series(np.asarray(history[: end + 1], dtype=np.float64))
+    return values.interpolate(limit_direction="both")
+
+
+def _model(series: pd.Series, trend: str | None, seasonal: str | None, season: int):
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    return ETSModel(
+        series,
+        error="add",
+        trend=trend,
+        damped_trend=trend is not None,
+        seasonal=seasonal,
+        seasonal_periods=season if seasonal else None,
+    )
+
+
+def _steps_of(block: Block, units: dict | None) -> list[int]:
+    steps = (units or {}).get("steps")
+    return list(steps) if steps else list(range(1, block.covariates.shape[1] + 1))
+
+
+@register("ets")
+class ETS(Forecaster):
+    capabilities = Capabilities(
+        needs_scaling=False,
+        uses_covariates=False,
+        reads_window=False,
+        deterministic=True,
+        per_seed=False,
+        ensemble_member=True,
+        saved_as="json",
+    )
+
+    def __init__(self, name, settings) -> None:
+        super().__init__(name, settings)
+        self.form: dict | None = None  # trend, seasonal, season, params
+
+    def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
+        start = time.perf_counter()
+        history, origins = _series(train)
+        steps = _steps_of(train, self.settings.units)
+        end = int(origins.max()) + max(steps)  # the last training target's row
+        series = _filled(history, end)
+        season = int((self.settings.units or {}).get("season") or 1)
+        best = None
+        with warnings.catch_warnings():  # convergence chatter of the optimiser
+            warnings.simplefilter("ignore")
+            for trend, seasonal in FORMS:
+                if seasonal and (season < 2 or len(series) < 2 * season + 10):
+                    continue
+                fitted = _model(series, trend, seasonal, season).fit(disp=False)
+                if best is None or fitted.aicc < best[0]:
+                    best = (fitted.aicc, trend, seasonal, fitted.params)
+        assert best is not None  # the first form always fits
+        _, trend, seasonal, params = best
+        self.form = {
+            "trend": trend,
+            "seasonal": seasonal,
+            "season": season,
+            "params": [float(p) for p in np.asarray(params)],
+        }
+        return FitSummary(seconds=time.perf_counter() - start)
+
+    def predict(self, block: Block) -> np.ndarray:
+        if self.form is None:
+            raise ValueError(f"{self.name}: fit or load the model first")
+        history, origins = _series(block)
+        steps = _steps_of(block, self.settings.units)
+        horizon = max(steps)
+        f = self.form
+        series = _filled(history, int(origins.max()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run = _model(series, f["trend"], f["seasonal"], f["season"]).smooth(
+                np.asarray(f["params"])
+            )
+            paths = [
+                np.asarray(run.predict(start=int(o) + 1, end=int(o) + horizon, dynamic=0))
+                for o in origins
+            ]  # each (horizon,): from the states filtered up to its origin
+        out = np.stack(paths)[:, [s - 1 for s in steps]]  # (samples, steps)
+        return out.astype(np.float64)
+
+    def save(self, folder: Path) -> str:
+        assert self.form is not None
+        (folder / "model.json").write_text(json.dumps(self.form, indent=1))
+        return "model.json"
+
+    @classmethod
+    def load(cls, name, path, settings) -> ETS:
+        out = cls(name, settings)
+        out.form = json.loads(Path(path).read_text())
+        return out
+
+
+def _series(block) -> tuple[np.ndarray, np.ndarray]:
+    history = getattr(block, "history", None)
+    origins = getattr(block, "origin_row", None)
+    if history is None or origins is None:
+        raise ValueError("windows lack the series history; prepare them again")
+    return np.asarray(history, dtype=np.float64), np.asarray(origins, dtype=np.int64)
