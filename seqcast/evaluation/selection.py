@@ -103,7 +103,7 @@ def candidates(
             )
             members[name] = [Member("deep", label, s, 1.0 / len(seeds)) for s in seeds]
     for name, preds in references.items():
-        out.append(Candidate(name, "reference", preds, {"base": name}))
+        out.append(Candidate(name, "reference", preds, {"base": name, **info.get(name, {})}))
         members[name] = [Member("reference", name, None, 1.0)]
     return out, members
 
@@ -290,6 +290,8 @@ def rank_fits(
                 continue  # the same forecast at every window length
             label = f.label if free else label_of(f.label, f.timesteps, sweep)
             refs.setdefault(label, {})[key] = values
+            entry = info.setdefault(label, {})
+            entry["train_seconds"] = round(entry.get("train_seconds", 0.0) + f.seconds, 2)
             if f.forecaster in outside:
                 fixed.add(label)
     # a seed ensemble needs every seed on every fit

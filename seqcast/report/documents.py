@@ -292,6 +292,8 @@ def leaderboard_rows(board: list[dict]) -> list[dict]:
             },
             **interval(e, "backtest"),
             **interval(e, "test"),
+            # the fold fits and the refit before test, summed (a seed ensemble: its variant's)
+            "fit_seconds": e.get("train_seconds"),
         }
         for e in board
     ]

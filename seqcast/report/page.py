@@ -32,6 +32,7 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
         "MAE per fold",
         "val MAE",
         *(f"test {m}" for m in ("MAE", "RMSE", "R²", "MASE", "WAPE %")),
+        "fit seconds",
     ]
     lead = []
     for i, e in enumerate(r.board, 1):
@@ -63,6 +64,7 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
         ]
         m = e["test"] or {}
         cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
+        cells.append(_fmt(e.get("train_seconds")))
         lead.append(cells)
     prof_head = [
         "feature",

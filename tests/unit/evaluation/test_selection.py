@@ -229,3 +229,7 @@ def test_rank_fits_reads_each_fit_once_in_its_place():
     assert (board["ridge-t8"]["backtest"]["mae"], board["ridge-t8"]["test"]["mae"]) == (3.0, 3.0)
     assert (board["gru-t4"]["backtest"]["mae"], board["gru-t4"]["test"]["mae"]) == (0.0, 0.5)
     assert "gru-t4-x2" not in board
+    # fit seconds (1 s a fit) summed over the scored fits: a fold and the test refit each
+    assert board["ridge-t8"]["train_seconds"] == 2.0
+    assert board["persistence"]["train_seconds"] == 2.0
+    assert board["gru-t4"]["train_seconds"] == 3.0  # both seeds' fold fits and the refit
