@@ -11,6 +11,7 @@ from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.evaluation.plan import label_of, reference_source, seeded_members, served_references
 from seqcast.evaluation.records import FitRef
+from seqcast.evaluation.transforms import AUTO
 from tasks import fit as t
 from tasks.publish import promote_champion, publish_run
 from tasks.rank import Ranking, check_sweep, rank_candidates, shortlist_variants
@@ -34,8 +35,12 @@ def fit_models(
     sweep = len(prepared) > 1
     lengths = [c.resolved_timesteps for c in config.prepare_configs()]
     vcfg, tcfg = config.resolved_variant, config.resolved_training
-    transform = tcfg.target_transform
     base, *extra_seeds = config.seed_list
+    choice = None
+    if tcfg.target_transform == AUTO:  # chosen on the backtest before any other fit
+        choice = t.choose_transform(prepared[0], folds, base, threads)
+        tcfg = tcfg.model_copy(update={"target_transform": choice["chosen"]})
+    transform = tcfg.target_transform
     variants = {
         label_of(v, ts, sweep): (d, ts, v)
         for d, ts in zip(prepared, lengths, strict=True)
@@ -77,7 +82,7 @@ def fit_models(
         fits += more
         refits += more_refits
     fits += [f.result() for f in refits]
-    ranking = rank_candidates(config, prepared, fits)
+    ranking = rank_candidates(config, prepared, fits, choice)
     members = ranking.champion_members
     # a per-seed member is refitted for the epochs of its refit before the test period
     epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}

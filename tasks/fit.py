@@ -158,3 +158,26 @@ def fit_references(
             )
         )
     return out
+
+
+@task(name="choose-transform", task_run_name="choose-transform", cache_policy=TRAIN_CACHE)
+def choose_transform(prepared_dir: str, folds: int, seed: int, threads: int) -> dict:
+    """``target_transform = "auto"``: each candidate transform with the gradient-boosting
+    reference on every backtest fold; the lower mean backtest MAE wins
+    (``seqcast.evaluation.transforms``)."""
+    import numpy as np
+
+    from seqcast.evaluation.backtest import fold_names
+    from seqcast.evaluation.transforms import CANDIDATES, PROXY, choose
+
+    scores = {}
+    for transform in CANDIDATES:
+        errors = []
+        for fit in fold_names(folds):
+            parts, units, _ = load_fit(prepared_dir, fit, folds, transform)
+            model = catalog.create(PROXY, Settings(seed=seed, threads=threads, units=units))
+            model.fit(parts["train"])
+            block = parts["scored"]
+            errors.append(float(np.mean(np.abs(model.predict(block) - block.y_raw))))
+        scores[transform] = float(np.mean(errors))
+    return choose(scores)

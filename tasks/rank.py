@@ -3,6 +3,8 @@ rank every candidate (``seqcast.evaluation.selection.rank_fits``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -51,9 +53,12 @@ def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitR
 
 
 @task(name="rank-candidates", task_run_name="rank-candidates", cache_policy=NO_CACHE)
-def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> Ranking:
+def rank_candidates(
+    config: TrainConfig, prepared: list[str], fits: list[FitRef], transform: dict | None = None
+) -> Ranking:
     """Every candidate on the backtest, validation and test; the champion by the rule; the
-    prediction intervals of every candidate from its backtest residuals."""
+    prediction intervals of every candidate from its backtest residuals. ``transform``: the
+    target transform chosen on the backtest (``target_transform = "auto"``), recorded."""
     folds = config.resolved_selection.folds or 1
     blocks = scored_of(prepared, folds)  # each prepared dataset's windows read once
     truth = shared_truth(blocks)
@@ -61,6 +66,8 @@ def rank_candidates(config: TrainConfig, prepared: list[str], fits: list[FitRef]
     spec = config.spec
     first = next(iter(blocks.values()))  # every window length scores the same target times
     times = {f: ws.target_time for f, ws in first.items()}
+    if transform is not None:
+        ranking = replace(ranking, transform_choice=transform)
     return calibrate(
         ranking,
         truth,

@@ -211,9 +211,11 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--target-transform",
-        choices=["none", "log1p", "difference"],
+        choices=["none", "log1p", "difference", "auto"],
         help="transform of the target before scaling: log1p (counts), difference (learn the "
-        "change from the window's last value: trends, level shifts) (default: the dataset's)",
+        "change from the window's last value: trends, level shifts), auto (none or "
+        "difference, whichever gradient boosting does better with on the backtest) (default: the "
+        "dataset's)",
     )
     t.add_argument(
         "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"

@@ -98,8 +98,9 @@ class TrainingConfig(BaseModel):
         description="none; log1p: train on log(1 + target), standardised on training rows "
         "(for counts: errors become relative, peaks stop dominating); difference: learn the "
         "change from the window's last value, standardised (for trends and level shifts; "
-        "ridge and gradient boosting learn it too). Forecasts and metrics are always back in "
-        "original units. Empty: the dataset spec's.",
+        "ridge and gradient boosting learn it too); auto: none or difference, whichever the "
+        "gradient-boosting reference does better with on the backtest. Forecasts and metrics "
+        "are always back in original units. Empty: the dataset spec's.",
     )
     lr_decay: float | None = Field(
         default=None,

@@ -43,6 +43,8 @@ class Ranking:
     intervals: dict | None = field(default=None)
     # how the champion was promoted: "deep" (the rule) or "fallback" (the best of all)
     policy: str = "deep"
+    # the target transform chosen on the backtest ("auto"; ``seqcast.evaluation.transforms``)
+    transform_choice: dict | None = None
 
     @property
     def champion_members(self) -> list[Member]:

@@ -176,6 +176,7 @@ def run_documents(
             champion=champion,
             champion_reason=ranking.reason,
             champion_policy=ranking.policy,
+            transform_note=(ranking.transform_choice or {}).get("reason", ""),
             periods=periods,
             fits=fits_described,
             steps=tuple(splits["test"].steps),
@@ -209,6 +210,7 @@ def run_documents(
         "champion": champion,
         "champion_reason": ranking.reason,
         "champion_policy": ranking.policy if champion else None,
+        "target_transform": ranking.transform_choice,
     }
     bundle = (
         bundle_document(

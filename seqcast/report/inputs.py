@@ -34,6 +34,7 @@ class ReportInput:
     # the champion's test-period bounds: level ("80") -> (lower, upper), each (samples, steps)
     test_bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     champion_policy: str = "deep"  # "fallback": no deep candidate qualified, the best served
+    transform_note: str = ""  # how "auto" chose the target transform on the backtest
 
     def __post_init__(self) -> None:
         """One step given as (samples,) is the path (samples, 1)."""

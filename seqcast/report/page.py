@@ -198,6 +198,8 @@ def render(r: ReportInput) -> Report:
     )
     if shown:
         headline += claims(r.board, shown)
+    if r.transform_note:
+        headline.append(r.transform_note[0].upper() + r.transform_note[1:] + ".")
     broken = [f"{e['name']} ({e['collapsed']})" for e in r.board if e.get("collapsed")]
     if broken:
         headline.append("Training collapsed, so never chosen: " + ", ".join(broken) + ".")

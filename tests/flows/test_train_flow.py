@@ -15,6 +15,7 @@ import pytest
 from seqcast.app.runs import run_tree, task_states
 from seqcast.config import TrainConfig
 from tasks.windows import load_fit, load_windows
+from tests.conftest import PROJECT_ROOT, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -321,3 +322,29 @@ def test_log1p_target_units_of_every_fit(out):
     assert doc["fitted_on"]["windows"] == len(plan.train) == len(parts["train"])
     log_train = np.log1p(parts["train"].y_raw)
     assert doc["target"]["mean"] == pytest.approx([log_train.mean()])  # its own rows only
+
+
+def test_auto_target_transform_is_chosen_on_the_backtest_and_used_by_every_fit(out, tmp_path):
+    """The weekly sample with a fall of 0.1 degree a week added: "auto" tries gradient
+    boosting with and without differencing on the backtest folds, picks differencing, and
+    every fit of the run (deep and references) learns the change; the run records why."""
+    raw = pd.read_csv(PROJECT_ROOT / "data" / "raw" / "weekly_temperature_sample.csv")
+    raw["AvgTemp"] = raw["AvgTemp"] - 0.1 * np.arange(len(raw))  # within the spec's -35 .. 45
+    source = tmp_path / "falling.csv"
+    raw.to_csv(source, index=False)
+    tiny = tiny_in_process("weekly-temperature", out, source=str(source))
+    cfg = tiny.model_copy(
+        update={"training": tiny.training.model_copy(update={"target_transform": "auto"})}
+    )
+    run_dir, _ = run_train(cfg)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    choice = metrics["target_transform"]
+    assert choice["chosen"] == "difference", choice
+    assert choice["backtest_mae"]["difference"] < choice["backtest_mae"]["none"]
+    assert (
+        "Target transform 'difference' chosen on the backtest"
+        in (run_dir / "report.md").read_text()
+    )
+    bundle = json.loads((run_dir / "champion" / "bundle.json").read_text())
+    assert all(m["units"]["target"]["transform"] == "difference" for m in bundle["members"]
+               if m["units"].get("target"))  # fmt: skip

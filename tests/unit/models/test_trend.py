@@ -66,3 +66,15 @@ def test_differencing_beats_persistence_on_a_trend_and_the_raw_target_does_not()
     assert raw > naive, (raw, naive)  # trees cannot forecast past the training range
     assert changed < naive, (changed, naive)
     assert changed < 0.5 * naive
+
+
+def test_auto_chooses_differencing_on_a_trend_by_the_backtest():
+    """The choice, by hand: gradient boosting's backtest MAE with each transform; the lower
+    wins, a tie keeps the level (none)."""
+    from seqcast.evaluation.transforms import choose
+
+    scores = {t: backtest_mae("gradient-boosting", t) for t in ("none", "difference")}
+    got = choose(scores)
+    assert got["chosen"] == "difference" and got["proxy"] == "gradient-boosting"
+    assert got["reason"].startswith("target transform 'difference' chosen on the backtest")
+    assert choose({"none": 1.0, "difference": 1.0})["chosen"] == "none"
