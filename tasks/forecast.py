@@ -24,10 +24,9 @@ from seqcast.evaluation.live import (
     live_quality,
     live_window,
     observed_actuals,
-    score,
 )
 from seqcast.io import storage
-from seqcast.io.forecast_store import append_forecasts, locked
+from seqcast.io.forecast_store import append_forecasts
 from seqcast.io.paths import Layout
 from seqcast.serving.champion import (
     ChampionRef,
@@ -38,6 +37,7 @@ from seqcast.serving.champion import (
     served_bundle,
 )
 from seqcast.serving.predict import forecast_from_clean
+from seqcast.serving.scoring import update_scored
 
 
 def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
@@ -107,8 +107,6 @@ def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRe
     ``scored.parquet`` (``seqcast.evaluation.live``): locked, replaced atomically, idempotent.
     A revised actual is logged as a warning. Returns what it did, for the console."""
     layout = Layout.of(config.out, config.dataset_name)
-    if not layout.forecasts.exists():
-        return {"added": 0, "revised": 0, "waiting": 0, "scored": 0}
     target = champion.prepare.spec.target
     frame = storage.read_frame(Path(cleaned.frame or ""))
     filled_file = Path(cleaned.dir) / "filled_cells.csv"
@@ -116,12 +114,9 @@ def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRe
     filled_times = filled.loc[filled["column"] == target, "time"] if len(filled) else []
     actuals = observed_actuals(frame, target, filled_times)
     now = pd.Timestamp(datetime.now(UTC)).tz_localize(None)
-    with locked(layout.scored_lock):
-        forecasts = storage.read_frame(layout.forecasts)  # replaced atomically: a whole file
-        before = storage.read_frame(layout.scored) if layout.scored.exists() else None
-        result = score(forecasts, actuals, before, now)
-        if result.added or result.revisions or before is None:
-            storage.write_frame(layout.scored, result.scored)
+    result = update_scored(layout, actuals, now)
+    if result is None:  # nothing served yet
+        return {"added": 0, "revised": 0, "waiting": 0, "scored": 0}
     log = _logger()
     for revision in result.revisions:
         log.warning("%s", revision.line(target))
