@@ -21,6 +21,7 @@ FORECAST_COLUMNS = [
     "model",
     "run_id",
     "model_version",
+    "promoted_as",
     "origin_time",
     "step",
     "target_time",
@@ -52,12 +53,16 @@ def _upgraded(existing: pd.DataFrame) -> pd.DataFrame:
         out["period"] = out["target_time"].astype(str)
     if "model_version" not in out:
         out["model_version"] = ""  # not recorded before it was
+    if "promoted_as" not in out:
+        out["promoted_as"] = ""
     return out
 
 
 def upsert(existing: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
     """Append ``new`` rows; a row for the same origin and step replaces the old one (a rerun
-    for an origin replaces its path, never duplicates it)."""
+    for an origin replaces its path, never duplicates it). Rows of either side lacking a
+    column added since (``step``, ``period``, ``model_version``, ``promoted_as``) get it."""
+    new = _upgraded(new)
     if existing is None or existing.empty:
         return new[columns_of(new)].sort_values(KEY).reset_index(drop=True)
     existing = _upgraded(existing)

@@ -83,6 +83,7 @@ def bundle_document(
     shares: list[Member] | None = None,
     intervals: dict | None = None,
     entry: dict | None = None,
+    policy: str = "deep",
 ) -> dict:
     """What the forecast needs to serve the champion: each member's registered forecaster,
     model file, window length, units and weight (``served``: the served fits, as ``FitRef``
@@ -112,6 +113,7 @@ def bundle_document(
     return {
         "dataset": config.dataset_name,
         "candidate": champion,
+        "policy": policy,  # "fallback": promoted with no deep candidate beating every reference
         "combine": "weighted-mean",
         "horizon": data.resolved_horizon,
         "steps": data.resolved_steps,
@@ -220,6 +222,7 @@ def run_documents(
             ranking.members[champion],
             ranking.intervals,
             next(e for e in board if e["name"] == champion),
+            ranking.policy,
         )
         if champion
         else None

@@ -50,9 +50,14 @@ def console_lines(rows: pd.DataFrame, units: str, max_rows: int = 48) -> list[st
     """The forecast path as aligned text lines with a header saying what and from when."""
     first = rows.iloc[0]
     table = forecast_table(rows, units)
+    fallback = (
+        ", promoted as the fallback: no deep model beat every reference"
+        if first.get("promoted_as") == "fallback"
+        else ""
+    )
     head = [
         f"forecast of {units} from data up to {when(first['origin_time'])} "
-        f"(model {first['model']}, {len(rows)} step(s) ahead):"
+        f"(model {first['model']}{fallback}, {len(rows)} step(s) ahead):"
     ]
     columns = list(table[0])
     width = {c: max(len(c), *(len(str(t[c])) for t in table)) for c in columns}

@@ -28,6 +28,7 @@ class ChampionRef(BaseModel):
     """The registry's champion as the ``forecast`` flow passes it between its tasks."""
 
     model: str  # the champion candidate's name
+    policy: str = "deep"  # how it was promoted: "deep" or "fallback"
     bundle: str  # its bundle.json
     run_id: str
     version: str = ""  # its registered model version
@@ -74,6 +75,7 @@ def champion_ref(
     )
     return ChampionRef(
         model=bundle["candidate"],
+        policy=bundle.get("policy") or "deep",
         bundle=str(bundle_file),
         run_id=run_id,
         version=version,
@@ -132,6 +134,7 @@ def forecast_rows(
             "model": champion.model,
             "run_id": champion.run_id,
             "model_version": champion.version,
+            "promoted_as": champion.policy,
             **row,
             "horizon": champion.horizon,
             "created_at": created_at,

@@ -105,7 +105,7 @@ def test_concurrent_forecasts_for_the_same_origin_leave_one_path(tmp_path):
     assert rows["step"].tolist() == [1, 2, 1, 2] and len(set(rows["model"][:2])) == 1
     assert rows["model"].tolist()[2:] == ["lstm", "lstm"]
     assert list(rows.columns) == [
-        *FORECAST_COLUMNS[:9], "lower_80", "upper_80", "created_at", "data_sha256"
+        *FORECAST_COLUMNS[:11], "lower_80", "upper_80", "created_at", "data_sha256"
     ]  # fmt: skip
 
 
