@@ -47,8 +47,9 @@ def test_a_champion_keeps_its_bundle_and_is_prepared_with_its_own_gaps(tmp_path)
 
 def test_forecast_rows_name_their_dataset_champion_run_and_data_one_per_step(tmp_path):
     config = ForecastConfig(dataset="weekly-temperature", out=str(tmp_path))
-    champion = champion_ref(config, bundle(), tmp_path / "bundle.json", "run-1")
+    champion = champion_ref(config, bundle(), tmp_path / "bundle.json", "run-1", "7")
     assert champion.steps == [1]  # a bundle made before paths: its one horizon
+    assert champion.policy == "deep"  # a bundle made before the fallback: a deep champion
     forecast = pd.DataFrame(
         {
             "origin_time": pd.Timestamp("2015-01-02"),
@@ -63,6 +64,8 @@ def test_forecast_rows_name_their_dataset_champion_run_and_data_one_per_step(tmp
         "dataset": "weekly-temperature",
         "model": "ensemble",
         "run_id": "run-1",
+        "model_version": "7",
+        "promoted_as": "deep",
         "origin_time": pd.Timestamp("2015-01-02"),
         "step": 2,
         "target_time": "t2",
