@@ -104,6 +104,14 @@ def test_deploy_says_which_deployment_it_replaced(capsys):
     assert main([*argv, "--out", "other"]) == 0
     lines = capsys.readouterr().out.splitlines()
     at = lines.index("deployed: train/train-bike-hourly  cron '0 3 * * *' (UTC)")
+    # the retrain automation is replaced too, never doubled, and runs the train deployment
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        (auto,) = client.read_automations_by_name("seqcast-retrain-bike-hourly-on-degradation")
+        train = client.read_deployment_by_name("train/train-bike-hourly")
+    assert auto.trigger.expect == {"seqcast.forecast.degraded"}
+    assert [a.deployment_id for a in auto.actions] == [train.id]
     assert lines[at + 1] == (
         "  replaced the deployment of that name, which had schedule 30 2 * * * (Asia/Seoul), "
         "parameters {'dataset': 'bike-hourly', 'out': '.'}"
