@@ -33,7 +33,13 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
         f"(newest target time {pd.Timestamp(scored['target_time'].max())})"
     ]
     if bundle is None or not bundle.get("promise"):
-        return [*lines, f"model version {version or '?'}: no promise recorded to compare with"]
+        mine = scored[scored["model_version"] == version] if version else scored
+        return [
+            *lines,
+            f"model version {version or '?'}: live MAE {mine['error'].abs().mean():.4g} over "
+            f"{len(mine)} scored forecast(s); no promise to compare with (the version was "
+            "trained before seqcast recorded its backtest's; retrain to compare)",
+        ]
     mine = scored[scored["model_version"] == version]
     spec = bundle["spec"]
     window = live.window or live_window(spec["time_index"]["frequency"])
