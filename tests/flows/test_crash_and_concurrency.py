@@ -106,7 +106,7 @@ def test_two_runs_started_together_both_complete(tmp_path):
                 text=True,
             )
         )
-    results = [p.communicate(timeout=600) for p in procs]
+    results = [p.communicate(timeout=1500) for p in procs]  # a liveness bound, not a speed aim
     for p, (_, stderr) in zip(procs, results, strict=True):
         assert p.returncode == 0, stderr[-3000:]
     run_dirs = {Path(stdout.strip().splitlines()[-1]) for stdout, _ in results}
