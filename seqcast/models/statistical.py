@@ -103,6 +103,12 @@ class ETS(Forecaster):
         horizon = max(steps)
         f = self.form
         series = _filled(history, int(origins.max()))
+        need = 2 * f["season"] if f["seasonal"] else 2
+        if len(series) < need:
+            raise ValueError(
+                f"{self.name} forecasts from at least {need} rows of history (two seasons of "
+                f"{f['season']}); the data holds {len(series)} up to the origin"
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run = _model(series, f["trend"], f["seasonal"], f["season"]).smooth(
@@ -125,6 +131,16 @@ class ETS(Forecaster):
         out = cls(name, settings)
         out.form = json.loads(Path(path).read_text())
         return out
+
+
+def history_rows(member: dict) -> int:
+    """The rows of history a served member needs before its origin: an ``ets`` member, two
+    seasons and more (its seasonal states start from them); any other, none beyond its
+    window."""
+    if member.get("forecaster") != "ets":
+        return 0
+    season = int((member.get("units") or {}).get("season") or 1)
+    return 2 * season + 10 if season > 1 else 10
 
 
 def _series(block) -> tuple[np.ndarray, np.ndarray]:

@@ -29,10 +29,13 @@ EXAMPLE_SLACK_ROWS = 24  # the input example's rows beyond the longest member wi
 
 
 def input_example(raw: pd.DataFrame, bundle: dict) -> pd.DataFrame:
-    """The newest rows of the raw training frame: enough for every member's window plus a
-    day of slack (:data:`EXAMPLE_SLACK_ROWS`), renumbered from 0."""
-    rows = max(m["timesteps"] for m in bundle["members"]) + EXAMPLE_SLACK_ROWS
-    return raw.tail(rows).reset_index(drop=True)
+    """The newest rows of the raw training frame: enough for every member's window and the
+    history it reads (``history_rows``), plus a day of slack (:data:`EXAMPLE_SLACK_ROWS`),
+    renumbered from 0."""
+    from seqcast.models.statistical import history_rows
+
+    rows = max(max(m["timesteps"], history_rows(m)) for m in bundle["members"])
+    return raw.tail(rows + EXAMPLE_SLACK_ROWS).reset_index(drop=True)
 
 
 def model_signature(example: pd.DataFrame, bundle: dict, folder: Path):

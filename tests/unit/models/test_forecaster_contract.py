@@ -5,6 +5,7 @@ come back from its stored form with the same forecast. Ensembles combine members
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from seqcast.config import TrainingConfig, VariantConfig
@@ -217,3 +218,24 @@ def test_a_history_reader_forecasts_the_same_from_the_series_cut_at_the_origin(n
     stored = model.save(tmp_path)
     again = catalog.load(name, tmp_path / stored, fc.Settings(seed=0, units=units))
     np.testing.assert_allclose(again.predict(cut), model.predict(cut))
+
+
+def test_ets_needs_two_seasons_of_history_and_says_so():
+    """A seasonal ets member serves from at least two seasons of rows; its input example is
+    long enough (2 x 24 + 10 rows, beyond a 12-step window), and too short a history is a
+    clear error, not statsmodels' own."""
+    from dataclasses import replace
+
+    from seqcast.models.statistical import history_rows
+    from seqcast.serving.pyfunc_logging import EXAMPLE_SLACK_ROWS, input_example
+
+    member = {"forecaster": "ets", "timesteps": 12, "units": {"season": 24}}
+    assert history_rows(member) == 58 and history_rows({"forecaster": "gru"}) == 0
+    raw = pd.DataFrame({"v": range(500)})
+    assert len(input_example(raw, {"members": [member]})) == 58 + EXAMPLE_SLACK_ROWS
+    model = catalog.create("ets", fc.Settings(units={**UNITS, "season": 4}))
+    model.form = {"trend": None, "seasonal": "add", "season": 4, "params": [0.5, 0.1, 0, 0, 0, 0]}
+    short = windows(2, 0)
+    short = replace(short, origin_row=np.array([3, 4]), history=np.arange(5.0))
+    with pytest.raises(ValueError, match="at least 8 rows of history"):
+        model.predict(short)
