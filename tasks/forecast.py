@@ -18,13 +18,7 @@ from prefect.exceptions import MissingContextError
 from seqcast.config import ForecastConfig, get_spec
 from seqcast.data.stage_keys import StageRef
 from seqcast.errors import SeqcastError
-from seqcast.evaluation.live import (
-    DEGRADED_EVENT,
-    Promise,
-    live_quality,
-    live_window,
-    observed_actuals,
-)
+from seqcast.evaluation.live import DEGRADED_EVENT, observed_actuals
 from seqcast.io import storage
 from seqcast.io.forecast_store import append_forecasts
 from seqcast.io.paths import Layout
@@ -38,6 +32,7 @@ from seqcast.serving.champion import (
 )
 from seqcast.serving.predict import forecast_from_clean
 from seqcast.serving.scoring import update_scored
+from seqcast.serving.status import version_quality
 
 
 def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
@@ -134,26 +129,17 @@ def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRe
     }
     if champion.promise is None or result.scored.empty:
         return summary
-    quality = quality_of(result.scored, champion, config)
+    _, quality = version_quality(
+        result.scored,
+        champion.version,
+        champion.promise,
+        champion.prepare.spec.time_index.frequency,
+        config.live,
+    )
     for line in quality.lines(target):
         (log.warning if quality.degraded else log.info)("%s", line)
     publish_quality(config, champion, quality)
     return {**summary, "degraded": quality.degraded, "live_mae": quality.mae}
-
-
-def quality_of(scored: pd.DataFrame, champion: ChampionRef, config: ForecastConfig):
-    """Live quality of the scored forecasts of ``champion``'s version against its promise."""
-    live = config.live
-    mine = scored[scored["model_version"] == champion.version] if champion.version else scored
-    window = live.window or live_window(champion.prepare.spec.time_index.frequency)
-    return live_quality(
-        mine,
-        Promise.from_dict(champion.promise or {"mae_by_step": []}),
-        window,
-        live.factor,
-        live.min_scored,
-        live.coverage_floor,
-    )
 
 
 def publish_quality(config: ForecastConfig, champion: ChampionRef, quality) -> None:

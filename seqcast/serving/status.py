@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from seqcast.config import LiveConfig
-from seqcast.evaluation.live import Promise, live_quality, live_window
+from seqcast.evaluation.live import LiveQuality, Promise, live_quality, live_window
 from seqcast.io import storage
 from seqcast.io.paths import Layout
 
@@ -40,16 +40,9 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
             f"{len(mine)} scored forecast(s); no promise to compare with (the version was "
             "trained before seqcast recorded its backtest's; retrain to compare)",
         ]
-    mine = scored[scored["model_version"] == version]
     spec = bundle["spec"]
-    window = live.window or live_window(spec["time_index"]["frequency"])
-    quality = live_quality(
-        mine,
-        Promise.from_dict(bundle["promise"]),
-        window,
-        live.factor,
-        live.min_scored,
-        live.coverage_floor,
+    window, quality = version_quality(
+        scored, version, bundle["promise"], spec["time_index"]["frequency"], live
     )
     lines.append(f"model version {version} ({bundle['candidate']}), window {window} periods:")
     lines += [f"  {line}" for line in quality.lines(spec["target"])]
@@ -59,6 +52,26 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
             f"{row.promised_mae:.4g} ({row.ratio:.2f}x)"
         )
     return lines
+
+
+def version_quality(
+    scored: pd.DataFrame, version: str, promise: dict, frequency: str, live: LiveConfig
+) -> tuple[int, LiveQuality]:
+    """The live quality of model version ``version``'s scored forecasts (every row when the
+    version is unknown) against its ``promise``, over the configured window or the one for
+    ``frequency``: what the forecast flow publishes and ``seqcast status`` prints. Returns
+    the window (periods) and the quality."""
+    mine = scored[scored["model_version"] == version] if version else scored
+    window = live.window or live_window(frequency)
+    quality = live_quality(
+        mine,
+        Promise.from_dict(promise),
+        window,
+        live.factor,
+        live.min_scored,
+        live.coverage_floor,
+    )
+    return window, quality
 
 
 def _bundle(folder: Path) -> dict | None:
