@@ -3,16 +3,26 @@ refit before the test period, rank, refit the champion on all data, publish, pro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prefect import flow
 from prefect.futures import PrefectFuture, as_completed
 
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
-from seqcast.evaluation.plan import label_of, reference_source, seeded_members, served_references
+from seqcast.evaluation.plan import (
+    MemberLike,
+    label_of,
+    reference_source,
+    seeded_members,
+    served_references,
+)
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
+from seqcast.report.refresh import RefreshPlan
 from tasks import fit as t
+from tasks import refresh as rf
 from tasks.publish import promote_champion, publish_run
 from tasks.rank import Ranking, check_sweep, rank_candidates, shortlist_variants
 from tasks.runners import task_runner_for, threads_per_worker
@@ -83,16 +93,47 @@ def fit_models(
         refits += more_refits
     fits += [f.result() for f in refits]
     ranking = rank_candidates(config, prepared, fits, choice)
-    members = ranking.champion_members
     # a per-seed member is refitted for the epochs of its refit before the test period
     epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}
+    served = serve(config, prepared, ranking.champion_members, epochs, transform)
+    return fits, served, ranking
+
+
+def serve(
+    config: TrainConfig,
+    prepared: list[str],
+    members: Sequence[MemberLike],
+    epochs: dict[tuple[str, int], int | None],
+    transform: str | None,
+) -> list[FitRef]:
+    """Fit the champion's ``members`` on every window of ``prepared`` (one directory per
+    window length of ``config``, in order), each member fitted per seed for its ``epochs``
+    and the references by one task per window length. Returns the fits in the members'
+    order. Call inside a flow: the fits are submitted to its task runner."""
+    threads = threads_per_worker(config)
+    folds = config.resolved_selection.folds or 1
+    base = config.seed_list[0]
+    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
+    sweep = len(lengths) > 1
+    vcfg, tcfg = config.resolved_variant, config.resolved_training
+    tcfg = tcfg.model_copy(update={"target_transform": transform})
+    variant_of = {
+        label_of(v, ts, sweep): (d, ts, v)
+        for d, ts in zip(prepared, lengths, strict=True)
+        for v in config.variants
+    }
     served_refs = {
         (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names, transform)
         for (d, ts), names in served_references(members, prepared, lengths, sweep).items()
     }
-    served_seeded: dict[tuple[str, int | None], PrefectFuture] = {
-        (lb, s): deep(lb, s, SERVE_FIT, epochs[(lb, s)]) for lb, s in seeded_members(members)
-    }
+    served_seeded: dict[tuple[str, int | None], PrefectFuture] = {}
+    for lb, s in seeded_members(members):
+        d, ts, v = variant_of[lb]
+        seeded = tcfg.model_copy(update={"seed": s})
+        task = t.deep_task(d, v, vcfg, seeded, SERVE_FIT, folds, epochs[(lb, s)])
+        served_seeded[(lb, s)] = task.submit(
+            d, ts, v, lb, s, vcfg, tcfg, SERVE_FIT, folds, epochs[(lb, s)], threads
+        )
     served: list[FitRef] = []
     for m in members:  # the members' order
         if (m.label, m.seed) in served_seeded:
@@ -100,13 +141,43 @@ def fit_models(
         else:
             d, ts, name = reference_source(m.label, prepared, lengths, sweep)
             served.append(next(f for f in served_refs[(d, ts)].result() if f.label == name))
-    return fits, served, ranking
+    return served
+
+
+@flow(name="refit-members")
+def refit_members(config: TrainConfig, prepared: list[str], plan: RefreshPlan) -> list[FitRef]:
+    """The refresh's fits: the champion's members on every window, as :func:`serve`."""
+    epochs = {(m.label, m.seed): m.epochs for m in plan.members if m.seed is not None}
+    return serve(config, prepared, plan.members, epochs, config.resolved_training.target_transform)
+
+
+@flow(name="refresh", log_prints=True)
+def refresh(config: TrainConfig, run_dir: str | None = None) -> str:
+    """Refit the champion (of the run in ``run_dir``; by default the registry's champion) on
+    every row of the source for the epochs its members were trained for, publish it as a run
+    of its own, register and promote it; no backtest. Returns the run's directory."""
+    plan = rf.plan_refresh(config, run_dir)
+    champ = rf.champion_config(config, plan)
+    print(
+        f"refreshing {plan.bundle['candidate']} of run {plan.run_id} with that run's settings "
+        f"({len(plan.members)} member(s)); this run's other settings are not used"
+    )
+    prepared = [prepare(c) for c in champ.prepare_configs()]
+    runner = task_runner_for(champ)
+    served = refit_members.with_options(task_runner=runner)(champ, prepared, plan)
+    run = rf.publish_refresh(champ, plan, prepared, served)
+    tracked = track_run(champ, run, served)
+    registered = register_model(run, tracked)
+    promote_champion(champ, run, registered)
+    return run.dir
 
 
 @flow(name="train", log_prints=True)
 def train(config: TrainConfig) -> str:
     """Prepare the data, backtest and compare every candidate, publish the run; returns its
-    directory."""
+    directory. ``mode = "refresh"``: refit the served champion instead (:func:`refresh`)."""
+    if config.mode == "refresh":
+        return refresh(config)
     prepared = [prepare(c) for c in config.prepare_configs()]
     if len(prepared) > 1:
         check_sweep(prepared, config.resolved_selection.folds or 1)

@@ -240,6 +240,8 @@ def _prepared_summary(out: str) -> list[str]:
 
 def _run_summary(out: str) -> list[str]:
     metrics = json.loads((Path(out) / "metrics.json").read_text())
+    if metrics.get("mode") == "refresh":
+        return _refresh_summary(out, metrics)
     lines = []
     champion = metrics.get("champion")
     board = {e["name"]: e for e in metrics["models"]}
@@ -284,6 +286,22 @@ def _run_summary(out: str) -> list[str]:
         lines.append(f"mlflow run: {t['run_id']}  {where}")
         if t.get("registered_model"):
             lines.append(f"registered: {t['registered_model']}")
+    return lines
+
+
+def _refresh_summary(out: str, metrics: dict) -> list[str]:
+    fitted = metrics["trained_on"]
+    lines = [
+        f"refreshed: {metrics['champion']} (from run {metrics['refreshed_from']['run_id']}), "
+        f"refitted on target times up to {fitted['target_end']} in "
+        f"{metrics['refit_seconds']:.0f} s of fitting",
+        "  no backtest: live forecasts stay held to that run's promise; when they stay "
+        "degraded, train in full (--mode full)",
+        f"report: {Path(out) / 'report.html'}",
+    ]
+    tracked = Path(out) / "mlflow.json"
+    if tracked.exists() and (uri := json.loads(tracked.read_text()).get("registered_model")):
+        lines.append(f"registered: {uri}")
     return lines
 
 

@@ -145,6 +145,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     )
     fields: dict = {
         **data,
+        "mode": getattr(args, "mode", "full"),
         "timesteps_sweep": tuple(lengths) if len(lengths) > 1 else (),
         "variant": variant,
         "training": training,
@@ -180,6 +181,14 @@ def _levels(text: str) -> tuple[float, ...]:
 
 
 def _add_train_options(t: argparse.ArgumentParser) -> None:
+    t.add_argument(
+        "--mode",
+        choices=["full", "refresh"],
+        default="full",
+        help="full: backtest every candidate and choose a champion; refresh: refit the served "
+        "champion's members on every row for their recorded epochs, with its run's settings, "
+        "and serve it, no backtest (default: full)",
+    )
     t.add_argument(
         "--levels",
         type=_levels,

@@ -270,6 +270,7 @@ class PrepareConfig(Frozen):
 
 
 TaskRunnerKind = Literal["process", "thread", "dask"]
+TrainMode = Literal["full", "refresh"]
 
 
 ALL_VARIANTS: tuple[VariantName, ...] = get_args(VariantName)
@@ -280,6 +281,14 @@ class TrainConfig(PrepareConfig):
     reference forecasts in parallel, publish the leaderboard and report, promote a champion.
     Empty fields take the dataset's defaults."""
 
+    mode: TrainMode = Field(
+        default="full",
+        title="Mode",
+        description="full: backtest every candidate and choose a champion. refresh: refit the "
+        "served champion's members on every row up to the newest for the epochs they were "
+        "trained for, then register and serve the result; no backtest, and the champion's "
+        "settings, not this form's, decide the fit (minutes instead of the full run).",
+    )
     timesteps_sweep: tuple[int, ...] = Field(
         default=(),
         max_length=16,

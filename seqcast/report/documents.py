@@ -92,23 +92,7 @@ def bundle_document(
     ``entry``: the champion's leaderboard entry, whose backtest is the promise live quality
     is held to (``seqcast.evaluation.live``)."""
     weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
-    members = []
-    for f in served:
-        able = capabilities(f["forecaster"])
-        seed = f["seed"] if able.per_seed else None
-        tail = f"-s{seed}" if able.per_seed else ""
-        members.append(
-            {
-                "forecaster": f["forecaster"],
-                "kind": f["kind"],
-                "label": f["label"],
-                "seed": seed,
-                "weight": weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
-                "timesteps": f["timesteps"],
-                "file": f"{f['label']}{tail}{able.suffix}",
-                "units": f["scaler"],
-            }
-        )
+    members = served_members(served, weight)
     data = config.prepare_configs()[0]
     return {
         "dataset": config.dataset_name,
@@ -128,6 +112,32 @@ def bundle_document(
         "intervals": {k: v for k, v in intervals.items() if k != "test_fit"} if intervals else None,
         "promise": promise_of(entry) if entry else None,
     }
+
+
+def served_members(served: list[dict], weight: dict[tuple, float]) -> list[dict]:
+    """The bundle's member documents of the served fits (``FitRef`` dumps): each one's
+    registered forecaster, model file, window length, units, weight (``weight`` by (kind,
+    label, seed); equal when missing) and the epochs it was fitted for (what a refresh
+    refits it for)."""
+    members = []
+    for f in served:
+        able = capabilities(f["forecaster"])
+        seed = f["seed"] if able.per_seed else None
+        tail = f"-s{seed}" if able.per_seed else ""
+        members.append(
+            {
+                "forecaster": f["forecaster"],
+                "kind": f["kind"],
+                "label": f["label"],
+                "seed": seed,
+                "weight": weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
+                "timesteps": f["timesteps"],
+                "file": f"{f['label']}{tail}{able.suffix}",
+                "units": f["scaler"],
+                "epochs": f.get("epochs") if able.per_seed else None,
+            }
+        )
+    return members
 
 
 def promise_of(entry: dict) -> dict:
