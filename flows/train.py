@@ -3,7 +3,7 @@ refit before the test period, rank, refit the champion on all data, publish, pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from prefect import flow
 from prefect.futures import PrefectFuture, as_completed
@@ -20,7 +20,6 @@ from seqcast.evaluation.plan import (
 )
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
-from seqcast.report.refresh import RefreshPlan
 from tasks import fit as t
 from tasks import refresh as rf
 from tasks.publish import promote_champion, publish_run
@@ -103,7 +102,7 @@ def serve(
     config: TrainConfig,
     prepared: list[str],
     members: Sequence[MemberLike],
-    epochs: dict[tuple[str, int], int | None],
+    epochs: Mapping[tuple[str, int | None], int | None],
     transform: str | None,
 ) -> list[FitRef]:
     """Fit the champion's ``members`` on every window of ``prepared`` (one directory per
@@ -145,7 +144,7 @@ def serve(
 
 
 @flow(name="refit-members")
-def refit_members(config: TrainConfig, prepared: list[str], plan: RefreshPlan) -> list[FitRef]:
+def refit_members(config: TrainConfig, prepared: list[str], plan: rf.RefreshPlan) -> list[FitRef]:
     """The refresh's fits: the champion's members on every window, as :func:`serve`."""
     epochs = {(m.label, m.seed): m.epochs for m in plan.members if m.seed is not None}
     return serve(config, prepared, plan.members, epochs, config.resolved_training.target_transform)
