@@ -146,7 +146,9 @@ def serve(
 @flow(name="refit-members")
 def refit_members(config: TrainConfig, prepared: list[str], plan: rf.RefreshPlan) -> list[FitRef]:
     """The refresh's fits: the champion's members on every window, as :func:`serve`."""
-    epochs = {(m.label, m.seed): m.epochs for m in plan.members if m.seed is not None}
+    epochs: dict[tuple[str, int | None], int | None] = {
+        (m.label, m.seed): m.epochs for m in plan.members if m.seed is not None
+    }
     return serve(config, prepared, plan.members, epochs, config.resolved_training.target_transform)
 
 
