@@ -104,6 +104,82 @@ def last_window(
     )
 
 
+@dataclass(frozen=True)
+class OriginWindows:
+    """The windows ending at many origins of one cleaned frame, as :func:`last_window` makes
+    one: what a replay feeds a champion's member at every forecast time at once. The same
+    fields a block of training windows has, so every forecaster reads it unchanged."""
+
+    x: np.ndarray  # (n, timesteps, features), scaled
+    covariates: np.ndarray  # (n, steps, covariates)
+    origin_times: np.ndarray  # (n,) datetime64
+    target_time: np.ndarray  # (n, steps) datetime64
+    y_last_raw: np.ndarray  # (n,)
+    y_seasonal_raw: np.ndarray  # (n, steps)
+    y_drift_raw: np.ndarray  # (n, steps)
+    origin_row: np.ndarray  # (n,) rows of ``history``
+    history: np.ndarray  # (rows,) the target's whole series: each origin reads up to its row
+
+
+def windows_at(
+    clean: pd.DataFrame,
+    spec: DatasetSpec,
+    timesteps: int,
+    steps: list[int],
+    scaler: AffineScaler,
+    origins: np.ndarray,
+) -> OriginWindows:
+    """The window of the ``timesteps`` rows up to each row of ``origins`` (positions in
+    ``clean``, each at least ``timesteps - 1`` and with no gap in its window: see
+    :func:`usable_origins`), scaled as in training, with the calendar of every step's target
+    time and, for a spec with known-future columns, their values in ``clean`` at the target
+    times (a replay on history knows them; a target time past the frame's end has none)."""
+    origins = np.asarray(origins, dtype=np.int64)
+    values = scaler.transform(clean[spec.feature_names].to_numpy())  # (rows, features)
+    back = np.arange(timesteps - 1, -1, -1)  # (timesteps,) oldest row first
+    x = values[origins[:, None] - back[None, :]]  # (n, timesteps, features)
+    step_of = clean["step"].to_numpy(np.int64)  # (rows,) on a regular index
+    ahead = np.asarray(steps, dtype=np.int64)
+    target_steps = step_of[origins][:, None] + ahead[None, :]  # (n, steps)
+    flat = target_steps.ravel()
+    cov = calendar(flat, spec.time_index, spec.covariates)
+    columns = [np.asarray(cov[c], dtype=np.float64) for c in spec.covariates]
+    for c in spec.known_future:
+        rows = flat - step_of[0]
+        if rows.max() >= len(clean):
+            raise ValueError(f"known-future column {c}: a target time lies past the data")
+        columns.append(clean[c].to_numpy(np.float64)[rows])
+    raw = np.stack(columns, axis=-1) if columns else np.zeros((len(flat), 0))
+    covariates = scale_known(  # (n, steps, covariates)
+        raw.reshape(len(origins), len(ahead), -1), spec.covariate_names, scaler
+    )
+    history = clean[spec.target].to_numpy(np.float64)  # (rows,)
+    times = clean["time"].to_numpy()
+    return OriginWindows(
+        x=x.astype(np.float32),
+        covariates=covariates,
+        origin_times=times[origins],
+        target_time=times_of(flat, spec.time_index).to_numpy().reshape(target_steps.shape),
+        y_last_raw=naive.persistence(history, origins),
+        y_seasonal_raw=naive.seasonal_naive(history, origins, steps, spec.seasonal_period),
+        y_drift_raw=naive.drift(history, origins, steps),
+        origin_row=origins,
+        history=history,
+    )
+
+
+def usable_origins(clean: pd.DataFrame, timesteps: int, candidates: np.ndarray) -> np.ndarray:
+    """The rows of ``candidates`` whose window of ``timesteps`` rows lies inside ``clean``
+    and touches no gap (a forecast from any other would fail, as :func:`last_window` does)."""
+    candidates = np.asarray(candidates, dtype=np.int64)
+    gap = clean["gap"].to_numpy(bool).astype(np.int64)
+    touched = np.concatenate([[0], np.cumsum(gap)])  # gaps among rows [0, i)
+    inside = candidates >= timesteps - 1
+    start = np.clip(candidates - timesteps + 1, 0, None)
+    clear = touched[candidates + 1] - touched[start] == 0
+    return candidates[inside & clear]
+
+
 def why_no_champion(metrics: dict, dataset: str, out: str) -> str:
     """Why the last train of ``dataset`` promoted nothing, and what to try, from its
     ``metrics.json``: the rule's reason, how far the best reference was ahead on the backtest."""

@@ -18,7 +18,7 @@ from seqcast.data.scale import AffineScaler
 from seqcast.evaluation.calibration import interval_bounds
 from seqcast.models.catalog import capabilities, load
 from seqcast.models.forecaster import Ensemble, Forecaster, Settings, member_forecaster
-from seqcast.serving.forecast_input import bundle_steps, last_window
+from seqcast.serving.forecast_input import bundle_steps, last_window, windows_at
 from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import period_label
 
@@ -73,6 +73,44 @@ def forecast_from_clean(
         for level, (lo, hi) in interval_bounds(doc, value, last.target_time, frequency).items():
             out[f"lower_{level}"] = lo[0]
             out[f"upper_{level}"] = hi[0]
+    return out
+
+
+def forecast_at(
+    clean: pd.DataFrame, spec: DatasetSpec, bundle: dict, folder: Path, origins: np.ndarray
+) -> pd.DataFrame:
+    """The forecast :func:`forecast_from_clean` would make at each row of ``origins``
+    (positions in ``clean``; each must have a whole window with no gap, see
+    ``forecast_input.usable_origins``), all at once: the members loaded once and fed every
+    origin's window in one block. What a replay serves from every forecast time of history.
+    Long form: one row per (origin, step), the columns of :func:`forecast_from_clean` less
+    ``period``."""
+    steps = bundle_steps(bundle)
+    origins = np.asarray(origins, dtype=np.int64)
+    members, blocks = [], []
+    for member in bundle["members"]:
+        scaler = AffineScaler.from_dict(member["units"]["features"])
+        blocks.append(windows_at(clean, spec, member["timesteps"], steps, scaler, origins))
+        members.append((load_member(member, folder), member.get("weight", 1.0)))
+    value = Ensemble(members).predict_each(blocks).reshape(len(origins), -1)  # (n, steps)
+    minimum = spec.column(spec.target).min
+    if minimum is not None:
+        value = np.maximum(value, minimum)
+    times = blocks[-1].target_time  # (n, steps)
+    out = pd.DataFrame(
+        {
+            "origin_time": np.repeat(blocks[-1].origin_times, len(steps)),
+            "step": np.tile(np.asarray(steps), len(origins)),
+            "target_time": times.ravel(),
+            "prediction": value.ravel(),
+        }
+    )
+    doc = bundle.get("intervals")
+    if doc:
+        frequency = spec.time_index.frequency
+        for level, (lo, hi) in interval_bounds(doc, value, times, frequency).items():
+            out[f"lower_{level}"] = lo.ravel()
+            out[f"upper_{level}"] = hi.ravel()
     return out
 
 
