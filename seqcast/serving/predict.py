@@ -123,25 +123,36 @@ def forecast_from_raw(
 ) -> pd.DataFrame:
     """The same forecast from raw rows as a file holds them: ingested, validated and cleaned
     exactly as the ``forecast`` flow does (the bundle carries the spec and gap policy)."""
+    spec = DatasetSpec.model_validate(bundle["spec"])
+    content = raw.to_csv(index=False).encode()
+    cleaned = clean_content(content, spec, bundle["max_fill_steps"], bundle["on_long_gap"], source)
+    return forecast_from_clean(cleaned.frame, spec, bundle, folder, source, known)
+
+
+def clean_content(
+    content: bytes, spec: DatasetSpec, max_fill_steps: int, on_long_gap: str, source: str
+):
+    """A file's bytes ingested, validated and cleaned as the prepare and forecast flows do
+    (``seqcast.data.clean.Cleaned``: the frame and every filled cell); a ``DataError`` naming
+    the file, column and rows at fault otherwise."""
     from schemas import clean_schema, raw_schema
     from seqcast.data.clean import clean
     from seqcast.data.ingest import read_table
     from seqcast.data.validate import validate_frame
     from seqcast.errors import DataError
 
-    spec = DatasetSpec.model_validate(bundle["spec"])
-    frame = read_table(raw.to_csv(index=False).encode(), source, spec).frame
+    frame = read_table(content, source, spec).frame
     checked = validate_frame(frame, raw_schema(spec), spec.key_columns)
     if not checked.ok:
         raise DataError(source, "validate", checked.problems)
     cleaned = clean(
         frame,
         spec,
-        max_fill_steps=bundle["max_fill_steps"],
-        on_long_gap=bundle["on_long_gap"],
+        max_fill_steps=max_fill_steps,
+        on_long_gap=on_long_gap,  # type: ignore[arg-type]
         source=source,
-    ).frame
-    checked = validate_frame(cleaned, clean_schema(spec), ["time"], file_lines=False)
+    )
+    checked = validate_frame(cleaned.frame, clean_schema(spec), ["time"], file_lines=False)
     if not checked.ok:
         raise DataError(source, "clean", checked.problems)
-    return forecast_from_clean(cleaned, spec, bundle, folder, source, known)
+    return cleaned
