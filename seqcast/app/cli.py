@@ -146,6 +146,35 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
     r = command("run-stage")
     r.add_argument("stage", choices=STAGES)
     _add_data_options(r)
+
+    rp = command(
+        "replay",
+        "Trains on the rows before --start, then walks every forecast time up to --end: "
+        "forecast, score, check against the promise, refresh or retrain as the policy says, "
+        "each fit a run of the train flow on the rows up to that time. Each policy replayed "
+        "on the same span is compared in OUT/<dataset>/replay/<span>/report.html.",
+    )
+    _add_data_options(rp, timesteps_list=True)
+    _add_train_options(rp)
+    rp.add_argument("--start", required=True, help="first forecast time, e.g. 2018-10-01")
+    rp.add_argument("--end", help="last forecast time (default: the file's last time)")
+    rp.add_argument(
+        "--policy",
+        required=True,
+        help="when to refit: never, refresh:EVERY, retrain:EVERY (EVERY like 7d, 12h, 2w), "
+        "on-degradation (refresh when degraded) or on-degradation:retrain",
+    )
+    rp.add_argument(
+        "--fault",
+        help="a fault drill: the target multiplied by FACTOR from DATE on, in a copy of the "
+        "file (e.g. 2018-10-20:1.8)",
+    )
+    rp.add_argument(
+        "--degradation-factor",
+        type=float,
+        default=1.3,
+        help="degraded when live MAE exceeds this many times the promise (default: 1.3)",
+    )
     return parser
 
 
@@ -207,6 +236,43 @@ def _cmd_forecast(args: argparse.Namespace) -> Command:
         return forecast(cfg) if recorded else forecast_in_process(cfg)
 
     return Command("forecast", cfg.dataset_name, cfg.out, run, _forecast_summary, recorded)
+
+
+def _cmd_replay(args: argparse.Namespace) -> Command:
+    from seqcast.app.replay import Fault
+    from seqcast.config import LiveConfig
+    from seqcast.evaluation.replay import parse_policy
+
+    if not args.source:
+        raise ConfigError("seqcast replay needs --source: the file of history to replay")
+    cfg = _train_config(args)
+    policy = parse_policy(args.policy)
+    fault = Fault.parse(args.fault) if args.fault else None
+    try:
+        live = LiveConfig(factor=args.degradation_factor)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_message(exc)) from None
+
+    def run() -> str:
+        from seqcast.app.replay import run_replay
+
+        return run_replay(cfg, args.source, args.start, args.end, policy, fault, live)
+
+    return Command("replay", cfg.dataset_name, cfg.out, run, _replay_summary)
+
+
+def _replay_summary(out: str) -> list[str]:
+    from seqcast.report.replay import rows_of
+
+    policies = {}
+    for found in sorted(Path(out).glob("*/summary.json")):
+        doc = json.loads(found.read_text())
+        policies[doc["policy"]] = (doc, None)
+    head, rows = rows_of(policies)  # type: ignore[arg-type]
+    width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, width, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) for r in rows]
+    return [*lines, f"report: {Path(out) / 'report.html'}"]
 
 
 def _api_configured() -> bool:
@@ -338,6 +404,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {
     "train": _cmd_train,
     "forecast": _cmd_forecast,
     "run-stage": _cmd_run_stage,
+    "replay": _cmd_replay,
 }
 
 

@@ -312,6 +312,15 @@ USAGE: dict[str, tuple[str, list[str]]] = {
             "--forecast-cron '' --variants gru,lstm",
         ],
     ),
+    "replay": (
+        "how an operating policy would have done on history: forecast, score, refit",
+        [
+            "seqcast replay --dataset bike-hourly --source ../shared/datasets/"
+            "seoul_bike_hourly.csv --start 2018-10-01 --policy on-degradation",
+            "seqcast replay --dataset bike-hourly --source bike.csv --start 2018-10-01 "
+            "--policy refresh:7d --fault 2018-10-20:1.8",
+        ],
+    ),
     "run-stage": (
         "rerun one stage from the stored output before it",
         [

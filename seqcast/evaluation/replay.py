@@ -183,7 +183,7 @@ def summary(walk_: Walk, steps_of_interest: tuple[int, ...] = (2,)) -> dict:
     out = {
         "scored": len(scored),
         "live_mae": float(err.groupby(scored["step"]).mean().mean()) if len(scored) else None,
-        "actions": len(walk_.actions),
+        "refits": len(walk_.actions),
         "action_seconds": float(sum(a["seconds"] for a in walk_.actions)),
         "versions": int(scored["version"].max()) if len(scored) else 1,
     }

@@ -69,7 +69,7 @@ def test_on_degradation_refreshes_soon_after_the_jump_and_the_error_returns():
     assert (made[made.index >= when] == 2).all() and (made[made.index < when] == 1).all()
     after = w.scored[w.scored["origin_time"] >= when]
     assert after["error"].abs().mean() == pytest.approx(1.0, abs=0.01)
-    assert summary(w)["actions"] == 1 and summary(w)["versions"] == 2
+    assert summary(w)["refits"] == 1 and summary(w)["versions"] == 2
 
 
 def test_a_schedule_acts_every_period_whatever_the_quality():
