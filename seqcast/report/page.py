@@ -255,10 +255,21 @@ def render(r: ReportInput) -> Report:
         indent=2,
         default=str,
     )
-    md += ["", "## Config, data fingerprint and versions", "", "```json", provenance, "```", ""]
+    where = (
+        "The config as given, the data fingerprint and the library versions, with every fit's "
+        "periods and the metrics, are in the run's manifest.json"
+    )
+    md += [
+        "",
+        "## Config, data fingerprint and versions",
+        "",
+        where.replace("manifest.json", "[manifest.json](manifest.json)") + ".",
+        "",
+    ]
     parts_html += [
         "<h2>Config, data fingerprint and versions</h2>",
-        f"<pre>{html.escape(provenance)}</pre>",
+        f"<details><summary>{html.escape(where)}; shown here on a click.</summary>"
+        f"<pre>{html.escape(provenance)}</pre></details>",
     ]
     style = (
         "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
