@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Self, get_args
 from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
-from seqcast.io.paths import checked_out
+from seqcast.io.paths import StageName, checked_out
 from seqcast.spec.choices import LongGapAction, ScalerKind, StepsKind, forecast_steps
 from seqcast.spec.dataset import (
     ColumnSpec,
@@ -34,6 +34,7 @@ __all__ = [
     "FlagSpec",
     "Frozen",
     "SplitSpec",
+    "StageName",
     "TimeIndexSpec",
     "TrainingDefaults",
     "builtin_names",
