@@ -58,3 +58,69 @@ def test_run_stage_form_offers_the_stages_as_a_dropdown():
         ]
     )
     assert tuple(_options("run-stage")["stage"].choices) == STAGES
+
+
+def _train_definitions() -> dict:
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.train import train
+
+    return parameter_schema(train).model_dump()
+
+
+def test_closed_choices_are_dropdowns_and_optional_fields_carry_no_null_type():
+    """loss, target_transform, steps, on_long_gap, scaler, task_runner: an enum on the field
+    itself (the form's dropdown, not a tab beside 'None'); no optional field but the
+    three-state scale_target keeps a null branch or a null default."""
+    definitions = _train_definitions()["definitions"]
+    fields = {
+        (model, name): prop
+        for model, d in definitions.items()
+        for name, prop in d["properties"].items()
+    }
+    closed = {
+        ("TrainingConfig", "loss"): LossName,
+        ("TrainingConfig", "target_transform"): TargetTransform,
+        ("TrainConfig", "steps"): StepsKind,
+        ("GapPolicy", "on_long_gap"): LongGapAction,
+        ("TrainConfig", "scaler"): ScalerKind,
+        ("TrainConfig", "task_runner"): TaskRunnerKind,
+    }
+    for key, literal in closed.items():
+        assert fields[key]["enum"] == list(get_args(literal)), key
+    nullable = {k for k, p in fields.items() if {"type": "null"} in p.get("anyOf", [])}
+    assert nullable == {("TrainConfig", "scale_target")}
+    null_default = {k for k, p in fields.items() if "default" in p and p["default"] is None}
+    assert null_default == nullable
+    assert fields[("TrainConfig", "timesteps")] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000,
+        "title": "Window length (timesteps)",
+        "description": "Past steps each window holds. Empty: the dataset spec's timesteps. "
+        "Allowed: at least 1, at most 1000.",
+    }
+
+
+def test_prefect_accepts_the_same_parameters_as_before():
+    """Prefect's schema enforcement: an empty field (left out) and an explicit null for a
+    non-enum field pass; a value out of bounds or off the enum fails; pydantic still takes
+    None for every optional field."""
+    from prefect.utilities.schema_tools.validation import validate
+
+    schema = _train_definitions()
+
+    def errors(config: dict) -> list:
+        return validate({"config": config}, schema, preprocess=True)
+
+    assert errors({"dataset": "bike-hourly"}) == []
+    assert errors({"dataset": "bike-hourly", "timesteps": None, "training": {"seed": 1}}) == []
+    assert errors({"dataset": "bike-hourly", "training": {"loss": "mae", "batch_size": None}}) == []
+    assert errors({"dataset": "bike-hourly", "training": {"loss": "bogus"}}) != []
+    assert errors({"dataset": "bike-hourly", "timesteps": 0}) != []
+    from seqcast.config import TrainConfig
+
+    explicit = TrainConfig(
+        dataset="bike-hourly", timesteps=None, training={"loss": None}, gaps={"on_long_gap": None}
+    )
+    assert explicit == TrainConfig(dataset="bike-hourly")
