@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from prefect import flow
 
-from seqcast.config import PrepareConfig
+from seqcast.config import PrepareConfig, StageName
 from tasks import prepare as t
 
 
 @flow(name="run-stage")
-def run_stage(stage: str, config: PrepareConfig) -> str:
+def run_stage(stage: StageName, config: PrepareConfig) -> str:
     """Recompute one stage (ignoring its cache) from the stored output of the stage before it."""
     source = t.fetch_source(config)
     upstream = source if stage == "ingest" else t.stored_upstream(stage, config, source)

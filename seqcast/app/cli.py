@@ -36,7 +36,7 @@ from seqcast.app.options import (
     _pydantic_message,
     _train_config,
 )
-from seqcast.config import ForecastConfig
+from seqcast.config import ForecastConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import STAGES, Layout
 
@@ -188,6 +188,8 @@ class Command:
     run: Callable[[], str]
     summary: Callable[[str], list[str]]
     needs_api: bool = True  # False: runs in this process with no Prefect API at all
+    # the names of the steps it expects, for the progress view's name column (read when run)
+    step_names: Callable[[], list[str]] = list
 
 
 def _cmd_prepare(args: argparse.Namespace) -> Command:
@@ -211,7 +213,29 @@ def _cmd_train(args: argparse.Namespace) -> Command:
 
         return train(cfg)
 
-    return Command("train", cfg.dataset_name, cfg.out, run, _run_summary)
+    return Command(
+        "train", cfg.dataset_name, cfg.out, run, _run_summary, step_names=lambda: _fit_names(cfg)
+    )
+
+
+def _fit_names(cfg: TrainConfig) -> list[str]:
+    """The names a train run's fits get (the fit tasks' run-name templates): every variant and
+    the references, per window length, seed and fit (``lstm-stacked-flatten-s42-fold-1``)."""
+    from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
+    from seqcast.evaluation.plan import label_of
+    from tasks.fit import fit_deep, fit_references
+
+    deep, refs = str(fit_deep.task_run_name), str(fit_references.task_run_name)
+    lengths = [c.resolved_timesteps for c in cfg.prepare_configs()]
+    sweep = len(lengths) > 1
+    fits = [*fold_names(cfg.resolved_selection.folds or 1), TEST_FIT, SERVE_FIT]
+    return [
+        deep.format(label=label_of(v, ts, sweep), seed=seed, fit=fit)
+        for ts in lengths
+        for v in cfg.variants
+        for seed in cfg.seed_list
+        for fit in fits
+    ] + [refs.format(timesteps=ts, fit=fit) for ts in lengths for fit in fits]
 
 
 def _cmd_forecast(args: argparse.Namespace) -> Command:
@@ -421,7 +445,8 @@ def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
         if verbosity != "normal":
             return command.run()
         tag = f"seqcast-cli-{uuid.uuid4().hex[:8]}"
-        with ProgressView(console) as view, Watcher(tag, view.update), tags(tag):
+        view = ProgressView(console, command.step_names())
+        with view, Watcher(tag, view.update), tags(tag):
             return command.run()
 
 

@@ -94,13 +94,15 @@ class Step:
 
 GRACE_S = 1.5  # how long a finished group waits for late task records before its line
 
+NAME_WIDTH = 26  # the name column's narrowest width; it widens to the longest name known
+
 MARKS = {"Completed": "[green]✓[/]", "Cached": "[cyan]✓[/]"}
 
 
-def step_line(step: Step, members: Sequence[Step] = ()) -> str:
-    """``  ✓ train-gru        Completed   12.3 s  41 epochs, ...`` (rich markup). A group's
-    line lists its members by state, with the seconds of those that took half a second or
-    more: ``Completed: fetch, validate 0.7 s; Cached: ingest, ...``."""
+def step_line(step: Step, members: Sequence[Step] = (), width: int = NAME_WIDTH) -> str:
+    """``  ✓ train-gru        Completed   12.3 s  41 epochs, ...`` (rich markup), the name
+    padded to ``width``. A group's line lists its members by state, with the seconds of those
+    that took half a second or more: ``Completed: fetch, validate 0.7 s; Cached: ingest, ...``."""
     mark = MARKS.get(step.state, "[red]✗[/]")
     detail = step.detail
     if members:
@@ -110,23 +112,29 @@ def step_line(step: Step, members: Sequence[Step] = ()) -> str:
             by_state.setdefault(m.state, []).append(m.name + took)
         detail = "; ".join(f"{state}: {', '.join(names)}" for state, names in by_state.items())
     detail = f"  {detail}" if detail else ""
-    return f"  {mark} {step.name:<26} {step.state:<9} {step.seconds:6.1f} s{detail}"
+    return f"  {mark} {step.name:<{width}} {step.state:<9} {step.seconds:6.1f} s{detail}"
 
 
 class ProgressView:
-    """Finished steps printed once each, in the order they finish; running ones as live rows."""
+    """Finished steps printed once each, in the order they finish; running ones as live rows.
 
-    def __init__(self, console: Console) -> None:
+    The name column is as wide as the longest name known: ``names`` (the steps a command
+    expects, so the first lines are already that wide) and every step a snapshot lists,
+    pending ones included (a flow's tasks are listed when submitted, before they finish)."""
+
+    def __init__(self, console: Console, names: Sequence[str] = ()) -> None:
         self.console = console
+        self.width = max([NAME_WIDTH, *map(len, names)])
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description:<26}"),
+            TextColumn("{task.description}"),
             BarColumn(bar_width=24),
             TextColumn("{task.fields[detail]}"),
             console=console,
             transient=True,
         )
         self._rows: dict[str, TaskID] = {}
+        self._names: dict[str, str] = {}  # a live row's step name, by step id
         self._printed: set[str] = set()
         self._last: list[Step] = []
         self._final_since: dict[str, float] = {}
@@ -156,12 +164,22 @@ class ProgressView:
             if not (waiting_ok or settled):
                 continue
             self._printed.add(step.id)
-            self.console.print(step_line(step, members), highlight=False)
+            self.console.print(step_line(step, members, self.width), highlight=False)
             for m in members:
                 if m.id in self._rows:
                     self.progress.remove_task(self._rows.pop(m.id))
 
+    def _widen(self, steps: list[Step]) -> None:
+        """The name column as wide as the longest name in ``steps``; live rows follow."""
+        width = max([self.width, *(len(s.name) for s in steps)])
+        if width == self.width:
+            return
+        self.width = width
+        for step_id, row in self._rows.items():
+            self.progress.update(row, description=self._names[step_id].ljust(width))
+
     def update(self, steps: list[Step]) -> None:
+        self._widen(steps)
         self._last = steps
         # a finished group not printed yet (its grace period) ended before this poll's
         # finished steps: they wait for its line, so lines stay in finishing order
@@ -175,7 +193,7 @@ class ProgressView:
                 self._printed.add(step.id)
                 if step.id in self._rows:
                     self.progress.remove_task(self._rows.pop(step.id))
-                self.console.print(step_line(step), highlight=False)
+                self.console.print(step_line(step, width=self.width), highlight=False)
             elif step.state == "Running":
                 self._show_running(step)
         for step in steps:
@@ -186,7 +204,8 @@ class ProgressView:
     def _show_running(self, step: Step) -> None:
         row = self._rows.get(step.id)
         if row is None:
-            row = self.progress.add_task(step.name, total=None, detail="")
+            row = self.progress.add_task(step.name.ljust(self.width), total=None, detail="")
+            self._names[step.id] = step.name
             self._rows[step.id] = row
         if step.progress is not None:
             self.progress.update(row, total=100, completed=step.progress)

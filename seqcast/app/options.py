@@ -5,12 +5,20 @@ show, in one place."""
 from __future__ import annotations
 
 import argparse
+from typing import get_args
 
 from pydantic import ValidationError
 
-from seqcast.config import GapPolicy, PrepareConfig, TrainConfig
+from seqcast.config import GapPolicy, PrepareConfig, TaskRunnerKind, TrainConfig
 from seqcast.errors import ConfigError
 from seqcast.models.deep import DEEP_VARIANTS
+from seqcast.spec.choices import (
+    LongGapAction,
+    LossName,
+    ScalerKind,
+    StepsKind,
+    TargetTransform,
+)
 from seqcast.spec.dataset import builtin_names
 
 DATASET_HELP = (
@@ -37,13 +45,13 @@ def _add_data_options(
     p.add_argument("--horizon", type=int, help="steps ahead (default: the dataset's)")
     p.add_argument(
         "--steps",
-        choices=["all", "last"],
+        choices=get_args(StepsKind),
         help="all: forecast every step 1..horizon from each origin; last: only the horizon-th "
         "(default: the dataset's)",
     )
     p.add_argument(
         "--scaler",
-        choices=["minmax", "standard"],
+        choices=get_args(ScalerKind),
         default="minmax",
         help="feature scaling, fitted on training rows only (default: minmax)",
     )
@@ -60,7 +68,7 @@ def _add_data_options(
     )
     p.add_argument(
         "--on-long-gap",
-        choices=["fail", "drop-windows"],
+        choices=get_args(LongGapAction),
         help="a gap longer than --max-fill-steps: fail, or drop the windows touching it "
         "(default: the dataset spec's)",
     )
@@ -216,11 +224,11 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split (default: 42)")
     t.add_argument(
-        "--loss", choices=["mse", "mae", "huber"], help="training loss (default: the dataset's)"
+        "--loss", choices=get_args(LossName), help="training loss (default: the dataset's)"
     )
     t.add_argument(
         "--target-transform",
-        choices=["none", "log1p", "difference", "auto"],
+        choices=get_args(TargetTransform),
         help="transform of the target before scaling: log1p (counts), difference (learn the "
         "change from the window's last value: trends, level shifts), auto (none or "
         "difference, whichever gradient boosting does better with on the backtest) (default: the "
@@ -257,7 +265,7 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--workers", type=int, help="parallel training workers (default: one per core)")
     t.add_argument(
         "--task-runner",
-        choices=["process", "thread", "dask"],
+        choices=get_args(TaskRunnerKind),
         default="process",
         help="where fits run: worker processes, threads, or a Dask cluster (default: process)",
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self, get_args
 
-from pydantic import AfterValidator, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
-from seqcast.io.paths import checked_out
+from seqcast.io.paths import StageName, checked_out
 from seqcast.spec.choices import LongGapAction, ScalerKind, StepsKind, forecast_steps
 from seqcast.spec.dataset import (
     ColumnSpec,
@@ -27,6 +27,7 @@ from seqcast.spec.dataset import (
     check_dataset,
     get_spec,
 )
+from seqcast.spec.form import form_schema
 
 __all__ = [
     "ColumnSpec",
@@ -34,6 +35,7 @@ __all__ = [
     "FlagSpec",
     "Frozen",
     "SplitSpec",
+    "StageName",
     "TimeIndexSpec",
     "TrainingDefaults",
     "builtin_names",
@@ -44,13 +46,20 @@ __all__ = [
 DatasetRef = Annotated[str, AfterValidator(check_dataset)]
 
 
+class Form(Frozen):
+    """A run config, which is also a Prefect UI form: bounds in words, optional fields as
+    plain ones (:func:`seqcast.spec.form.form_schema`)."""
+
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
+
 def _check_levels(levels: tuple[float, ...]) -> tuple[float, ...]:
     if not all(0.0 < v < 1.0 for v in levels):
         raise ValueError(f"interval levels must lie strictly between 0 and 1, got {levels}")
     return tuple(sorted(set(levels)))
 
 
-class SelectionConfig(Frozen):
+class SelectionConfig(Form):
     """How candidates are compared and combined: the rolling-origin backtest, seed
     ensembles and the model ensemble. Empty fields take the dataset's defaults."""
 
@@ -99,7 +108,7 @@ class SelectionConfig(Frozen):
     )
 
 
-class GapPolicy(Frozen):
+class GapPolicy(Form):
     """How missing values and missing timestamps are handled."""
 
     max_fill_steps: int | None = Field(
@@ -131,7 +140,7 @@ MlflowUri = Annotated[
 OutputDir = Annotated[str, AfterValidator(checked_out)]
 
 
-class PrepareConfig(Frozen):
+class PrepareConfig(Form):
     """Prepare one dataset: read the raw file, validate, clean, build the shifted target, split
     chronologically, scale and cut it into windows. Empty fields take the dataset's defaults."""
 
@@ -418,7 +427,7 @@ class TrainConfig(PrepareConfig):
         return self.workers or os.cpu_count() or 1
 
 
-class LiveConfig(Frozen):
+class LiveConfig(Form):
     """How served forecasts are held to the backtest's promise once their actuals arrive."""
 
     window: int | None = Field(
@@ -462,7 +471,7 @@ class LiveConfig(Frozen):
     )
 
 
-class ForecastConfig(Frozen):
+class ForecastConfig(Form):
     """Forecast the next horizon: the promoted champion of the dataset predicts from the newest
     data, which is validated and cleaned exactly as in training."""
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from seqcast.spec.choices import LossName, TargetTransform
-from seqcast.spec.form import with_bounds
+from seqcast.spec.form import form_schema
 
 VariantName = Literal[
     "rnn", "rnn-stacked", "lstm", "gru", "lstm-stacked-flatten", "lstm-dropout", "multi-input"
@@ -23,7 +23,7 @@ VariantName = Literal[
 class VariantConfig(BaseModel):
     """Architecture and optimiser settings of one deep variant."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=form_schema)
 
     units: int = Field(
         default=32, ge=1, le=1024, title="Units", description="Units per recurrent layer."
@@ -61,7 +61,7 @@ class VariantConfig(BaseModel):
 class TrainingConfig(BaseModel):
     """Fitting settings shared by every variant of a run."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=with_bounds)
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=form_schema)
 
     max_epochs: int | None = Field(
         default=None,

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 
 OUTPUT_ROOT_ENV = "SEQCAST_OUTPUT_ROOT"
 
@@ -56,7 +57,9 @@ def resolved_out(out: str | Path) -> Path:
     return (Path(root) / out if root else Path(out)).resolve()
 
 
-STAGES = ("ingest", "validate", "clean", "target", "split", "scale", "temporalize")
+# The prepare stages, in the order they run (a closed set: the run-stage form's dropdown).
+StageName = Literal["ingest", "validate", "clean", "target", "split", "scale", "temporalize"]
+STAGES: tuple[StageName, ...] = get_args(StageName)
 SPLITS = ("train", "val", "test")
 
 

@@ -10,6 +10,7 @@ import json
 from seqcast.evaluation.leaderboard import claims
 from seqcast.evaluation.selection import weights_text
 from seqcast.report.figures import figures, step_word
+from seqcast.report.formats import row_numbers, time_text
 from seqcast.report.inputs import Report, ReportInput
 
 __all__ = ["Report", "ReportInput", "render"]
@@ -74,21 +75,28 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     prof = [
         [
             p["feature"],
-            *(
-                _fmt(p[s][k])
-                for s in ("train", "val", "test")
-                for k in ("mean", "std", "min", "max")
+            *row_numbers(
+                [p[s][k] for s in ("train", "val", "test") for k in ("mean", "std", "min", "max")]
             ),
             p["drift"] or "-",
         ]
         for p in r.profile
     ]
+
+    def when(text: str) -> str:
+        return time_text(text, r.frequency)
+
     per_head = ["split", "rows", "first target", "last target"]
-    per = [[s, str(p["rows"]), p["target_start"], p["target_end"]] for s, p in r.periods.items()]
+    per = [
+        [s, str(p["rows"]), when(p["target_start"]), when(p["target_end"])]
+        for s, p in r.periods.items()
+    ]
     fit_head = ["fit", "trained on (targets)", "early stopping on", "scored on", "windows scored"]
 
     def span(p: dict | None) -> str:
-        return f"{p['target_start']} to {p['target_end']} ({p['windows']})" if p else "-"
+        if not p:
+            return "-"
+        return f"{when(p['target_start'])} to {when(p['target_end'])} ({p['windows']})"
 
     fixed = "no (fixed epochs)"
     if r.refit_ema > 0:
@@ -247,10 +255,21 @@ def render(r: ReportInput) -> Report:
         indent=2,
         default=str,
     )
-    md += ["", "## Config, data fingerprint and versions", "", "```json", provenance, "```", ""]
+    where = (
+        "The config as given, the data fingerprint and the library versions, with every fit's "
+        "periods and the metrics, are in the run's manifest.json"
+    )
+    md += [
+        "",
+        "## Config, data fingerprint and versions",
+        "",
+        where.replace("manifest.json", "[manifest.json](manifest.json)") + ".",
+        "",
+    ]
     parts_html += [
         "<h2>Config, data fingerprint and versions</h2>",
-        f"<pre>{html.escape(provenance)}</pre>",
+        f"<details><summary>{html.escape(where)}; shown here on a click.</summary>"
+        f"<pre>{html.escape(provenance)}</pre></details>",
     ]
     style = (
         "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"

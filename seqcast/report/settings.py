@@ -23,48 +23,54 @@ def loss_label(config: TrainConfig) -> str:
 
 
 def settings_used(config: TrainConfig) -> list[tuple[str, str, str]]:
-    """(setting, value used, where it came from) for every setting that has a dataset
-    default: what the report shows instead of the unset (null) fields."""
-    spec_default = f"dataset default ({config.spec.name})"
+    """(setting, value used, where it came from) for every setting that has a default: what
+    the report shows instead of the unset (null) fields.
 
-    def came_from(given: bool, otherwise: str) -> str:
-        return "set for this run" if given else otherwise
-
-    resolved = {
-        "timesteps": (config.timesteps, config.resolved_timesteps),
-        "horizon": (config.horizon, config.resolved_horizon),
-        "steps": (config.steps, config.steps or config.spec.steps),
-        "scale_target": (config.scale_target, config.resolved_scale_target),
-        "max_fill_steps": (config.gaps.max_fill_steps, config.resolved_max_fill_steps),
-        "on_long_gap": (config.gaps.on_long_gap, config.resolved_on_long_gap),
-        "max_epochs": (config.training.max_epochs, config.resolved_training.max_epochs),
-        "patience": (config.training.patience, config.resolved_training.patience),
-        "batch_size": (config.training.batch_size, config.resolved_training.batch_size),
-        "loss": (config.training.loss, config.resolved_training.loss),
-        "target_transform": (
-            config.training.target_transform,
-            config.resolved_training.target_transform,
-        ),
-        "learning_rate": (config.variant.learning_rate, config.resolved_variant.learning_rate),
-        "lr_decay": (config.training.lr_decay, config.resolved_training.lr_decay),
-        "ema_momentum": (config.training.ema_momentum, config.resolved_training.ema_momentum),
+    A value is "set for this run" only when it differs from the one the run would have used
+    without it: the command line and the Prefect form pass every field, defaults included, so
+    whether a field was passed (pydantic's ``model_fields_set``) does not say whether a person
+    chose it."""
+    spec, d = config.spec, config.spec.training
+    spec_default = f"dataset default ({spec.name})"
+    t, sel = config.resolved_training, config.resolved_selection
+    # setting: (value used, the dataset's value)
+    resolved: dict[str, tuple[object, object]] = {
+        "timesteps": (config.resolved_timesteps, spec.timesteps),
+        "horizon": (config.resolved_horizon, spec.horizon),
+        "steps": (config.steps or spec.steps, spec.steps),
+        "scale_target": (config.resolved_scale_target, spec.scale_target),
+        "max_fill_steps": (config.resolved_max_fill_steps, spec.max_fill_steps),
+        "on_long_gap": (config.resolved_on_long_gap, spec.on_long_gap),
         **{
-            name: (getattr(config.selection, name), getattr(config.resolved_selection, name))
+            name: (getattr(t, name), getattr(d, name))
+            for name in (
+                "max_epochs",
+                "patience",
+                "batch_size",
+                "loss",
+                "target_transform",
+            )
+        },
+        "learning_rate": (config.resolved_variant.learning_rate, d.learning_rate),
+        "lr_decay": (t.lr_decay, d.lr_decay),
+        "ema_momentum": (t.ema_momentum, d.ema_momentum),
+        **{
+            name: (getattr(sel, name), getattr(d, name))
             for name in ("folds", "seeds", "shortlist", "ensemble_size")
         },
     }
     rows = [
-        (name, str(used), came_from(given is not None, spec_default))
-        for name, (given, used) in resolved.items()
+        (name, str(used), spec_default if used == fallback else "set for this run")
+        for name, (used, fallback) in resolved.items()
     ]
     plain: list[tuple[BaseModel, str]] = [
         (config.variant, n) for n in ("units", "layers", "dropout", "dense_units")
     ]
     plain += [(config.training, "seed"), (config, "scaler")]
-    rows += [
-        (name, str(getattr(model, name)), came_from(name in model.model_fields_set, "default"))
-        for model, name in plain
-    ]
+    for model, name in plain:
+        used = getattr(model, name)
+        default = type(model).model_fields[name].default
+        rows.append((name, str(used), "default" if used == default else "set for this run"))
     if config.timesteps_sweep:
         rows.append(
             ("timesteps_sweep", ", ".join(map(str, config.timesteps_sweep)), "set for this run")

@@ -78,3 +78,56 @@ def test_a_step_finishing_right_after_a_group_is_printed_after_it():
         view.update([flow, stage, check])
         assert buf.getvalue() == ""  # both wait: the group for late records, the step for it
     assert [line.split()[1] for line in buf.getvalue().splitlines()] == ["prepare", "check-sweep"]
+
+
+def _state_column(lines: list[str]) -> set[int]:
+    return {min(line.index(s) for s in ("Completed", "Failed") if s in line) for line in lines}
+
+
+def test_a_long_name_widens_the_name_column_for_every_line():
+    """lstm-stacked-flatten-s42-fold-1 (31 characters) is listed while still pending: the
+    line of gru finishing before it is already as wide, so the states line up."""
+    view, buf = _view()
+    long_name = "lstm-stacked-flatten-s42-fold-1"
+    pending = Step("1", long_name, "Pending", False, 0.0)
+    gru = Step("2", "gru-s42-fold-1", "Completed", True, 5.0)
+    with view:
+        view.update([pending, gru])
+        view.update([Step("1", long_name, "Completed", True, 9.0), gru])
+    lines = buf.getvalue().splitlines()
+    assert lines == [
+        "  ✓ gru-s42-fold-1                  Completed    5.0 s",
+        "  ✓ lstm-stacked-flatten-s42-fold-1 Completed    9.0 s",
+    ]
+
+
+def test_names_a_command_expects_size_the_column_from_the_first_line():
+    """The prepare line printed before any fit is listed is as wide as the longest fit name."""
+    buf = io.StringIO()
+    view = ProgressView(
+        Console(file=buf, width=200, color_system=None), ["lstm-stacked-flatten-s42-pretest"]
+    )
+    with view:
+        view.update([Step("p", "prepare", "Completed", True, 1.0, group="p", is_group=True)])
+        view.update([Step("1", "lstm-stacked-flatten-s42-pretest", "Failed", True, 2.0)])
+    assert len(_state_column(buf.getvalue().splitlines())) == 1
+
+
+def test_a_train_command_expects_every_fit_name():
+    """Every variant, seed and fit of the config, and the references per fit."""
+    from seqcast.app.cli import _fit_names
+    from seqcast.config import TrainConfig
+
+    cfg = TrainConfig(
+        dataset="weekly-temperature",
+        variants=("lstm-stacked-flatten",),
+        selection={"folds": 1, "seeds": 1},
+    )
+    assert _fit_names(cfg) == [
+        "lstm-stacked-flatten-s42-fold-1",
+        "lstm-stacked-flatten-s42-pretest",
+        "lstm-stacked-flatten-s42-all",
+        "references-t4-fold-1",
+        "references-t4-pretest",
+        "references-t4-all",
+    ]
