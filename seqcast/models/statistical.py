@@ -1,5 +1,7 @@
-"""The statistical model a forecaster reaches for first, as a reference fitted in the same
-backtest: ``ets``, exponential smoothing (statsmodels' ``ETSModel``), its form chosen on each
+"""The statistical models a forecaster reaches for first, as references fitted in the same
+backtest.
+
+``ets``: exponential smoothing (statsmodels' ``ETSModel``), its form chosen on each
 fit's training series by AICc like statsforecast's AutoETS (additive errors; no trend or a
 damped additive trend; no season or an additive one of the spec's period when the series
 holds at least two seasons and more).
@@ -10,7 +12,24 @@ backtest keeps before every scored origin), then run over the series with those 
 fixed, each origin forecasting its steps from the states filtered up to it. Missing values
 are interpolated for it (the state-space recursion needs a value at every step). Stored as
 JSON (its form and parameters); at serving the same parameters are run over the newest
-rows. statsforecast was not used: its newest release requires pandas < 3.
+rows.
+
+``theta``: the standard Theta method (statsmodels' ``ThetaModel``; statsforecast's AutoTheta
+also tries optimised and dynamic variants, which are not here): the series deseasonalised by
+a classical decomposition of the spec's period when a season is declared, the series holds
+two seasons and the seasonality test at that lag rejects (multiplicative when every value is
+positive, else additive), then simple exponential smoothing plus half the least-squares
+drift per step. Fitted once on the same training rows as ets (missing values interpolated
+the same way): the drift ``b0``, the smoothing ``alpha``, whether to deseasonalise and how
+are stored as JSON and fixed. Each origin then forecasts from the rows up to it: the
+seasonal indices from statsmodels' decomposition of those rows (so they sit at the right
+place in the season whichever row the history starts at: a served history may start at any
+row), the smoothed level filtered over the deseasonalised rows, the drift, the indices put
+back. At the last training row this is exactly ``ThetaModel(...).fit().forecast(...)``.
+
+Both read the target in original units and forecast original units, so a ``difference``
+target transform (for the models that learn the change from the origin) changes neither.
+statsforecast was not used: its newest release requires pandas < 3.
 """
 
 from __future__ import annotations
@@ -133,11 +152,110 @@ class ETS(Forecaster):
         return out
 
 
+@register("theta")
+class Theta(Forecaster):
+    capabilities = ETS.capabilities
+
+    def __init__(self, name, settings) -> None:
+        super().__init__(name, settings)
+        self.form: dict | None = None  # season, seasonal, method, theta, b0, alpha
+
+    def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        start = time.perf_counter()
+        history, origins = _series(train)
+        steps = _steps_of(train, self.settings.units)
+        end = int(origins.max()) + max(steps)  # the last training target's row
+        series = _filled(history, end).to_numpy()
+        season = int((self.settings.units or {}).get("season") or 1)
+        seasonal = season >= 2 and len(series) >= 2 * season
+        model = ThetaModel(
+            series, period=season if seasonal else None, deseasonalize=seasonal, method="auto"
+        )
+        fitted = model.fit()
+        self.form = {
+            "season": season,
+            # the seasonality test's verdict (statsmodels keeps it on the model only)
+            "seasonal": bool(seasonal and model._has_seasonality),
+            "method": model.method,  # "add" or "mul", after the decomposition's own check
+            "theta": THETA,
+            "b0": float(fitted.params["b0"]),
+            "alpha": float(fitted.params["alpha"]),
+        }
+        return FitSummary(seconds=time.perf_counter() - start)
+
+    def predict(self, block: Block) -> np.ndarray:
+        if self.form is None:
+            raise ValueError(f"{self.name}: fit or load the model first")
+        history, origins = _series(block)
+        steps = _steps_of(block, self.settings.units)
+        horizon = max(steps)
+        f = self.form
+        series = _filled(history, int(origins.max())).to_numpy()
+        need = 2 * f["season"] if f["seasonal"] else 2
+        if len(series) < need:
+            raise ValueError(
+                f"{self.name} forecasts from at least {need} rows of history (two seasons of "
+                f"{f['season']}); the data holds {len(series)} up to the origin"
+            )
+        paths = [theta_path(series[: int(o) + 1], f, horizon) for o in origins]  # (horizon,)
+        out = np.stack(paths)[:, [s - 1 for s in steps]]  # (samples, steps)
+        return out.astype(np.float64)
+
+    def save(self, folder: Path) -> str:
+        assert self.form is not None
+        (folder / "model.json").write_text(json.dumps(self.form, indent=1))
+        return "model.json"
+
+    @classmethod
+    def load(cls, name, path, settings) -> Theta:
+        out = cls(name, settings)
+        out.form = json.loads(Path(path).read_text())
+        return out
+
+
+THETA = 2.0  # the standard Theta method: the SES line and the drift line, half each
+
+
+def theta_path(y: np.ndarray, form: dict, horizon: int) -> np.ndarray:
+    """(horizon,) the Theta forecast from the last row of ``y`` (the history up to the origin,
+    no missing value) with the stored ``form``: statsmodels' ``ThetaModelResults.forecast``
+    with ``b0`` and ``alpha`` fixed. An origin with less than two seasons behind it is
+    forecast without the season."""
+    from scipy.signal import lfilter
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    n, season = len(y), form["season"]
+    method, indices = form["method"], None
+    if form["seasonal"] and n >= 2 * season:
+        if method == "mul" and y.min() <= 0:  # a multiplicative season needs positive values
+            method = "add"
+        parts = seasonal_decompose(y, model=method, period=season)
+        if method == "mul" and parts.seasonal.min() <= 0:
+            method = "add"
+            parts = seasonal_decompose(y, model="add", period=season)
+        indices = np.asarray(parts.seasonal[:season])  # (season,): row r has indices[r % season]
+        profile = indices[np.arange(n) % season]
+        y = y - profile if method == "add" else y / profile
+    alpha = form["alpha"]
+    # simple exponential smoothing from the first value: the level after the last row
+    level = lfilter([alpha], [1.0, alpha - 1.0], y, zi=[(1.0 - alpha) * y[0]])[0][-1]
+    h = np.arange(horizon, dtype=np.float64)
+    if alpha > 0:
+        h += 1.0 / alpha - (1.0 - alpha) ** n / alpha
+    path = level + (1.0 - 1.0 / form["theta"]) * form["b0"] * h
+    if indices is not None:
+        future = indices[(n + np.arange(horizon)) % season]
+        path = path + future if method == "add" else path * future
+    return path
+
+
 def history_rows(member: dict) -> int:
-    """The rows of history a served member needs before its origin: an ``ets`` member, two
-    seasons and more (its seasonal states start from them); any other, none beyond its
-    window."""
-    if member.get("forecaster") != "ets":
+    """The rows of history a served member needs before its origin: an ``ets`` or ``theta``
+    member, two seasons and more (ets's seasonal states start from them, theta's seasonal
+    indices come from them); any other, none beyond its window."""
+    if member.get("forecaster") not in ("ets", "theta"):
         return 0
     season = int((member.get("units") or {}).get("season") or 1)
     return 2 * season + 10 if season > 1 else 10

@@ -150,6 +150,7 @@ def test_train_publishes_metrics_report_and_caches_per_fit(out):
         "gradient-boosting": "reference",
         "lag-boosting": "reference",
         "ets": "reference",
+        "theta": "reference",
     }
     for m in metrics["models"]:
         if m.get("unavailable"):

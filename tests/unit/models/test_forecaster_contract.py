@@ -72,9 +72,9 @@ CASES = [
 
 
 def test_the_registry_holds_every_deep_variant_and_reference():
-    """The candidates are the deep variants (the form's choices), the references the seven
-    yardsticks in their order; the naive ones read no window and join no ensemble; ets reads
-    the series, not the window, and may join one."""
+    """The candidates are the deep variants (the form's choices), the references the eight
+    yardsticks in their order; the naive ones read no window and join no ensemble; ets and
+    theta read the series, not the window, and may join one."""
     from typing import get_args
 
     from seqcast.config.model_settings import VariantName
@@ -82,10 +82,10 @@ def test_the_registry_holds_every_deep_variant_and_reference():
 
     assert catalog.candidates() == tuple(REGISTRY) == get_args(VariantName)
     naive = ("persistence", "seasonal-naive", "drift")
-    fitted = ("ridge", "gradient-boosting", "lag-boosting", "ets")
+    fitted = ("ridge", "gradient-boosting", "lag-boosting", "ets", "theta")
     assert catalog.references() == (*naive, *fitted)
     assert catalog.outside_ensembles() == set(naive) == set(NAIVE)
-    assert catalog.window_free() == {*naive, "ets"}  # ets reads the series, not the window
+    assert catalog.window_free() == {*naive, "ets", "theta"}  # they read the series
 
 
 def test_the_registry_names_an_unknown_forecaster():
@@ -193,7 +193,7 @@ def test_gradient_boosting_fits_one_model_per_step_exactly_as_one_by_one():
     assert isinstance(single.model, HistGradientBoostingRegressor)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["ets", "lag-boosting"])
+@pytest.mark.parametrize("name", ["ets", "theta", "lag-boosting"])
 def test_a_history_reader_forecasts_the_same_from_the_series_cut_at_the_origin(name, tmp_path):
     """The models that read the series (not only the window) forecast an origin from the rows
     up to it: the same forecast whether the series goes on past the origin (the backtest's
@@ -235,6 +235,29 @@ def test_ets_needs_two_seasons_of_history_and_says_so():
     assert len(input_example(raw, {"members": [member]})) == 58 + EXAMPLE_SLACK_ROWS
     model = catalog.create("ets", fc.Settings(units={**UNITS, "season": 4}))
     model.form = {"trend": None, "seasonal": "add", "season": 4, "params": [0.5, 0.1, 0, 0, 0, 0]}
+    short = windows(2, 0)
+    short = replace(short, origin_row=np.array([3, 4]), history=np.arange(5.0))
+    with pytest.raises(ValueError, match="at least 8 rows of history"):
+        model.predict(short)
+
+
+def test_theta_needs_two_seasons_of_history_and_says_so():
+    """A seasonal theta member serves from two seasons of rows as ets does (its seasonal
+    indices come from them): the same input example, and the same clear error."""
+    from dataclasses import replace
+
+    from seqcast.models.statistical import history_rows
+
+    assert history_rows({"forecaster": "theta", "timesteps": 12, "units": {"season": 24}}) == 58
+    model = catalog.create("theta", fc.Settings(units={**UNITS, "season": 4}))
+    model.form = {  # type: ignore[attr-defined]
+        "season": 4,
+        "seasonal": True,
+        "method": "add",
+        "theta": 2.0,
+        "b0": 0.5,
+        "alpha": 0.5,
+    }
     short = windows(2, 0)
     short = replace(short, origin_row=np.array([3, 4]), history=np.arange(5.0))
     with pytest.raises(ValueError, match="at least 8 rows of history"):
