@@ -8,10 +8,11 @@ forecast flow's (``seqcast.evaluation.live``), and each refresh or retrain the p
 for is a run of the ``train`` flow on the rows up to that time. Nothing is reimplemented for
 the replay.
 
-Everything lands under ``OUT/<dataset>/replay/<start>-<end>[-fault...]/``: the runs it
-trained (``training/``, shared by every policy replayed on the same span, so the first
-training is done once), one folder per policy (served and scored forecasts, its actions and
-checks, its figures) and ``report.html`` comparing every policy replayed there.
+Everything lands under ``OUT/<dataset>/replay/<start>-<end>[-fault...]/``: the rows each
+fit saw (``sources/``), one folder per policy (served and scored forecasts, its actions and
+checks, its figures) and ``report.html`` comparing every policy replayed there. The runs
+it trains are under ``OUT/<dataset>/replay/training/``, shared by every replay of the
+dataset, so the first training of a span is done once (the train flow's caches).
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ def run_replay(
             f"({times[0]}) and hold forecast times (the file ends at {times[-1]})"
         )
     folder = replay_folder(config, first, last, fault)
-    training = folder / "training"
+    # every replay of the dataset trains under one root, so a training on the same rows with
+    # the same settings is done once (the train flow's caches), whatever the span or policy
+    training = folder.parent / "training"
     sources = folder / "sources"
     spec = config.spec
     seconds = {"train": 0.0, "forecast": 0.0}
