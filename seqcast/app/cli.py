@@ -138,6 +138,13 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
         "forecast run finds the served forecasts degraded)",
     )
     g.add_argument(
+        "--on-degradation",
+        choices=["refresh", "full"],
+        default="refresh",
+        help="what the automation runs when the served forecasts degrade: refresh (refit the "
+        "champion on the newest rows, minutes) or full (a whole train) (default: refresh)",
+    )
+    g.add_argument(
         "--pool",
         default="seqcast-process",
         help="process work pool, made if absent (default: seqcast-process)",
@@ -531,7 +538,9 @@ def _deploy(args: argparse.Namespace) -> int:
         )
         replaced = existing(plan)
         names = register(plan, pool=args.pool, timezone=args.timezone)
-        automation = None if args.no_automation else register_retrain_automation(plan)
+        automation = (
+            None if args.no_automation else register_retrain_automation(plan, args.on_degradation)
+        )
     except SeqcastError as exc:
         print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
         return 2
@@ -542,8 +551,9 @@ def _deploy(args: argparse.Namespace) -> int:
             print(f"  replaced the deployment of that name, which had {replaced[name]}")
     if automation:
         print(
-            f"automation: {automation}  runs train/{plan.train} when a forecast run emits "
-            "seqcast.forecast.degraded for it (--no-automation: none)"
+            f"automation: {automation}  runs train/{plan.train} in mode "
+            f"{args.on_degradation!r} when a forecast run emits seqcast.forecast.degraded for it "
+            "(--on-degradation full: a whole train; --no-automation: none)"
         )
     given = {k: v for k, v in plan.train_parameters.items() if k != "dataset"}
     print("default parameters of the train runs: " + json.dumps(given, sort_keys=True))

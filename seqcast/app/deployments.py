@@ -145,12 +145,14 @@ def automation_name(dataset: str) -> str:
     return f"seqcast-retrain-{dataset}-on-degradation"
 
 
-def register_retrain_automation(plan: DeployPlan) -> str:
+def register_retrain_automation(plan: DeployPlan, mode: str = "refresh") -> str:
     """A Prefect Automation that runs the dataset's train deployment whenever a forecast run
     emits ``seqcast.forecast.degraded`` for it (``tasks/forecast.py``), replacing one of the
-    same name. The forecast flow keeps the cooldown (it emits again only after
-    ``LiveConfig.cooldown_hours``, and a retrained version starts its live record afresh), so
-    the retrain cannot loop. Returns the automation's name."""
+    same name. ``mode``: the run's train mode, ``refresh`` (the champion refitted on the
+    newest rows, minutes) or ``full`` (a whole train); the replay's ``on-degradation`` and
+    ``on-degradation:retrain`` policies measure the two. The forecast flow keeps the cooldown
+    (it emits again only after ``LiveConfig.cooldown_hours``, and a refitted version starts
+    its live record afresh), so the run cannot loop. Returns the automation's name."""
     from prefect.automations import Automation, EventTrigger, Posture, RunDeployment
     from prefect.client.orchestration import get_client
 
@@ -169,7 +171,8 @@ def register_retrain_automation(plan: DeployPlan) -> str:
             raise
     Automation(
         name=name,
-        description=f"Retrain {plan.dataset} when its served forecasts degrade "
+        description=f"{'Refresh' if mode == 'refresh' else 'Retrain'} {plan.dataset} when "
+        "its served forecasts degrade "
         "(deployed by seqcast deploy)",
         trigger=EventTrigger(
             expect={DEGRADED_EVENT},
@@ -179,7 +182,10 @@ def register_retrain_automation(plan: DeployPlan) -> str:
         ),
         actions=[
             RunDeployment(
-                source="selected", deployment_id=train.id, parameters=None, job_variables=None
+                source="selected",
+                deployment_id=train.id,
+                parameters={"config": {**plan.train_parameters, "mode": mode}},
+                job_variables=None,
             )
         ],
     ).create()

@@ -112,6 +112,10 @@ def test_deploy_says_which_deployment_it_replaced(capsys):
         train = client.read_deployment_by_name("train/train-bike-hourly")
     assert auto.trigger.expect == {"seqcast.forecast.degraded"}
     assert [a.deployment_id for a in auto.actions] == [train.id]
+    # it refreshes the champion by default, with the deployment's own parameters
+    assert auto.actions[0].parameters == {
+        "config": {"dataset": "bike-hourly", "out": "other", "mode": "refresh"}
+    }
     assert lines[at + 1] == (
         "  replaced the deployment of that name, which had schedule 30 2 * * * (Asia/Seoul), "
         "parameters {'dataset': 'bike-hourly', 'out': '.'}"
