@@ -41,6 +41,7 @@ def _ranking(
         catalog.window_free(),
         catalog.outside_ensembles(),
         sel.require_deep,
+        config.spec.column(config.spec.target).min,
     )
 
 

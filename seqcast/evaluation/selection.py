@@ -261,6 +261,7 @@ def rank_fits(
     window_free: Collection[str] = NAIVE,
     outside: Collection[str] = NAIVE,
     require_deep: bool = False,
+    minimum: float | None = None,
 ) -> Ranking:
     """:func:`rank` over a run's fits: each fit's scored predictions by candidate, seed and
     fit (``TEST_FIT`` as ``test``; served fits are not scored). A reference whose forecaster is
@@ -268,7 +269,9 @@ def rank_fits(
     length, so only the first length's counts; references whose forecaster is ``outside``
     never join the ensemble; a seed ensemble is formed from the seeds that have every fold and
     the test refit. The sets come from the forecasters' capabilities
-    (``seqcast.models.catalog``)."""
+    (``seqcast.models.catalog``). ``minimum``: the target's lowest possible value (the spec's
+    ``min``): every fit's forecasts below it are raised to it before anything is scored or
+    averaged, as serving does, and each candidate's entry counts them (``clipped``)."""
     fixed: set[str] = set()
     deep: dict[str, dict[int, dict[str, np.ndarray]]] = {}
     refs: dict[str, dict[str, np.ndarray]] = {}
@@ -279,11 +282,17 @@ def rank_fits(
             continue
         key = "test" if f.fit == TEST_FIT else f.fit
         values = np.asarray(f.predictions, dtype=np.float64)
+        below = 0
+        if minimum is not None and values.size:
+            below = int((values < minimum).sum())
+            values = np.maximum(values, minimum)
         if f.kind == "deep":
             assert f.seed is not None
             deep.setdefault(f.label, {}).setdefault(f.seed, {})[key] = values
             entry = info.setdefault(f.label, {"timesteps": f.timesteps, "params": f.params})
             entry["train_seconds"] = round(entry.get("train_seconds", 0.0) + f.seconds, 2)
+            if f.seed == base_seed:  # the candidate's own fits (its seed average: their mean)
+                entry["clipped"] = entry.get("clipped", 0) + below
             if f.collapsed_attempts:
                 entry.setdefault("retried_after", []).extend(f.collapsed_attempts)
         else:
@@ -294,6 +303,7 @@ def rank_fits(
             refs.setdefault(label, {})[key] = values
             entry = info.setdefault(label, {})
             entry["train_seconds"] = round(entry.get("train_seconds", 0.0) + f.seconds, 2)
+            entry["clipped"] = entry.get("clipped", 0) + below
             if f.forecaster in outside:
                 fixed.add(label)
     # a seed ensemble needs every seed on every fit

@@ -141,16 +141,21 @@ class Ensemble:
     has equal weights). Each member may read its own block (its own window length and
     scaling): :meth:`predict_each`; :meth:`predict` gives every member the same block."""
 
-    def __init__(self, members: Sequence[tuple[Forecaster, float]]) -> None:
+    def __init__(
+        self, members: Sequence[tuple[Forecaster, float]], minimum: float | None = None
+    ) -> None:
         if not members:
             raise ValueError("an ensemble needs at least one member")
         self.members = list(members)
+        self.minimum = minimum  # each member's forecasts are raised to it, as in the ranking
 
     def predict(self, block: Block) -> np.ndarray:
         return self.predict_each([block] * len(self.members))
 
     def predict_each(self, blocks: Sequence[Block]) -> np.ndarray:
         values = [m.predict(b) for (m, _), b in zip(self.members, blocks, strict=True)]
+        if self.minimum is not None:
+            values = [np.maximum(v, self.minimum) for v in values]
         return weighted_mean(values, [w for _, w in self.members])
 
 

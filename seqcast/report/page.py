@@ -177,6 +177,19 @@ def _steps_note(r: ReportInput) -> str:
     )
 
 
+def clipped_note(board: list[dict]) -> str:
+    """How many forecasts each candidate made below the target's minimum (the spec's ``min``),
+    which were raised to it before scoring, as they are when served; empty when none."""
+    counts = [(e["name"], e["clipped"]) for e in board if e.get("clipped")]
+    if not counts:
+        return ""
+    listed = ", ".join(f"{name} {n:,}" for name, n in counts)
+    return (
+        "Forecasts below the target's minimum were raised to it before scoring, as served: "
+        f"{listed} (forecasts of every step, backtest folds and test)."
+    )
+
+
 def _pct(v) -> str:
     return "-" if v is None else f"{100 * v:.1f} %"
 
@@ -211,6 +224,8 @@ def render(r: ReportInput) -> Report:
     broken = [f"{e['name']} ({e['collapsed']})" for e in r.board if e.get("collapsed")]
     if broken:
         headline.append("Training collapsed, so never chosen: " + ", ".join(broken) + ".")
+    if clipped := clipped_note(r.board):
+        headline.append(clipped)
     note = (
         "Metrics are in original units. MASE divides by the persistence forecast's MAE on the "
         "same rows. WAPE = 100 * sum|error| / sum|actual|: unlike MAPE it stays defined when "

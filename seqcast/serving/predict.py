@@ -53,8 +53,8 @@ def forecast_from_clean(
         scaler = AffineScaler.from_dict(member["units"]["features"])
         windows.append(last_window(clean, spec, member["timesteps"], steps, scaler, source, known))
         members.append((load_member(member, folder), member.get("weight", 1.0)))
-    value = Ensemble(members).predict_each(windows).reshape(1, -1)  # (1, steps)
     minimum = spec.column(spec.target).min
+    value = Ensemble(members, minimum).predict_each(windows).reshape(1, -1)  # (1, steps)
     if minimum is not None:  # never below the target's minimum
         value = np.maximum(value, minimum)
     last = windows[-1]
@@ -92,8 +92,8 @@ def forecast_at(
         scaler = AffineScaler.from_dict(member["units"]["features"])
         blocks.append(windows_at(clean, spec, member["timesteps"], steps, scaler, origins))
         members.append((load_member(member, folder), member.get("weight", 1.0)))
-    value = Ensemble(members).predict_each(blocks).reshape(len(origins), -1)  # (n, steps)
     minimum = spec.column(spec.target).min
+    value = Ensemble(members, minimum).predict_each(blocks).reshape(len(origins), -1)
     if minimum is not None:
         value = np.maximum(value, minimum)
     times = blocks[-1].target_time  # (n, steps)

@@ -233,3 +233,45 @@ def test_rank_fits_reads_each_fit_once_in_its_place():
     assert board["ridge-t8"]["train_seconds"] == 2.0
     assert board["persistence"]["train_seconds"] == 2.0
     assert board["gru-t4"]["train_seconds"] == 3.0  # both seeds' fold fits and the refit
+
+
+def test_forecasts_below_the_targets_minimum_are_raised_to_it_and_counted():
+    """Counts cannot be negative: ridge's -5 and -2 are scored as 0 (as they are served),
+    so its fold MAE is (|0-1| + |0-2|) / 2 = 1.5, not 5; the count says how many were
+    raised. Without a minimum nothing changes."""
+    from types import SimpleNamespace
+
+    from seqcast.evaluation.selection import rank_fits
+
+    def fit(label, kind, fit, preds, seed=None):
+        return SimpleNamespace(
+            label=label, kind=kind, forecaster=label, seed=seed, fit=fit, timesteps=4,
+            prepared_dir="p4", predictions=preds, params=10, seconds=1.0,
+            collapsed_attempts=[],
+        )  # fmt: skip
+
+    truth = {"fold-1": np.array([1.0, 2.0]), "test": np.array([3.0, 4.0])}
+    fits = [
+        fit("persistence", "reference", "fold-1", [1, 1]),
+        fit("persistence", "reference", "pretest", [3, 3]),
+        fit("ridge", "reference", "fold-1", [-5, -2]),
+        fit("ridge", "reference", "pretest", [-1, 4]),
+        fit("gru", "deep", "fold-1", [1, -1], seed=42),
+        fit("gru", "deep", "pretest", [3, 4], seed=42),
+    ]
+    board = {e["name"]: e for e in rank_fits(fits, truth, ["fold-1"], "p4", False, 42, 0,
+                                             minimum=0.0).board}  # fmt: skip
+    assert board["ridge"]["backtest"]["mae"] == 1.5 and board["ridge"]["clipped"] == 3
+    assert board["ridge"]["test"]["mae"] == 1.5  # (|0-3| + 0) / 2
+    assert board["gru"]["backtest"]["mae"] == 1.0 and board["gru"]["clipped"] == 1
+    raw = {e["name"]: e for e in rank_fits(fits, truth, ["fold-1"], "p4", False, 42, 0).board}
+    assert raw["ridge"]["backtest"]["mae"] == 5.0 and raw["ridge"]["clipped"] == 0
+
+
+def test_the_report_says_how_many_forecasts_were_raised_to_the_minimum():
+    from seqcast.report.page import clipped_note
+
+    board = [{"name": "ridge", "clipped": 1234}, {"name": "gru", "clipped": 0}, {"name": "x"}]
+    assert clipped_note(board).endswith("as served: ridge 1,234 (forecasts of every step, "
+                                        "backtest folds and test).")  # fmt: skip
+    assert clipped_note([{"name": "gru", "clipped": 0}]) == ""
