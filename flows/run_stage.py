@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from prefect import flow
 
-from seqcast.config import PrepareConfig, StageName
+from flows.prepare import prepare
+from seqcast.config import PrepareConfig, StageName, TrainConfig
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
+from seqcast.evaluation.transforms import AUTO
+from tasks import fit
 from tasks import prepare as t
+from tasks.runners import threads_per_worker
 
 
 @flow(name="run-stage")
@@ -15,3 +20,43 @@ def run_stage(stage: StageName, config: PrepareConfig) -> str:
     upstream = source if stage == "ingest" else t.stored_upstream(stage, config, source)
     ref = t.STAGE_TASKS[stage].with_options(refresh_cache=True)(upstream, config)
     return ref.dir
+
+
+@flow(name="rerun-fit", log_prints=True)
+def rerun_fit(name: str, config: TrainConfig) -> str:
+    """Refit one fit of a train run by the name its console printed (``gru-s42-fold-1``,
+    ``references-t24-pretest``), from the stored prepared data and the stored fits before it
+    (a refit reads its folds' best epochs, a served fit its refit's epochs, from their
+    cached results), its own cache ignored and overwritten. Writes its record and learning
+    curve under ``DIR/<dataset>/reruns/<name>/``; returns that folder."""
+    target = fit.fit_target(config, name)
+    prepared = {c.resolved_timesteps: prepare(c) for c in config.prepare_configs()}
+    d = prepared[target.timesteps]
+    threads = threads_per_worker(config)
+    folds = config.resolved_selection.folds or 1
+    vcfg, tcfg = config.resolved_variant, config.resolved_training
+    base = config.seed_list[0]
+    if tcfg.target_transform == AUTO:  # as the train run chose it (cached)
+        chosen = fit.choose_transform(next(iter(prepared.values())), folds, base, threads)
+        tcfg = tcfg.model_copy(update={"target_transform": chosen["chosen"]})
+    if target.kind == "reference":
+        names = fit.reference_names() if target.fit == SERVE_FIT else ()
+        refs = fit.fit_references.with_options(refresh_cache=True)
+        got = refs(d, target.timesteps, target.fit, folds, base, threads, names,
+                   tcfg.target_transform)  # fmt: skip
+        return fit.store_rerun(config, target, got)
+
+    def deep(fit_name: str, epochs: int | None, refresh: bool = False):
+        seeded = tcfg.model_copy(update={"seed": target.seed})
+        task = fit.deep_task(d, target.variant, vcfg, seeded, fit_name, folds, epochs)
+        task = task.with_options(refresh_cache=refresh)
+        return task(d, target.timesteps, target.variant, target.label, target.seed, vcfg, tcfg,
+                    fit_name, folds, epochs, threads)  # fmt: skip
+
+    epochs = None
+    if target.fit in (TEST_FIT, SERVE_FIT):  # the stored folds' best epochs
+        best = [deep(f, None).best_epoch or 1 for f in fold_names(folds)]
+        epochs = refit_epochs(best)
+    if target.fit == SERVE_FIT:  # trained for as long as its refit before the test period
+        epochs = deep(TEST_FIT, epochs).epochs
+    return fit.store_rerun(config, target, [deep(target.fit, epochs, refresh=True)])

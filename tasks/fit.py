@@ -4,11 +4,16 @@ interface (``seqcast.models.forecaster``) and stores a served fit's model."""
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from dataclasses import dataclass
 
+from prefect import task
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
+
+from seqcast.config import TrainConfig
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
-from seqcast.evaluation.backtest import SERVE_FIT
+from seqcast.errors import ConfigError
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
+from seqcast.evaluation.plan import label_of
 from seqcast.evaluation.records import FitRef
 from seqcast.io import storage
 from seqcast.io.paths import Layout
@@ -181,3 +186,80 @@ def choose_transform(prepared_dir: str, folds: int, seed: int, threads: int) -> 
             errors.append(float(np.mean(np.abs(model.predict(block) - block.y_raw))))
         scores[transform] = float(np.mean(errors))
     return choose(scores)
+
+
+def reference_names() -> tuple[str, ...]:
+    """Every registered reference: what a rerun of the references' served fit refits."""
+    return tuple(catalog.references())
+
+
+@dataclass(frozen=True)
+class FitTarget:
+    """One fit of a train run by the name the console printed: a deep variant's
+    (``gru-s42-fold-1``) or the references' (``references-t24-pretest``)."""
+
+    name: str
+    kind: str  # "deep" or "reference"
+    label: str  # the candidate label (deep); "" for the references
+    variant: str  # the deep variant; "" for the references
+    seed: int
+    fit: str  # fold-k, pretest or all
+    timesteps: int
+
+
+def fit_targets(config: TrainConfig) -> dict[str, FitTarget]:
+    """Every fit a train run of ``config`` makes, by the name its task run gets (the fit
+    tasks' run-name templates): each variant per window length, seed and fit, then the
+    references per window length and fit."""
+    deep, refs = str(fit_deep.task_run_name), str(fit_references.task_run_name)
+    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
+    sweep = len(lengths) > 1
+    fits = [*fold_names(config.resolved_selection.folds or 1), TEST_FIT, SERVE_FIT]
+    out: dict[str, FitTarget] = {}
+    for ts in lengths:
+        for v in config.variants:
+            label = label_of(v, ts, sweep)
+            for seed in config.seed_list:
+                for fit in fits:
+                    name = deep.format(label=label, seed=seed, fit=fit)
+                    out[name] = FitTarget(name, "deep", label, v, seed, fit, ts)
+    base = config.seed_list[0]
+    for ts in lengths:
+        for fit in fits:
+            name = refs.format(timesteps=ts, fit=fit)
+            out[name] = FitTarget(name, "reference", "", "", base, fit, ts)
+    return out
+
+
+def fit_target(config: TrainConfig, name: str) -> FitTarget:
+    """The fit named ``name`` (as the train console printed it); a clear error listing the
+    valid names (the closest first) otherwise."""
+    import difflib
+
+    targets = fit_targets(config)
+    if name in targets:
+        return targets[name]
+    close = difflib.get_close_matches(name, list(targets), n=3, cutoff=0.6)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise ConfigError(
+        f"no fit named {name!r} in a train run with these settings{hint}; the valid names: "
+        + ", ".join(targets)
+    )
+
+
+@task(name="store-rerun", task_run_name="store-rerun", cache_policy=NO_CACHE)
+def store_rerun(config: TrainConfig, target: FitTarget, fits: list[FitRef]) -> str:
+    """Write a rerun fit's record (``fit.json``: every figure of the ``FitRef``) and, for a
+    deep fit, its learning curve (``learning_curve.png``) under
+    ``DIR/<dataset>/reruns/<name>/``, atomically. Returns the folder."""
+    from seqcast.report.fit_view import learning_curve
+
+    final = Layout.of(config.out, config.dataset_name).base / "reruns" / target.name
+    with storage.staged_dir(final) as tmp:
+        storage.write_json(tmp / "fit.json", [f.model_dump() for f in fits])
+        for f in fits:
+            if f.history:
+                storage.write_bytes(
+                    tmp / "learning_curve.png", learning_curve(target.name, f.history)
+                )
+    return str(final)

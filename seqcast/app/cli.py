@@ -150,9 +150,18 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
         help="process work pool, made if absent (default: seqcast-process)",
     )
 
-    r = command("run-stage")
-    r.add_argument("stage", choices=STAGES)
-    _add_data_options(r)
+    r = command(
+        "run-stage",
+        "STAGE is a prepare stage, or one fit of a train run by the name its console printed "
+        "(gru-s42-fold-1, references-t24-pretest): give the same options as that train run "
+        "and the fit is refitted from the stored data and the stored fits before it, its "
+        "record and learning curve written under OUT/<dataset>/reruns/<name>/.",
+    )
+    r.add_argument(
+        "stage", metavar="STAGE", help=f"{', '.join(STAGES)}, or a fit's name (see above)"
+    )
+    _add_data_options(r, timesteps_list=True)
+    _add_train_options(r)
 
     rp = command(
         "replay",
@@ -226,23 +235,10 @@ def _cmd_train(args: argparse.Namespace) -> Command:
 
 
 def _fit_names(cfg: TrainConfig) -> list[str]:
-    """The names a train run's fits get (the fit tasks' run-name templates): every variant and
-    the references, per window length, seed and fit (``lstm-stacked-flatten-s42-fold-1``)."""
-    from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
-    from seqcast.evaluation.plan import label_of
-    from tasks.fit import fit_deep, fit_references
+    """The names a train run's fits get (``tasks.fit.fit_targets``)."""
+    from tasks.fit import fit_targets
 
-    deep, refs = str(fit_deep.task_run_name), str(fit_references.task_run_name)
-    lengths = [c.resolved_timesteps for c in cfg.prepare_configs()]
-    sweep = len(lengths) > 1
-    fits = [*fold_names(cfg.resolved_selection.folds or 1), TEST_FIT, SERVE_FIT]
-    return [
-        deep.format(label=label_of(v, ts, sweep), seed=seed, fit=fit)
-        for ts in lengths
-        for v in cfg.variants
-        for seed in cfg.seed_list
-        for fit in fits
-    ] + [refs.format(timesteps=ts, fit=fit) for ts in lengths for fit in fits]
+    return list(fit_targets(cfg))
 
 
 def _cmd_forecast(args: argparse.Namespace) -> Command:
@@ -316,7 +312,13 @@ def _api_configured() -> bool:
 
 
 def _cmd_run_stage(args: argparse.Namespace) -> Command:
-    cfg = _prepare_config(args)
+    if args.stage not in STAGES:
+        return _cmd_rerun_fit(args)
+    if args.timesteps and len(args.timesteps) > 1:
+        raise ConfigError("--timesteps: one window length for a prepare stage")
+    cfg = _prepare_config(
+        argparse.Namespace(**{**vars(args), "timesteps": (args.timesteps or [None])[0]})
+    )
 
     def run() -> str:
         from flows.run_stage import run_stage
@@ -324,6 +326,33 @@ def _cmd_run_stage(args: argparse.Namespace) -> Command:
         return run_stage(args.stage, cfg)
 
     return Command("run-stage", cfg.dataset_name, cfg.out, run, lambda out: [])
+
+
+def _cmd_rerun_fit(args: argparse.Namespace) -> Command:
+    from tasks.fit import fit_target
+
+    cfg = _train_config(args)
+    target = fit_target(cfg, args.stage)  # a misspelt name fails here, listing the valid ones
+
+    def run() -> str:
+        from flows.run_stage import rerun_fit
+
+        return rerun_fit(target.name, cfg)
+
+    return Command("run-stage", cfg.dataset_name, cfg.out, run, _rerun_summary)
+
+
+def _rerun_summary(out: str) -> list[str]:
+    fits = json.loads((Path(out) / "fit.json").read_text())
+    lines = []
+    for f in fits:
+        what = f"{f['label']}" + (f" seed {f['seed']}" if f["kind"] == "deep" else "")
+        epochs = f", {f['epochs']} epochs (best {f['best_epoch']})" if f.get("epochs") else ""
+        lines.append(f"refitted {what} on {f['fit']}: {f['seconds']:.1f} s{epochs}")
+    curve = Path(out) / "learning_curve.png"
+    if curve.exists():
+        lines.append(f"learning curve: {curve}")
+    return lines
 
 
 def _prepared_summary(out: str) -> list[str]:

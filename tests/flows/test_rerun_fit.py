@@ -1,0 +1,60 @@
+"""``seqcast run-stage <fit name>``: one fit of a train run refitted alone, by the name its
+console printed, reproducing the stored figures exactly (same seed), its learning curve
+written beside it; a misspelt name lists the valid ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqcast.app.cli import main
+from tests.conftest import best_deep, tiny_in_process
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+OPTIONS = ["--dataset", "weekly-temperature", "--variants", "rnn", "--units", "4",
+           "--layers", "1", "--learning-rate", "0.01", "--max-epochs", "3", "--patience", "1",
+           "--seed", "1", "--folds", "1", "--seeds", "1", "--shortlist", "0",
+           "--ensemble-size", "0", "--task-runner", "thread", "--workers", "1"]  # fmt: skip
+
+
+def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(tmp_path, monkeypatch):
+    from flows.train import train
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
+    out = tmp_path / "out"
+    run = Path(train(tiny_in_process("weekly-temperature", out)))
+    stored = pd.read_parquet(run / "predictions.parquet")
+    argv = ["run-stage", "--out", str(out), *OPTIONS]
+
+    assert main([*argv[:1], "rnn-s1-fold-1", *argv[1:]]) == 0
+    folder = out / "weekly-temperature" / "reruns" / "rnn-s1-fold-1"
+    (fit,) = json.loads((folder / "fit.json").read_text())
+    mine = stored[(stored["model"] == "rnn") & (stored["fit"] == "fold-1")]
+    assert np.asarray(fit["predictions"]).reshape(-1) == pytest.approx(
+        mine["predicted"].to_numpy(), rel=1e-6
+    )
+    assert (folder / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+    # the refit before the test period, for the epochs its fold stopped at
+    assert main([*argv[:1], "rnn-s1-pretest", *argv[1:]]) == 0
+    (refit,) = json.loads((out / "weekly-temperature" / "reruns" / "rnn-s1-pretest" /
+                           "fit.json").read_text())  # fmt: skip
+    test = stored[(stored["model"] == "rnn") & (stored["fit"] == "test")]
+    assert np.asarray(refit["predictions"]).reshape(-1) == pytest.approx(
+        test["predicted"].to_numpy(), rel=1e-6
+    )
+    assert refit["epochs"] == fit["best_epoch"]
+
+
+def test_a_misspelt_fit_name_lists_the_valid_ones(tmp_path, capsys):
+    argv = ["run-stage", "rnn-s1-fold1", "--out", str(tmp_path), *OPTIONS]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no fit named 'rnn-s1-fold1'" in err and "did you mean rnn-s1-fold-1" in err
+    assert "references-t8-pretest" in err or "references-t" in err
