@@ -12,12 +12,13 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from seqcast.report.inputs import ReportInput
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -40,7 +41,21 @@ def time_axis(ax) -> None:
 
 
 def figures(r: ReportInput) -> dict[str, bytes]:
-    out = {}
+    out = {
+        "actual_vs_predicted.png": _png(test_period_figure(r)),
+        "learning_curves.png": _png(learning_curves_figure(r)),
+        "backtest_folds.png": _png(backtest_folds_figure(r)),
+        "residuals.png": _png(residuals_figure(r)),
+        "mae_by_step.png": _mae_by_step(r),
+    }
+    if r.frequency == "hourly":
+        out["mae_by_hour.png"] = _mae_by_hour(r)
+    return out
+
+
+def test_period_figure(r: ReportInput) -> Figure:
+    """The first step of every test window: actual, the champion with its bands, the best
+    reference."""
     shown = _shown(r)
     fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
     times, truth = r.test_times[:, 0], r.test_truth[:, 0]  # the first step of every window
@@ -66,8 +81,11 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     time_axis(ax)
     ax.legend()
     ax.grid(alpha=0.3)
-    out["actual_vs_predicted.png"] = _png(fig)
+    return fig
 
+
+def learning_curves_figure(r: ReportInput) -> Figure:
+    """Training and early-stopping loss per epoch of each variant's newest fold."""
     n = max(len(r.histories), 1)
     cols = min(n, 3)
     rows = (n + cols - 1) // cols
@@ -91,8 +109,11 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=8)
     fig.suptitle(f"learning curves, newest backtest fold: {r.loss_label} per epoch", fontsize=11)
-    out["learning_curves.png"] = _png(fig)
+    return fig
 
+
+def backtest_folds_figure(r: ReportInput) -> Figure:
+    """Each scored candidate's MAE on each backtest fold, best at the top."""
     scored = [e for e in r.board if e["backtest"]]
     folds = [f for f in r.fits if f.startswith("fold-")]
     fig, ax = plt.subplots(figsize=(11, max(2.8, 0.6 + 0.32 * len(scored))), layout="constrained")
@@ -112,15 +133,45 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     ax.set_title("backtest: MAE per fold (each fold scored after its own training period)")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
-    out["backtest_folds.png"] = _png(fig)
+    return fig
 
+
+CENTRAL = (1.0, 99.0)  # the percentiles of the residuals the histogram's axis spans
+
+
+def central_range(values: np.ndarray, q: tuple[float, float] = CENTRAL) -> tuple[float, float, int]:
+    """The ``q`` percentiles of ``values`` (linear interpolation) and how many values lie
+    outside them: the span a histogram shows so that a few outliers do not squeeze the rest
+    into one bar."""
+    lo, hi = np.percentile(values, q)
+    return float(lo), float(hi), int(((values < lo) | (values > hi)).sum())
+
+
+def residuals_figure(r: ReportInput) -> Figure:
+    """The test residuals (every step) as a histogram over their central 1st to 99th
+    percentile, the outside count in its title, and the first step's residuals over time."""
+    shown = _shown(r)
+    times = r.test_times[:, 0]
+    resid = {n: r.test_predictions[n] - r.test_truth for n in shown}  # name -> (samples, steps)
+    every = np.concatenate([v.reshape(-1) for v in resid.values()]) if resid else np.zeros(1)
+    lo, hi, outside = central_range(every)
+    tiny = 1e-6 * max(1.0, float(np.abs(every).max()))
+    clipped = hi - lo > tiny  # else the central residuals are one value: show them all
+    span = (lo, hi) if clipped else None
+    bins = 40 if np.ptp(every) > tiny else 1
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(1, 2), layout="constrained")
-    for name in shown:
-        resid = r.test_predictions[name] - r.test_truth  # (samples, steps)
-        varied = np.ptp(resid) > 1e-6 * max(1.0, float(np.abs(resid).max()))
-        axes[0].hist(resid.reshape(-1), bins=40 if varied else 1, alpha=0.6, label=name)
-        axes[1].plot(times, resid[:, 0], linewidth=0.8, label=name, alpha=0.8)
-    axes[0].set_title("test residuals, every step")
+    for name, values in resid.items():
+        axes[0].hist(values.reshape(-1), bins=bins, range=span, alpha=0.6, label=name)
+        axes[1].plot(times, values[:, 0], linewidth=0.8, label=name, alpha=0.8)
+    title = "test residuals, every step"
+    if clipped:
+        axes[0].set_xlim(lo, hi)
+        low, high = (f"{p:g}" for p in CENTRAL)
+        title += (
+            f"\naxis: {_ordinal(low)} to {_ordinal(high)} percentile; "
+            f"{outside} of {every.size} outside, not drawn"
+        )
+    axes[0].set_title(title, fontsize=10)
     axes[0].set_xlabel(f"predicted - actual ({r.units})")
     axes[0].set_ylabel("windows")
     axes[1].set_title("test residuals over time")
@@ -130,11 +181,12 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     for ax in axes:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    out["residuals.png"] = _png(fig)
-    out["mae_by_step.png"] = _mae_by_step(r)
-    if r.frequency == "hourly":
-        out["mae_by_hour.png"] = _mae_by_hour(r)
-    return out
+    return fig
+
+
+def _ordinal(number: str) -> str:
+    suffix = {"1": "st", "2": "nd", "3": "rd"}.get(number[-1:], "th")
+    return number + ("th" if number.endswith(("11", "12", "13")) else suffix)
 
 
 def step_word(step: int, frequency: str) -> str:
