@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -40,9 +41,15 @@ def time_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def legend_beside(ax: Axes) -> None:
+    """The legend to the right of the axes, top-aligned: it never covers data or a title."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+
+
 def figures(r: ReportInput) -> dict[str, bytes]:
     out = {
-        "actual_vs_predicted.png": _png(test_period_figure(r)),
+        "actual_vs_predicted.png": _png(actual_vs_predicted_figure(r)),
         "learning_curves.png": _png(learning_curves_figure(r)),
         "backtest_folds.png": _png(backtest_folds_figure(r)),
         "residuals.png": _png(residuals_figure(r)),
@@ -53,7 +60,7 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     return out
 
 
-def test_period_figure(r: ReportInput) -> Figure:
+def actual_vs_predicted_figure(r: ReportInput) -> Figure:
     """The first step of every test window: actual, the champion with its bands, the best
     reference."""
     shown = _shown(r)
@@ -79,7 +86,7 @@ def test_period_figure(r: ReportInput) -> Figure:
     )
     ax.set_ylabel(r.units)
     time_axis(ax)
-    ax.legend()
+    legend_beside(ax)
     ax.grid(alpha=0.3)
     return fig
 
@@ -107,7 +114,7 @@ def learning_curves_figure(r: ReportInput) -> Figure:
     for ax in list(axes.flat)[len(r.histories) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)  # under all
     fig.suptitle(f"learning curves, newest backtest fold: {r.loss_label} per epoch", fontsize=11)
     return fig
 
@@ -131,7 +138,7 @@ def backtest_folds_figure(r: ReportInput) -> Figure:
     ax.set_yticks(np.arange(len(names)), names, fontsize=8)
     ax.set_xlabel(f"MAE ({r.units})")
     ax.set_title("backtest: MAE per fold (each fold scored after its own training period)")
-    ax.legend(fontsize=8, loc="lower right")
+    legend_beside(ax)
     ax.grid(alpha=0.3, axis="x")
     return fig
 
@@ -179,8 +186,8 @@ def residuals_figure(r: ReportInput) -> Figure:
     axes[1].axhline(0, color="black", linewidth=0.5)
     time_axis(axes[1])
     for ax in axes:
-        ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
+    legend_beside(axes[1])  # one legend for both: the same colours name the same models
     return fig
 
 
@@ -220,7 +227,7 @@ def _mae_by_step(r: ReportInput) -> bytes:
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel(f"MAE ({r.units})")
-    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    legend_beside(axes[1])
     return _png(fig)
 
 
@@ -244,7 +251,7 @@ def _mae_by_hour(r: ReportInput) -> bytes:
     ax.set_ylabel(f"MAE ({r.units})")
     ax.set_xticks(range(0, 24, 2))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    legend_beside(ax)
     return _png(fig)
 
 

@@ -52,7 +52,7 @@ def hourly_report(
         fingerprint={},
         versions={},
         units="Rented Bike Count",
-        loss_label="MSE of the scaled target",
+        loss_label="MSE of the minmax-scaled target",
         settings=[],
         frequency="hourly",
     )

@@ -6,7 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from seqcast.report.figures import central_range, residuals_figure
+from seqcast.report.figures import (
+    actual_vs_predicted_figure,
+    backtest_folds_figure,
+    central_range,
+    learning_curves_figure,
+    residuals_figure,
+)
 from tests.unit.report.samples import hourly_report
 
 
@@ -30,4 +36,33 @@ def test_residual_histogram_spans_the_central_residuals_and_says_how_many_are_ou
     assert hist.get_xlim() == pytest.approx((-1.0, 1.0))
     assert "1st to 99th percentile" in hist.get_title()
     assert "2 of 960 outside" in hist.get_title()
+    plt.close(fig)
+
+
+def _overlaps(fig) -> list[str]:
+    """What each legend of ``fig``, once drawn, covers: an axes' plotting area or a title."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+    shown = [ax for ax in fig.axes if ax.axison]
+    texts = [ax.title for ax in shown if ax.get_title()]
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle)
+    out = []
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        out += [f"axes {ax.get_title()!r}" for ax in shown if box.overlaps(ax.bbox)]
+        out += [f"title {t.get_text()!r}" for t in texts if box.overlaps(t.get_window_extent())]
+    return out
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [actual_vs_predicted_figure, learning_curves_figure, backtest_folds_figure, residuals_figure],
+)
+def test_legends_cover_no_title_and_no_plotting_area(draw):
+    """Every legend sits beside the axes: it covers neither an axes' title nor its data."""
+    fig = draw(hourly_report(folds=3))
+    assert fig.legends or any(ax.get_legend() for ax in fig.axes)
+    assert _overlaps(fig) == []
     plt.close(fig)
