@@ -24,14 +24,26 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
+ONE_FOLD_NOTE = (
+    "The backtest has one fold: its MAE is the backtest's mean, the fold's MAE and the "
+    "validation MAE at once (the newest fold is the validation split), so one column shows "
+    "all three."
+)
+
+
+def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """Each table of the report: title, head, rows and a note to print under it ('' none)."""
+    one_fold = len([f for f in r.fits if f.startswith("fold-")]) == 1
+    scored_head = (
+        ["backtest MAE = fold-1 = val MAE"]
+        if one_fold
+        else ["backtest MAE", "MAE per fold", "val MAE"]
+    )
     lead_head = [
         "rank",
         "model",
         "kind",
-        "backtest MAE",
-        "MAE per fold",
-        "val MAE",
+        *scored_head,
         *(f"test {m}" for m in ("MAE", "RMSE", "R²", "MASE", "WAPE %")),
         "fit seconds",
     ]
@@ -55,14 +67,12 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
             seeds = ", ".join(str(a["seed"]) for a in e["retried_after"])
             name += f" (refitted: seed {seeds} collapsed)"
         bt = e["backtest"] or {}
-        cells = [
-            str(i),
-            name,
-            e["kind"],
-            _fmt(bt.get("mae")),
-            " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-",
-            _fmt((e["val"] or {}).get("mae")),
-        ]
+        cells = [str(i), name, e["kind"], _fmt(bt.get("mae"))]
+        if not one_fold:
+            cells += [
+                " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-",
+                _fmt((e["val"] or {}).get("mae")),
+            ]
         m = e["test"] or {}
         cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
         cells.append(_fmt(e.get("train_seconds")))
@@ -140,17 +150,23 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     set_head = ["setting", "value used", "from"]
     settings = [list(row) for row in r.settings]
     return [
-        ("Leaderboard (original units; sorted by mean backtest MAE)", lead_head, lead),
+        (
+            "Leaderboard (original units; sorted by mean backtest MAE)",
+            lead_head,
+            lead,
+            ONE_FOLD_NOTE if one_fold else "",
+        ),
         (
             "Prediction intervals (conformal, from backtest residuals; the champion and every "
             "reference)",
             iv_head,
             iv_rows,
+            "",
         ),
-        ("Split periods", per_head, per),
-        ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows),
-        ("Settings used", set_head, settings),
-        ("Feature profile (last timestep of each window, original units)", prof_head, prof),
+        ("Split periods", per_head, per, ""),
+        ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows, ""),
+        ("Settings used", set_head, settings, ""),
+        ("Feature profile (last timestep of each window, original units)", prof_head, prof, ""),
     ]
 
 
@@ -230,9 +246,12 @@ def render(r: ReportInput) -> Report:
         "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in headline) + "</ul>",
         f"<p>{html.escape(note)}</p>",
     ]
-    for title, head, rows in _tables(r):
+    for title, head, rows, under in _tables(r):
         md += ["", f"## {title}", "", _md_table(head, rows)]
         parts_html += [f"<h2>{html.escape(title)}</h2>", _html_table(head, rows)]
+        if under:
+            md += ["", under]
+            parts_html.append(f"<p>{html.escape(under)}</p>")
     captions = {
         "actual_vs_predicted.png": "Actual vs predicted, test period",
         "backtest_folds.png": "Backtest: error per fold",
