@@ -12,6 +12,7 @@ from seqcast.evaluation.selection import weights_text
 from seqcast.report.figures import figures, step_word
 from seqcast.report.formats import row_numbers, time_text
 from seqcast.report.inputs import Report, ReportInput
+from seqcast.report.trust import trust_summary
 
 __all__ = ["Report", "ReportInput", "render"]
 
@@ -238,11 +239,21 @@ def render(r: ReportInput) -> Report:
         "used to choose. " + _steps_note(r)
     )
     title = f"seqcast run {r.run_id}: {r.dataset}"
-    md = [f"# {title}", ""]
+    glance = trust_summary(r)
+    md = [f"# {title}", "", "## At a glance", ""]
+    md += [f"- {line}" for line in glance.lines]
+    md += [f"- **Warning:** {line}" for line in glance.warnings]
+    md += ["", "## How the champion was chosen", ""]
     md += [f"- {line}" for line in headline]
     md += ["", note]
+    glance_html = "".join(f"<li>{html.escape(line)}</li>" for line in glance.lines)
+    glance_html += "".join(
+        f"<li class='warning'><b>Warning:</b> {html.escape(line)}</li>" for line in glance.warnings
+    )
     parts_html = [
         f"<h1>{html.escape(title)}</h1>",
+        f"<div class='glance'><h2>At a glance</h2><ul>{glance_html}</ul></div>",
+        "<h2>How the champion was chosen</h2>",
         "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in headline) + "</ul>",
         f"<p>{html.escape(note)}</p>",
     ]
@@ -294,6 +305,8 @@ def render(r: ReportInput) -> Report:
         "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
         "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
         "td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}"
+        ".glance{border:1px solid #999;background:#f6f6f6;padding:0 1em;font-size:15px}"
+        ".warning{color:#a00}"
     )
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(r.run_id)}</title>"
