@@ -50,6 +50,7 @@ def legend_beside(ax: Axes) -> None:
 def figures(r: ReportInput) -> dict[str, bytes]:
     out = {
         "actual_vs_predicted.png": _png(actual_vs_predicted_figure(r)),
+        **({"test_close_up.png": _png(close)} if (close := close_up_figure(r)) else {}),
         "learning_curves.png": _png(learning_curves_figure(r)),
         "backtest_folds.png": _png(backtest_folds_figure(r)),
         "residuals.png": _png(residuals_figure(r)),
@@ -83,6 +84,57 @@ def actual_vs_predicted_figure(r: ReportInput) -> Figure:
         ax.plot(times, r.test_predictions[name][:, 0], label=name, linewidth=1, alpha=0.8)
     ax.set_title(
         f"{r.dataset}: test period, actual vs predicted {step_word(r.steps[0], r.frequency)}"
+    )
+    ax.set_ylabel(r.units)
+    time_axis(ax)
+    legend_beside(ax)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def close_up_start(times: np.ndarray, frequency: str) -> tuple[int, str]:
+    """Where the test period's close-up starts in ``times`` (the windows' first target times,
+    in order) and what it spans: the last 14 days of hourly data, the last 26 weeks of weekly
+    data, else the last 28 windows. 0 when the whole period fits in that span."""
+    times = np.asarray(times, dtype="datetime64[ns]")
+    if frequency == "hourly":
+        span, words = np.timedelta64(14, "D"), "last 14 days"
+    elif frequency.startswith("weekly"):
+        span, words = np.timedelta64(26 * 7, "D"), "last 26 weeks"
+    else:
+        return max(len(times) - 28, 0), "last 28 periods"
+    return int(np.searchsorted(times, times[-1] - span, side="right")), words
+
+
+def close_up_figure(r: ReportInput) -> Figure | None:
+    """The close-up of the test period's end (``close_up_start``): actual, the champion and its
+    80 % interval (the narrowest level without one). None without a champion's test
+    predictions or when the whole test period fits in the close-up (the full figure shows it)."""
+    if r.champion not in r.test_predictions or len(r.test_times) == 0:
+        return None
+    start, words = close_up_start(r.test_times[:, 0], r.frequency)
+    if start == 0:
+        return None
+    times, truth = r.test_times[start:, 0], r.test_truth[start:, 0]
+    fig, ax = plt.subplots(figsize=(11, 3.6), layout="constrained")
+    if r.test_bounds:
+        level = "80" if "80" in r.test_bounds else min(r.test_bounds, key=float)
+        lo, hi = r.test_bounds[level]
+        ax.fill_between(
+            times,
+            lo[start:, 0],
+            hi[start:, 0],
+            alpha=0.25,
+            color="tab:blue",
+            linewidth=0,
+            label=f"{r.champion}: {level} % interval",
+        )
+    ax.plot(times, truth, label="actual", color="black", linewidth=1.2)
+    predicted = r.test_predictions[r.champion][start:, 0]
+    ax.plot(times, predicted, label=r.champion, color="tab:blue", linewidth=1.2)
+    ax.set_title(
+        f"{r.dataset}: test period, {words}, actual vs the champion, "
+        f"{step_word(r.steps[0], r.frequency)}"
     )
     ax.set_ylabel(r.units)
     time_axis(ax)

@@ -9,7 +9,7 @@ import json
 
 from seqcast.evaluation.leaderboard import claims
 from seqcast.evaluation.selection import weights_text
-from seqcast.report.figures import figures, step_word
+from seqcast.report.figures import close_up_start, figures, step_word
 from seqcast.report.formats import row_numbers, time_text
 from seqcast.report.inputs import Report, ReportInput
 from seqcast.report.trust import trust_summary
@@ -265,12 +265,16 @@ def render(r: ReportInput) -> Report:
             parts_html.append(f"<p>{html.escape(under)}</p>")
     captions = {
         "actual_vs_predicted.png": "Actual vs predicted, test period",
+        "test_close_up.png": "Actual vs the champion, test period: the close-up",
         "backtest_folds.png": "Backtest: error per fold",
         "learning_curves.png": "Learning curves",
         "residuals.png": "Residuals",
         "mae_by_step.png": "MAE by forecast step",
         "mae_by_hour.png": "MAE by hour of day",
     }
+    if "test_close_up.png" in figs:
+        words = close_up_start(r.test_times[:, 0], r.frequency)[1]
+        captions["test_close_up.png"] = f"Actual vs the champion, test period: {words}"
     for name, caption in captions.items():
         if name not in figs:
             continue

@@ -19,7 +19,7 @@ def hourly_report(
     champion ``gru`` predicts truth + ``champion_offset`` (or truth + ``residuals``, one per
     hour), the reference ``ridge`` truth + ``reference_offset`` on every fold and on test, so
     their MAEs are those offsets."""
-    times = np.arange("2018-10-01T00", f"2018-10-{1 + days:02d}T00", dtype="datetime64[h]")
+    times = np.datetime64("2018-10-01T00", "h") + np.arange(24 * days)  # hourly
     truth = 100 + 10 * np.sin(np.arange(len(times)) * 2 * np.pi / 24)
     fold_names = [f"fold-{k}" for k in range(1, folds + 1)]
     truths = {**{f: truth for f in fold_names}, "test": truth}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -10,6 +13,8 @@ from seqcast.report.figures import (
     actual_vs_predicted_figure,
     backtest_folds_figure,
     central_range,
+    close_up_figure,
+    close_up_start,
     learning_curves_figure,
     residuals_figure,
 )
@@ -58,7 +63,13 @@ def _overlaps(fig) -> list[str]:
 
 @pytest.mark.parametrize(
     "draw",
-    [actual_vs_predicted_figure, learning_curves_figure, backtest_folds_figure, residuals_figure],
+    [
+        actual_vs_predicted_figure,
+        close_up_figure,
+        learning_curves_figure,
+        backtest_folds_figure,
+        residuals_figure,
+    ],
 )
 def test_legends_cover_no_title_and_no_plotting_area(draw):
     """Every legend sits beside the axes: it covers neither an axes' title nor its data."""
@@ -66,3 +77,58 @@ def test_legends_cover_no_title_and_no_plotting_area(draw):
     assert fig.legends or any(ax.get_legend() for ax in fig.axes)
     assert _overlaps(fig) == []
     plt.close(fig)
+
+
+def _weeks(n: int) -> np.ndarray:
+    return np.datetime64("2010-01-04T00", "h") + np.arange(n) * np.timedelta64(7 * 24, "h")
+
+
+def test_close_up_starts_14_days_26_weeks_or_28_periods_before_the_end():
+    """480 hourly windows (Oct 1 to 20, 2018): the last 336 (Oct 7 00:00 on); 30 weekly: the
+    last 26; 30 daily: the last 28; a period that already fits: 0 (no close-up)."""
+    hours = hourly_report(days=20).test_times[:, 0]
+    assert close_up_start(hours, "hourly") == (144, "last 14 days")
+    assert hours[144] == np.datetime64("2018-10-07T00")
+    assert close_up_start(_weeks(30), "weekly-mon") == (4, "last 26 weeks")
+    days = np.arange("2020-01-01", "2020-01-31", dtype="datetime64[D]")
+    assert close_up_start(days, "daily") == (2, "last 28 periods")
+    assert close_up_start(hours[:336], "hourly")[0] == 0
+
+
+def _band_span(ax) -> tuple[float, float]:
+    x = np.concatenate([p.vertices[:, 0] for c in ax.collections for p in c.get_paths()])
+    return float(x.min()), float(x.max())
+
+
+def test_close_up_draws_the_last_14_days_of_actual_champion_and_its_80_interval():
+    """Hourly: the actual and gru lines and the 80 % band (not the 95 %) cover exactly
+    2018-10-07 00:00 to 2018-10-20 23:00, 336 hours."""
+    r = hourly_report(days=20)
+    truth = r.test_truth
+    bounds = {"80": (truth - 3, truth + 3), "95": (truth - 6, truth + 6)}
+    fig = close_up_figure(replace(r, test_bounds=bounds))
+    assert fig is not None
+    ax = fig.axes[0]
+    expected = np.arange("2018-10-07T00", "2018-10-21T00", dtype="datetime64[h]")
+    assert [line.get_label() for line in ax.lines] == ["actual", "gru"]
+    for line in ax.lines:
+        np.testing.assert_array_equal(line.get_xdata(), expected)
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), truth[144:, 0] + 2.0)
+    assert [c.get_label() for c in ax.collections] == ["gru: 80 % interval"]
+    first, last = (mdates.date2num(t) for t in (expected[0], expected[-1]))
+    assert _band_span(ax) == pytest.approx((first, last))
+    assert "last 14 days" in ax.get_title()
+    plt.close(fig)
+
+
+def test_close_up_of_weekly_data_is_the_last_26_weeks_and_left_out_when_all_fits():
+    """480 weekly windows: the close-up's lines hold the last 26; 24 weekly windows fit in
+    26 weeks, so there is no close-up."""
+    r = hourly_report(days=20)
+    fig = close_up_figure(replace(r, test_times=_weeks(480), frequency="weekly"))
+    assert fig is not None
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), _weeks(480)[-26:])
+    assert "last 26 weeks" in fig.axes[0].get_title()
+    plt.close(fig)
+    short = hourly_report(days=1)
+    assert close_up_figure(replace(short, test_times=_weeks(24), frequency="weekly")) is None

@@ -54,3 +54,15 @@ def test_one_fold_shows_one_column_and_says_why():
     report = render(hourly_report(folds=1))
     assert "one column shows all three" in note
     assert note in report.markdown and note in html.unescape(report.html)
+
+
+def test_both_reports_show_the_close_up_after_the_test_period():
+    """20 days of hourly test windows: a close-up of the last 14 days follows the test figure
+    in report.md (as a file) and report.html (embedded)."""
+    report = render(hourly_report(days=20))
+    caption = "Actual vs the champion, test period: last 14 days"
+    assert "test_close_up.png" in report.figures
+    md = report.markdown
+    assert md.index("figures/actual_vs_predicted.png") < md.index(f"![{caption}]")
+    assert f"![{caption}](figures/test_close_up.png)" in md
+    assert f'<img alt="{caption}"' in report.html
