@@ -26,7 +26,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _shown(r: ReportInput) -> list[str]:
+def shown_models(r: ReportInput) -> list[str]:
     """The champion (or, without one, the best deep candidate) and the best reference."""
     deep = [e for e in r.board if e["kind"] in ("deep", "ensemble") and e["backtest"]]
     refs = [e for e in r.board if e["kind"] == "reference" and e["backtest"]]
@@ -64,7 +64,7 @@ def figures(r: ReportInput) -> dict[str, bytes]:
 def actual_vs_predicted_figure(r: ReportInput) -> Figure:
     """The first step of every test window: actual, the champion with its bands, the best
     reference."""
-    shown = _shown(r)
+    shown = shown_models(r)
     fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
     times, truth = r.test_times[:, 0], r.test_truth[:, 0]  # the first step of every window
     if r.test_bounds and r.champion in shown:
@@ -209,7 +209,7 @@ def central_range(values: np.ndarray, q: tuple[float, float] = CENTRAL) -> tuple
 def residuals_figure(r: ReportInput) -> Figure:
     """The test residuals (every step) as a histogram over their central 1st to 99th
     percentile, the outside count in its title, and the first step's residuals over time."""
-    shown = _shown(r)
+    shown = shown_models(r)
     times = r.test_times[:, 0]
     resid = {n: r.test_predictions[n] - r.test_truth for n in shown}  # name -> (samples, steps)
     every = np.concatenate([v.reshape(-1) for v in resid.values()]) if resid else np.zeros(1)

@@ -13,6 +13,7 @@ from seqcast.report.figures import close_up_start, figures, step_word
 from seqcast.report.formats import row_numbers, time_text
 from seqcast.report.inputs import Report, ReportInput
 from seqcast.report.trust import trust_summary
+from seqcast.report.zoom import zoomable_test_period
 
 __all__ = ["Report", "ReportInput", "render"]
 
@@ -284,6 +285,8 @@ def render(r: ReportInput) -> Report:
             f"<h2>{caption}</h2>",
             f'<img alt="{caption}" src="data:image/png;base64,{b64}">',
         ]
+        if name == "actual_vs_predicted.png" and (zoom := zoomable_test_period(r)):
+            parts_html += ["<h2>Test period, to zoom into</h2>", zoom]
     provenance = json.dumps(
         {"data_fingerprint": r.fingerprint, "versions": r.versions, "config as given": r.config},
         indent=2,
