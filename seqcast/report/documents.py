@@ -183,6 +183,7 @@ def run_documents(
     report = render(
         ReportInput(
             dataset=config.dataset_name,
+            description=config.spec.description,
             run_id=run_id,
             board=board,
             champion=champion,

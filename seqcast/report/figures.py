@@ -12,19 +12,21 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from seqcast.report.inputs import ReportInput
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
 
-def _shown(r: ReportInput) -> list[str]:
+def shown_models(r: ReportInput) -> list[str]:
     """The champion (or, without one, the best deep candidate) and the best reference."""
     deep = [e for e in r.board if e["kind"] in ("deep", "ensemble") and e["backtest"]]
     refs = [e for e in r.board if e["kind"] == "reference" and e["backtest"]]
@@ -39,9 +41,30 @@ def time_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def legend_beside(ax: Axes) -> None:
+    """The legend to the right of the axes, top-aligned: it never covers data or a title."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+
+
 def figures(r: ReportInput) -> dict[str, bytes]:
-    out = {}
-    shown = _shown(r)
+    out = {
+        "actual_vs_predicted.png": _png(actual_vs_predicted_figure(r)),
+        **({"test_close_up.png": _png(close)} if (close := close_up_figure(r)) else {}),
+        "learning_curves.png": _png(learning_curves_figure(r)),
+        "backtest_folds.png": _png(backtest_folds_figure(r)),
+        "residuals.png": _png(residuals_figure(r)),
+        "mae_by_step.png": _mae_by_step(r),
+    }
+    if r.frequency == "hourly":
+        out["mae_by_hour.png"] = _mae_by_hour(r)
+    return out
+
+
+def actual_vs_predicted_figure(r: ReportInput) -> Figure:
+    """The first step of every test window: actual, the champion with its bands, the best
+    reference."""
+    shown = shown_models(r)
     fig, ax = plt.subplots(figsize=(11, 4), layout="constrained")
     times, truth = r.test_times[:, 0], r.test_truth[:, 0]  # the first step of every window
     if r.test_bounds and r.champion in shown:
@@ -64,10 +87,64 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     )
     ax.set_ylabel(r.units)
     time_axis(ax)
-    ax.legend()
+    legend_beside(ax)
     ax.grid(alpha=0.3)
-    out["actual_vs_predicted.png"] = _png(fig)
+    return fig
 
+
+def close_up_start(times: np.ndarray, frequency: str) -> tuple[int, str]:
+    """Where the test period's close-up starts in ``times`` (the windows' first target times,
+    in order) and what it spans: the last 14 days of hourly data, the last 26 weeks of weekly
+    data, else the last 28 windows. 0 when the whole period fits in that span."""
+    times = np.asarray(times, dtype="datetime64[ns]")
+    if frequency == "hourly":
+        span, words = np.timedelta64(14, "D"), "last 14 days"
+    elif frequency.startswith("weekly"):
+        span, words = np.timedelta64(26 * 7, "D"), "last 26 weeks"
+    else:
+        return max(len(times) - 28, 0), "last 28 periods"
+    return int(np.searchsorted(times, times[-1] - span, side="right")), words
+
+
+def close_up_figure(r: ReportInput) -> Figure | None:
+    """The close-up of the test period's end (``close_up_start``): actual, the champion and its
+    80 % interval (the narrowest level without one). None without a champion's test
+    predictions or when the whole test period fits in the close-up (the full figure shows it)."""
+    if r.champion not in r.test_predictions or len(r.test_times) == 0:
+        return None
+    start, words = close_up_start(r.test_times[:, 0], r.frequency)
+    if start == 0:
+        return None
+    times, truth = r.test_times[start:, 0], r.test_truth[start:, 0]
+    fig, ax = plt.subplots(figsize=(11, 3.6), layout="constrained")
+    if r.test_bounds:
+        level = "80" if "80" in r.test_bounds else min(r.test_bounds, key=float)
+        lo, hi = r.test_bounds[level]
+        ax.fill_between(
+            times,
+            lo[start:, 0],
+            hi[start:, 0],
+            alpha=0.25,
+            color="tab:blue",
+            linewidth=0,
+            label=f"{r.champion}: {level} % interval",
+        )
+    ax.plot(times, truth, label="actual", color="black", linewidth=1.2)
+    predicted = r.test_predictions[r.champion][start:, 0]
+    ax.plot(times, predicted, label=r.champion, color="tab:blue", linewidth=1.2)
+    ax.set_title(
+        f"{r.dataset}: test period, {words}, actual vs the champion, "
+        f"{step_word(r.steps[0], r.frequency)}"
+    )
+    ax.set_ylabel(r.units)
+    time_axis(ax)
+    legend_beside(ax)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def learning_curves_figure(r: ReportInput) -> Figure:
+    """Training and early-stopping loss per epoch of each variant's newest fold."""
     n = max(len(r.histories), 1)
     cols = min(n, 3)
     rows = (n + cols - 1) // cols
@@ -89,10 +166,13 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     for ax in list(axes.flat)[len(r.histories) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)  # under all
     fig.suptitle(f"learning curves, newest backtest fold: {r.loss_label} per epoch", fontsize=11)
-    out["learning_curves.png"] = _png(fig)
+    return fig
 
+
+def backtest_folds_figure(r: ReportInput) -> Figure:
+    """Each scored candidate's MAE on each backtest fold, best at the top."""
     scored = [e for e in r.board if e["backtest"]]
     folds = [f for f in r.fits if f.startswith("fold-")]
     fig, ax = plt.subplots(figsize=(11, max(2.8, 0.6 + 0.32 * len(scored))), layout="constrained")
@@ -110,17 +190,47 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     ax.set_yticks(np.arange(len(names)), names, fontsize=8)
     ax.set_xlabel(f"MAE ({r.units})")
     ax.set_title("backtest: MAE per fold (each fold scored after its own training period)")
-    ax.legend(fontsize=8, loc="lower right")
+    legend_beside(ax)
     ax.grid(alpha=0.3, axis="x")
-    out["backtest_folds.png"] = _png(fig)
+    return fig
 
+
+CENTRAL = (1.0, 99.0)  # the percentiles of the residuals the histogram's axis spans
+
+
+def central_range(values: np.ndarray, q: tuple[float, float] = CENTRAL) -> tuple[float, float, int]:
+    """The ``q`` percentiles of ``values`` (linear interpolation) and how many values lie
+    outside them: the span a histogram shows so that a few outliers do not squeeze the rest
+    into one bar."""
+    lo, hi = np.percentile(values, q)
+    return float(lo), float(hi), int(((values < lo) | (values > hi)).sum())
+
+
+def residuals_figure(r: ReportInput) -> Figure:
+    """The test residuals (every step) as a histogram over their central 1st to 99th
+    percentile, the outside count in its title, and the first step's residuals over time."""
+    shown = shown_models(r)
+    times = r.test_times[:, 0]
+    resid = {n: r.test_predictions[n] - r.test_truth for n in shown}  # name -> (samples, steps)
+    every = np.concatenate([v.reshape(-1) for v in resid.values()]) if resid else np.zeros(1)
+    lo, hi, outside = central_range(every)
+    tiny = 1e-6 * max(1.0, float(np.abs(every).max()))
+    clipped = hi - lo > tiny  # else the central residuals are one value: show them all
+    span = (lo, hi) if clipped else None
+    bins = 40 if np.ptp(every) > tiny else 1
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(1, 2), layout="constrained")
-    for name in shown:
-        resid = r.test_predictions[name] - r.test_truth  # (samples, steps)
-        varied = np.ptp(resid) > 1e-6 * max(1.0, float(np.abs(resid).max()))
-        axes[0].hist(resid.reshape(-1), bins=40 if varied else 1, alpha=0.6, label=name)
-        axes[1].plot(times, resid[:, 0], linewidth=0.8, label=name, alpha=0.8)
-    axes[0].set_title("test residuals, every step")
+    for name, values in resid.items():
+        axes[0].hist(values.reshape(-1), bins=bins, range=span, alpha=0.6, label=name)
+        axes[1].plot(times, values[:, 0], linewidth=0.8, label=name, alpha=0.8)
+    title = "test residuals, every step"
+    if clipped:
+        axes[0].set_xlim(lo, hi)
+        low, high = (f"{p:g}" for p in CENTRAL)
+        title += (
+            f"\naxis: {_ordinal(low)} to {_ordinal(high)} percentile; "
+            f"{outside} of {every.size} outside, not drawn"
+        )
+    axes[0].set_title(title, fontsize=10)
     axes[0].set_xlabel(f"predicted - actual ({r.units})")
     axes[0].set_ylabel("windows")
     axes[1].set_title("test residuals over time")
@@ -128,13 +238,14 @@ def figures(r: ReportInput) -> dict[str, bytes]:
     axes[1].axhline(0, color="black", linewidth=0.5)
     time_axis(axes[1])
     for ax in axes:
-        ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    out["residuals.png"] = _png(fig)
-    out["mae_by_step.png"] = _mae_by_step(r)
-    if r.frequency == "hourly":
-        out["mae_by_hour.png"] = _mae_by_hour(r)
-    return out
+    legend_beside(axes[1])  # one legend for both: the same colours name the same models
+    return fig
+
+
+def _ordinal(number: str) -> str:
+    suffix = {"1": "st", "2": "nd", "3": "rd"}.get(number[-1:], "th")
+    return number + ("th" if number.endswith(("11", "12", "13")) else suffix)
 
 
 def step_word(step: int, frequency: str) -> str:
@@ -168,7 +279,7 @@ def _mae_by_step(r: ReportInput) -> bytes:
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel(f"MAE ({r.units})")
-    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    legend_beside(axes[1])
     return _png(fig)
 
 
@@ -192,7 +303,7 @@ def _mae_by_hour(r: ReportInput) -> bytes:
     ax.set_ylabel(f"MAE ({r.units})")
     ax.set_xticks(range(0, 24, 2))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    legend_beside(ax)
     return _png(fig)
 
 

@@ -35,6 +35,7 @@ class ReportInput:
     test_bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     champion_policy: str = "deep"  # "fallback": no deep candidate qualified, the best served
     transform_note: str = ""  # how "auto" chose the target transform on the backtest
+    description: str = ""  # the dataset spec's description: what the series is
 
     def __post_init__(self) -> None:
         """One step given as (samples,) is the path (samples, 1)."""

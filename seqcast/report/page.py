@@ -9,9 +9,11 @@ import json
 
 from seqcast.evaluation.leaderboard import claims
 from seqcast.evaluation.selection import weights_text
-from seqcast.report.figures import figures, step_word
+from seqcast.report.figures import close_up_start, figures, step_word
 from seqcast.report.formats import row_numbers, time_text
 from seqcast.report.inputs import Report, ReportInput
+from seqcast.report.trust import trust_summary
+from seqcast.report.zoom import zoomable_test_period
 
 __all__ = ["Report", "ReportInput", "render"]
 
@@ -24,14 +26,26 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
+ONE_FOLD_NOTE = (
+    "The backtest has one fold: its MAE is the backtest's mean, the fold's MAE and the "
+    "validation MAE at once (the newest fold is the validation split), so one column shows "
+    "all three."
+)
+
+
+def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """Each table of the report: title, head, rows and a note to print under it ('' none)."""
+    one_fold = len([f for f in r.fits if f.startswith("fold-")]) == 1
+    scored_head = (
+        ["backtest MAE = fold-1 = val MAE"]
+        if one_fold
+        else ["backtest MAE", "MAE per fold", "val MAE"]
+    )
     lead_head = [
         "rank",
         "model",
         "kind",
-        "backtest MAE",
-        "MAE per fold",
-        "val MAE",
+        *scored_head,
         *(f"test {m}" for m in ("MAE", "RMSE", "R²", "MASE", "WAPE %")),
         "fit seconds",
     ]
@@ -55,14 +69,12 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
             seeds = ", ".join(str(a["seed"]) for a in e["retried_after"])
             name += f" (refitted: seed {seeds} collapsed)"
         bt = e["backtest"] or {}
-        cells = [
-            str(i),
-            name,
-            e["kind"],
-            _fmt(bt.get("mae")),
-            " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-",
-            _fmt((e["val"] or {}).get("mae")),
-        ]
+        cells = [str(i), name, e["kind"], _fmt(bt.get("mae"))]
+        if not one_fold:
+            cells += [
+                " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-",
+                _fmt((e["val"] or {}).get("mae")),
+            ]
         m = e["test"] or {}
         cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
         cells.append(_fmt(e.get("train_seconds")))
@@ -140,17 +152,23 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]]]]:
     set_head = ["setting", "value used", "from"]
     settings = [list(row) for row in r.settings]
     return [
-        ("Leaderboard (original units; sorted by mean backtest MAE)", lead_head, lead),
+        (
+            "Leaderboard (original units; sorted by mean backtest MAE)",
+            lead_head,
+            lead,
+            ONE_FOLD_NOTE if one_fold else "",
+        ),
         (
             "Prediction intervals (conformal, from backtest residuals; the champion and every "
             "reference)",
             iv_head,
             iv_rows,
+            "",
         ),
-        ("Split periods", per_head, per),
-        ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows),
-        ("Settings used", set_head, settings),
-        ("Feature profile (last timestep of each window, original units)", prof_head, prof),
+        ("Split periods", per_head, per, ""),
+        ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows, ""),
+        ("Settings used", set_head, settings, ""),
+        ("Feature profile (last timestep of each window, original units)", prof_head, prof, ""),
     ]
 
 
@@ -237,25 +255,42 @@ def render(r: ReportInput) -> Report:
         "used to choose. " + _steps_note(r)
     )
     title = f"seqcast run {r.run_id}: {r.dataset}"
-    md = [f"# {title}", ""]
+    glance = trust_summary(r)
+    md = [f"# {title}", "", "## At a glance", ""]
+    md += [f"- {line}" for line in glance.lines]
+    md += [f"- **Warning:** {line}" for line in glance.warnings]
+    md += ["", "## How the champion was chosen", ""]
     md += [f"- {line}" for line in headline]
     md += ["", note]
+    glance_html = "".join(f"<li>{html.escape(line)}</li>" for line in glance.lines)
+    glance_html += "".join(
+        f"<li class='warning'><b>Warning:</b> {html.escape(line)}</li>" for line in glance.warnings
+    )
     parts_html = [
         f"<h1>{html.escape(title)}</h1>",
+        f"<div class='glance'><h2>At a glance</h2><ul>{glance_html}</ul></div>",
+        "<h2>How the champion was chosen</h2>",
         "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in headline) + "</ul>",
         f"<p>{html.escape(note)}</p>",
     ]
-    for title, head, rows in _tables(r):
+    for title, head, rows, under in _tables(r):
         md += ["", f"## {title}", "", _md_table(head, rows)]
         parts_html += [f"<h2>{html.escape(title)}</h2>", _html_table(head, rows)]
+        if under:
+            md += ["", under]
+            parts_html.append(f"<p>{html.escape(under)}</p>")
     captions = {
         "actual_vs_predicted.png": "Actual vs predicted, test period",
+        "test_close_up.png": "Actual vs the champion, test period: the close-up",
         "backtest_folds.png": "Backtest: error per fold",
         "learning_curves.png": "Learning curves",
         "residuals.png": "Residuals",
         "mae_by_step.png": "MAE by forecast step",
         "mae_by_hour.png": "MAE by hour of day",
     }
+    if "test_close_up.png" in figs:
+        words = close_up_start(r.test_times[:, 0], r.frequency)[1]
+        captions["test_close_up.png"] = f"Actual vs the champion, test period: {words}"
     for name, caption in captions.items():
         if name not in figs:
             continue
@@ -265,6 +300,8 @@ def render(r: ReportInput) -> Report:
             f"<h2>{caption}</h2>",
             f'<img alt="{caption}" src="data:image/png;base64,{b64}">',
         ]
+        if name == "actual_vs_predicted.png" and (zoom := zoomable_test_period(r)):
+            parts_html += ["<h2>Test period, to zoom into</h2>", zoom]
     provenance = json.dumps(
         {"data_fingerprint": r.fingerprint, "versions": r.versions, "config as given": r.config},
         indent=2,
@@ -290,6 +327,8 @@ def render(r: ReportInput) -> Report:
         "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
         "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
         "td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}"
+        ".glance{border:1px solid #999;background:#f6f6f6;padding:0 1em;font-size:15px}"
+        ".warning{color:#a00}"
     )
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(r.run_id)}</title>"

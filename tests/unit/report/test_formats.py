@@ -54,7 +54,7 @@ def _weekly_report() -> ReportInput:
 
 def test_weekly_report_tables_show_dates_and_rounded_statistics():
     """The split, fit and feature-profile rows of a weekly run: no 00:00:00, no e-11."""
-    tables = {title.split(" (")[0]: rows for title, _, rows in _tables(_weekly_report())}
+    tables = {title.split(" (")[0]: rows for title, _, rows, _ in _tables(_weekly_report())}
     assert tables["Split periods"] == [["test", "52", "2019-01-07", "2019-12-30"]]
     assert tables["Fits: backtest folds, the refit before test, the served refit"][0][1] == (
         "2019-01-07 to 2019-12-30 (52)"
