@@ -93,7 +93,6 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectNotFound
-    from prefect.schedules import Cron
 
     async def ensure_pool() -> None:
         async with get_client() as client:
@@ -130,7 +129,7 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
             build=False,
             push=False,
             job_variables={"env": plan.env},
-            schedules=[Cron(cron, timezone=timezone)] if cron else [],
+            schedules=[schedule_of(cron, timezone)] if cron else [],
             parameters={"config": parameters},
             description=f"{what}: {plan.dataset} (deployed by seqcast deploy)",
             tags=["seqcast", flow_name, plan.dataset],
@@ -139,6 +138,36 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
         )
         names.append(f"{flow_name}/{deployment}")
     return names
+
+
+def schedule_of(cron: str, timezone: str = "UTC"):
+    """The Prefect schedule of ``cron``. An hourly cron (``M * * * *``) becomes the same
+    times as an hourly interval anchored at minute M, which the UI names "Every hour" in
+    its deployments list; as a cron it reads "At 5 minutes past the hour every day", which
+    is wrong and too long for the list's column (it shows as "+1")."""
+    import re
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from prefect.schedules import Cron, Interval
+
+    hourly = re.fullmatch(r"\s*(\d{1,2})\s+\*\s+\*\s+\*\s+\*\s*", cron)
+    if hourly and int(hourly.group(1)) < 60:
+        anchor = datetime(2024, 1, 1, 0, int(hourly.group(1)), tzinfo=ZoneInfo(timezone))
+        return Interval(timedelta(hours=1), anchor_date=anchor, timezone=timezone)
+    return Cron(cron, timezone=timezone)
+
+
+def cron_of(schedule) -> str:
+    """A server's schedule as the cron ``seqcast deploy`` takes (an hourly interval as the
+    hourly cron it was made from)."""
+    cron = getattr(schedule, "cron", None)
+    if cron:
+        return str(cron)
+    interval, anchor = getattr(schedule, "interval", None), getattr(schedule, "anchor_date", None)
+    if interval is not None and anchor is not None and interval.total_seconds() == 3600:
+        return f"{anchor.minute} * * * *"
+    return str(schedule)
 
 
 def automation_name(dataset: str) -> str:
@@ -209,8 +238,7 @@ def existing(plan: DeployPlan) -> dict[str, str]:
                 except ObjectNotFound:
                     continue
                 crons = [
-                    f"{getattr(s.schedule, 'cron', s.schedule)!s} "
-                    f"({getattr(s.schedule, 'timezone', None) or 'UTC'})"
+                    f"{cron_of(s.schedule)} ({getattr(s.schedule, 'timezone', None) or 'UTC'})"
                     for s in dep.schedules
                 ]
                 found[name] = (
