@@ -24,11 +24,11 @@ def run_stage(stage: StageName, config: PrepareConfig) -> str:
 
 @flow(name="rerun-fit", log_prints=True)
 def rerun_fit(name: str, config: TrainConfig) -> str:
-    """Refit one fit of a train run by the name its console printed (``gru-s42-fold-1``,
-    ``references-t24-pretest``), from the stored prepared data and the stored fits before it
+    """Refit one fit of a train run by the name its console printed (gru-s42-fold-1,
+    references-t24-pretest), from the stored prepared data and the stored fits before it
     (a refit reads its folds' best epochs, a served fit its refit's epochs, from their
     cached results), its own cache ignored and overwritten. Writes its record and learning
-    curve under ``DIR/<dataset>/reruns/<name>/``; returns that folder."""
+    curve under DIR/<dataset>/reruns/<name>/; returns that folder."""
     target = fit.fit_target(config, name)
     prepared = {c.resolved_timesteps: prepare(c) for c in config.prepare_configs()}
     d = prepared[target.timesteps]

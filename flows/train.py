@@ -145,7 +145,7 @@ def serve(
 
 @flow(name="refit-members")
 def refit_members(config: TrainConfig, prepared: list[str], plan: rf.RefreshPlan) -> list[FitRef]:
-    """The refresh's fits: the champion's members on every window, as :func:`serve`."""
+    """The refresh's fits: the champion's members on every window, as the train flow's."""
     epochs: dict[tuple[str, int | None], int | None] = {
         (m.label, m.seed): m.epochs for m in plan.members if m.seed is not None
     }
@@ -154,7 +154,7 @@ def refit_members(config: TrainConfig, prepared: list[str], plan: rf.RefreshPlan
 
 @flow(name="refresh", log_prints=True)
 def refresh(config: TrainConfig, run_dir: str | None = None) -> str:
-    """Refit the champion (of the run in ``run_dir``; by default the registry's champion) on
+    """Refit the champion (of the run in run_dir; by default the registry's champion) on
     every row of the source for the epochs its members were trained for, publish it as a run
     of its own, register and promote it; no backtest. Returns the run's directory."""
     plan = rf.plan_refresh(config, run_dir)
@@ -176,7 +176,7 @@ def refresh(config: TrainConfig, run_dir: str | None = None) -> str:
 @flow(name="train", log_prints=True)
 def train(config: TrainConfig) -> str:
     """Prepare the data, backtest and compare every candidate, publish the run; returns its
-    directory. ``mode = "refresh"``: refit the served champion instead (:func:`refresh`)."""
+    directory. In mode "refresh" the served champion is refitted instead (the refresh flow)."""
     if config.mode == "refresh":
         return refresh(config)
     prepared = [prepare(c) for c in config.prepare_configs()]
