@@ -62,9 +62,21 @@ def run_tree(flow_run_id) -> list[dict]:
     return asyncio.run(read())
 
 
-def task_states(flow_run_id) -> dict[str, str]:
-    """Task-run name -> final state name ('Cached', 'Completed', ...) under a flow run."""
-    return {r["name"]: r["state"] for r in run_tree(flow_run_id) if r["kind"] == "task"}
+UNSETTLED = ("Scheduled", "Pending", "Running")
+
+
+def task_states(flow_run_id, settle_s: float = 20.0) -> dict[str, str]:
+    """Task-run name -> final state name ('Cached', 'Completed', ...) under a flow run. The
+    API records a task run's final state a moment after it happens (from events), longer on
+    a busy machine: read until none is still unsettled, ``settle_s`` seconds at most."""
+    import time
+
+    deadline = time.monotonic() + settle_s
+    while True:
+        states = {r["name"]: r["state"] for r in run_tree(flow_run_id) if r["kind"] == "task"}
+        if not any(s in UNSETTLED for s in states.values()) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.25)
 
 
 _FLOW_NAMES: dict = {}  # flow id -> name (a flow's name never changes)
