@@ -601,13 +601,25 @@ def write(sections: list[dict], trend_runs: list[dict] | None = None) -> None:
         ]
     lines += trend_lines(trend_runs or [])
     out.parent.mkdir(exist_ok=True)
-    # keep the command timings that scripts/bench_cli.py writes between its markers
-    start, end = "<!-- cli-timings:start -->", "<!-- cli-timings:end -->"
-    if start in old and end in old:
+    # keep what other scripts and hand measurements wrote between their markers: the command
+    # timings (scripts/bench_cli.py) and every <!-- keep:NAME:start --> .. :end --> block
+    for start, end in kept_markers(old):
         lines += ["", start + old.split(start, 1)[1].split(end, 1)[0] + end]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"\nwrote {out}")
+
+
+def kept_markers(text: str) -> list[tuple[str, str]]:
+    """The (start, end) markers of the blocks a bench keeps from the previous page."""
+    import re
+
+    found = [("<!-- cli-timings:start -->", "<!-- cli-timings:end -->")]
+    found += [
+        (f"<!-- keep:{name}:start -->", f"<!-- keep:{name}:end -->")
+        for name in re.findall(r"<!-- keep:([\w-]+):start -->", text)
+    ]
+    return [(a, b) for a, b in found if a in text and b in text]
 
 
 if __name__ == "__main__":
