@@ -186,6 +186,12 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
         "file (e.g. 2018-10-20:1.8)",
     )
     rp.add_argument(
+        "--live-window",
+        type=int,
+        help="periods of the live window the degradation check averages over (default: 7 days "
+        "of hourly data, 8 weeks of weekly); shorter reacts sooner to a fault",
+    )
+    rp.add_argument(
         "--degradation-factor",
         type=float,
         default=1.3,
@@ -276,7 +282,7 @@ def _cmd_replay(args: argparse.Namespace) -> Command:
     policy = parse_policy(args.policy)
     fault = Fault.parse(args.fault) if args.fault else None
     try:
-        live = LiveConfig(factor=args.degradation_factor)
+        live = LiveConfig(factor=args.degradation_factor, window=args.live_window)
     except ValidationError as exc:
         raise ConfigError(_pydantic_message(exc)) from None
 
