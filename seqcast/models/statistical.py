@@ -72,8 +72,45 @@ def _steps_of(block: Block, units: dict | None) -> list[int]:
     return list(steps) if steps else list(range(1, block.covariates.shape[1] + 1))
 
 
+class _StoredForm(Forecaster):
+    """A statistical reference whose fit is a small document (``form``): stored as JSON and
+    rebuilt at load, forecasting from the target's history up to each origin."""
+
+    def __init__(self, name, settings) -> None:
+        super().__init__(name, settings)
+        self.form: dict | None = None
+
+    def _history(self, block: Block) -> tuple[pd.Series, np.ndarray, list[int]]:
+        """The history up to the newest origin (gaps interpolated), the origins and the
+        steps; a clear error without a fitted form or with too short a history."""
+        if self.form is None:
+            raise ValueError(f"{self.name}: fit or load the model first")
+        history, origins = _series(block)
+        steps = _steps_of(block, self.settings.units)
+        f = self.form
+        series = _filled(history, int(origins.max()))
+        need = 2 * f["season"] if f["seasonal"] else 2
+        if len(series) < need:
+            raise ValueError(
+                f"{self.name} forecasts from at least {need} rows of history (two seasons of "
+                f"{f['season']}); the data holds {len(series)} up to the origin"
+            )
+        return series, origins, steps
+
+    def save(self, folder: Path) -> str:
+        assert self.form is not None
+        (folder / "model.json").write_text(json.dumps(self.form, indent=1))
+        return "model.json"
+
+    @classmethod
+    def load(cls, name, path, settings) -> _StoredForm:
+        out = cls(name, settings)
+        out.form = json.loads(Path(path).read_text())
+        return out
+
+
 @register("ets")
-class ETS(Forecaster):
+class ETS(_StoredForm):
     capabilities = Capabilities(
         needs_scaling=False,
         uses_covariates=False,
@@ -84,9 +121,7 @@ class ETS(Forecaster):
         saved_as="json",
     )
 
-    def __init__(self, name, settings) -> None:
-        super().__init__(name, settings)
-        self.form: dict | None = None  # trend, seasonal, season, params
+    # form: trend, seasonal, season, params
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
@@ -115,19 +150,10 @@ class ETS(Forecaster):
         return FitSummary(seconds=time.perf_counter() - start)
 
     def predict(self, block: Block) -> np.ndarray:
-        if self.form is None:
-            raise ValueError(f"{self.name}: fit or load the model first")
-        history, origins = _series(block)
-        steps = _steps_of(block, self.settings.units)
+        series, origins, steps = self._history(block)
         horizon = max(steps)
         f = self.form
-        series = _filled(history, int(origins.max()))
-        need = 2 * f["season"] if f["seasonal"] else 2
-        if len(series) < need:
-            raise ValueError(
-                f"{self.name} forecasts from at least {need} rows of history (two seasons of "
-                f"{f['season']}); the data holds {len(series)} up to the origin"
-            )
+        assert f is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run = _model(series, f["trend"], f["seasonal"], f["season"]).smooth(
@@ -140,25 +166,11 @@ class ETS(Forecaster):
         out = np.stack(paths)[:, [s - 1 for s in steps]]  # (samples, steps)
         return out.astype(np.float64)
 
-    def save(self, folder: Path) -> str:
-        assert self.form is not None
-        (folder / "model.json").write_text(json.dumps(self.form, indent=1))
-        return "model.json"
-
-    @classmethod
-    def load(cls, name, path, settings) -> ETS:
-        out = cls(name, settings)
-        out.form = json.loads(Path(path).read_text())
-        return out
-
 
 @register("theta")
-class Theta(Forecaster):
+class Theta(_StoredForm):
     capabilities = ETS.capabilities
-
-    def __init__(self, name, settings) -> None:
-        super().__init__(name, settings)
-        self.form: dict | None = None  # season, seasonal, method, theta, b0, alpha
+    # form: season, seasonal, method, theta, b0, alpha
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         from statsmodels.tsa.forecasting.theta import ThetaModel
@@ -186,33 +198,14 @@ class Theta(Forecaster):
         return FitSummary(seconds=time.perf_counter() - start)
 
     def predict(self, block: Block) -> np.ndarray:
-        if self.form is None:
-            raise ValueError(f"{self.name}: fit or load the model first")
-        history, origins = _series(block)
-        steps = _steps_of(block, self.settings.units)
+        filled, origins, steps = self._history(block)
+        series = filled.to_numpy()
         horizon = max(steps)
         f = self.form
-        series = _filled(history, int(origins.max())).to_numpy()
-        need = 2 * f["season"] if f["seasonal"] else 2
-        if len(series) < need:
-            raise ValueError(
-                f"{self.name} forecasts from at least {need} rows of history (two seasons of "
-                f"{f['season']}); the data holds {len(series)} up to the origin"
-            )
+        assert f is not None
         paths = [theta_path(series[: int(o) + 1], f, horizon) for o in origins]  # (horizon,)
         out = np.stack(paths)[:, [s - 1 for s in steps]]  # (samples, steps)
         return out.astype(np.float64)
-
-    def save(self, folder: Path) -> str:
-        assert self.form is not None
-        (folder / "model.json").write_text(json.dumps(self.form, indent=1))
-        return "model.json"
-
-    @classmethod
-    def load(cls, name, path, settings) -> Theta:
-        out = cls(name, settings)
-        out.form = json.loads(Path(path).read_text())
-        return out
 
 
 THETA = 2.0  # the standard Theta method: the SES line and the drift line, half each
