@@ -61,13 +61,7 @@ def publish_run(
         for name, png in docs.report.figures.items():
             storage.write_bytes(tmp / "figures" / name, png)
         if docs.bundle is not None:
-            for f, member in zip(served, docs.bundle["members"], strict=True):
-                if f.model is None:
-                    continue  # a naive reference: read off the data, nothing stored
-                storage.write_bytes(
-                    tmp / "champion" / member["file"], Path(f.model or "").read_bytes()
-                )
-            storage.write_json(tmp / "champion" / "bundle.json", docs.bundle)
+            write_champion(tmp / "champion", served, docs.bundle)
         storage.write_json(tmp / "manifest.json", docs.manifest)
     run = run_ref(run_id, final, config.dataset_name, ranking, docs)
     key = run.dataset.replace("_", "-")
@@ -88,6 +82,16 @@ def publish_run(
         description="full evaluation report",
     )
     return run
+
+
+def write_champion(folder: Path, served: list[FitRef], bundle: dict) -> None:
+    """The served champion in a run's (staged) folder: each member's stored model under
+    the file name its bundle entry gives, then ``bundle.json``. A naive reference stores
+    nothing: it is read off the data."""
+    for f, member in zip(served, bundle["members"], strict=True):
+        if f.model is not None:
+            storage.write_bytes(folder / member["file"], Path(f.model).read_bytes())
+    storage.write_json(folder / "bundle.json", bundle)
 
 
 @task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)

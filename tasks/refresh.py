@@ -18,6 +18,7 @@ from seqcast.io import storage
 from seqcast.io.paths import Layout, run_name
 from seqcast.io.provenance import versions
 from seqcast.report.refresh import RefreshPlan, refresh_documents, refresh_plan
+from tasks.publish import write_champion
 
 # What the refresh takes from the form it was started with; every other setting is the
 # champion's run's own.
@@ -93,10 +94,7 @@ def publish_refresh(
         storage.write_json(tmp / "metrics.json", docs.metrics)
         storage.write_text(tmp / "report.md", docs.markdown)
         storage.write_text(tmp / "report.html", docs.html)
-        for f, member in zip(served, docs.bundle["members"], strict=True):
-            if f.model is not None:  # a naive reference stores nothing
-                storage.write_bytes(tmp / "champion" / member["file"], Path(f.model).read_bytes())
-        storage.write_json(tmp / "champion" / "bundle.json", docs.bundle)
+        write_champion(tmp / "champion", served, docs.bundle)
         storage.write_json(tmp / "manifest.json", docs.manifest)
     create_markdown_artifact(
         key=f"{config.dataset_name.replace('_', '-')}-summary",
