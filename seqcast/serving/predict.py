@@ -48,16 +48,11 @@ def forecast_from_clean(
     if not bundle["members"]:
         raise ValueError("the bundle has no members")
     steps = bundle_steps(bundle)
-    members, windows = [], []
-    for member in bundle["members"]:
-        scaler = AffineScaler.from_dict(member["units"]["features"])
-        windows.append(last_window(clean, spec, member["timesteps"], steps, scaler, source, known))
-        members.append((load_member(member, folder), member.get("weight", 1.0)))
-    minimum = spec.column(spec.target).min
-    value = Ensemble(members, minimum).predict_each(windows).reshape(1, -1)  # (1, steps)
-    if minimum is not None:  # never below the target's minimum
-        value = np.maximum(value, minimum)
-    last = windows[-1]
+    value, last = _ensemble(
+        bundle, folder, spec, lambda ts, scaler: last_window(clean, spec, ts, steps, scaler,
+                                                             source, known)
+    )  # fmt: skip
+    value = value.reshape(1, -1)  # (1, steps)
     out = pd.DataFrame(
         {
             "origin_time": last.origin_time,
@@ -67,12 +62,9 @@ def forecast_from_clean(
             "prediction": value[0],
         }
     )
-    doc = bundle.get("intervals")
-    if doc:
-        frequency = spec.time_index.frequency
-        for level, (lo, hi) in interval_bounds(doc, value, last.target_time, frequency).items():
-            out[f"lower_{level}"] = lo[0]
-            out[f"upper_{level}"] = hi[0]
+    for level, (lo, hi) in _bounds(bundle, spec, value, last.target_time).items():
+        out[f"lower_{level}"] = lo[0]
+        out[f"upper_{level}"] = hi[0]
     return out
 
 
@@ -87,31 +79,48 @@ def forecast_at(
     ``period``."""
     steps = bundle_steps(bundle)
     origins = np.asarray(origins, dtype=np.int64)
-    members, blocks = [], []
-    for member in bundle["members"]:
-        scaler = AffineScaler.from_dict(member["units"]["features"])
-        blocks.append(windows_at(clean, spec, member["timesteps"], steps, scaler, origins))
-        members.append((load_member(member, folder), member.get("weight", 1.0)))
-    minimum = spec.column(spec.target).min
-    value = Ensemble(members, minimum).predict_each(blocks).reshape(len(origins), -1)
-    if minimum is not None:
-        value = np.maximum(value, minimum)
-    times = blocks[-1].target_time  # (n, steps)
+    value, last = _ensemble(
+        bundle, folder, spec, lambda ts, scaler: windows_at(clean, spec, ts, steps, scaler,
+                                                            origins)
+    )  # fmt: skip
+    value = value.reshape(len(origins), -1)  # (n, steps)
+    times = last.target_time  # (n, steps)
     out = pd.DataFrame(
         {
-            "origin_time": np.repeat(blocks[-1].origin_times, len(steps)),
+            "origin_time": np.repeat(last.origin_times, len(steps)),
             "step": np.tile(np.asarray(steps), len(origins)),
             "target_time": times.ravel(),
             "prediction": value.ravel(),
         }
     )
-    doc = bundle.get("intervals")
-    if doc:
-        frequency = spec.time_index.frequency
-        for level, (lo, hi) in interval_bounds(doc, value, times, frequency).items():
-            out[f"lower_{level}"] = lo.ravel()
-            out[f"upper_{level}"] = hi.ravel()
+    for level, (lo, hi) in _bounds(bundle, spec, value, times).items():
+        out[f"lower_{level}"] = lo.ravel()
+        out[f"upper_{level}"] = hi.ravel()
     return out
+
+
+def _ensemble(bundle: dict, folder: Path, spec: DatasetSpec, block_of):
+    """The members' weighted mean, each fed the block ``block_of(timesteps, scaler)`` makes
+    for its own window length and scaling, never below the target's minimum; returns the
+    values (samples, steps) and the last member's block (its times)."""
+    members, blocks = [], []
+    for member in bundle["members"]:
+        scaler = AffineScaler.from_dict(member["units"]["features"])
+        blocks.append(block_of(member["timesteps"], scaler))
+        members.append((load_member(member, folder), member.get("weight", 1.0)))
+    minimum = spec.column(spec.target).min
+    value = Ensemble(members, minimum).predict_each(blocks)
+    if minimum is not None:  # never below the target's minimum
+        value = np.maximum(value, minimum)
+    return value, blocks[-1]
+
+
+def _bounds(bundle: dict, spec: DatasetSpec, value: np.ndarray, times: np.ndarray) -> dict:
+    """The bundle's conformal intervals around ``value`` at ``times`` (none without)."""
+    doc = bundle.get("intervals")
+    if not doc:
+        return {}
+    return interval_bounds(doc, value, times, spec.time_index.frequency)
 
 
 def forecast_from_raw(
