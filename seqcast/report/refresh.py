@@ -11,6 +11,7 @@ they were fitted on change. It is the cheap answer to a degraded forecast; a ful
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from seqcast.errors import ConfigError
 from seqcast.models.catalog import capabilities
 from seqcast.report.documents import served_members
+from seqcast.report.page import _html_table, _md_table
 
 
 class RefreshMember(BaseModel):
@@ -154,47 +156,31 @@ def refresh_documents(
         ],
     }
     rows = [
-        (m["label"], "-" if m["seed"] is None else str(m["seed"]), f"{m['weight']:.3f}",
-         "-" if m["epochs"] is None else str(m["epochs"]), f"{f['seconds']:.1f}")
+        [m["label"], "-" if m["seed"] is None else str(m["seed"]), f"{m['weight']:.3f}",
+         "-" if m["epochs"] is None else str(m["epochs"]), f"{f['seconds']:.1f}"]
         for m, f in zip(members, served, strict=True)
     ]  # fmt: skip
-    head = ("member", "seed", "weight", "epochs", "refit seconds")
+    head = ["member", "seed", "weight", "epochs", "refit seconds"]
     bt = plan.entry["backtest"]["mae"]
-    lines = [
-        f"# {old['dataset']}: refresh {run_id}",
-        "",
+    title = f"{old['dataset']}: refresh {run_id}"
+    text = [
         reason + ".",
-        "",
         f"Served from now: {champion}, trained on target times {trained_on['target_start']} .. "
         f"{trained_on['target_end']}. Live forecasts are held to run {plan.run_id}'s "
         f"backtest promise (mean MAE {bt:.4g}). Refit time: {seconds:.1f} s.",
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-        *("| " + " | ".join(r) + " |" for r in rows),
-        "",
-        "A refresh does not compare candidates. When live quality stays degraded after it, "
-        "train in full (mode `full`).",
     ]
-    markdown = "\n".join(lines) + "\n"
-    return RefreshDocuments(
-        metrics, manifest, bundle, markdown, _html(lines[0][2:], rows, head, lines[2:5])
+    closing = (
+        "A refresh does not compare candidates. When live quality stays degraded after it, "
+        "train in full (mode full)."
     )
-
-
-def _html(title: str, rows: list, head: tuple, text: list[str]) -> str:
-    import html
-
-    cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
-    paras = "".join(f"<p>{html.escape(t)}</p>" for t in text if t)
-    return (
+    markdown = "\n\n".join([f"# {title}", *text, _md_table(head, rows), closing]) + "\n"
+    page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}</style>"
-        f"</head><body><h1>{html.escape(title)}</h1>{paras}<table><tr>"
-        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        + f"</tr>{cells}</table><p>A refresh does not compare candidates. When live quality "
-        "stays degraded after it, train in full (mode <code>full</code>).</p></body></html>"
+        f"</head><body><h1>{html.escape(title)}</h1>"
+        + "".join(f"<p>{html.escape(t)}</p>" for t in text)
+        + _html_table(head, rows)
+        + f"<p>{html.escape(closing)}</p></body></html>"
     )
+    return RefreshDocuments(metrics, manifest, bundle, markdown, page)

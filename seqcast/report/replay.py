@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from seqcast.report.figures import time_axis
+from seqcast.report.page import _html_table, _md_table
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,7 @@ def replay_report(name: str, policies: dict[str, tuple[dict, pd.Series]]) -> Rep
         f"# Replay {name}",
         "",
         *[p + "\n" for p in intro],
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-        *("| " + " | ".join(r) + " |" for r in rows),
+        _md_table(head, rows),
         "",
         "![live MAE per policy](live_mae.png)",
         "",
@@ -134,13 +133,7 @@ def replay_report(name: str, policies: dict[str, tuple[dict, pd.Series]]) -> Rep
         *(actions or ["none"]),
     ]
     encoded = base64.b64encode(png).decode()
-    table = (
-        "<table><tr>"
-        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
-        + "</tr>"
-        + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-        + "</table>"
-    )
+    table = _html_table(head, rows)
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Replay {html.escape(name)}"
         "</title><style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
