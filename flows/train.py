@@ -41,7 +41,6 @@ def fit_models(
     sel = config.resolved_selection
     folds = sel.folds or 1
     fold_list = fold_names(folds)
-    sweep = len(prepared) > 1
     lengths = [c.resolved_timesteps for c in config.prepare_configs()]
     vcfg, tcfg = config.resolved_variant, config.resolved_training
     base, *extra_seeds = config.seed_list
@@ -50,11 +49,7 @@ def fit_models(
         choice = t.choose_transform(prepared[0], folds, base, threads)
         tcfg = tcfg.model_copy(update={"target_transform": choice["chosen"]})
     transform = tcfg.target_transform
-    variants = {
-        label_of(v, ts, sweep): (d, ts, v)
-        for d, ts in zip(prepared, lengths, strict=True)
-        for v in config.variants
-    }
+    variants = variant_sources(config, prepared)
 
     def deep(label: str, seed: int, fit: str, epochs: int | None = None):
         d, ts, v = variants[label]
@@ -98,6 +93,18 @@ def fit_models(
     return fits, served, ranking
 
 
+def variant_sources(config: TrainConfig, prepared: list[str]) -> dict[str, tuple[str, int, str]]:
+    """Each deep candidate label (``gru``; ``gru-t24`` in a sweep) -> its prepared windows,
+    window length and variant."""
+    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
+    sweep = len(lengths) > 1
+    return {
+        label_of(v, ts, sweep): (d, ts, v)
+        for d, ts in zip(prepared, lengths, strict=True)
+        for v in config.variants
+    }
+
+
 def serve(
     config: TrainConfig,
     prepared: list[str],
@@ -116,11 +123,7 @@ def serve(
     sweep = len(lengths) > 1
     vcfg, tcfg = config.resolved_variant, config.resolved_training
     tcfg = tcfg.model_copy(update={"target_transform": transform})
-    variant_of = {
-        label_of(v, ts, sweep): (d, ts, v)
-        for d, ts in zip(prepared, lengths, strict=True)
-        for v in config.variants
-    }
+    variant_of = variant_sources(config, prepared)
     served_refs = {
         (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names, transform)
         for (d, ts), names in served_references(members, prepared, lengths, sweep).items()
