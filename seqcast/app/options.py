@@ -230,9 +230,10 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         "--target-transform",
         choices=get_args(TargetTransform),
         help="transform of the target before scaling: log1p (counts), difference (learn the "
-        "change from the window's last value: trends, level shifts), auto (none or "
-        "difference, whichever gradient boosting does better with on the backtest) (default: the "
-        "dataset's)",
+        "change from the window's last value: trends, level shifts), normalize (that change "
+        "in units of the window's own spread: a swing that grows with the level), auto (none, "
+        "difference or normalize, whichever gradient boosting does better with on the "
+        "backtest) (default: the dataset's)",
     )
     t.add_argument(
         "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"

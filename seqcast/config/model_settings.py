@@ -98,8 +98,10 @@ class TrainingConfig(BaseModel):
         description="none; log1p: train on log(1 + target), standardised on training rows "
         "(for counts: errors become relative, peaks stop dominating); difference: learn the "
         "change from the window's last value, standardised (for trends and level shifts; "
-        "ridge and gradient boosting learn it too); auto: none or difference, whichever the "
-        "gradient-boosting reference does better with on the backtest. Forecasts and metrics "
+        "ridge and gradient boosting learn it too); normalize: that change in units of the "
+        "window's own spread (for a swing that grows with the level); auto: none, difference "
+        "or normalize, whichever the gradient-boosting reference does better with on the "
+        "backtest. Forecasts and metrics "
         "are always back in original units. Empty: the dataset spec's.",
     )
     lr_decay: float | None = Field(

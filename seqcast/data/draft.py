@@ -295,7 +295,8 @@ def draft_spec(
     trend = detect_trend(regular, season)
     transform = trend.transform if trend.transform != "none" else ("log1p" if counts else "none")
     notes.append(f"trend test: {trend.reason[0]}; proposed target_transform = {transform!r}")
-    if trend.transform == "difference" and _open_bound(columns, target, trend.direction, y):
+    trends = trend.transform in ("difference", "normalize")
+    if trends and _open_bound(columns, target, trend.direction, y):
         notes.append(f"{target!r} trends: the bound it heads for is left open")
     scale_target = bool(y.abs().max() > 100)
     calendar = calendar_names(ti_spec)

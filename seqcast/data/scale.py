@@ -12,6 +12,9 @@ import numpy as np
 
 from seqcast.spec.choices import ScalerKind
 
+# a target document's keys that are not the affine map's statistics
+_TARGET_KEYS = ("transform", "origin_feature", "feature_scale", "spread_floor")
+
 
 @dataclass(frozen=True)
 class AffineScaler:
@@ -38,7 +41,7 @@ class AffineScaler:
 
     @classmethod
     def from_dict(cls, d: dict) -> AffineScaler:
-        stat_keys = [k for k in d if k not in ("kind", "columns", "scale", "shift", "transform")]
+        stat_keys = [k for k in d if k not in ("kind", "columns", "scale", "shift", *_TARGET_KEYS)]
         return cls(
             kind=d["kind"],
             names=list(d["columns"]),
@@ -59,13 +62,18 @@ def scale_known(covariates: np.ndarray, names: list[str], scaler: AffineScaler) 
     return out.astype(np.float32)
 
 
-def to_original_units(values, scaler_doc: dict, origin=None) -> np.ndarray:
+RELATIVE = ("difference", "normalize")  # target transforms taken relative to each window
+
+
+def to_original_units(values, scaler_doc: dict, origin=None, x=None) -> np.ndarray:
     """Model outputs (samples, steps) back in the target's original units, same shape, given
     a ``scaler.json`` document (unchanged when the target was not scaled; one affine map
     serves every step). A ``log1p`` target is standardised log(1 + y): inverted by the affine
     map, then ``expm1``. A ``difference`` target is the change from the origin, standardised:
     inverted by the affine map, then added to ``origin`` (samples,), the value at each
-    window's origin."""
+    window's origin. A ``normalize`` target is that change divided by the window's own spread
+    (:func:`window_spread`, read from ``x``, the windows in the fit's units): inverted by the
+    affine map, multiplied by the spread, then added to ``origin``."""
     values = np.asarray(values, dtype=np.float64)
     target = scaler_doc["target"]
     if target is None:
@@ -73,40 +81,102 @@ def to_original_units(values, scaler_doc: dict, origin=None) -> np.ndarray:
     out = AffineScaler.from_dict(target).inverse(values.reshape(-1, 1)).reshape(values.shape)
     if target.get("transform") == "log1p":
         return np.expm1(out)
-    if target.get("transform") == "difference":
-        return out + _origin(origin, len(values))
+    if target.get("transform") in RELATIVE:
+        level, spread = _frame(target, origin, x, len(values))
+        return out * spread + level
     return out
 
 
-def to_model_units(y_raw, target: dict, origin=None) -> np.ndarray:
+def to_model_units(y_raw, target: dict, origin=None, x=None) -> np.ndarray:
     """The inverse of :func:`to_original_units` for one target document, same shape."""
     y = np.asarray(y_raw, dtype=np.float64)
     if target.get("transform") == "log1p":
         y = np.log1p(y)
-    elif target.get("transform") == "difference":
-        y = y - _origin(origin, len(y))
+    elif target.get("transform") in RELATIVE:
+        y = _change(y, target, origin, x).reshape(np.shape(y_raw))
     return AffineScaler.from_dict(target).transform(y.reshape(-1, 1)).reshape(y.shape)
+
+
+def relative(scaler_doc: dict | None) -> bool:
+    """Whether the fit's target is taken relative to each window's origin (``difference``
+    or ``normalize``): what a model adds the origin's value back to."""
+    return _target_of(scaler_doc).get("transform") in RELATIVE
 
 
 def differenced(scaler_doc: dict | None) -> bool:
     """Whether the fit's target is the change from the origin (``difference``)."""
-    target = (scaler_doc or {}).get("target") or {}
-    return target.get("transform") == "difference"
+    return _target_of(scaler_doc).get("transform") == "difference"
+
+
+def to_relative(y_raw, scaler_doc: dict | None, x, origin) -> np.ndarray:
+    """Targets (samples, steps) in original units as a relative fit's models learn them, in
+    original units' scale: ``y - origin`` (``difference``) or ``(y - origin) / spread``
+    (``normalize``). ``x``: the windows (samples, timesteps, features) in the fit's units."""
+    return _change(y_raw, _target_of(scaler_doc), origin, x)
+
+
+def from_relative(values, scaler_doc: dict | None, x, origin) -> np.ndarray:
+    """The inverse of :func:`to_relative`: (samples, steps) in original units."""
+    out = np.asarray(values, dtype=np.float64).reshape(len(values), -1)  # (samples, steps)
+    level, spread = _frame(_target_of(scaler_doc), origin, x, len(out))
+    return out * spread + level
+
+
+def window_spread(x, target: dict) -> np.ndarray:
+    """(samples,) each window's own spread of the target, in original units: the standard
+    deviation of the target's feature over the window's rows, never below the document's
+    ``spread_floor`` (a tenth of the median over the training windows), so a flat window is
+    not divided by zero. Read from the window alone: nothing of the rows it forecasts.
+    ``x``: (samples, timesteps, features) in the fit's units."""
+    j = target.get("origin_feature")
+    if j is None or x is None:
+        raise ValueError("a normalised target needs each window's own target values")
+    feature = np.asarray(x, dtype=np.float64)[:, :, int(j)]  # (samples, timesteps)
+    spread = feature.std(axis=1) / abs(float(target["feature_scale"]))  # original units
+    return np.maximum(spread, float(target["spread_floor"]))
 
 
 def model_inputs_of(x: np.ndarray, scaler_doc: dict | None) -> np.ndarray:
     """The window as a model of this fit reads it. With a ``difference`` target the target's
     own feature is taken relative to its value at the origin (``x - x[last]``, in the fit's
     units), so the window shows the recent changes, never the level: a level past the
-    training range looks like any other. Otherwise ``x`` itself.
+    training range looks like any other. With a ``normalize`` target that change is also
+    divided by the window's own spread (in the feature's units), so the window shows its
+    shape, never its level or size. Otherwise ``x`` itself.
     ``x``: (samples, timesteps, features), same shape out."""
-    target = (scaler_doc or {}).get("target") or {}
+    target = _target_of(scaler_doc)
     j = target.get("origin_feature")
-    if target.get("transform") != "difference" or j is None:
+    if target.get("transform") not in RELATIVE or j is None:
         return x
     out = np.array(x, dtype=np.float32, copy=True)
     out[:, :, j] -= out[:, -1:, j]  # (samples, timesteps) minus (samples, 1)
+    if target["transform"] == "normalize":
+        spread = window_spread(x, target) * abs(float(target["feature_scale"]))  # (samples,)
+        out[:, :, j] /= spread[:, None].astype(np.float32)
     return out
+
+
+def _target_of(scaler_doc: dict | None) -> dict:
+    return (scaler_doc or {}).get("target") or {}
+
+
+def _frame(target: dict, origin, x, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's level (its origin value) and the size its change is measured in
+    (1 for ``difference``, the window's spread for ``normalize``), as (samples, 1) columns."""
+    level = _origin(origin, samples)
+    if target.get("transform") != "normalize":
+        return level, np.ones_like(level)
+    spread = window_spread(x, target).reshape(-1, 1)  # (samples, 1)
+    if len(spread) != samples:
+        raise ValueError(f"{len(spread)} window(s) for {samples} target row(s)")
+    return level, spread
+
+
+def _change(y_raw, target: dict, origin, x) -> np.ndarray:
+    """A relative target's change from each origin, in its size: (samples, steps)."""
+    y = np.asarray(y_raw, dtype=np.float64)
+    level, spread = _frame(target, origin, x, len(y))
+    return (y.reshape(len(y), -1) - level) / spread
 
 
 def _origin(origin, samples: int) -> np.ndarray:
@@ -120,26 +190,44 @@ def _origin(origin, samples: int) -> np.ndarray:
 
 
 def target_document(
-    y_train_raw: np.ndarray, transform: str, origin=None, origin_feature: int | None = None
+    y_train_raw: np.ndarray,
+    transform: str,
+    origin=None,
+    origin_feature: int | None = None,
+    x=None,
+    feature_scale: float | None = None,
 ) -> dict:
     """The target's model units for ``transform`` ``"log1p"`` (log(1 + y) standardised on the
-    training targets, given in original units, which must be >= 0) or ``"difference"`` (the
+    training targets, given in original units, which must be >= 0), ``"difference"`` (the
     change ``y - origin`` from each window's origin value, standardised on the training
     windows; ``origin_feature``: the target's column among the window's features, which
-    :func:`model_inputs_of` takes relative to the origin). A ``scaler.json`` ``target``
-    entry with its ``"transform"``."""
+    :func:`model_inputs_of` takes relative to the origin) or ``"normalize"`` (that change
+    divided by each window's own spread, :func:`window_spread`, then standardised; ``x``:
+    the training windows in the fit's units, ``feature_scale``: the fit's scale of the
+    target's feature). A ``scaler.json`` ``target`` entry with its ``"transform"``."""
     y = np.asarray(y_train_raw, dtype=np.float64)
-    if transform == "difference":
-        change = y.reshape(len(y), -1) - _origin(origin, len(y))  # (samples, steps)
-        doc = fit_scaler(change.reshape(-1, 1), ["y"], "standard").to_dict()
-        return {**doc, "transform": "difference", "origin_feature": origin_feature}
+    if transform in RELATIVE:
+        doc: dict = {"transform": transform, "origin_feature": origin_feature}
+        if transform == "normalize":
+            if origin_feature is None or x is None or not feature_scale:
+                raise ValueError(
+                    "normalize needs the target among the window's features; "
+                    "use difference for this dataset"
+                )
+            feature = np.asarray(x, dtype=np.float64)[:, :, origin_feature]
+            spreads = feature.std(axis=1) / abs(float(feature_scale))  # (samples,) original
+            floor = 0.1 * float(np.median(spreads)) if len(spreads) else 0.0
+            doc |= {"feature_scale": float(feature_scale), "spread_floor": floor or 1.0}
+        change = _change(y, doc, origin, x)  # (samples, steps)
+        fitted = fit_scaler(change.reshape(-1, 1), ["y"], "standard").to_dict()
+        return {**fitted, **doc}
     y = y.reshape(-1)
     if transform != "log1p":
         raise ValueError(f"no target document for transform {transform!r}")
     if (y < 0).any():
         raise ValueError("log1p needs a target >= 0; the training targets include negatives")
-    doc = fit_scaler(np.log1p(y)[:, None], ["y"], "standard").to_dict()
-    return {**doc, "transform": "log1p"}
+    log_doc = fit_scaler(np.log1p(y)[:, None], ["y"], "standard").to_dict()
+    return {**log_doc, "transform": "log1p"}
 
 
 def fit_scaler(x: np.ndarray, names: list[str], kind: ScalerKind) -> AffineScaler:

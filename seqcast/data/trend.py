@@ -6,7 +6,9 @@ position in the season): the augmented Dickey-Fuller test (null: a unit root, th
 wanders) and KPSS (null: the level is stationary), both from statsmodels. When ADF cannot
 reject a unit root (p > 0.05) and KPSS rejects a stationary level (p < 0.05), the series
 trends or wanders, and models should learn the change from the last value
-(``target_transform = "difference"``). Otherwise, nothing is proposed.
+(``target_transform = "difference"``). When, besides, the swing grows (or shrinks) with the
+level (:func:`swing_follows_level`), the change is measured in units of each window's own
+spread (``"normalize"``). Otherwise, nothing is proposed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ MIN_ROWS = 24  # fewer observations: the tests say little, nothing is proposed
 
 @dataclass(frozen=True)
 class TrendFinding:
-    transform: str  # "difference" when the series trends or wanders, else "none"
+    transform: str  # "difference" or "normalize" when the series trends or wanders, else "none"
     direction: int  # +1 rising, -1 falling, 0 neither (the least-squares slope's sign)
     reason: list[str] = field(default_factory=list)  # the evidence, for the spec's comment
 
@@ -61,6 +63,17 @@ def detect_trend(values: np.ndarray, season: int) -> TrendFinding:
         f"{slope:+.3g} per period"
     )
     if adf_p > ALPHA and kpss_p < ALPHA:
+        swing = swing_follows_level(values, season)
+        if swing:
+            return TrendFinding(
+                "normalize",
+                int(np.sign(slope)),
+                [
+                    f"{evidence}; {swing}",
+                    "the level trends and the swing follows it: models learn the change from "
+                    "the last value in units of the window's own spread",
+                ],
+            )
         return TrendFinding(
             "difference",
             int(np.sign(slope)),
@@ -70,6 +83,43 @@ def detect_trend(values: np.ndarray, season: int) -> TrendFinding:
             ],
         )
     return TrendFinding("none", 0, [evidence, "no trend or unit root: the level is modelled"])
+
+
+SWING_RATIO = 1.5  # the newest third's typical swing against the oldest third's, or back
+SWING_CORRELATION = 0.8  # of the blocks' swings with their levels
+MIN_BLOCKS = 6
+
+
+def swing_follows_level(values: np.ndarray, season: int) -> str:
+    """Why the series' swing grows (or shrinks) with its level, or "" when it does not.
+
+    The series is cut into blocks of one season (12 periods without one); each block's level
+    is its mean and its swing its standard deviation. The swing follows the level when the
+    two correlate above :data:`SWING_CORRELATION` and the median swing of the newest third
+    of the blocks is :data:`SWING_RATIO` times that of the oldest third, or the reverse."""
+    values = np.asarray(values, dtype=np.float64)
+    block = season if season > 1 else 12
+    blocks = len(values) // block
+    if blocks < MIN_BLOCKS:
+        return ""
+    v = values[len(values) - blocks * block :].reshape(blocks, block)  # the newest whole blocks
+    full = np.isfinite(v).sum(axis=1) >= max(2, block // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        level, spread = np.nanmean(v, axis=1)[full], np.nanstd(v, axis=1)[full]
+    if len(level) < MIN_BLOCKS or np.ptp(level) == 0 or np.ptp(spread) == 0:
+        return ""
+    third = len(level) // 3
+    first, last = float(np.median(spread[:third])), float(np.median(spread[-third:]))
+    r = float(np.corrcoef(level, spread)[0, 1])
+    ratio = max(first, last) / max(min(first, last), 1e-12)
+    if r < SWING_CORRELATION or ratio < SWING_RATIO:
+        return ""
+    return (
+        f"the swing follows the level: the standard deviation within each {block}-period "
+        f"block goes from {first:.3g} (oldest third) to {last:.3g} (newest third), "
+        f"correlation {r:.2f} with the block's mean"
+    )
 
 
 def _p(p: float) -> str:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from seqcast.data.scale import (
+    RELATIVE,
     AffineScaler,
     fit_scaler,
     scale_known,
@@ -198,6 +199,7 @@ def fit_units(
     ``windows``: every window (:func:`concat`), features scaled by ``prepared_scaler``
     (the prepared ``scaler.json``). ``target``: ``"log1p"`` (standardised log(1 + y)),
     ``"difference"`` (the standardised change from each window's origin value),
+    ``"normalize"`` (that change in units of each window's own spread),
     ``"scale"`` (the ``kind`` scaler) or ``"none"`` (original units). Returns
     ``{"train", "early_stop"?, "scored"?}`` windows with ``x`` and ``y`` in this fit's units,
     and the fit's ``scaler.json`` document (the form :func:`seqcast.data.scale.to_original_units`
@@ -208,10 +210,11 @@ def fit_units(
     train_rows = raw[plan.train.start : plan.train.stop]  # (train samples, timesteps, features)
     scaler = fit_scaler(train_rows.reshape(-1, features), base.names, kind)
     x = scaler.transform(raw.reshape(-1, features)).reshape(n, timesteps, features)
+    x = x.astype(np.float32)  # as the models read it, so a window's spread is the same number
     train_y = windows.y_raw[plan.train.start : plan.train.stop]  # (train samples, steps)
     if target == "log1p":  # one map for every step, fitted on all their training targets
         target_doc: dict | None = target_document(train_y, "log1p")
-    elif target == "difference":  # the change from each window's origin, every step
+    elif target in RELATIVE:  # the change from each window's origin (in its spread), every step
         if windows.y_last_raw is None:
             raise ValueError("windows lack y_last_raw; prepare them again with this version")
         origins = windows.y_last_raw[plan.train.start : plan.train.stop]  # (train samples,)
@@ -221,7 +224,14 @@ def fit_units(
             if target_name in windows.feature_names
             else None
         )
-        target_doc = target_document(train_y, "difference", origins, feature)
+        target_doc = target_document(
+            train_y,
+            target,
+            origins,
+            feature,
+            x=x[plan.train.start : plan.train.stop],  # (train samples, timesteps, features)
+            feature_scale=None if feature is None else float(scaler.scale[feature]),
+        )
     elif target == "scale":
         target_doc = fit_scaler(train_y.reshape(-1, 1), ["y"], kind).to_dict()
     else:
@@ -229,10 +239,10 @@ def fit_units(
     y = (
         windows.y_raw
         if target_doc is None
-        else to_model_units(windows.y_raw, target_doc, windows.y_last_raw)
+        else to_model_units(windows.y_raw, target_doc, windows.y_last_raw, x)
     )
     cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, steps, cov)
-    scaled = replace(windows, x=x.astype(np.float32), y=np.asarray(y, np.float32), covariates=cov)
+    scaled = replace(windows, x=x, y=np.asarray(y, np.float32), covariates=cov)
     parts = {"train": take(scaled, plan.train)}
     if plan.early_stop is not None:
         parts["early_stop"] = take(scaled, plan.early_stop)
@@ -267,7 +277,7 @@ def fit_windows(
     ``difference`` target when the transform asks for it, else the prepared data's choice
     (scaled or original units).
     ``splits``: the prepared windows; ``prepared_scaler``: their ``scaler.json``."""
-    if target_transform in ("log1p", "difference"):
+    if target_transform in ("log1p", *RELATIVE):
         target = target_transform
     else:
         target = "scale" if prepared_scaler["target"] is not None else "none"

@@ -60,8 +60,9 @@ class DeepForecaster(Forecaster):
         # one direct call: model.predict would trace a graph function per batch shape
         x = model_inputs_of(block.x, self.settings.units)  # (samples, timesteps, features)
         raw = self.model(model_inputs(self.name, x, block.covariates), training=False)
-        origin = getattr(block, "y_last_raw", None)  # read by a differenced target only
-        return to_original_units(raw, self.settings.units, origin)  # (samples, steps)
+        origin = getattr(block, "y_last_raw", None)  # read by a relative target only
+        # (samples, steps); a normalised target reads each window's spread from block.x
+        return to_original_units(raw, self.settings.units, origin, block.x)
 
     def save(self, folder: Path) -> str:
         assert self.model is not None

@@ -14,7 +14,8 @@ For each window (origin row ``o`` of the series ``history``) and step ``s`` (tar
 - **the target time's calendar and known values** (the step's covariates).
 
 Rows before the series starts are NaN, which histogram boosting handles natively. With a
-``difference`` target every level feature is taken relative to the origin's value.
+``difference`` target every level feature is taken relative to the origin's value; with a
+``normalize`` target also divided by the window's own spread.
 """
 
 from __future__ import annotations
@@ -59,22 +60,29 @@ def lag_features(
     steps: Sequence[int],
     season: int,
     relative: bool = False,
+    spread: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """One feature matrix per step, (samples, features) each (see the module docstring).
 
     ``history``: (rows,) the target in original units; ``origins``: (samples,) rows;
     ``last_inputs``: (samples, features) the window's last row; ``covariates``: (samples,
-    steps, covariates); ``relative``: level features minus the origin's value."""
+    steps, covariates); ``relative``: level features minus the origin's value, divided by
+    ``spread`` (samples,) when given (a ``normalize`` target)."""
     history = np.asarray(history, dtype=np.float64)
     origins = np.asarray(origins, dtype=np.int64)
     season = max(1, int(season))
     level = history[origins][:, None] if relative else 0.0  # (samples, 1)
+    size = 1.0 if spread is None else np.asarray(spread, dtype=np.float64)[:, None]
     own = _take(history, origins[:, None] - np.arange(season)[None, :])  # (samples, season)
     means = np.stack(
         [_rolling_mean(history, origins, season), _rolling_mean(history, origins, 7 * season)],
         axis=1,
     )  # (samples, 2)
-    shared = [own - level, means - level, np.asarray(last_inputs, dtype=np.float64)]
+    shared = [
+        (own - level) / size,
+        (means - level) / size,
+        np.asarray(last_inputs, dtype=np.float64),
+    ]
     out = []
     for j, s in enumerate(steps):
         back = []
@@ -82,7 +90,7 @@ def lag_features(
             while lag < s:  # the row lies after the origin: a whole season further back
                 lag += season
             back.append(_take(history, origins + s - lag))
-        seasonal = np.stack(back, axis=1) - level  # (samples, lags)
+        seasonal = (np.stack(back, axis=1) - level) / size  # (samples, lags)
         step_cov = np.asarray(covariates[:, j, :], dtype=np.float64)  # (samples, covariates)
         out.append(np.concatenate([*shared, seasonal, step_cov], axis=1))
     return out

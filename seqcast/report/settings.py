@@ -17,6 +17,11 @@ def loss_label(config: TrainConfig) -> str:
         return f"{loss} of the standardised log(1 + {config.spec.target})"
     if t.target_transform == "difference":
         return f"{loss} of the standardised change in {config.spec.target} from the origin"
+    if t.target_transform == "normalize":
+        return (
+            f"{loss} of the standardised change in {config.spec.target} from the origin, "
+            "in units of the window's spread"
+        )
     if config.resolved_scale_target:
         return f"{loss} of the {config.scaler}-scaled {config.spec.target}"
     return f"{loss} of {config.spec.target} (original units)"

@@ -15,7 +15,7 @@ ScalerKind = Literal["minmax", "standard"]
 LossName = Literal["mse", "mae", "huber"]
 
 # The target a model trains on: as it is, or log(1 + target) standardised on training rows.
-TargetTransform = Literal["none", "log1p", "difference", "auto"]
+TargetTransform = Literal["none", "log1p", "difference", "normalize", "auto"]
 
 # What a gap longer than the longest filled one does: fail the run, or drop the windows it
 # touches.

@@ -217,3 +217,24 @@ def test_a_trending_series_is_drafted_with_differencing_and_an_open_upper_bound(
     level = _spec(draft_spec(_monthly(flat), "sales", target="sales").text)
     assert level.training.target_transform == "log1p"
     assert level.column("sales").max is not None
+
+
+def test_a_series_whose_swing_grows_with_its_level_is_drafted_with_normalize():
+    """Ten years of monthly sales growing 1.5 % a month with a season and noise in proportion
+    to the level (a multiplicative season): the swing of the newest years is several times
+    that of the first, so the draft proposes the change in units of the window's spread and
+    says why; the additive trend above keeps the plain difference (its swing does not grow)."""
+    from seqcast.data.trend import swing_follows_level
+
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    level = 100 * np.exp(0.015 * t)
+    growing = np.round(level * (1 + 0.2 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.02, 120)))
+    draft = draft_spec(_monthly(growing), "sales", target="sales")
+    assert _spec(draft.text).training.target_transform == "normalize"
+    assert "the swing follows the level: the standard deviation within each 12-period" in (
+        " ".join(draft.text.split())
+    )
+    additive = 100 + 2 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 120)
+    assert swing_follows_level(additive, 12) == ""
+    assert swing_follows_level(growing[:60], 12) == ""  # five blocks: too few to say

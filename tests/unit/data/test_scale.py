@@ -78,7 +78,7 @@ def test_difference_target_round_trip_by_hand():
     import math
 
     from seqcast.data.scale import (
-        differenced,
+        relative,
         target_document,
         to_model_units,
         to_original_units,
@@ -87,14 +87,14 @@ def test_difference_target_round_trip_by_hand():
     y = np.array([[11.0, 13.0], [18.0, 26.0]])  # (samples, steps)
     origin = np.array([10.0, 20.0])
     doc = target_document(y, "difference", origin)
-    assert doc["transform"] == "difference" and differenced({"target": doc})
+    assert doc["transform"] == "difference" and relative({"target": doc})
     z = to_model_units(y, doc, origin)
     sd = math.sqrt(8.5)
     np.testing.assert_allclose(z, [[-1 / sd, 1 / sd], [-4 / sd, 4 / sd]], atol=1e-12)
     np.testing.assert_allclose(to_original_units(z, {"target": doc}, origin), y, atol=1e-9)
     with pytest.raises(ValueError, match="origin value"):
         to_original_units(z, {"target": doc})
-    assert not differenced({"target": None}) and not differenced(None)
+    assert not relative({"target": None}) and not relative(None)
 
 
 def test_a_differenced_fit_reads_the_target_relative_to_its_origin():
@@ -109,3 +109,71 @@ def test_a_differenced_fit_reads_the_target_relative_to_its_origin():
     assert got[0].tolist() == [[-1.0, 1.0], [1.0, 2.0], [0.0, 3.0]]
     assert x[0, 0, 0] == 5.0  # the input is not changed in place
     assert model_inputs_of(x, {"target": None}) is x
+
+
+def test_normalised_target_round_trip_by_hand():
+    """Two windows of the target alone (feature scale 2: the fit's units are twice the
+    original), original values 1, 3 (spread 1, origin 3) and 10, 20 (spread 5, origin 20).
+    Targets 4, 5 and 30, 15 are the changes 1, 2 and 10, -5, divided by their window's spread:
+    1, 2, 2, -1 (mean 1, sd sqrt(1.5)), standardised; back in original units they come back
+    exactly, each multiplied by its own window's spread and added to its own origin."""
+    import math
+
+    from seqcast.data.scale import (
+        relative,
+        target_document,
+        to_model_units,
+        to_original_units,
+        window_spread,
+    )
+
+    x = np.array([[[2.0], [6.0]], [[20.0], [40.0]]], np.float32)  # (2, 2, 1), fit units
+    y = np.array([[4.0, 5.0], [30.0, 15.0]])  # (samples, steps), original units
+    origin = np.array([3.0, 20.0])
+    doc = target_document(y, "normalize", origin, 0, x=x, feature_scale=2.0)
+    assert doc["transform"] == "normalize" and relative({"target": doc})
+    assert doc["spread_floor"] == 0.1 * 3.0  # a tenth of the median spread (1 and 5)
+    np.testing.assert_allclose(window_spread(x, doc), [1.0, 5.0])
+    z = to_model_units(y, doc, origin, x)
+    sd = math.sqrt(1.5)
+    np.testing.assert_allclose(z, [[0.0, 1 / sd], [1 / sd, -2 / sd]], atol=1e-12)
+    np.testing.assert_allclose(to_original_units(z, {"target": doc}, origin, x), y, atol=1e-9)
+    with pytest.raises(ValueError, match="window's own target values"):
+        to_original_units(z, {"target": doc}, origin)  # no windows: no spread
+    with pytest.raises(ValueError, match="use difference"):
+        target_document(y, "normalize", origin, None, x=x, feature_scale=2.0)
+
+
+def test_a_flat_window_is_divided_by_the_floor_not_by_zero():
+    """Spreads 0, 2 and 4 (feature scale 1): the floor is a tenth of the median, 0.2, so the
+    flat window's change is measured in 0.2s."""
+    from seqcast.data.scale import target_document, window_spread
+
+    x = np.array([[[5.0], [5.0]], [[0.0], [4.0]], [[0.0], [8.0]]], np.float32)  # (3, 2, 1)
+    doc = target_document(np.ones((3, 1)), "normalize", np.ones(3), 0, x=x, feature_scale=1.0)
+    np.testing.assert_allclose(window_spread(x, doc), [0.2, 2.0, 4.0])
+
+
+def test_a_normalised_fit_reads_the_window_as_its_shape():
+    """Window rows (target, other) = (5, 1), (7, 2), (6, 3), the target in column 0 at feature
+    scale 2 (so its spread in original units is sd(5, 7, 6) / 2): the model reads the target
+    as its change from the origin in units of the window's own spread, -1, 1, 0 divided by
+    sd(5, 7, 6), and the other column as it was."""
+    from seqcast.data.scale import model_inputs_of
+
+    x = np.array([[[5.0, 1.0], [7.0, 2.0], [6.0, 3.0]]], np.float32)  # (1, 3, 2)
+    units = {
+        "target": {
+            "transform": "normalize",
+            "origin_feature": 0,
+            "feature_scale": 2.0,
+            "spread_floor": 0.01,
+        }
+    }
+    got = model_inputs_of(x, units)
+    sd = float(np.std([5.0, 7.0, 6.0]))
+    np.testing.assert_allclose(got[0, :, 0], [-1 / sd, 1 / sd, 0.0], rtol=1e-6)
+    assert got[0, :, 1].tolist() == [1.0, 2.0, 3.0]
+    x2 = x.copy()
+    x2[0, :, 0] = x2[0, :, 0] * 10 + 100  # ten times the size, another level: the same shape
+    np.testing.assert_allclose(model_inputs_of(x2, units)[0, :, 0], got[0, :, 0], rtol=1e-5)

@@ -232,3 +232,46 @@ def test_a_differenced_target_is_fitted_on_the_training_windows_changes_only():
     for part in parts.values():
         back = to_original_units(part.y, doc, part.y_last_raw)
         np.testing.assert_allclose(back, part.y_raw, atol=1e-4)  # float32 model units
+
+
+def _spread_windows(n: int, later: float = 1.0) -> WindowSet:
+    """Window i holds the target's values i, 2 i + 1 (spread (i + 1) / 2, origin 2 i + 1)
+    and target 10 i; windows from 5 on are multiplied by ``later``."""
+    i = np.arange(n, dtype=float)
+    size = np.where(i >= 5, later, 1.0)
+    x = (np.stack([i, 2 * i + 1], axis=1) * size[:, None])[:, :, None].astype(np.float32)
+    return WindowSet(
+        x=x,
+        y=(10.0 * i * size).astype(np.float32)[:, None],
+        y_raw=(10.0 * i * size)[:, None],
+        target_time=np.arange(n).astype("datetime64[h]")[:, None],
+        covariates=np.zeros((n, 1, 0), np.float32),
+        feature_names=["a"],
+        covariate_names=[],
+        meta={"horizon": 1, "target": "a"},
+        y_last_raw=(2 * i + 1) * size,
+        y_seasonal_raw=i,
+    )
+
+
+def test_a_normalised_target_is_fitted_on_the_training_windows_only():
+    """Fold-1 trains on windows 0..3: spreads 0.5, 1, 1.5, 2 (median 1.25, floor 0.125) and
+    changes 10 i - (2 i + 1) = -1, 7, 15, 23 over the spread: -2, 7, 10, 11.5 (mean 6.625).
+    Blowing the scored
+    and later windows up a hundredfold changes nothing of the fit's document, and every
+    block maps back exactly with its own windows' origins and spreads."""
+    identity = {
+        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
+        "target": None,
+    }
+    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
+    parts, doc = fit_units(_spread_windows(20), plan, identity, "minmax", "normalize")
+    target = doc["target"]
+    assert target["transform"] == "normalize" and target["origin_feature"] == 0
+    assert target["spread_floor"] == pytest.approx(0.125)
+    assert target["mean"] == [pytest.approx(6.625)]
+    _, blown = fit_units(_spread_windows(20, 100.0), plan, identity, "minmax", "normalize")
+    assert blown["target"] == target and blown["features"] == doc["features"]
+    for part in parts.values():
+        back = to_original_units(part.y, doc, part.y_last_raw, part.x)
+        np.testing.assert_allclose(back, part.y_raw, rtol=1e-5, atol=1e-4)

@@ -262,3 +262,46 @@ def test_theta_needs_two_seasons_of_history_and_says_so():
     short = replace(short, origin_row=np.array([3, 4]), history=np.arange(5.0))
     with pytest.raises(ValueError, match="at least 8 rows of history"):
         model.predict(short)
+
+
+@pytest.mark.parametrize("name", ["gru", "ridge", "gradient-boosting"])
+def test_a_normalised_fit_forecasts_in_proportion_to_the_window(name):
+    """With the ``normalize`` target a model reads each window as its shape and learns the
+    change in units of the window's spread, so a window whose target is k times larger (its
+    level, its swing and its origin) gets k times the forecast: the same model fitted once
+    forecasts 3 x the windows as 3 x their forecast. A ``difference`` fit would not scale."""
+    from dataclasses import replace
+
+    from seqcast.data.scale import target_document
+
+    def scaled(ws: WindowSet, k: float) -> WindowSet:
+        x = ws.x.copy()
+        x[:, :, 0] *= k  # the target's own feature (feature scale 1: original units)
+        return replace(ws, x=x, y_raw=ws.y_raw * k, y_last_raw=ws.y_last_raw * k)
+
+    def with_target(ws: WindowSet, origin_units: dict) -> WindowSet:
+        """The windows' target series: feature 0 around 100, the origin its last value."""
+        x = ws.x.copy()
+        x[:, :, 0] = 100.0 + 10.0 * x[:, :, 0]
+        y_last = x[:, -1, 0].astype(np.float64)
+        y_raw = y_last[:, None] + 5.0 * ws.covariates[:, :, 0]  # (samples, steps)
+        out = replace(ws, x=x, y_raw=y_raw, y_last_raw=y_last)
+        if origin_units:
+            y = to_model_units(y_raw, origin_units, y_last, x).astype(np.float32)
+            out = replace(out, y=y)
+        return out
+
+    train = with_target(windows(64, 0), {})
+    target = target_document(
+        train.y_raw, "normalize", train.y_last_raw, 0, x=train.x, feature_scale=1.0
+    )
+    units = {"features": None, "target": target}
+    train = with_target(windows(64, 0), target)
+    val = with_target(windows(16, 1), target)
+    settings = fc.Settings(seed=0, units=units, variant=VARIANT, training=TRAINING)
+    model = catalog.create(name, settings)
+    model.fit(train, val if model.capabilities.per_seed else None)
+    block = with_target(windows(10, 2), {})
+    pred = model.predict(block)  # (samples, steps) in original units
+    assert abs(pred.mean() - 100.0) < 30.0
+    np.testing.assert_allclose(model.predict(scaled(block, 3.0)), 3.0 * pred, rtol=1e-4)
