@@ -4,7 +4,9 @@ backtest.
 ``ets``: exponential smoothing (statsmodels' ``ETSModel``), its form chosen on each
 fit's training series by AICc like statsforecast's AutoETS (additive errors; no trend or a
 damped additive trend; no season or an additive one of the spec's period when the series
-holds at least two seasons and more).
+holds at least two seasons and more). Its initial states come from the first seasons of
+whatever series it runs over (statsmodels' heuristic initialisation), so a served history
+that starts at another place in the season than the training series forecasts the same.
 
 It reads the target's series up to each origin (``history``), never the window: fitted on
 the rows the fit's training windows cover (up to the last training target, which the
@@ -54,7 +56,19 @@ def _filled(history: np.ndarray, end: int) -> pd.Series:
     return values.interpolate(limit_direction="both")
 
 
-def _model(series: pd.Series, trend: str | None, seasonal: str | None, season: int):
+def _model(
+    series: pd.Series,
+    trend: str | None,
+    seasonal: str | None,
+    season: int,
+    init: str = "heuristic",
+):
+    """statsmodels' ETSModel of one form. ``init="heuristic"``: the initial level, trend and
+    seasonal states are computed from the series' own first seasons (a decomposition of its
+    first rows), so they sit at the right place in the season whichever row the series starts
+    at; only the smoothing parameters are fitted and stored. ``"estimated"``: the forms
+    stored before that, whose initial states are parameters tied to the training series'
+    first row."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     return ETSModel(
@@ -64,7 +78,14 @@ def _model(series: pd.Series, trend: str | None, seasonal: str | None, season: i
         damped_trend=trend is not None,
         seasonal=seasonal,
         seasonal_periods=season if seasonal else None,
+        initialization_method=init,
     )
+
+
+def ets_rows(seasonal: bool, season: int) -> int:
+    """The rows statsmodels' heuristic initial states need: 10, and with a season two whole
+    seasons and 10 + 2 (season // 2)."""
+    return max(2 * season, 10 + 2 * (season // 2)) if seasonal else 10
 
 
 def _steps_of(block: Block, units: dict | None) -> list[int]:
@@ -89,13 +110,17 @@ class _StoredForm(Forecaster):
         steps = _steps_of(block, self.settings.units)
         f = self.form
         series = _filled(history, int(origins.max()))
-        need = 2 * f["season"] if f["seasonal"] else 2
+        need = self._rows_needed(f)
         if len(series) < need:
+            season = f" (two seasons of {f['season']})" if f["seasonal"] else ""
             raise ValueError(
-                f"{self.name} forecasts from at least {need} rows of history (two seasons of "
-                f"{f['season']}); the data holds {len(series)} up to the origin"
+                f"{self.name} forecasts from at least {need} rows of history{season}; the "
+                f"data holds {len(series)} up to the origin"
             )
         return series, origins, steps
+
+    def _rows_needed(self, form: dict) -> int:
+        return 2 * form["season"] if form["seasonal"] else 2
 
     def save(self, folder: Path) -> str:
         assert self.form is not None
@@ -121,7 +146,12 @@ class ETS(_StoredForm):
         saved_as="json",
     )
 
-    # form: trend, seasonal, season, params
+    # form: trend, seasonal, season, init, params (the smoothing parameters)
+
+    def _rows_needed(self, form: dict) -> int:
+        if form.get("init", "estimated") == "estimated":
+            return super()._rows_needed(form)
+        return ets_rows(bool(form["seasonal"]), int(form["season"]))
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
@@ -136,15 +166,22 @@ class ETS(_StoredForm):
             for trend, seasonal in FORMS:
                 if seasonal and (season < 2 or len(series) < 2 * season + 10):
                     continue
+                if len(series) < ets_rows(bool(seasonal), season):
+                    continue
                 fitted = _model(series, trend, seasonal, season).fit(disp=False)
                 if best is None or fitted.aicc < best[0]:
                     best = (fitted.aicc, trend, seasonal, fitted.params)
-        assert best is not None  # the first form always fits
+        if best is None:
+            raise ValueError(
+                f"ets needs at least {ets_rows(False, season)} rows of training series; the "
+                f"fit holds {len(series)}"
+            )
         _, trend, seasonal, params = best
         self.form = {
             "trend": trend,
             "seasonal": seasonal,
             "season": season,
+            "init": "heuristic",
             "params": [float(p) for p in np.asarray(params)],
         }
         return FitSummary(seconds=time.perf_counter() - start)
@@ -156,9 +193,10 @@ class ETS(_StoredForm):
         assert f is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run = _model(series, f["trend"], f["seasonal"], f["season"]).smooth(
-                np.asarray(f["params"])
+            model = _model(
+                series, f["trend"], f["seasonal"], f["season"], f.get("init", "estimated")
             )
+            run = model.smooth(np.asarray(f["params"]))
             paths = [
                 np.asarray(run.predict(start=int(o) + 1, end=int(o) + horizon, dynamic=0))
                 for o in origins
