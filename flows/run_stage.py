@@ -1,15 +1,19 @@
-"""Rerun one stage of ``prepare`` from the stored output of the stage before it (debugging)."""
+"""Rerun one piece of a run while debugging: a stage of ``prepare`` from the stored output of
+the stage before it, one fit of a train run, or the ranking from the stored fits."""
 
 from __future__ import annotations
 
 from prefect import flow
 
 from flows.prepare import prepare
+from flows.train import backtest_fits
 from seqcast.config import PrepareConfig, StageName, TrainConfig
+from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit
 from tasks import prepare as t
+from tasks.rank import RANKING, rank_candidates, store_ranking
 from tasks.runners import threads_per_worker
 
 
@@ -60,3 +64,39 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
     if target.fit == SERVE_FIT:  # trained for as long as its refit before the test period
         epochs = deep(TEST_FIT, epochs).epochs
     return fit.store_rerun(config, target, [deep(target.fit, epochs, refresh=True)])
+
+
+@flow(name="rerun-ranking", log_prints=True)
+def rerun_ranking(config: TrainConfig) -> str:
+    """Rank every candidate again from the stored fits of a train run with these settings
+    (every fit from its cache; a fit not stored yet is trained), with nothing refitted for
+    serving, published, registered or promoted. Writes ranking.json and ranking.md under
+    DIR/<dataset>/reruns/ranking/; returns that folder."""
+    prepared = [prepare(c) for c in config.prepare_configs()]
+    fits, choice = backtest_fits(config, prepared)
+    ranking = rank_candidates(config, prepared, fits, choice)
+    return store_ranking(config, ranking)
+
+
+@flow(name="rerun", log_prints=True)
+def rerun(name: str, config: TrainConfig) -> str:
+    """Rerun one piece of a train run with these settings while debugging, by name; what
+    the run-stage command does, as one deployment the UI can run. Returns the folder it
+    wrote.
+
+    Args:
+        name: What to rerun. A prepare stage (ingest, validate, clean, target, split, scale,
+            temporalize), one fit by the name the train run's task run carries
+            (gru-s42-fold-1, references-t24-pretest, lstm-s43-all), or ranking (every
+            candidate ranked again from the stored fits).
+        config: The settings of the train run whose stage, fit or ranking is rerun.
+    """
+    if name == RANKING:
+        return rerun_ranking(config)
+    if name in t.STAGE_TASKS:
+        prepare_configs = config.prepare_configs()
+        if len(prepare_configs) > 1:
+            raise ConfigError(f"{name}: a prepare stage is rerun for one window length")
+        return run_stage(name, prepare_configs[0])  # type: ignore[arg-type]
+    fit.fit_target(config, name)  # a misspelt name fails here, listing the valid ones
+    return rerun_fit(name, config)

@@ -37,6 +37,20 @@ def fit_models(
     (for the epochs the folds early-stopped at), more seeds for the shortlisted variants,
     the ranking, and the champion's members refitted on every window. Returns the fits, the
     served fits (the champion's members, in order) and the ranking."""
+    fits, choice = backtest_fits(config, prepared)
+    transform = choice["chosen"] if choice else config.resolved_training.target_transform
+    ranking = rank_candidates(config, prepared, fits, choice)
+    # a per-seed member is refitted for the epochs of its refit before the test period
+    epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}
+    served = serve(config, prepared, ranking.champion_members, epochs, transform)
+    return fits, served, ranking
+
+
+def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef], dict | None]:
+    """Every fit the ranking reads: the target transform chosen first when it is ``auto``,
+    every candidate on every backtest fold, the refits before the test period, more seeds for
+    the shortlisted variants. Returns the fits and the transform's choice (None unless
+    ``auto``). Call inside a flow: the fits are submitted to its task runner."""
     threads = threads_per_worker(config)
     sel = config.resolved_selection
     folds = sel.folds or 1
@@ -86,11 +100,7 @@ def fit_models(
         fits += more
         refits += more_refits
     fits += [f.result() for f in refits]
-    ranking = rank_candidates(config, prepared, fits, choice)
-    # a per-seed member is refitted for the epochs of its refit before the test period
-    epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}
-    served = serve(config, prepared, ranking.champion_members, epochs, transform)
-    return fits, served, ranking
+    return fits, choice
 
 
 def variant_sources(config: TrainConfig, prepared: list[str]) -> dict[str, tuple[str, int, str]]:

@@ -244,6 +244,7 @@ def fit_target(config: TrainConfig, name: str) -> FitTarget:
     raise ConfigError(
         f"no fit named {name!r} in a train run with these settings{hint}; the valid names: "
         + ", ".join(targets)
+        + " (and ranking, or a prepare stage)"
     )
 
 

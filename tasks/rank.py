@@ -3,7 +3,7 @@ rank every candidate (``seqcast.evaluation.selection.rank_fits``)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 from prefect import task
@@ -15,6 +15,7 @@ from seqcast.evaluation.calibration import calibrate, grouping_of
 from seqcast.evaluation.leaderboard import shortlist
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.selection import Ranking, rank_fits
+from seqcast.io.paths import RANKING as RANKING  # the name run-stage and rerun take
 from seqcast.models import catalog
 from tasks.windows import scored_of, truth_of
 
@@ -77,3 +78,29 @@ def rank_candidates(
         spec.column(spec.target).min,
         grouping_of(spec.time_index.frequency, times),
     )
+
+
+@task(name="store-ranking", task_run_name="store-ranking", cache_policy=NO_CACHE)
+def store_ranking(config: TrainConfig, ranking: Ranking) -> str:
+    """Write a rerun ranking (``ranking.json``: champion, reason, policy, the transform's
+    choice, the leaderboard and each candidate's members; ``ranking.md``) under
+    ``DIR/<dataset>/reruns/ranking/``, atomically, and print it. Returns the folder."""
+    from seqcast.io import storage
+    from seqcast.io.paths import Layout
+    from seqcast.report.fit_view import ranking_markdown
+
+    doc = {
+        "champion": ranking.champion,
+        "reason": ranking.reason,
+        "policy": ranking.policy,
+        "transform_choice": ranking.transform_choice,
+        "members": {c: [asdict(m) for m in ms] for c, ms in ranking.members.items()},
+        "board": ranking.board,
+    }
+    text = ranking_markdown(doc)
+    print(text)
+    final = Layout.of(config.out, config.dataset_name).base / "reruns" / "ranking"
+    with storage.staged_dir(final) as tmp:
+        storage.write_json(tmp / "ranking.json", doc)
+        storage.write_text(tmp / "ranking.md", text)
+    return str(final)

@@ -38,7 +38,7 @@ from seqcast.app.options import (
 )
 from seqcast.config import ForecastConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
-from seqcast.io.paths import STAGES, Layout
+from seqcast.io.paths import RANKING, STAGES, Layout
 
 
 def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
@@ -152,13 +152,16 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
 
     r = command(
         "run-stage",
-        "STAGE is a prepare stage, or one fit of a train run by the name its console printed "
-        "(gru-s42-fold-1, references-t24-pretest): give the same options as that train run "
-        "and the fit is refitted from the stored data and the stored fits before it, its "
-        "record and learning curve written under OUT/<dataset>/reruns/<name>/.",
+        "STAGE is a prepare stage, one fit of a train run by the name its console printed "
+        "(gru-s42-fold-1, references-t24-pretest), or ranking: give the same options as that "
+        "train run and the fit is refitted from the stored data and the stored fits before it "
+        "(its record and learning curve written under OUT/<dataset>/reruns/<name>/), or every "
+        "candidate is ranked again from the stored fits (OUT/<dataset>/reruns/ranking/).",
     )
     r.add_argument(
-        "stage", metavar="STAGE", help=f"{', '.join(STAGES)}, or a fit's name (see above)"
+        "stage",
+        metavar="STAGE",
+        help=f"{', '.join(STAGES)}, a fit's name or ranking (see above)",
     )
     _add_data_options(r, timesteps_list=True)
     _add_train_options(r)
@@ -318,6 +321,8 @@ def _api_configured() -> bool:
 
 
 def _cmd_run_stage(args: argparse.Namespace) -> Command:
+    if args.stage == RANKING:
+        return _cmd_rerun_ranking(args)
     if args.stage not in STAGES:
         return _cmd_rerun_fit(args)
     if args.timesteps and len(args.timesteps) > 1:
@@ -346,6 +351,27 @@ def _cmd_rerun_fit(args: argparse.Namespace) -> Command:
         return rerun_fit(target.name, cfg)
 
     return Command("run-stage", cfg.dataset_name, cfg.out, run, _rerun_summary)
+
+
+def _cmd_rerun_ranking(args: argparse.Namespace) -> Command:
+    cfg = _train_config(args)
+
+    def run() -> str:
+        from flows.run_stage import rerun_ranking
+
+        return rerun_ranking(cfg)
+
+    return Command("run-stage", cfg.dataset_name, cfg.out, run, _ranking_summary)
+
+
+def _ranking_summary(out: str) -> list[str]:
+    doc = json.loads((Path(out) / "ranking.json").read_text())
+    lines = [f"champion: {doc['champion'] or 'none'} ({doc['policy']}). {doc['reason']}"]
+    for i, e in enumerate(doc["board"][:5], 1):
+        mae = (e.get("backtest") or {}).get("mae")
+        lines.append(f"  {i}. {e['name']}: backtest MAE {mae:.4g}" if mae is not None else
+                     f"  {i}. {e['name']}")  # fmt: skip
+    return [*lines, f"ranking: {Path(out) / 'ranking.md'}"]
 
 
 def _rerun_summary(out: str) -> list[str]:
@@ -555,7 +581,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    """Register the dataset's two deployments on the configured Prefect server."""
+    """Register the dataset's train, forecast and rerun deployments on the configured
+    Prefect server."""
     from seqcast.app.deployments import (
         check_server,
         existing,
@@ -579,8 +606,11 @@ def _deploy(args: argparse.Namespace) -> int:
     except SeqcastError as exc:
         print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
         return 2
-    for name, cron in zip(names, (plan.train_cron, plan.forecast_cron), strict=True):
+    crons = (plan.train_cron, plan.forecast_cron, None)
+    for name, cron in zip(names, crons, strict=True):
         when = f"cron {cron!r} ({args.timezone})" if cron else "no schedule"
+        if name.startswith("rerun/"):
+            when += " (run it from the UI with a stage, a fit's name or ranking)"
         print(f"deployed: {name}  {when}")
         if name in replaced:
             print(f"  replaced the deployment of that name, which had {replaced[name]}")

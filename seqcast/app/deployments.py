@@ -1,5 +1,5 @@
-"""Register a dataset's train and forecast deployments through Prefect's Python API (what
-``seqcast deploy --dataset SPEC`` does), so a new dataset needs no hand-edited prefect.yaml.
+"""Register a dataset's train, forecast and rerun deployments through Prefect's Python API
+(what ``seqcast deploy --dataset SPEC`` does), so a new dataset needs no hand-edited prefect.yaml.
 
 The deployments run on the project's process work pool from the project root, as those in
 prefect.yaml do. The spec file's folder becomes the runs' ``SEQCAST_SPECS_DIR`` (a run's
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from seqcast.errors import ConfigError
-from seqcast.io.paths import OUTPUT_ROOT_ENV
+from seqcast.io.paths import OUTPUT_ROOT_ENV, RANKING
 from seqcast.spec.dataset import BUILTIN_DIR, SPECS_DIR_ENV, get_spec, spec_path
 
 ROOT = Path(__file__).resolve().parents[2]  # the project root
@@ -30,6 +30,7 @@ class DeployPlan:
     env: dict[str, str]
     train: str
     forecast: str
+    rerun: str  # the rerun flow's deployment: one stage, fit or the ranking, run by hand
     train_cron: str | None
     forecast_cron: str | None
     notes: list[str]
@@ -76,6 +77,7 @@ def plan_deployments(
         env=env,
         train=f"train-{spec.name}",
         forecast=f"forecast-{spec.name}",
+        rerun=f"rerun-{spec.name}",
         train_cron=train_cron,
         forecast_cron=forecast_cron,
         notes=notes,
@@ -85,8 +87,10 @@ def plan_deployments(
 
 
 def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[str]:
-    """Create or update both deployments (and the process work pool when missing); returns
-    their full names (``flow/deployment``)."""
+    """Create or update the train, forecast and rerun deployments (and the process work pool
+    when missing); returns their full names (``flow/deployment``). The rerun deployment
+    has no schedule: a person runs it from the UI with the name of a stage, a fit or
+    ``ranking``, and the train deployment's settings by default."""
     import asyncio
 
     from prefect import Flow
@@ -109,7 +113,7 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
             "flows/train.py:train",
             plan.train,
             plan.train_cron,
-            plan.train_parameters,
+            {"config": plan.train_parameters},
             "Retrain",
         ),
         (
@@ -117,8 +121,16 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
             "flows/forecast.py:forecast",
             plan.forecast,
             plan.forecast_cron,
-            plan.forecast_parameters,
+            {"config": plan.forecast_parameters},
             "Forecast",
+        ),
+        (
+            "rerun",
+            "flows/run_stage.py:rerun",
+            plan.rerun,
+            None,
+            {"name": RANKING, "config": plan.train_parameters},
+            "Rerun one stage, fit (gru-s42-fold-1) or the ranking of the train run",
         ),
     ):
         # called outside an event loop, from_source returns the flow itself (not a coroutine)
@@ -130,7 +142,7 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
             push=False,
             job_variables={"env": plan.env},
             schedules=[schedule_of(cron, timezone)] if cron else [],
-            parameters={"config": parameters},
+            parameters=parameters,
             description=f"{what}: {plan.dataset} (deployed by seqcast deploy)",
             tags=["seqcast", flow_name, plan.dataset],
             enforce_parameter_schema=True,
@@ -232,7 +244,11 @@ def existing(plan: DeployPlan) -> dict[str, str]:
     async def read() -> dict[str, str]:
         found = {}
         async with get_client() as client:
-            for name in (f"train/{plan.train}", f"forecast/{plan.forecast}"):
+            for name in (
+                f"train/{plan.train}",
+                f"forecast/{plan.forecast}",
+                f"rerun/{plan.rerun}",
+            ):
                 try:
                     dep = await client.read_deployment_by_name(name)
                 except ObjectNotFound:

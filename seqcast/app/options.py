@@ -314,7 +314,7 @@ USAGE: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "deploy": (
-        "register a dataset's train and forecast deployments on the Prefect server",
+        "register a dataset's train, forecast and rerun deployments on the Prefect server",
         [
             "seqcast deploy --dataset weekly-temperature --timezone Asia/Seoul",
             "seqcast deploy --dataset my_series.toml --train-cron '0 4 * * SUN' "
@@ -331,10 +331,12 @@ USAGE: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "run-stage": (
-        "rerun one stage from the stored output before it",
+        "rerun one stage, one fit or the ranking from the stored output before it",
         [
             "seqcast run-stage clean --dataset bike-hourly --max-fill-steps 6",
             "seqcast run-stage temporalize --dataset weekly-temperature --timesteps 8",
+            "seqcast run-stage gru-s42-fold-1 --dataset bike-hourly -v",
+            "seqcast run-stage ranking --dataset bike-hourly",
         ],
     ),
 }

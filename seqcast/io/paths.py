@@ -60,6 +60,7 @@ def resolved_out(out: str | Path) -> Path:
 # The prepare stages, in the order they run (a closed set: the run-stage form's dropdown).
 StageName = Literal["ingest", "validate", "clean", "target", "split", "scale", "temporalize"]
 STAGES: tuple[StageName, ...] = get_args(StageName)
+RANKING = "ranking"  # what run-stage and the rerun flow call the ranking of a train run
 SPLITS = ("train", "val", "test")
 
 

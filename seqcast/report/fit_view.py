@@ -25,3 +25,29 @@ def learning_curve(name: str, history: dict[str, list[float]]) -> bytes:
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
+
+
+def ranking_markdown(doc: dict) -> str:
+    """A rerun ranking (``ranking.json``: champion, reason, policy, board) as Markdown: the
+    champion and why, then every candidate by backtest MAE with its test MAE (reported,
+    never used to choose)."""
+    from seqcast.report.page import _md_table
+
+    rows = []
+    for i, e in enumerate(doc["board"], 1):
+        bt, test = e.get("backtest") or {}, e.get("test") or {}
+        name = e["name"] + (" (champion)" if e["name"] == doc["champion"] else "")
+        rows.append([str(i), name, e["kind"], _number(bt.get("mae")), _number(test.get("mae"))])
+    champion = doc["champion"] or "none"
+    lines = [
+        "# Ranking, rerun from the stored fits",
+        "",
+        f"Champion: **{champion}** ({doc['policy']}). {doc['reason']}",
+        "",
+        _md_table(["rank", "model", "kind", "backtest MAE", "test MAE"], rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _number(v) -> str:
+    return "-" if v is None else f"{v:.4g}"

@@ -39,7 +39,7 @@ def test_plan_for_a_builtin_and_for_a_spec_file():
     assert daily.forecast_cron is None and "known-future" in daily.notes[0]
 
 
-def test_deploy_command_registers_both_deployments(capsys):
+def test_deploy_command_registers_the_three_deployments(capsys):
     assert main(["deploy", "--dataset", str(DAILY), "--timezone", "Asia/Seoul"]) == 0
     out = capsys.readouterr().out
     assert "deployed: train/train-daily-sales  cron '0 3 * * *' (Asia/Seoul)" in out
@@ -52,6 +52,11 @@ def test_deploy_command_registers_both_deployments(capsys):
     assert train.schedules[0].schedule.timezone == "Asia/Seoul"
     forecast = asyncio.run(_deployment("forecast/forecast-daily-sales"))
     assert forecast.schedules == [] and forecast.entrypoint == "flows/forecast.py:forecast"
+    # one stage, fit or the ranking, rerun from the UI with the train runs' settings
+    assert "deployed: rerun/rerun-daily-sales  no schedule (run it from the UI" in out
+    rerun = asyncio.run(_deployment("rerun/rerun-daily-sales"))
+    assert rerun.entrypoint == "flows/run_stage.py:rerun" and rerun.schedules == []
+    assert rerun.parameters == {"name": "ranking", "config": train.parameters["config"]}
 
 
 def test_deploy_refuses_a_bad_spec(capsys, tmp_path):

@@ -11,10 +11,10 @@ from prefect.utilities.callables import parameter_schema
 
 from flows.forecast import forecast
 from flows.prepare import prepare
-from flows.run_stage import run_stage
+from flows.run_stage import rerun, run_stage
 from flows.train import train
 
-FLOWS = [train, prepare, forecast, run_stage]
+FLOWS = [train, prepare, forecast, run_stage, rerun]
 MARKUP = re.compile(r"``|:class:|:func:|:meth:")
 
 

@@ -1,6 +1,7 @@
 """``seqcast run-stage <fit name>``: one fit of a train run refitted alone, by the name its
 console printed, reproducing the stored figures exactly (same seed), its learning curve
-written beside it; a misspelt name lists the valid ones."""
+written beside it; ``seqcast run-stage ranking``: the ranking again from the stored fits;
+a misspelt name lists the valid ones."""
 
 from __future__ import annotations
 
@@ -51,6 +52,26 @@ def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(tmp_path, m
     )
     assert refit["epochs"] == fit["best_epoch"]
 
+    # the ranking again from the stored fits: the run's leaderboard and champion, nothing
+    # published (still one run)
+    assert main([*argv[:1], "ranking", *argv[1:]]) == 0
+    folder = out / "weekly-temperature" / "reruns" / "ranking"
+    ranking = json.loads((folder / "ranking.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert ranking["champion"] == metrics["champion"]
+    assert [(e["name"], e["backtest"]["mae"]) for e in ranking["board"]] == [
+        (e["name"], e["backtest"]["mae"]) for e in metrics["models"]
+    ]
+    assert f"Champion: **{metrics['champion']}**" in (folder / "ranking.md").read_text()
+    assert len(list(run.parent.iterdir())) == 1
+
+    # the rerun flow (the UI's rerun deployment) takes the same names
+    from flows.run_stage import rerun
+
+    cfg = tiny_in_process("weekly-temperature", out)
+    assert rerun("ranking", cfg) == str(folder)
+    assert Path(rerun("clean", cfg)).parent.name == "clean"
+
 
 def test_a_misspelt_fit_name_lists_the_valid_ones(tmp_path, capsys):
     argv = ["run-stage", "rnn-s1-fold1", "--out", str(tmp_path), *OPTIONS]
@@ -58,3 +79,12 @@ def test_a_misspelt_fit_name_lists_the_valid_ones(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no fit named 'rnn-s1-fold1'" in err and "did you mean rnn-s1-fold-1" in err
     assert "references-t8-pretest" in err or "references-t" in err
+    assert "(and ranking, or a prepare stage)" in err
+
+
+def test_the_rerun_flow_refuses_a_misspelt_name_with_the_valid_ones(tmp_path):
+    from flows.run_stage import rerun
+    from seqcast.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"did you mean rnn-s1-fold-1.*\(and ranking, or"):
+        rerun("rnn-s1-fold1", tiny_in_process("weekly-temperature", tmp_path))
