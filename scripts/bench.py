@@ -9,9 +9,10 @@ Options: ``--datasets weekly-temperature,bike-hourly``, ``--run-seeds 42,43,44``
 ``--single-step bike-hourly`` (the datasets also trained on the single step ``--horizon 2
 --steps last``, the forecast before paths, to compare the cost of a path), ``--trend co2``
 (the trending example: the weekly CO2 record statsmodels bundles, trained with the spec
-``init-spec`` drafted, ``examples/co2-weekly.toml``, with and without its ``difference``
-transform; ``--trend ''`` skips it). Each Seoul section keeps the previous bench's champion
-lines beside the new ones.
+``init-spec`` drafted, ``examples/co2-weekly.toml``, with its ``difference`` transform, with
+``normalize`` and with none; ``--trend ''`` skips it). ``--trend-only`` measures the trending
+example alone and replaces only its section of the page. Each Seoul section keeps the
+previous bench's champion lines beside the new ones.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ def main() -> int:
     parser.add_argument("--one-worker", default=",".join(DATASETS))
     parser.add_argument("--single-step", default="bike-hourly")
     parser.add_argument("--trend", default="co2")
+    parser.add_argument("--trend-only", action="store_true")
     args = parser.parse_args()
     if not REAL.exists():
         print(f"bench skipped: the real datasets are not at {REAL}")
@@ -122,6 +124,8 @@ def main() -> int:
     from seqcast.app.api import shared_api
 
     with shared_api():
+        if args.trend_only:
+            return replace_trend_section(measure_trend(work))
         return measure(
             work,
             args.datasets.split(","),
@@ -223,6 +227,25 @@ def measure(
 
 
 TREND_SPEC = ROOT / "examples" / "co2-weekly.toml"
+TREND_TRANSFORMS = ("difference", "normalize", "none")
+TREND_TITLE = "## A trending series: weekly CO2"
+
+
+def replace_trend_section(runs: list[dict]) -> int:
+    """Write the trending example's section into the existing page, in place of the old one
+    (or at the end), leaving every other section as the last full bench wrote it."""
+    out = ROOT / "docs" / "BENCHMARKS.md"
+    old = out.read_text(encoding="utf-8")
+    new = "\n".join(trend_lines(runs)).strip("\n")
+    start = old.find(TREND_TITLE)
+    if start < 0:
+        text = old.rstrip("\n") + "\n\n" + new + "\n"
+    else:
+        end = old.find("\n## ", start + len(TREND_TITLE))
+        text = old[:start] + new + ("\n" + old[end:] if end >= 0 else "\n")
+    out.write_text(text, encoding="utf-8")
+    print(f"[bench] wrote the trending example's section of {out}")
+    return 0
 
 
 def measure_trend(work: Path) -> list[dict]:
@@ -234,7 +257,7 @@ def measure_trend(work: Path) -> list[dict]:
     source = work / "co2.csv"
     co2_frame().to_csv(source, index=False)
     out = []
-    for transform in ("difference", "none"):
+    for transform in TREND_TRANSFORMS:
         print(f"[bench] co2-weekly: target transform {transform}", flush=True)
         cfg = TrainConfig(
             dataset=str(TREND_SPEC),
@@ -255,19 +278,28 @@ def measure_trend(work: Path) -> list[dict]:
     return out
 
 
+def _code() -> str:
+    from seqcast.io.provenance import versions
+
+    return versions(ROOT)["code"]
+
+
 def trend_lines(runs: list[dict]) -> list[str]:
     """Every candidate's backtest and test MAE with and without the transform, with seconds."""
     if not runs:
         return []
     lines = [
         "",
-        "## A trending series: weekly CO2",
+        TREND_TITLE,
         "",
         "The weekly Mauna Loa CO2 record bundled with statsmodels (ppm, 1958-03-29 .. "
         "2001-12-29, 59 missing weeks; `scripts/export_series.py co2`), trained with the spec "
         "that `init-spec` drafted for it (`examples/co2-weekly.toml`: 4 weeks, all steps, "
         '`target_transform = "difference"` proposed by its trend test) and again with '
-        "`--target-transform none`, seed 42, default settings otherwise.",
+        "each other `--target-transform` ("
+        + ", ".join(f"`{r['transform']}`" for r in runs[1:])
+        + f"), seed 42, default settings otherwise; measured on {datetime.now(UTC):%Y-%m-%d} "
+        f"at code `{_code()}`.",
         "",
     ]
     for r in runs:

@@ -135,7 +135,8 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
     ):
         # called outside an event loop, from_source returns the flow itself (not a coroutine)
         source = cast(Flow, Flow.from_source(source=str(ROOT), entrypoint=entrypoint))
-        source.deploy(
+        _quietly(
+            source.deploy,
             name=deployment,
             work_pool_name=pool,
             build=False,
@@ -147,9 +148,26 @@ def register(plan: DeployPlan, pool: str = POOL, timezone: str = "UTC") -> list[
             tags=["seqcast", flow_name, plan.dataset],
             enforce_parameter_schema=True,
             print_next_steps=False,
+            ignore_warnings=True,
         )
         names.append(f"{flow_name}/{deployment}")
     return names
+
+
+def _quietly(call, *args, **kwargs):
+    """``call`` with Prefect's own console output (a table per deployment) held back: the
+    command prints one line per deployment instead. Shown on stderr when the call fails."""
+    import contextlib
+    import io
+    import sys
+
+    held = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(held):
+            return call(*args, **kwargs)
+    except BaseException:
+        sys.stderr.write(held.getvalue())
+        raise
 
 
 def schedule_of(cron: str, timezone: str = "UTC"):
