@@ -14,7 +14,7 @@ from seqcast.evaluation.transforms import AUTO
 from tasks import fit
 from tasks import prepare as t
 from tasks.rank import RANKING, rank_candidates, store_ranking
-from tasks.runners import threads_per_worker
+from tasks.runners import task_runner_for, threads_per_worker
 
 
 @flow(name="run-stage")
@@ -73,9 +73,17 @@ def rerun_ranking(config: TrainConfig) -> str:
     serving, published, registered or promoted. Writes ranking.json and ranking.md under
     DIR/<dataset>/reruns/ranking/; returns that folder."""
     prepared = [prepare(c) for c in config.prepare_configs()]
-    fits, choice = backtest_fits(config, prepared)
+    runner = task_runner_for(config)  # a fit not stored yet runs as the train run's would
+    fits, choice = stored_fits.with_options(task_runner=runner)(config, prepared)
     ranking = rank_candidates(config, prepared, fits, choice)
     return store_ranking(config, ranking)
+
+
+@flow(name="stored-fits")
+def stored_fits(config: TrainConfig, prepared: list[str]) -> tuple[list, dict | None]:
+    """Every fit the ranking reads, as the train run made them (from their caches), on the
+    train run's task runner."""
+    return backtest_fits(config, prepared)
 
 
 @flow(name="rerun", log_prints=True)

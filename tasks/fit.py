@@ -11,12 +11,13 @@ from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 
 from seqcast.config import TrainConfig
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
+from seqcast.data.scale import RELATIVE
 from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
 from seqcast.evaluation.plan import label_of
 from seqcast.evaluation.records import FitRef
 from seqcast.io import storage
-from seqcast.io.paths import Layout
+from seqcast.io.paths import RANKING, STAGES, Layout
 from seqcast.models import catalog
 from seqcast.models.fitting import limit_threads
 from seqcast.models.forecaster import Forecaster, Settings
@@ -26,7 +27,7 @@ from tasks.windows import load_fit
 
 # Bump when training or reference code changes: part of their cache keys, with the registered
 # models (a newly registered reference is fitted, not left out of a cached fold).
-TRAIN_CODE_VERSION = "7"
+TRAIN_CODE_VERSION = "8"
 _VERSION_KEY = CachePolicy.from_cache_key_fn(
     lambda ctx, params: f"{TRAIN_CODE_VERSION}:{','.join(catalog.registered())}"
 )
@@ -135,17 +136,17 @@ def fit_references(
 ) -> list[FitRef]:
     """Every reference on one fit's windows (the same windows and units as the deep fits),
     each on at most ``threads`` threads, scored on the fit's scored block. The served fit
-    (``all``) fits the references named in ``serve`` and stores them. A ``difference``
-    target transform applies to the fitted references too (``log1p`` to the deep variants
-    only). No TensorFlow here."""
-    difference = target_transform == "difference"
-    parts, units, _ = load_fit(prepared_dir, fit, folds, "difference" if difference else None)
+    (``all``) fits the references named in ``serve`` and stores them. A ``difference`` or
+    ``normalize`` target transform applies to the fitted references too (``log1p`` to the
+    deep variants only). No TensorFlow here."""
+    relative = target_transform in RELATIVE
+    parts, units, _ = load_fit(prepared_dir, fit, folds, target_transform if relative else None)
     settings = Settings(seed=seed, threads=threads, units=units)
     out: list[FitRef] = []
     for name in serve if fit == SERVE_FIT else catalog.references():
         model = catalog.create(name, settings)
         summary = model.fit(parts["train"])
-        key = {"fit": fit, "seed": seed, **({"target": "difference"} if difference else {})}
+        key = {"fit": fit, "seed": seed, **({"target": target_transform} if relative else {})}
         stored = _store(model, prepared_dir, key) if fit == SERVE_FIT else None
         out.append(
             FitRef(
@@ -239,7 +240,8 @@ def fit_target(config: TrainConfig, name: str) -> FitTarget:
     targets = fit_targets(config)
     if name in targets:
         return targets[name]
-    close = difflib.get_close_matches(name, list(targets), n=3, cutoff=0.6)
+    names = [*targets, RANKING, *STAGES]  # what run-stage and the rerun flow also take
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise ConfigError(
         f"no fit named {name!r} in a train run with these settings{hint}; the valid names: "

@@ -103,11 +103,6 @@ def relative(scaler_doc: dict | None) -> bool:
     return _target_of(scaler_doc).get("transform") in RELATIVE
 
 
-def differenced(scaler_doc: dict | None) -> bool:
-    """Whether the fit's target is the change from the origin (``difference``)."""
-    return _target_of(scaler_doc).get("transform") == "difference"
-
-
 def to_relative(y_raw, scaler_doc: dict | None, x, origin) -> np.ndarray:
     """Targets (samples, steps) in original units as a relative fit's models learn them, in
     original units' scale: ``y - origin`` (``difference``) or ``(y - origin) / spread``
@@ -182,7 +177,9 @@ def _change(y_raw, target: dict, origin, x) -> np.ndarray:
 def _origin(origin, samples: int) -> np.ndarray:
     """The origins' values as a (samples, 1) column, checked."""
     if origin is None:
-        raise ValueError("a differenced target needs each window's origin value (y_last_raw)")
+        raise ValueError(
+            "a relative target (difference, normalize) needs each window's origin value y_last_raw"
+        )
     out = np.asarray(origin, dtype=np.float64).reshape(-1, 1)  # (samples, 1)
     if len(out) != samples:
         raise ValueError(f"{len(out)} origin value(s) for {samples} window(s)")

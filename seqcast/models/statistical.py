@@ -82,6 +82,31 @@ def _model(
     )
 
 
+def _known_states(series: pd.Series, form: dict):
+    """The ETSModel of a stored ``heuristic`` form over ``series``, its initial states computed
+    by statsmodels' heuristic from the series' first ``init_rows`` rows only (as many as the
+    fit's own series had): the heuristic reads up to five seasons, and over a longer series
+    those would include rows after the fit's training end. A history that starts elsewhere in
+    the season gets states that match its own first row."""
+    season = form["season"] if form["seasonal"] else None
+    head = series.iloc[: int(form.get("init_rows") or len(series))].reset_index(drop=True)
+    first = _model(head, form["trend"], form["seasonal"], form["season"])
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    return ETSModel(
+        series,
+        error="add",
+        trend=form["trend"],
+        damped_trend=form["trend"] is not None,
+        seasonal=form["seasonal"],
+        seasonal_periods=season,
+        initialization_method="known",
+        initial_level=first.initial_level,
+        initial_trend=first.initial_trend if form["trend"] else None,
+        initial_seasonal=first.initial_seasonal if form["seasonal"] else None,
+    )
+
+
 def ets_rows(seasonal: bool, season: int) -> int:
     """The rows statsmodels' heuristic initial states need: 10, and with a season two whole
     seasons and 10 + 2 (season // 2)."""
@@ -112,7 +137,7 @@ class _StoredForm(Forecaster):
         series = _filled(history, int(origins.max()))
         need = self._rows_needed(f)
         if len(series) < need:
-            season = f" (two seasons of {f['season']})" if f["seasonal"] else ""
+            season = f" (with a season of {f['season']})" if f["seasonal"] else ""
             raise ValueError(
                 f"{self.name} forecasts from at least {need} rows of history{season}; the "
                 f"data holds {len(series)} up to the origin"
@@ -182,6 +207,7 @@ class ETS(_StoredForm):
             "seasonal": seasonal,
             "season": season,
             "init": "heuristic",
+            "init_rows": len(series),  # the rows the heuristic read its states from
             "params": [float(p) for p in np.asarray(params)],
         }
         return FitSummary(seconds=time.perf_counter() - start)
@@ -193,9 +219,10 @@ class ETS(_StoredForm):
         assert f is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = _model(
-                series, f["trend"], f["seasonal"], f["season"], f.get("init", "estimated")
-            )
+            if f.get("init", "estimated") == "heuristic":
+                model = _known_states(series, f)
+            else:  # a form stored before: its initial states are among its parameters
+                model = _model(series, f["trend"], f["seasonal"], f["season"], "estimated")
             run = model.smooth(np.asarray(f["params"]))
             paths = [
                 np.asarray(run.predict(start=int(o) + 1, end=int(o) + horizon, dynamic=0))

@@ -355,3 +355,12 @@ def test_auto_target_transform_is_chosen_on_the_backtest_and_used_by_every_fit(o
     bundle = json.loads((run_dir / "champion" / "bundle.json").read_text())
     assert all(m["units"]["target"]["transform"] == "difference" for m in bundle["members"]
                if m["units"].get("target"))  # fmt: skip
+    # the fitted references learn a normalised target too when the run asks for one
+    from tasks.fit import fit_references
+
+    prepared = json.loads((run_dir / "manifest.json").read_text())["prepared"][0]
+    refs = fit_references.fn(prepared, cfg.resolved_timesteps, "fold-1", 1, 1, 1, (),
+                             "normalize")  # fmt: skip
+    fitted = {"ridge", "gradient-boosting", "lag-boosting"}
+    assert {r.label for r in refs} >= fitted
+    assert all(r.scaler["target"]["transform"] == "normalize" for r in refs if r.label in fitted)

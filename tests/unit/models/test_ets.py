@@ -75,5 +75,21 @@ def test_ets_needs_its_heuristic_rows_and_says_so():
     series = seasonal_series()
     model = ets(season=4)
     model.fit(windows(series, [50, 60, 70]))
-    with pytest.raises(ValueError, match=r"at least 14 rows of history \(two seasons of 4\)"):
+    with pytest.raises(ValueError, match=r"at least 14 rows of history \(with a season of 4\)"):
         model.predict(windows(series[:13], [12]))
+
+
+def test_no_row_after_the_fit_reaches_its_initial_states():
+    """statsmodels' heuristic reads up to five seasons. Fitted on 4 seasons of 12 (rows up to
+    47), a block whose newest origin is row 100 must still take the states from rows 0..47
+    only: the forecast from origin 47 is the same whatever rows 48.. hold."""
+    t = np.arange(120)
+    series = 20.0 + 5 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(1).normal(0, 0.3, 120)
+    model = ets(season=12)
+    model.fit(windows(series, [30, 40, 44]))  # the last training target: row 47
+    assert model.form["init_rows"] == 48  # type: ignore[attr-defined]
+    changed = series.copy()
+    changed[48:] += np.random.default_rng(2).normal(0, 5, 72)  # a different future
+    here = model.predict(windows(series, [47, 100]))[0]
+    there = model.predict(windows(changed, [47, 100]))[0]
+    np.testing.assert_allclose(there, here, rtol=1e-12)
