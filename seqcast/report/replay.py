@@ -94,6 +94,23 @@ def chart(policies: dict[str, tuple[dict, pd.Series]]) -> bytes:
     return buf.getvalue()
 
 
+def _live_text(docs: list[dict], names: list[str]) -> str:
+    """How live quality was judged: one sentence when every policy used the same live
+    settings, else each policy's window and factor."""
+
+    def judged(live: dict) -> str:
+        return (
+            f"over the newest {live['window']} periods, degraded above {live['factor']:g}x "
+            f"the promise (at least {live['min_scored']} scored), with "
+            f"{live['cooldown_hours']:g} h between degradation events"
+        )
+
+    if all(d["live"] == docs[0]["live"] for d in docs):
+        return f"live quality is judged {judged(docs[0]['live'])}."
+    each = "; ".join(f"{n}: {judged(d['live'])}" for n, d in zip(names, docs, strict=True))
+    return f"live quality is judged per policy ({each})."
+
+
 def replay_report(name: str, policies: dict[str, tuple[dict, pd.Series]]) -> ReplayPage:
     """The page for the replay folder ``name``: ``policies`` maps each policy to its
     ``summary.json`` and its live MAE by day (``evaluation.replay.daily_mae``)."""
@@ -105,11 +122,8 @@ def replay_report(name: str, policies: dict[str, tuple[dict, pd.Series]]) -> Rep
         f"Replay of {first['dataset']} on {first['source']}, forecast times {first['start']} .. "
         f"{first['end']} ({first['forecast_times']} forecasts of every step), each policy "
         "starting from the same training on the rows before the start.",
-        f"The champion's backtest promised a mean MAE of {first['promise_mae']:.4g}; live "
-        f"quality is judged over the newest {first['live']['window']} periods, degraded "
-        f"above {first['live']['factor']:g}x the promise (at least "
-        f"{first['live']['min_scored']} scored), with {first['live']['cooldown_hours']:g} h "
-        "between degradation events.",
+        f"The champion's backtest promised a mean MAE of {first['promise_mae']:.4g}; "
+        + _live_text([doc for doc, _ in policies.values()], list(policies)),
     ]
     if fault:
         intro.append(
