@@ -311,7 +311,8 @@ def trend_lines(runs: list[dict]) -> list[str]:
         )
     boards = {r["transform"]: {e["name"]: e for e in r["metrics"]["models"]} for r in runs}
     names = list(boards[runs[0]["transform"]])
-    names += [n for r in runs[1:] for n in boards[r["transform"]] if n not in names]
+    for r in runs[1:]:
+        names += [n for n in boards[r["transform"]] if n not in names]
     head = " | ".join(
         f"backtest MAE ({r['transform']}) | test MAE ({r['transform']}) | seconds "
         f"({r['transform']})"
