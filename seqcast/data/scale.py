@@ -211,10 +211,10 @@ def target_document(
                     "normalize needs the target among the window's features; "
                     "use difference for this dataset"
                 )
-            feature = np.asarray(x, dtype=np.float64)[:, :, origin_feature]
-            spreads = feature.std(axis=1) / abs(float(feature_scale))  # (samples,) original
+            doc |= {"feature_scale": float(feature_scale), "spread_floor": 0.0}
+            spreads = window_spread(x, doc)  # (samples,) the training windows', unfloored
             floor = 0.1 * float(np.median(spreads)) if len(spreads) else 0.0
-            doc |= {"feature_scale": float(feature_scale), "spread_floor": floor or 1.0}
+            doc["spread_floor"] = floor or 1.0
         change = _change(y, doc, origin, x)  # (samples, steps)
         fitted = fit_scaler(change.reshape(-1, 1), ["y"], "standard").to_dict()
         return {**fitted, **doc}

@@ -62,13 +62,14 @@ def _model(
     seasonal: str | None,
     season: int,
     init: str = "heuristic",
+    **states,
 ):
     """statsmodels' ETSModel of one form. ``init="heuristic"``: the initial level, trend and
     seasonal states are computed from the series' own first seasons (a decomposition of its
     first rows), so they sit at the right place in the season whichever row the series starts
     at; only the smoothing parameters are fitted and stored. ``"estimated"``: the forms
     stored before that, whose initial states are parameters tied to the training series'
-    first row."""
+    first row. ``"known"``: the initial states given in ``states``."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     return ETSModel(
@@ -79,6 +80,7 @@ def _model(
         seasonal=seasonal,
         seasonal_periods=season if seasonal else None,
         initialization_method=init,
+        **states,
     )
 
 
@@ -88,19 +90,14 @@ def _known_states(series: pd.Series, form: dict):
     fit's own series had): the heuristic reads up to five seasons, and over a longer series
     those would include rows after the fit's training end. A history that starts elsewhere in
     the season gets states that match its own first row."""
-    season = form["season"] if form["seasonal"] else None
     head = series.iloc[: int(form.get("init_rows") or len(series))].reset_index(drop=True)
     first = _model(head, form["trend"], form["seasonal"], form["season"])
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    return ETSModel(
+    return _model(
         series,
-        error="add",
-        trend=form["trend"],
-        damped_trend=form["trend"] is not None,
-        seasonal=form["seasonal"],
-        seasonal_periods=season,
-        initialization_method="known",
+        form["trend"],
+        form["seasonal"],
+        form["season"],
+        "known",
         initial_level=first.initial_level,
         initial_trend=first.initial_trend if form["trend"] else None,
         initial_seasonal=first.initial_seasonal if form["seasonal"] else None,
