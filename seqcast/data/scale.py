@@ -103,6 +103,11 @@ def relative(scaler_doc: dict | None) -> bool:
     return _target_of(scaler_doc).get("transform") in RELATIVE
 
 
+def normalised(scaler_doc: dict | None) -> bool:
+    """Whether the fit's target is the change in units of the window's spread (``normalize``)."""
+    return _target_of(scaler_doc).get("transform") == "normalize"
+
+
 def to_relative(y_raw, scaler_doc: dict | None, x, origin) -> np.ndarray:
     """Targets (samples, steps) in original units as a relative fit's models learn them, in
     original units' scale: ``y - origin`` (``difference``) or ``(y - origin) / spread``

@@ -30,7 +30,14 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
-from seqcast.data.scale import from_relative, model_inputs_of, relative, to_relative, window_spread
+from seqcast.data.scale import (
+    from_relative,
+    model_inputs_of,
+    normalised,
+    relative,
+    to_relative,
+    window_spread,
+)
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 from seqcast.models.lag_features import lag_features
 
@@ -47,10 +54,6 @@ def _origins(block) -> np.ndarray:
     if values is None:
         raise ValueError("windows lack y_last_raw; prepare them again with this version")
     return np.asarray(values, dtype=np.float64)
-
-
-def _normalised(units: dict | None) -> bool:
-    return ((units or {}).get("target") or {}).get("transform") == "normalize"
 
 
 def _learned(train, units: dict | None) -> np.ndarray:
@@ -220,7 +223,7 @@ class LagBoosting(Fitted):
             steps,
             int(units.get("season") or 1),
             relative=relative(units),
-            spread=window_spread(block.x, units["target"]) if _normalised(units) else None,
+            spread=window_spread(block.x, units["target"]) if normalised(units) else None,
         )
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
