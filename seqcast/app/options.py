@@ -334,9 +334,7 @@ USAGE: dict[str, tuple[str, list[str]]] = {
         "rerun one stage, one fit or the ranking from the stored output before it",
         [
             "seqcast run-stage clean --dataset bike-hourly --max-fill-steps 6",
-            "seqcast run-stage temporalize --dataset weekly-temperature --timesteps 8",
             "seqcast run-stage gru-s42-fold-1 --dataset bike-hourly -v",
-            "seqcast run-stage ranking --dataset bike-hourly",
         ],
     ),
 }
