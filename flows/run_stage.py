@@ -105,6 +105,6 @@ def rerun(name: str, config: TrainConfig) -> str:
         prepare_configs = config.prepare_configs()
         if len(prepare_configs) > 1:
             raise ConfigError(f"{name}: a prepare stage is rerun for one window length")
-        return run_stage(name, prepare_configs[0])  # type: ignore[arg-type]
+        return run_stage(name, prepare_configs[0])  # type: ignore[arg-type,call-overload]
     fit.fit_target(config, name)  # a misspelt name fails here, listing the valid ones
     return rerun_fit(name, config)

@@ -6,26 +6,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import seqcast.models.arima
 import seqcast.models.deep_forecaster
 import seqcast.models.references
-import seqcast.models.statistical  # noqa: F401  (registers the references)
+import seqcast.models.statistical
 from seqcast.models.forecaster import REGISTRY, Capabilities, Forecaster, Settings
+
+# The order models are listed, fitted and reported in: by module, then as each registers
+# (whichever module a caller happens to import first).
+ORDER = (
+    seqcast.models.deep_forecaster,
+    seqcast.models.references,
+    seqcast.models.statistical,
+    seqcast.models.arima,
+)
 
 
 def registered() -> dict[str, type[Forecaster]]:
-    """Every registered forecaster by name (deep variants and references)."""
-    return dict(REGISTRY)
+    """Every registered forecaster by name (deep variants and references), in :data:`ORDER`."""
+    modules = [m.__name__ for m in ORDER]
+    rank = {name: modules.index(c.__module__) for name, c in REGISTRY.items()}
+    return {name: REGISTRY[name] for name in sorted(REGISTRY, key=rank.__getitem__)}
 
 
 def candidates() -> tuple[str, ...]:
     """The models fitted per seed (``per_seed``): the deep variants, candidates for champion."""
-    return tuple(n for n, c in REGISTRY.items() if c.capabilities.per_seed)
+    return tuple(n for n, c in registered().items() if c.capabilities.per_seed)
 
 
 def references() -> tuple[str, ...]:
     """Every other registered model: the references, fitted once per fold, in the order they
     were registered; each is the yardstick a candidate must beat."""
-    return tuple(n for n, c in REGISTRY.items() if not c.capabilities.per_seed)
+    return tuple(n for n, c in registered().items() if not c.capabilities.per_seed)
 
 
 def window_free() -> frozenset[str]:

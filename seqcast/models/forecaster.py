@@ -99,6 +99,12 @@ class Settings:
     training: TrainingConfig | None = None  # a deep variant's fitting settings
 
 
+class NotApplicable(Exception):
+    """Raised by a reference's ``fit`` when it is not fitted on this data at all (the same
+    verdict on every fold of a run: it depends on the whole series, not the fold); the run
+    leaves the reference out and says why."""
+
+
 class Forecaster(ABC):
     """Fit on windows, predict a block in original units, save and load without pickle."""
 

@@ -134,7 +134,7 @@ class _StoredForm(Forecaster):
         series = _filled(history, int(origins.max()))
         need = self._rows_needed(f)
         if len(series) < need:
-            season = f" (with a season of {f['season']})" if f["seasonal"] else ""
+            season = f" (with a season of {f['season']})" if self._seasonal(f) else ""
             raise ValueError(
                 f"{self.name} forecasts from at least {need} rows of history{season}; the "
                 f"data holds {len(series)} up to the origin"
@@ -143,6 +143,9 @@ class _StoredForm(Forecaster):
 
     def _rows_needed(self, form: dict) -> int:
         return 2 * form["season"] if form["seasonal"] else 2
+
+    def _seasonal(self, form: dict) -> bool:
+        return bool(form["seasonal"])
 
     def save(self, folder: Path) -> str:
         assert self.form is not None
@@ -307,10 +310,11 @@ def theta_path(y: np.ndarray, form: dict, horizon: int) -> np.ndarray:
 
 
 def history_rows(member: dict) -> int:
-    """The rows of history a served member needs before its origin: an ``ets`` or ``theta``
-    member, two seasons and more (ets's seasonal states start from them, theta's seasonal
-    indices come from them); any other, none beyond its window."""
-    if member.get("forecaster") not in ("ets", "theta"):
+    """The rows of history a served member needs before its origin: an ``ets``, ``theta`` or
+    ``arima`` member, two seasons and more (ets's seasonal states start from them, theta's
+    seasonal indices come from them, arima's seasonal difference reads them); any other, none
+    beyond its window."""
+    if member.get("forecaster") not in ("ets", "theta", "arima"):
         return 0
     season = int((member.get("units") or {}).get("season") or 1)
     return 2 * season + 10 if season > 1 else 10

@@ -151,6 +151,7 @@ def test_train_publishes_metrics_report_and_caches_per_fit(out):
         "lag-boosting": "reference",
         "ets": "reference",
         "theta": "reference",
+        "arima": "reference",
     }
     for m in metrics["models"]:
         if m.get("unavailable"):

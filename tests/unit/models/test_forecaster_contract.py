@@ -72,9 +72,9 @@ CASES = [
 
 
 def test_the_registry_holds_every_deep_variant_and_reference():
-    """The candidates are the deep variants (the form's choices), the references the eight
-    yardsticks in their order; the naive ones read no window and join no ensemble; ets and
-    theta read the series, not the window, and may join one."""
+    """The candidates are the deep variants (the form's choices), the references the nine
+    yardsticks in their order; the naive ones read no window and join no ensemble; ets,
+    theta and arima read the series, not the window, and may join one."""
     from typing import get_args
 
     from seqcast.config.model_settings import VariantName
@@ -82,10 +82,10 @@ def test_the_registry_holds_every_deep_variant_and_reference():
 
     assert catalog.candidates() == tuple(REGISTRY) == get_args(VariantName)
     naive = ("persistence", "seasonal-naive", "drift")
-    fitted = ("ridge", "gradient-boosting", "lag-boosting", "ets", "theta")
+    fitted = ("ridge", "gradient-boosting", "lag-boosting", "ets", "theta", "arima")
     assert catalog.references() == (*naive, *fitted)
     assert catalog.outside_ensembles() == set(naive) == set(NAIVE)
-    assert catalog.window_free() == {*naive, "ets", "theta"}  # they read the series
+    assert catalog.window_free() == {*naive, "ets", "theta", "arima"}  # they read the series
 
 
 def test_the_registry_names_an_unknown_forecaster():
@@ -193,7 +193,7 @@ def test_gradient_boosting_fits_one_model_per_step_exactly_as_one_by_one():
     assert isinstance(single.model, HistGradientBoostingRegressor)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["ets", "theta", "lag-boosting"])
+@pytest.mark.parametrize("name", ["ets", "theta", "arima", "lag-boosting"])
 def test_a_history_reader_forecasts_the_same_from_the_series_cut_at_the_origin(name, tmp_path):
     """The models that read the series (not only the window) forecast an origin from the rows
     up to it: the same forecast whether the series goes on past the origin (the backtest's
