@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 
 from seqcast.config import TrainConfig
@@ -22,6 +22,7 @@ from seqcast.models import catalog
 from seqcast.models.fitting import limit_threads
 from seqcast.models.forecaster import Forecaster, NotApplicable, Settings
 from tasks.caching import refreshed_if_missing
+from tasks.logs import run_logger
 from tasks.progress import EpochProgress
 from tasks.windows import load_fit
 
@@ -148,7 +149,7 @@ def fit_references(
         try:
             summary = model.fit(parts["train"])
         except NotApplicable as why:  # the same verdict on every fold: left out of the run
-            get_run_logger().warning("%s left out: %s", name, why)
+            run_logger(__name__).warning("%s left out: %s", name, why)
             continue
         key = {"fit": fit, "seed": seed, **({"target": target_transform} if relative else {})}
         stored = _store(model, prepared_dir, key) if fit == SERVE_FIT else None

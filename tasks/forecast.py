@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
-from prefect.exceptions import MissingContextError
 
 from seqcast.config import ForecastConfig, get_spec
 from seqcast.data.stage_keys import StageRef
@@ -33,6 +32,7 @@ from seqcast.serving.champion import (
 from seqcast.serving.predict import forecast_from_clean
 from seqcast.serving.scoring import update_scored
 from seqcast.serving.status import version_quality
+from tasks.logs import run_logger
 
 
 def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
@@ -45,10 +45,7 @@ def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
 def _logger() -> logging.Logger | logging.LoggerAdapter:
     """The run's logger inside a flow run; this module's logger when called as a plain
     function (``seqcast forecast`` without a server)."""
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)
+    return run_logger(__name__)
 
 
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)

@@ -170,7 +170,7 @@ def stepwise(series: np.ndarray, season: int) -> dict:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # convergence and start-parameter notes
-                result = _arma(z, form).fit(disp=False)
+                result = _arma(z, form).fit(disp=False, cov_type="none")
             aicc = float(result.aicc)
             roots = np.r_[np.abs(result.arroots), np.abs(result.maroots)]
             if np.any(roots < MIN_ROOT):  # near the unit circle: auto.arima's rule
@@ -264,9 +264,16 @@ class ARIMA(_StoredForm):
         (_, d, _), (_, sd, _), m = f["order"], f["seasonal_order"], int(f["season"])
         y = series.to_numpy()
         skip = d + sd * m  # rows of y before the differenced series' first
+        if int(origins.min()) < skip:
+            raise ValueError(
+                f"{self.name} forecasts from origins with at least {skip} rows before them "
+                f"(its differences); the earliest origin is row {int(origins.min())}"
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run = _arma(differenced(y, d, sd, m), f).smooth(np.asarray(f["params"]))
+            run = _arma(differenced(y, d, sd, m), f).filter(
+                np.asarray(f["params"]), cov_type="none"
+            )
             paths = [
                 integrated(
                     y[: int(o) + 1],

@@ -25,7 +25,10 @@ ORDER = (
 def registered() -> dict[str, type[Forecaster]]:
     """Every registered forecaster by name (deep variants and references), in :data:`ORDER`."""
     modules = [m.__name__ for m in ORDER]
-    rank = {name: modules.index(c.__module__) for name, c in REGISTRY.items()}
+    rank = {  # a model registered anywhere else (a test's, a plugin's) comes last
+        name: modules.index(c.__module__) if c.__module__ in modules else len(modules)
+        for name, c in REGISTRY.items()
+    }
     return {name: REGISTRY[name] for name in sorted(REGISTRY, key=rank.__getitem__)}
 
 

@@ -119,3 +119,14 @@ def test_the_differences_are_undone_by_hand():
     np.testing.assert_array_equal(arima.differenced(seasonal, 0, 1, 3), [10, 10, 10])
     path = arima.integrated(seasonal, np.full(4, 10.0), 0, 1, 3)
     np.testing.assert_array_equal(path, [21, 22, 23, 31])
+
+
+def test_an_origin_before_its_differences_is_a_clear_error():
+    """A seasonal difference of 4 needs 4 rows before an origin; an earlier one in the same
+    block is refused by name, not an index error."""
+    t = np.arange(80)
+    y = 20.0 + PATTERN[t % 4] + np.random.default_rng(0).normal(0, 0.2, 80)
+    m = model(season=4)
+    m.fit(windows(y, [50, 60, 70]))
+    with pytest.raises(ValueError, match=r"at least 4 rows before them.*row 1"):
+        m.predict(windows(y, [1, 77]))
