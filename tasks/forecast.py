@@ -4,7 +4,6 @@ intervals, append them and publish them (a table and a fan chart)."""
 from __future__ import annotations
 
 import contextlib
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,12 +39,6 @@ def _no_champion_hint(config: ForecastConfig, layout: Layout) -> str:
     runs = sorted(layout.base.glob("runs/*/metrics.json"))  # run ids start with their time
     last = (runs[-1].parent, storage.read_json(runs[-1])) if runs else None
     return no_champion_hint(config, layout.root, last)
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter:
-    """The run's logger inside a flow run; this module's logger when called as a plain
-    function (``seqcast forecast`` without a server)."""
-    return run_logger(__name__)
 
 
 @task(name="load-champion", task_run_name="load-champion", cache_policy=NO_CACHE)
@@ -84,7 +77,7 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
     )
     with contextlib.suppress(SeqcastError):  # the file may be gone: the stored spec serves
         if get_spec(config.dataset) != champion.spec:
-            _logger().warning(
+            run_logger(__name__).warning(
                 "the spec file of %s changed since the champion (version %s) was trained; "
                 "forecasting with the spec it was trained with (retrain to use the new one)",
                 config.dataset,
@@ -109,7 +102,7 @@ def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRe
     result = update_scored(layout, actuals, now)
     if result is None:  # nothing served yet
         return {"added": 0, "revised": 0, "waiting": 0, "scored": 0}
-    log = _logger()
+    log = run_logger(__name__)
     for revision in result.revisions:
         log.warning("%s", revision.line(target))
     log.info(
@@ -159,7 +152,7 @@ def publish_quality(config: ForecastConfig, champion: ChampionRef, quality) -> N
         last = storage.read_json(layout.degraded) if layout.degraded.exists() else {}
         since = now - datetime.fromisoformat(last["emitted_at"]) if last else None
         if since is not None and since.total_seconds() < 3600 * config.live.cooldown_hours:
-            _logger().warning(
+            run_logger(__name__).warning(
                 "degraded, but the last seqcast.forecast.degraded event was %s ago (cooldown "
                 "%g h): not emitted again",
                 str(since).split(".")[0],

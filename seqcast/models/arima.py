@@ -46,12 +46,11 @@ import numpy as np
 
 from seqcast.models.forecaster import (
     Block,
-    Capabilities,
     FitSummary,
     NotApplicable,
     register,
 )
-from seqcast.models.statistical import _filled, _series, _steps_of, _StoredForm
+from seqcast.models.statistical import _series, _StoredForm
 
 MAX_ROWS = 50_000  # the longest series (all its rows) arima is fitted on
 MAX_MODELS = 30  # fits per stepwise search
@@ -219,16 +218,6 @@ def stepwise(series: np.ndarray, season: int) -> dict:
 
 @register("arima")
 class ARIMA(_StoredForm):
-    capabilities = Capabilities(
-        needs_scaling=False,
-        uses_covariates=False,
-        reads_window=False,
-        deterministic=True,
-        per_seed=False,
-        ensemble_member=True,
-        saved_as="json",
-    )
-
     # form: order [p, d, q], seasonal_order [P, D, Q], season, trend, params, models_tried
 
     def _rows_needed(self, form: dict) -> int:
@@ -239,16 +228,14 @@ class ARIMA(_StoredForm):
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
-        history, origins = _series(train)
-        if len(history) > MAX_ROWS:
+        rows = len(_series(train)[0])  # the whole series: the same verdict on every fold
+        if rows > MAX_ROWS:
             raise NotApplicable(
                 f"fitted on series of at most {MAX_ROWS:,} rows (its stepwise search refitted "
-                f"per fold would outlast the run); this one holds {len(history):,}"
+                f"per fold would outlast the run); this one holds {rows:,}"
             )
-        steps = _steps_of(train, self.settings.units)
-        end = int(origins.max()) + max(steps)  # the last training target's row
-        series = _filled(history, end).to_numpy()
-        season = int((self.settings.units or {}).get("season") or 1)
+        filled, season = self._training_series(train)
+        series = filled.to_numpy()
         if len(series) < 10:
             raise ValueError(
                 f"arima needs at least 10 rows of training series; the fit holds {len(series)}"

@@ -119,6 +119,16 @@ class _StoredForm(Forecaster):
     """A statistical reference whose fit is a small document (``form``): stored as JSON and
     rebuilt at load, forecasting from the target's history up to each origin."""
 
+    capabilities = Capabilities(
+        needs_scaling=False,
+        uses_covariates=False,
+        reads_window=False,
+        deterministic=True,
+        per_seed=False,
+        ensemble_member=True,
+        saved_as="json",
+    )
+
     def __init__(self, name, settings) -> None:
         super().__init__(name, settings)
         self.form: dict | None = None
@@ -141,6 +151,15 @@ class _StoredForm(Forecaster):
             )
         return series, origins, steps
 
+    def _training_series(self, train) -> tuple[pd.Series, int]:
+        """The target's series up to the fit's last training target (missing values
+        interpolated) and the spec's season (1 without one)."""
+        history, origins = _series(train)
+        steps = _steps_of(train, self.settings.units)
+        end = int(origins.max()) + max(steps)  # the last training target's row
+        season = int((self.settings.units or {}).get("season") or 1)
+        return _filled(history, end), season
+
     def _rows_needed(self, form: dict) -> int:
         return 2 * form["season"] if form["seasonal"] else 2
 
@@ -161,16 +180,6 @@ class _StoredForm(Forecaster):
 
 @register("ets")
 class ETS(_StoredForm):
-    capabilities = Capabilities(
-        needs_scaling=False,
-        uses_covariates=False,
-        reads_window=False,
-        deterministic=True,
-        per_seed=False,
-        ensemble_member=True,
-        saved_as="json",
-    )
-
     # form: trend, seasonal, season, init, params (the smoothing parameters)
 
     def _rows_needed(self, form: dict) -> int:
@@ -180,11 +189,7 @@ class ETS(_StoredForm):
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
-        history, origins = _series(train)
-        steps = _steps_of(train, self.settings.units)
-        end = int(origins.max()) + max(steps)  # the last training target's row
-        series = _filled(history, end)
-        season = int((self.settings.units or {}).get("season") or 1)
+        series, season = self._training_series(train)
         best = None
         with warnings.catch_warnings():  # convergence chatter of the optimiser
             warnings.simplefilter("ignore")
@@ -234,18 +239,14 @@ class ETS(_StoredForm):
 
 @register("theta")
 class Theta(_StoredForm):
-    capabilities = ETS.capabilities
     # form: season, seasonal, method, theta, b0, alpha
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         start = time.perf_counter()
-        history, origins = _series(train)
-        steps = _steps_of(train, self.settings.units)
-        end = int(origins.max()) + max(steps)  # the last training target's row
-        series = _filled(history, end).to_numpy()
-        season = int((self.settings.units or {}).get("season") or 1)
+        filled, season = self._training_series(train)
+        series = filled.to_numpy()
         seasonal = season >= 2 and len(series) >= 2 * season
         model = ThetaModel(
             series, period=season if seasonal else None, deseasonalize=seasonal, method="auto"
