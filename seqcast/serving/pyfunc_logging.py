@@ -4,7 +4,10 @@ an input example. MLflow is imported only when a function needs it."""
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -71,17 +74,44 @@ def log_and_register_champion(
     ``tags``; returns that MLflow ``ModelVersion``."""
     import mlflow
 
-    mlflow.set_tracking_uri(tracked.tracking_uri)
-    mlflow.set_registry_uri(tracked.tracking_uri)
-    with mlflow.start_run(run_id=tracked.run_id), warnings.catch_warnings():
-        # "Any type ... not validated": on purpose, seqcast's own checks validate the rows
-        warnings.filterwarnings("ignore", message=r".*Any type hint is inferred as AnyType")
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(PYFUNC_CODE),
-            artifacts={"champion": str(folder)},
-            signature=signature,
-            input_example=example,
-            pip_requirements=REQUIREMENTS,
-        )
-    return mlflow.register_model(info.model_uri, name, tags=tags)
+    with _store(tracked.tracking_uri):
+        with mlflow.start_run(run_id=tracked.run_id), warnings.catch_warnings():
+            # "Any type ... not validated": on purpose, seqcast's own checks validate the rows
+            warnings.filterwarnings("ignore", message=r".*Any type hint is inferred as AnyType")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(PYFUNC_CODE),
+                artifacts={"champion": str(folder)},
+                signature=signature,
+                input_example=example,
+                pip_requirements=REQUIREMENTS,
+            )
+        return mlflow.register_model(info.model_uri, name, tags=tags)
+
+
+STORE_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@contextmanager
+def _store(uri: str) -> Iterator[None]:
+    """MLflow's process-wide tracking and registry URI set to ``uri`` for the block (what
+    ``log_model`` and ``register_model`` write to), and put back as they were after it.
+    ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into this process's
+    environment, where a later run in the same process (a worker, a replay, tests), with
+    another output root, would read it as the user's choice of store."""
+    import mlflow
+
+    saved = {name: os.environ.get(name) for name in STORE_ENV}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        # None unsets it (and its environment variable)
+        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])  # type: ignore[arg-type]
+        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])  # type: ignore[arg-type]
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -4,6 +4,7 @@ any other type is refused."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -240,3 +241,30 @@ def test_a_naive_fallback_champion_is_served_from_the_newest_rows(tmp_path):
         out = serving.forecast_from_raw(raw, bundle, tmp_path)
         assert out["prediction"].tolist() == pytest.approx(expected), name
         assert not any(tmp_path.iterdir())  # nothing read or written
+
+
+def test_logging_a_champion_leaves_the_process_on_the_store_it_was_on(tmp_path, monkeypatch):
+    """MLflow's set_tracking_uri writes MLFLOW_TRACKING_URI into the environment: after a
+    champion is logged to one output root's store, a later run in the same process (another
+    root) must not find that store there as if a person had chosen it."""
+    import mlflow
+
+    from seqcast.io.tracking import tracking_uri
+    from seqcast.serving.pyfunc_logging import _store
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    first = tracking_uri(tmp_path / "first")
+    with _store(first):
+        assert mlflow.get_tracking_uri() == first == mlflow.get_registry_uri()
+    assert "MLFLOW_TRACKING_URI" not in os.environ and "MLFLOW_REGISTRY_URI" not in os.environ
+    assert (
+        tracking_uri(tmp_path / "second")
+        == f"sqlite:///{(tmp_path / 'second').resolve()}/mlflow.db"
+    )
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")  # the user's own
+    with _store(first):
+        assert os.environ["MLFLOW_TRACKING_URI"] == first
+    assert os.environ["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5000"
+    assert mlflow.get_tracking_uri() == "http://127.0.0.1:5000"
