@@ -44,7 +44,7 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
         chosen = fit.choose_transform(next(iter(prepared.values())), folds, base, threads)
         tcfg = tcfg.model_copy(update={"target_transform": chosen["chosen"]})
     if target.kind == "reference":
-        names = fit.reference_names() if target.fit == SERVE_FIT else ()
+        names = fit.reference_plan(config)[list(prepared).index(target.timesteps)]
         refs = fit.fit_references.with_options(refresh_cache=True)
         got = refs(d, target.timesteps, target.fit, folds, base, threads, names,
                    tcfg.target_transform)  # fmt: skip

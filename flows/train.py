@@ -88,8 +88,9 @@ def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef
         return [done[key] for key in keys], refits
 
     ref_futures = [
-        t.fit_references.submit(d, ts, fit, folds, base, threads, (), transform)
-        for d, ts in zip(prepared, lengths, strict=True)
+        t.fit_references.submit(d, ts, fit, folds, base, threads, names, transform)
+        for d, ts, names in zip(prepared, lengths, t.reference_plan(config), strict=True)
+        if names
         for fit in [*fold_list, TEST_FIT]
     ]
     fits, refits = backtest(list(variants), [base])

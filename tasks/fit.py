@@ -14,7 +14,7 @@ from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.data.scale import RELATIVE
 from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
-from seqcast.evaluation.plan import label_of
+from seqcast.evaluation.plan import backtest_references, label_of
 from seqcast.evaluation.records import FitRef
 from seqcast.io import storage
 from seqcast.io.paths import RANKING, STAGES, Layout
@@ -132,19 +132,19 @@ def fit_references(
     folds: int,
     seed: int,
     threads: int,
-    serve: tuple[str, ...] = (),
+    names: tuple[str, ...],
     target_transform: str | None = None,
 ) -> list[FitRef]:
-    """Every reference on one fit's windows (the same windows and units as the deep fits),
-    each on at most ``threads`` threads, scored on the fit's scored block. The served fit
-    (``all``) fits the references named in ``serve`` and stores them. A ``difference`` or
-    ``normalize`` target transform applies to the fitted references too (``log1p`` to the
-    deep variants only). No TensorFlow here."""
+    """The references ``names`` on one fit's windows (the same windows and units as the deep
+    fits), in that order, each on at most ``threads`` threads, scored on the fit's scored
+    block; the served fit (``all``) stores them. A ``difference`` or ``normalize`` target
+    transform applies to the fitted references too (``log1p`` to the deep variants only). No
+    TensorFlow here."""
     relative = target_transform in RELATIVE
     parts, units, _ = load_fit(prepared_dir, fit, folds, target_transform if relative else None)
     settings = Settings(seed=seed, threads=threads, units=units)
     out: list[FitRef] = []
-    for name in serve if fit == SERVE_FIT else catalog.references():
+    for name in names:
         model = catalog.create(name, settings)
         try:
             summary = model.fit(parts["train"])
@@ -194,9 +194,11 @@ def choose_transform(prepared_dir: str, folds: int, seed: int, threads: int) -> 
     return choose(scores)
 
 
-def reference_names() -> tuple[str, ...]:
-    """Every registered reference: what a rerun of the references' served fit refits."""
-    return tuple(catalog.references())
+def reference_plan(config: TrainConfig) -> list[tuple[str, ...]]:
+    """The references fitted on each window length of ``config`` (in its order): the run's
+    references at the first, only those that read the window at the others."""
+    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
+    return backtest_references(config.resolved_references, catalog.window_free(), lengths)
 
 
 @dataclass(frozen=True)
@@ -230,8 +232,8 @@ def fit_targets(config: TrainConfig) -> dict[str, FitTarget]:
                     name = deep.format(label=label, seed=seed, fit=fit)
                     out[name] = FitTarget(name, "deep", label, v, seed, fit, ts)
     base = config.seed_list[0]
-    for ts in lengths:
-        for fit in fits:
+    for ts, names in zip(lengths, reference_plan(config), strict=True):
+        for fit in fits if names else ():
             name = refs.format(timesteps=ts, fit=fit)
             out[name] = FitTarget(name, "reference", "", "", base, fit, ts)
     return out

@@ -15,6 +15,7 @@ from seqcast.models.deep import DEEP_VARIANTS
 from seqcast.spec.choices import (
     LongGapAction,
     LossName,
+    ReferenceName,
     ScalerKind,
     StepsKind,
     TargetTransform,
@@ -102,7 +103,8 @@ def _pydantic_message(exc: ValidationError) -> str:
     for err in exc.errors():
         # a nested field's option is named by its last part (training.max_epochs: --max-epochs)
         path = err["loc"][1:] if err["loc"][:1] in NESTED else err["loc"]
-        loc = ".".join(str(p) for p in path).replace("_", "-")
+        # an item of a list option is named by the option (--variants, not --variants.1)
+        loc = ".".join(str(p) for p in path if not isinstance(p, int)).replace("_", "-")
         msg = str(err["msg"]).removeprefix("Value error, ")
         lines.append(f"  --{loc}: {msg} (got {err.get('input')!r})")
     return "\n".join(lines)
@@ -172,6 +174,8 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     }
     if args.variants:
         fields["variants"] = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    if args.references:
+        fields["references"] = tuple(r.strip() for r in args.references.split(",") if r.strip())
     try:
         return TrainConfig(**fields)
     except ValidationError as exc:
@@ -204,6 +208,11 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)} (default: all)"
+    )
+    t.add_argument(
+        "--references",
+        help=f"comma-separated subset of: {', '.join(get_args(ReferenceName))}; persistence is "
+        "always fitted (default: the dataset's list, else all)",
     )
     t.add_argument("--max-epochs", type=int, help="most epochs a fit runs (default: the dataset's)")
     t.add_argument(

@@ -14,7 +14,14 @@ from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, model_valid
 
 from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
 from seqcast.io.paths import StageName, checked_out
-from seqcast.spec.choices import LongGapAction, ScalerKind, StepsKind, forecast_steps
+from seqcast.spec.choices import (
+    LongGapAction,
+    ReferenceName,
+    ScalerKind,
+    StepsKind,
+    forecast_steps,
+    resolved_references,
+)
 from seqcast.spec.dataset import (
     ColumnSpec,
     DatasetSpec,
@@ -311,6 +318,13 @@ class TrainConfig(PrepareConfig):
         title="Deep variants",
         description="Which deep variants to train and compare; all seven by default.",
     )
+    references: tuple[ReferenceName, ...] | None = Field(
+        default=None,
+        title="References",
+        description="Which references to fit beside the deep variants, each the yardstick a "
+        "candidate must beat on the backtest; persistence is always fitted (every skill figure "
+        "is measured against it). Empty: the dataset's list, else every reference.",
+    )
     variant: VariantConfig = Field(
         default_factory=VariantConfig,
         title="Architecture",
@@ -370,7 +384,15 @@ class TrainConfig(PrepareConfig):
             raise ValueError("every sweep window length must be within 1..1000")
         if len(set(self.variants)) != len(self.variants):
             raise ValueError("variants must not repeat")
+        if self.references is not None and len(set(self.references)) != len(self.references):
+            raise ValueError("references must not repeat")
         return self
+
+    @property
+    def resolved_references(self) -> tuple[ReferenceName, ...]:
+        """The references this run fits, in their fixed order, persistence among them."""
+        chosen = self.references if self.references is not None else self.spec.training.references
+        return resolved_references(chosen)
 
     @property
     def resolved_variant(self) -> VariantConfig:

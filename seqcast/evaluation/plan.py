@@ -7,7 +7,7 @@ labels and the champion's reference members are refitted from the windows their 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 
@@ -59,3 +59,16 @@ def served_references(
             d, ts, name = reference_source(m.label, prepared, lengths, sweep)
             out[(d, ts)] = (*out.get((d, ts), ()), name)
     return out
+
+
+def backtest_references(
+    names: Sequence[str], window_free: Collection[str], lengths: Sequence[int]
+) -> list[tuple[str, ...]]:
+    """The references fitted on each window length's windows (in ``lengths``' order): every
+    one of ``names`` at the first length; at the others only those that read the window, since
+    a ``window_free`` reference forecasts the same at every length and only the first length's
+    fit is ranked. A length left with none is an empty tuple (no task is submitted for it)."""
+    return [
+        tuple(names) if i == 0 else tuple(n for n in names if n not in window_free)
+        for i in range(len(lengths))
+    ]

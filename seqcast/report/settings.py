@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from seqcast.config import TrainConfig
+from seqcast.spec.choices import resolved_references
 
 
 def loss_label(config: TrainConfig) -> str:
@@ -63,6 +64,10 @@ def settings_used(config: TrainConfig) -> list[tuple[str, str, str]]:
             name: (getattr(sel, name), getattr(d, name))
             for name in ("folds", "seeds", "shortlist", "ensemble_size")
         },
+        "references": (
+            ", ".join(config.resolved_references),
+            ", ".join(resolved_references(d.references)),
+        ),
     }
     rows = [
         (name, str(used), spec_default if used == fallback else "set for this run")

@@ -6,7 +6,23 @@ that the spec, the settings and the code that acts on a choice all name one defi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
+
+# The references a run can fit beside the deep candidates, in the order they are fitted and
+# reported (``seqcast.models.catalog.references()`` lists the same names: a test holds the two
+# together). ``persistence`` is fitted in every run: it is the yardstick of every skill figure.
+ReferenceName = Literal[
+    "persistence",
+    "seasonal-naive",
+    "drift",
+    "ridge",
+    "gradient-boosting",
+    "lag-boosting",
+    "ets",
+    "theta",
+    "arima",
+]
+ALWAYS_FITTED: ReferenceName = "persistence"
 
 # How a feature is scaled (fitted on training rows only): to 0..1, or to mean 0 and sd 1.
 ScalerKind = Literal["minmax", "standard"]
@@ -24,6 +40,14 @@ LongGapAction = Literal["fail", "drop-windows"]
 # Which steps ahead each origin forecasts: every step 1..horizon (a path), or only the
 # horizon-th (one value, the course notes' ``shift(-horizon)``).
 StepsKind = Literal["all", "last"]
+
+
+def resolved_references(chosen: tuple[ReferenceName, ...] | None) -> tuple[ReferenceName, ...]:
+    """The references a run fits: ``chosen`` (None: every one) with ``persistence`` always
+    among them, in the order of :data:`ReferenceName`, each once."""
+    every = get_args(ReferenceName)
+    wanted = set(every if chosen is None else chosen) | {ALWAYS_FITTED}
+    return tuple(name for name in every if name in wanted)
 
 
 def forecast_steps(horizon: int, kind: StepsKind) -> list[int]:

@@ -20,7 +20,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from seqcast.spec.choices import LongGapAction, LossName, StepsKind, TargetTransform
+from seqcast.spec.choices import (
+    LongGapAction,
+    LossName,
+    ReferenceName,
+    StepsKind,
+    TargetTransform,
+)
 from seqcast.spec.form import with_bounds
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
@@ -116,6 +122,8 @@ class TrainingDefaults(Frozen):
     seeds: int = Field(default=3, ge=1)
     shortlist: int = Field(default=2, ge=0)
     ensemble_size: int = Field(default=10, ge=0, le=100)
+    # None: every registered reference (persistence is fitted whatever the list says)
+    references: tuple[ReferenceName, ...] | None = None
 
 
 class TimeIndexSpec(Frozen):

@@ -53,6 +53,8 @@ def test_sweep_gives_one_prepare_config_per_window_length():
         {"training": {"seed": -1}},
         {"variant": {"dropout": 1.0}},
         {"timesteps_sweep": (4, 0)},
+        {"references": ("prophet",)},
+        {"references": ("ridge", "ridge")},
     ],
 )
 def test_out_of_range_values_are_rejected(fields):
@@ -108,3 +110,38 @@ def test_require_deep_is_off_unless_asked_on_the_command_line():
         ]
         == "Require a deep champion"
     )
+
+
+def test_references_are_a_setting_with_persistence_always_fitted():
+    """Unset: every reference, in the catalog's order; a list: those, persistence added,
+    in the catalog's order; the spec's [training] list is the default; the command line's
+    --references reaches the config, and a misspelt name is refused naming the choices."""
+    from seqcast.app.cli import _build_parser
+    from seqcast.app.options import _train_config
+    from seqcast.errors import ConfigError
+    from seqcast.models import catalog
+
+    every = TrainConfig(dataset="weekly-temperature").resolved_references
+    assert every == catalog.references()
+    chosen = TrainConfig(dataset="weekly-temperature", references=("theta", "ridge"))
+    assert chosen.resolved_references == ("persistence", "ridge", "theta")
+    spec = chosen.spec.model_copy(
+        update={"training": chosen.spec.training.model_copy(update={"references": ("ets",)})}
+    )
+    assert TrainConfig(dataset="weekly-temperature").with_spec(spec).resolved_references == (
+        "persistence",
+        "ets",
+    )
+    assert chosen.with_spec(spec).resolved_references == ("persistence", "ridge", "theta")
+
+    parser = _build_parser()
+    args = ["train", "--dataset", "weekly-temperature", "--references", "ets, arima"]
+    assert _train_config(parser.parse_args(args)).resolved_references == (
+        "persistence",
+        "ets",
+        "arima",
+    )
+    with pytest.raises(
+        ConfigError, match=r"--references: Input should be 'persistence'.*\(got 'prophet'\)"
+    ):
+        _train_config(parser.parse_args([*args[:3], "--references", "ets,prophet"]))

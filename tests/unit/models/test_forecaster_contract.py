@@ -79,11 +79,12 @@ def test_the_registry_holds_every_deep_variant_and_reference():
 
     from seqcast.config.model_settings import VariantName
     from seqcast.models.deep import REGISTRY
+    from seqcast.spec.choices import ReferenceName
 
     assert catalog.candidates() == tuple(REGISTRY) == get_args(VariantName)
     naive = ("persistence", "seasonal-naive", "drift")
     fitted = ("ridge", "gradient-boosting", "lag-boosting", "ets", "theta", "arima")
-    assert catalog.references() == (*naive, *fitted)
+    assert catalog.references() == (*naive, *fitted) == get_args(ReferenceName)
     assert catalog.outside_ensembles() == set(naive) == set(NAIVE)
     assert catalog.window_free() == {*naive, "ets", "theta", "arima"}  # they read the series
 
