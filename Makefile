@@ -58,7 +58,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mkdocs build --strict --quiet
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # The documentation site from docs/ (mkdocs-material), built with --strict: a broken link or
 # a page missing from the nav fails. docs/cli.md is made from the parser first

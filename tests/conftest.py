@@ -16,13 +16,24 @@ SPEC_FIXTURES = ROOT / "tests" / "specs"  # spec files the tests use
 REAL_DATA = ROOT.parent / "shared" / "datasets"
 
 
-def pytest_collection_modifyitems(config, items):
-    """Everything under tests/flows/ and tests/e2e/ is ``slow`` (a Prefect server, real flows,
-    subprocesses): ``pytest -m "not slow"`` runs the unit and project tests alone."""
-    for item in items:
-        part = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
-        if part in ("flows", "e2e"):
-            item.add_marker(pytest.mark.slow)
+# What `slow` means: a test whose call takes longer than this on 2 idle cores (a training, a
+# server, a subprocess) is marked slow, whatever its folder; `pytest -m "not slow"` skips them.
+SLOW_S = 2.0
+_unmarked: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    """Note every test not marked slow whose call took more than twice :data:`SLOW_S`."""
+    if report.when == "call" and "slow" not in report.keywords and report.duration > 2 * SLOW_S:
+        _unmarked.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List the tests noted above: each should be marked slow, or made quick."""
+    if _unmarked:
+        terminalreporter.section(f"tests over {2 * SLOW_S:g} s not marked slow")
+        for seconds, nodeid in sorted(_unmarked, reverse=True):
+            terminalreporter.write_line(f"{seconds:6.1f}s {nodeid}")
 
 
 def real_file(name: str) -> Path:
@@ -34,9 +45,11 @@ def real_file(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory):
-    """One temporary Prefect server (SQLite) for every flow test in the session."""
+def prefect_server(tmp_path_factory) -> str:
+    """One temporary Prefect server (SQLite) for every flow test in the session; its API URL,
+    for a subprocess that should use it (:func:`api_env`) rather than start its own."""
     from prefect.logging.configuration import setup_logging
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     # Prefect sets up logging lazily, binding its console handler to the sys.stderr of that
@@ -45,7 +58,20 @@ def prefect_server(tmp_path_factory):
     setup_logging()
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        yield str(PREFECT_API_URL.value())
+
+
+def api_env(api_url: str, home: Path) -> dict[str, str]:
+    """The environment of a subprocess that talks to the session's test server (no temporary
+    server of its own to start and migrate): this one's, minus every PREFECT_ setting, plus
+    the server's URL and a PREFECT_HOME of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_API_URL=api_url,
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    )
+    return env
 
 
 @pytest.fixture
@@ -53,11 +79,20 @@ def out(tmp_path) -> Path:
     return tmp_path / "out"
 
 
+# The references a test's training fits unless the test is about the references: each of
+# these takes under a second a fit on the samples. Gradient boosting, lag-boosting and arima
+# took 42, 27 and 2.6 s of a tiny bike run's 115 s (their own tests are in tests/unit/models;
+# test_train_flow runs every reference once, in a run with the defaults).
+CHEAP_REFERENCES = ("persistence", "seasonal-naive", "drift", "ridge", "ets", "theta")
+CHEAP_REFERENCES_OPTION = ("--references", ",".join(CHEAP_REFERENCES))  # the same, on the CLI
+
+
 def tiny_in_process(dataset: str, out: Path, variant: str = "rnn", epochs: int = 3, **kw):
     """A TrainConfig for a quick run in this process (threads): one variant, one fold, one
-    seed, no ensemble."""
+    seed, no ensemble, the cheap references."""
     from seqcast.config import TrainConfig
 
+    kw.setdefault("references", CHEAP_REFERENCES)
     return TrainConfig(
         dataset=dataset,
         out=str(out),

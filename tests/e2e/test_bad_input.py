@@ -18,7 +18,7 @@ import pytest
 
 from seqcast.app.cli import main
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
 SAMPLES = {
     "weekly-temperature": Path("data/raw/weekly_temperature_sample.csv"),

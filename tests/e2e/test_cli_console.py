@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, api_env
 
 ROOT = PROJECT_ROOT
 
@@ -37,6 +37,7 @@ def _seqcast(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.slow
 def test_first_run_on_a_brand_new_prefect_home(tmp_path):
     """A first ``prepare`` with an empty PREFECT_HOME works; the console shows the stages (with
     their states) and the closing lines, the library logs land in the log file; bad input then
@@ -74,6 +75,7 @@ def test_first_run_on_a_brand_new_prefect_home(tmp_path):
     assert "line 2 (year=" in console
 
 
+@pytest.mark.slow
 def test_a_prefect_api_that_cannot_start_is_a_clear_error(tmp_path):
     """A PREFECT_HOME where no database can be made: exit 2, what failed and what to try."""
     blocker = tmp_path / "a-file"
@@ -92,10 +94,12 @@ def test_a_prefect_api_that_cannot_start_is_a_clear_error(tmp_path):
     assert "try: run the command again" in console and "PREFECT_API_URL" in console
 
 
-def test_quiet_prints_only_the_output_path(tmp_path):
-    """``-q``: the console holds the output directory alone."""
+@pytest.mark.slow
+def test_quiet_prints_only_the_output_path(tmp_path, prefect_server):
+    """``-q``: the console holds the output directory alone (on the session's server: a
+    temporary one is the first test's subject)."""
     code, console = _seqcast(
-        _env(tmp_path / "home"),
+        api_env(prefect_server, tmp_path / "home"),
         "prepare",
         "-q",
         "--dataset",

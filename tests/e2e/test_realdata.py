@@ -19,6 +19,7 @@ from tests.flows.test_prepare_flow import run_prepare
 pytestmark = [pytest.mark.realdata, pytest.mark.usefixtures("prefect_server")]
 
 
+@pytest.mark.slow
 def test_weekly_temperature_test_windows_are_2014(out):
     """One step ahead (the forecast before paths), timesteps 4: test windows (53, 4, F),
     every target time in 2014; cached on rerun."""

@@ -126,6 +126,7 @@ window.addEventListener('load', () => {
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make browser`)")
+@pytest.mark.slow
 def test_report_figures_load_in_a_real_browser(tmp_path):
     """Headless Chromium loads every figure of the HTML report, each wide and tall enough to
     read, and takes a screenshot of the page."""

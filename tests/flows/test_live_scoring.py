@@ -11,7 +11,7 @@ import pytest
 from seqcast.config import ForecastConfig
 from tests.conftest import PROJECT_ROOT, best_deep, tiny_in_process
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
 SAMPLE = PROJECT_ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
 

@@ -85,18 +85,16 @@ def test_alias_moves_only_when_the_promotion_rule_says_so(tmp_path, monkeypatch)
     assert not (out / "weekly-temperature" / "champion.json").exists()  # the registry is the record
 
 
-def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_registered_champion_predicts_what_forecast_predicts(weekly_run, tmp_path, monkeypatch):
     """A run registers its champion with its tags and the alias; loaded by alias in a fresh
     process, the pyfunc model gives the forecast flow's prediction for the same rows."""
     from mlflow.tracking import MlflowClient
 
     from flows.forecast import forecast
-    from flows.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
-    out = tmp_path / "out"
-    run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
+    out, run_dir = weekly_run
     client = MlflowClient(tracking_uri=_uri(out), registry_uri=_uri(out))
     version = client.get_model_version_by_alias(NAME, "champion")
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -144,6 +142,7 @@ def test_registered_champion_predicts_what_forecast_predicts(tmp_path, monkeypat
     assert "week" in expected["period"] and "80 % interval" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, monkeypatch):
     """The alias moves only after the model's files are logged and the version registered: a
     run that dies while logging leaves the alias on the previous version, whose files load."""
@@ -197,6 +196,7 @@ def test_forecast_without_a_registered_champion_says_how_to_make_one(tmp_path, m
     )
 
 
+@pytest.mark.slow
 def test_forecast_after_a_train_that_promoted_nothing_says_why(tmp_path, monkeypatch):
     """After a train whose candidates all lose to a reference, forecast names that run, the
     reference that won and by how much, and what to try, instead of 'train one first'."""

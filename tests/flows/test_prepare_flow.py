@@ -77,6 +77,7 @@ def test_windows_hold_the_scaled_source_rows(out):
     np.testing.assert_allclose((test.y - t["shift"][0]) / t["scale"][0], test.y_raw, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_second_run_with_only_timesteps_changed_reuses_earlier_stages(out):
     """Changing timesteps recomputes temporalize only; an unchanged rerun is all Cached."""
     _, first = run_prepare(PrepareConfig(dataset="weekly-temperature", out=str(out)))
@@ -95,6 +96,7 @@ def test_second_run_with_only_timesteps_changed_reuses_earlier_stages(out):
     assert third["temporalize"] == "Cached"
 
 
+@pytest.mark.slow
 def test_a_stage_output_removed_by_hand_is_computed_again(out):
     """Deleting a cached stage's stored output makes that stage run again (Completed) and
     write it back; the stages before and after it stay Cached and the result is the same."""
@@ -157,6 +159,7 @@ def test_run_stage_recomputes_one_stage_from_stored_output(out):
     assert (Path(state.result()) / "scaler.json").exists()
 
 
+@pytest.mark.slow
 def test_run_stage_without_stored_output_says_what_to_do(out, capfd):
     """run-stage before any prepare exits 2 with a hint to run prepare first."""
     code = main(["run-stage", "clean", "--dataset", "weekly-temperature", "--out", str(out)])
@@ -164,6 +167,7 @@ def test_run_stage_without_stored_output_says_what_to_do(out, capfd):
     assert "run `seqcast prepare` with the same options first" in capfd.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_prints_prepared_dir_last_and_reports_bad_input(out, tmp_path, capfd):
     """The CLI's last stdout line is the prepared dir; bad input exits 2 with a summary."""
     assert main(["prepare", "--dataset", "weekly-temperature", "--out", str(out)]) == 0

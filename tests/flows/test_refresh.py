@@ -18,6 +18,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 SAMPLE = PROJECT_ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
 
 
+@pytest.mark.slow
 def test_a_refresh_refits_the_champion_on_the_newer_rows_and_serves_it(tmp_path, monkeypatch):
     from flows.forecast import forecast_in_process
     from flows.train import train

@@ -17,7 +17,7 @@ from seqcast.config import LiveConfig
 from seqcast.evaluation.replay import parse_policy
 from tests.conftest import PROJECT_ROOT, tiny_in_process
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
 SAMPLE = PROJECT_ROOT / "data" / "raw" / "bike_hourly_sample.csv"
 FAULT = pd.Timestamp("2018-05-13")

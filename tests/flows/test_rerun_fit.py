@@ -13,23 +13,24 @@ import pandas as pd
 import pytest
 
 from seqcast.app.cli import main
-from tests.conftest import best_deep, tiny_in_process
+from tests.conftest import CHEAP_REFERENCES_OPTION, best_deep, tiny_in_process
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 OPTIONS = ["--dataset", "weekly-temperature", "--variants", "rnn", "--units", "4",
            "--layers", "1", "--learning-rate", "0.01", "--max-epochs", "3", "--patience", "1",
            "--seed", "1", "--folds", "1", "--seeds", "1", "--shortlist", "0",
-           "--ensemble-size", "0", "--task-runner", "thread", "--workers", "1"]  # fmt: skip
+           "--ensemble-size", "0", "--task-runner", "thread", "--workers", "1",
+           *CHEAP_REFERENCES_OPTION]  # fmt: skip
 
 
-def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(tmp_path, monkeypatch):
-    from flows.train import train
-
+@pytest.mark.slow
+def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(weekly_run, monkeypatch):
+    """The run's settings on the command line name its fits: each is refitted alone with
+    the same figures as in the run; the ranking again gives its leaderboard."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
-    out = tmp_path / "out"
-    run = Path(train(tiny_in_process("weekly-temperature", out)))
+    out, run = weekly_run
     stored = pd.read_parquet(run / "predictions.parquet")
     argv = ["run-stage", "--out", str(out), *OPTIONS]
 

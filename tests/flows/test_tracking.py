@@ -4,7 +4,6 @@ training run (params, metrics, per-epoch history in nested runs, artifacts, tags
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -77,18 +76,14 @@ def test_tracking_uri_option_then_environment_then_local_sqlite(tmp_path, monkey
     assert tracking_uri(tmp_path, "sqlite:////x/db") == "sqlite:////x/db"
 
 
-@pytest.mark.usefixtures("prefect_server")
-def test_a_training_run_is_tracked_in_a_local_store(tmp_path, monkeypatch):
-    """The MLflow client sees the run: params, every candidate's metrics, the loss per epoch
-    of each deep fit in a nested run, the report and manifest as artifacts, the tags."""
+@pytest.mark.slow
+def test_a_training_run_is_tracked_in_a_local_store(weekly_run):
+    """The MLflow client sees the run in the output root's own store: params, every
+    candidate's metrics, the loss per epoch of each deep fit in a nested run, the report and
+    manifest as artifacts, the tags."""
     from mlflow.tracking import MlflowClient
 
-    from flows.train import train
-    from tests.conftest import tiny_in_process
-
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    out = tmp_path / "out"
-    run_dir = Path(train(tiny_in_process("weekly-temperature", out)))
+    out, run_dir = weekly_run
     assert (out / "mlflow.db").is_file()
     client = MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlflow.db")
     exp = client.get_experiment_by_name("seqcast-weekly-temperature")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pandas as pd
+import pytest
 
 from seqcast.io.forecast_store import FORECAST_COLUMNS, append_forecasts
 from seqcast.io.paths import Layout
@@ -69,6 +70,7 @@ def _run_together(target, args_list) -> None:
         assert p.exitcode == 0
 
 
+@pytest.mark.slow
 def test_concurrent_promotions_keep_the_better_candidate(tmp_path):
     """Eight processes promote at once over a worse champion: the alias ends on the best
     backtest MAE, and the versions it moved to (tagged promoted_at) only ever got better."""

@@ -44,6 +44,7 @@ def test_registry_holds_every_required_variant():
     }
 
 
+@pytest.mark.slow
 def test_same_seed_same_predictions(tmp_path):
     """Same data, config and seed give identical predictions, even when something else in the
     process draws from Python's and numpy's global generators in between; another seed does
@@ -175,6 +176,7 @@ def test_a_fixed_epoch_refit_trains_exactly_that_many_epochs(tmp_path):
         fit_variant("gru", TINY, cfg, {"train": windows(40, 0)})
 
 
+@pytest.mark.slow
 def test_learning_rate_decays_per_epoch():
     """lr_decay 0.6 over 3 epochs: epoch e trains at 0.01 * 0.6^e, so the optimizer ends at
     0.0036; without decay it stays at 0.01."""
@@ -189,27 +191,43 @@ def test_learning_rate_decays_per_epoch():
         assert lr == pytest.approx(last)
 
 
-def test_weight_averaging_keeps_the_moving_average_of_each_steps_weights():
+@pytest.mark.slow
+def test_weight_averaging_keeps_the_moving_average_of_each_steps_weights(monkeypatch):
     """One gradient step per epoch (the batch is the whole training set), 8 steps. w_k: the
-    weights after k steps of a plain refit. With ema_momentum 0.5 (the cap 1 - 4/8 allows
-    it) the average starts at w_1 and each step gives 0.5 * average + 0.5 * w_k: the
-    trajectory is the same, only what is kept differs."""
-    splits = {"train": windows(40, 0)}
+    weights after k steps of a plain refit, read after each epoch. With ema_momentum 0.5 (the
+    cap 1 - 4/8 allows it) the average starts at w_1 and each step gives 0.5 * average +
+    0.5 * w_k: the trajectory is the same, only what is kept differs."""
+    import seqcast.models.fitting as fitting
 
-    def weights(epochs: int, ema: float) -> list[np.ndarray]:
+    splits = {"train": windows(40, 0)}
+    built: list = []  # the model each fit builds, to read its weights after every epoch
+
+    def build(*args, **kwargs):
+        built.append(fitting_build(*args, **kwargs))
+        return built[-1]
+
+    fitting_build = fitting.build
+    monkeypatch.setattr(fitting, "build", build)
+
+    def fit(ema: float, on_epoch=None):
         cfg = TrainingConfig(
             max_epochs=9, patience=1, batch_size=40, loss="mse", ema_momentum=ema, seed=5
         )
-        model, _ = fit_variant("gru", TINY, cfg, splits, epochs=epochs)
+        model, _ = fit_variant("gru", TINY, cfg, splits, epochs=8, on_epoch=on_epoch)
         return [np.asarray(w) for w in model.trainable_weights]
 
-    expected = weights(1, 0.0)
-    for k in range(2, 9):
-        expected = [0.5 * a + 0.5 * w for a, w in zip(expected, weights(k, 0.0), strict=True)]
-    averaged = weights(8, 0.5)
+    steps: list[list[np.ndarray]] = []  # w_1 .. w_8 of the plain refit
+    plain = fit(0.0, lambda *_: steps.append([np.asarray(w) for w in built[-1].trainable_weights]))
+    assert len(steps) == 8
+    for a, b in zip(steps[-1], plain, strict=True):
+        np.testing.assert_array_equal(a, b)  # what the callback read is what the fit kept
+    expected = steps[0]
+    for w_k in steps[1:]:
+        expected = [0.5 * a + 0.5 * w for a, w in zip(expected, w_k, strict=True)]
+    averaged = fit(0.5)
     for a, e in zip(averaged, expected, strict=True):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-6)
-    assert not np.allclose(averaged[0], weights(8, 0.0)[0])  # not the plain last weights
+    assert not np.allclose(averaged[0], plain[0])  # not the plain last weights
 
 
 def test_a_short_refit_averages_over_its_last_quarter_only():
@@ -225,6 +243,7 @@ def test_a_short_refit_averages_over_its_last_quarter_only():
     assert refit_momentum(0.99, 0) == 0.0
 
 
+@pytest.mark.slow
 def test_an_early_stopped_fit_keeps_its_best_epoch_not_an_average():
     """Weight averaging is for refits only: a fit with validation data keeps its best epoch
     (early stopping restores it), so the same seed gives the same validation losses and the

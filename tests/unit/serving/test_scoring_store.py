@@ -74,6 +74,7 @@ def _hold_lock(root: str, seconds: float) -> None:
         time.sleep(seconds)
 
 
+@pytest.mark.slow
 def test_a_run_waits_for_the_one_holding_the_store(tmp_path):
     """Another process holds the store's lock for 2 s: scoring waits for it, then scores."""
     layout = Layout(tmp_path, "d")

@@ -284,6 +284,7 @@ def test_a_column_the_file_lacks_points_at_the_spec():
     assert "spec 'daily-sales' declares ['price'] in [[columns]]" in err.value.hint
 
 
+@pytest.mark.slow
 def test_a_run_keeps_the_spec_it_started_with(tmp_path, prefect_server):
     """A config reads its spec once, when it is made: a spec file edited while the run goes
     on changes nothing inside it (subflows and process workers get the same spec too)."""

@@ -19,7 +19,7 @@ from seqcast.spec.dataset import BUILTIN_DIR, get_spec
 from seqcast.spec.timeindex import steps_from_raw, times_of
 from tests.conftest import SPEC_FIXTURES, best_deep, tiny_in_process
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 
 SPEC_FILES = sorted(BUILTIN_DIR.glob("*.toml")) + sorted((SPEC_FIXTURES).glob("*.toml"))
 # Enough rows for every spec's split sizes and window length (the weekly spec holds 53 + 53
