@@ -54,11 +54,14 @@ run: $(STAMP)
 	@$(BIN)/seqcast train --dataset weekly-temperature --out $(OUT) $(RUN_OPTS)
 	@$(BIN)/seqcast train --dataset bike-hourly --out $(OUT) $(RUN_OPTS)
 
+# The suite runs in two processes (pytest-xdist; tests marked xdist_group share one); its
+# closing lines list the 15 slowest tests. `make test PYTEST_WORKERS=0` runs it in one.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mkdocs build --strict --quiet
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 # The documentation site from docs/ (mkdocs-material), built with --strict: a broken link or
 # a page missing from the nav fails. docs/cli.md is made from the parser first

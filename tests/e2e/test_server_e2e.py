@@ -30,7 +30,9 @@ import pytest
 
 from tests.conftest import CHEAP_REFERENCES, PROJECT_ROOT
 
-pytestmark = pytest.mark.slow
+# In one xdist group with the crash tests: each drives real processes of its own, and two of
+# them at once on 2 cores only wait on each other.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serial")]
 
 ROOT = PROJECT_ROOT
 BIN = Path(sys.executable).parent

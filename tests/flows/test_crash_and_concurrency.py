@@ -19,7 +19,7 @@ from tests.conftest import CHEAP_REFERENCES_OPTION, PROJECT_ROOT, api_env
 
 # Both talk to the session's test server: a temporary server per command, on a new
 # PREFECT_HOME, is test_cli_console's subject, and costs a migration each.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serial")]  # see test_server_e2e
 
 ROOT = PROJECT_ROOT
 SEQCAST = Path(sys.executable).parent / "seqcast"

@@ -86,6 +86,7 @@ def test_alias_moves_only_when_the_promotion_rule_says_so(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("weekly-run")  # one worker trains the shared run
 def test_registered_champion_predicts_what_forecast_predicts(weekly_run, tmp_path, monkeypatch):
     """A run registers its champion with its tags and the alias; loaded by alias in a fresh
     process, the pyfunc model gives the forecast flow's prediction for the same rows."""

@@ -25,6 +25,7 @@ OPTIONS = ["--dataset", "weekly-temperature", "--variants", "rnn", "--units", "4
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("weekly-run")  # one worker trains the shared run
 def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(weekly_run, monkeypatch):
     """The run's settings on the command line name its fits: each is refitted alone with
     the same figures as in the run; the ranking again gives its leaderboard."""

@@ -77,6 +77,7 @@ def test_tracking_uri_option_then_environment_then_local_sqlite(tmp_path, monkey
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("weekly-run")  # one worker trains the shared run
 def test_a_training_run_is_tracked_in_a_local_store(weekly_run):
     """The MLflow client sees the run in the output root's own store: params, every
     candidate's metrics, the loss per epoch of each deep fit in a nested run, the report and
