@@ -56,6 +56,16 @@ def test_champion_must_beat_every_reference_on_the_backtest():
     assert r.champion_members == [Member("reference", "gradient-boosting", None, 1.0)]
 
 
+@pytest.mark.parametrize(("deep_mae", "wins"), [(4.99, True), (5.0, False), (5.01, False)])
+def test_beating_a_reference_means_a_strictly_lower_backtest_mae(deep_mae, wins):
+    """At the boundary: gradient boosting's backtest MAE is 5. A deep MAE of 4.99 beats it
+    and is promoted as a deep champion; a tie (5.0) or 5.01 does not, however close (no
+    tolerance): the best candidate of all is served as the fallback instead."""
+    r = rank({"gru": {7: off(deep_mae)}}, refs(), TRUTH, FOLDS, 7, 0)
+    assert r.policy == ("deep" if wins else "fallback")
+    assert ("does not beat gradient-boosting" in r.reason) is not wins
+
+
 def test_test_figures_never_choose():
     """gru is better on the backtest (2 vs 3) and far worse on test (9 vs 1): gru wins."""
     gru = {**off(2.0, FOLDS), "test": off(9.0)["test"]}
