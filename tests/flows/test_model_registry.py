@@ -177,6 +177,7 @@ def test_a_run_dying_while_logging_its_model_leaves_the_alias_alone(tmp_path, mo
     assert model.predict(pd.read_csv(sample).tail(40))["prediction"].notna().all()
 
 
+@pytest.mark.slow
 def test_forecast_without_a_registered_champion_says_how_to_make_one(tmp_path, monkeypatch):
     from flows.forecast import forecast
     from seqcast.serving.champion import NoChampion

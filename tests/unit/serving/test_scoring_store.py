@@ -102,7 +102,8 @@ def test_a_run_killed_while_writing_leaves_the_previous_file_whole(tmp_path, mon
     before = storage.read_frame(layout.scored)
 
     def die(self, path, *args, **kwargs):
-        open(path, "wb").write(b"PAR1 half a file")  # noqa: SIM115
+        with open(path, "wb") as half:
+            half.write(b"PAR1 half a file")
         raise KeyboardInterrupt("killed")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", die)
