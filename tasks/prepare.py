@@ -21,7 +21,6 @@ from seqcast.data import stage_store, stages
 from seqcast.data.prepare_source import fetch_prepare_source
 from seqcast.data.stage_keys import SourceRef, StageRef, previous_key, stage_key, stage_keys
 from seqcast.data.stages import StageResult
-from seqcast.errors import DataError
 from seqcast.io import storage
 from seqcast.io.paths import STAGES, Layout
 from tasks.caching import refreshed_if_missing
@@ -53,11 +52,12 @@ def _check(
     frame: pd.DataFrame, schema: Any, stage: str, upstream: StageRef, cfg: PrepareConfig
 ) -> None:
     """Raise a DataError naming the file, the columns, the checks and example rows when
-    ``frame`` fails ``schema``; its failure cases are written to CSV and, in a run, published
+    ``frame`` fails ``schema`` (at ``validate``, with what ``clean`` would still refuse once
+    those values were fixed); its failure cases are written to CSV and, in a run, published
     as a table artifact."""
     key = _key_of(stage, upstream, cfg)
-    result = stage_store.check_stage_frame(frame, schema, cfg, stage, key)
-    if result.ok:
+    result, error = stage_store.check_error(frame, schema, cfg, stage, key, upstream.source)
+    if error is None:
         return
     with contextlib.suppress(Exception):
         if TaskRunContext.get() is not None:  # a plain call has no API to publish to
@@ -66,8 +66,7 @@ def _check(
                 table=result.failure_cases.head(500).astype(str).to_dict(orient="records"),
                 description=f"{stage} failures for {upstream.source}",
             )
-    path = str(stage_store.failure_cases_file(cfg, key))
-    raise DataError(upstream.source, stage, result.problems, failure_cases_path=path)
+    raise error
 
 
 @task(name="stored-upstream", task_run_name="stored-{stage}-upstream", cache_policy=NO_CACHE)

@@ -36,7 +36,7 @@ from seqcast.app.options import (
     _pydantic_message,
     _train_config,
 )
-from seqcast.config import ForecastConfig, TrainConfig
+from seqcast.config import ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import RANKING, STAGES, Layout
 
@@ -215,6 +215,17 @@ class Command:
     needs_api: bool = True  # False: runs in this process with no Prefect API at all
     # the names of the steps it expects, for the progress view's name column (read when run)
     step_names: Callable[[], list[str]] = list
+    # the data it will read, checked before any orchestration starts (a bad file is reported
+    # in a second or two instead of after the API's start); None: nothing to check
+    source: PrepareConfig | None = None
+
+
+def _check_data(cfg: PrepareConfig | None) -> None:
+    """A local source checked as ingest, validate and clean will check it."""
+    if cfg is not None:
+        from seqcast.data.prepare_source import check_local_source
+
+        check_local_source(cfg)
 
 
 def _cmd_prepare(args: argparse.Namespace) -> Command:
@@ -227,7 +238,7 @@ def _cmd_prepare(args: argparse.Namespace) -> Command:
 
         return prepare(cfg)
 
-    return Command("prepare", cfg.dataset_name, cfg.out, run, _prepared_summary)
+    return Command("prepare", cfg.dataset_name, cfg.out, run, _prepared_summary, source=cfg)
 
 
 def _cmd_train(args: argparse.Namespace) -> Command:
@@ -239,7 +250,13 @@ def _cmd_train(args: argparse.Namespace) -> Command:
         return train(cfg)
 
     return Command(
-        "train", cfg.dataset_name, cfg.out, run, _run_summary, step_names=lambda: _fit_names(cfg)
+        "train",
+        cfg.dataset_name,
+        cfg.out,
+        run,
+        _run_summary,
+        step_names=lambda: _fit_names(cfg),
+        source=cfg.prepare_configs()[0],
     )
 
 
@@ -294,7 +311,7 @@ def _cmd_replay(args: argparse.Namespace) -> Command:
 
         return run_replay(cfg, args.source, args.start, args.end, policy, fault, live)
 
-    return Command("replay", cfg.dataset_name, cfg.out, run, _replay_summary)
+    return Command("replay", cfg.dataset_name, cfg.out, run, _replay_summary, source=cfg)
 
 
 def _replay_summary(out: str) -> list[str]:
@@ -661,6 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbosity == "normal":
             console.print(f"seqcast {command.name} {command.dataset}  [dim](full log: {log})[/]")
         try:
+            _check_data(command.source)
             result = _execute(command, console, verbosity)
             lines = command.summary(result)
         except SeqcastError as exc:

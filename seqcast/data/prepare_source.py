@@ -1,5 +1,6 @@
 """The source a ``prepare`` run reads: the given file or URL, else the spec's sample file,
-fetched into the downloads folder within the run's limits."""
+fetched into the downloads folder within the run's limits; and a local source checked the
+way ``validate`` and ``clean`` will check it, before a run starts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from seqcast.config import PrepareConfig
 from seqcast.data.stage_keys import SourceRef
 from seqcast.errors import ConfigError
 from seqcast.io.paths import Layout
-from seqcast.io.sources import fetch, sha256_of
+from seqcast.io.sources import fetch, is_url, sha256_of
 
 
 def source_of(cfg: PrepareConfig) -> str:
@@ -31,3 +32,29 @@ def fetch_prepare_source(cfg: PrepareConfig) -> SourceRef:
         max_bytes=int(cfg.max_download_mb * 2**20),
     )
     return SourceRef(source=source, path=str(got.path), sha256=sha256_of(got.content))
+
+
+def check_local_source(cfg: PrepareConfig) -> bool:
+    """Read a local source and check it as the run's ``ingest``, ``validate`` and ``clean``
+    stages will (the same failure report, the same failure-cases file), raising their
+    :class:`~seqcast.errors.DataError`; so a command reports a bad file in a second or two,
+    before it starts any orchestration. Returns False for a URL (fetched by the run, with its
+    retries), True once the file passed."""
+    from pathlib import Path
+
+    from schemas import SCHEMA_VERSION, raw_schema
+    from seqcast.data import stage_store, stages
+    from seqcast.data.stage_keys import stage_keys
+
+    source = source_of(cfg)
+    if is_url(source):
+        return False
+    content = Path(source).read_bytes()
+    frame = stages.ingest(content, cfg, source).frame
+    assert frame is not None
+    key = stage_keys(cfg, sha256_of(content), SCHEMA_VERSION)["validate"]
+    _, error = stage_store.check_error(frame, raw_schema(cfg.spec), cfg, "validate", key, source)
+    if error is not None:
+        raise error
+    stages.clean_stage(frame, cfg, source)
+    return True

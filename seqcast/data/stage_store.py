@@ -8,6 +8,7 @@ The folder is ``Layout.stage_dir`` under the run's output root, named by the sta
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +17,10 @@ import pandera.pandas as pa
 from seqcast.config import PrepareConfig
 from seqcast.data.prepared_summary import prepared_summary
 from seqcast.data.stage_keys import SourceRef, StageRef, next_ref
-from seqcast.data.stages import StageResult
+from seqcast.data.stages import StageResult, problems_beyond_validation
 from seqcast.data.validate import Validation, validate_frame
 from seqcast.data.windows import to_table
-from seqcast.errors import StageOutputMissing
+from seqcast.errors import DataError, StageOutputMissing
 from seqcast.io import storage
 from seqcast.io.paths import Layout
 
@@ -92,6 +93,32 @@ def check_stage_frame(
     if not result.ok:
         storage.write_csv(failure_cases_file(cfg, key), result.failure_cases)
     return result
+
+
+def check_error(
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema | type[pa.DataFrameModel],
+    cfg: PrepareConfig,
+    stage: str,
+    key: str,
+    source: str,
+) -> tuple[Validation, DataError | None]:
+    """:func:`check_stage_frame`, and the error its failure raises (None when it passed):
+    every failed check, then, at ``validate``, what ``clean`` would still refuse once those
+    values were fixed (gaps longer than the policy fills; marked as such, with its hint), so
+    one report names every problem of the file."""
+    result = check_stage_frame(frame, schema, cfg, stage, key)
+    if result.ok:
+        return result, None
+    problems, hint = list(result.problems), ""
+    if stage == "validate":
+        later = problems_beyond_validation(frame, cfg, source, result.failure_cases)
+        if later is not None:
+            found = f"found by {later.stage}, once the values above are fixed"
+            problems += [replace(p, check=f"{p.check} ({found})") for p in later.problems]
+            hint = later.hint
+    path = str(failure_cases_file(cfg, key))
+    return result, DataError(source, stage, problems, failure_cases_path=path, hint=hint)
 
 
 def read_stage_frame(ref: StageRef) -> pd.DataFrame:

@@ -69,6 +69,44 @@ def ingest(content: bytes, cfg: PrepareConfig, source: str) -> StageResult:
     return StageResult(got.frame, got.meta)
 
 
+def problems_beyond_validation(
+    frame: pd.DataFrame, cfg: PrepareConfig, source: str, failures: pd.DataFrame
+) -> DataError | None:
+    """What ``clean`` would still refuse in the raw ``frame`` once the cells that failed
+    validation (``failures``: its failure cases, a column and a row each) were fixed: each of
+    them is replaced by its column's previous valid value and the frame is cleaned. So one
+    report names every bad value and every gap the policy will not fill, instead of the next
+    run stopping at ``clean``. None when that passes, or when a time-key column or a whole
+    column failed (the times, or the column, are unknown until it is fixed)."""
+    spec = cfg.spec
+    columns = set(failures["column"])
+    if columns & set(spec.key_columns) or not columns <= set(frame.columns):
+        return None
+    fixed = frame.copy()
+    for col, rows in failures.groupby("column")["row"]:
+        rows = rows.dropna().astype(int)
+        bad = fixed.index.isin(rows.to_numpy())
+        if bad.all():
+            return None
+        values = fixed[col].mask(bad)
+        if col in spec.value_features:
+            values = pd.to_numeric(values, errors="coerce")
+        fixed[col] = values.where(~bad, values.ffill().bfill())
+    try:
+        clean(
+            fixed,
+            spec,
+            max_fill_steps=cfg.resolved_max_fill_steps,
+            on_long_gap=cfg.resolved_on_long_gap,
+            source=source,
+        )
+    except DataError as err:
+        return err
+    except (ValueError, TypeError, KeyError):
+        return None  # the failures above leave the frame too broken to say more
+    return None
+
+
 def clean_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> StageResult:
     cleaned = clean(
         frame,

@@ -76,6 +76,33 @@ def test_first_run_on_a_brand_new_prefect_home(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_bad_file_is_reported_whole_before_any_api_starts(tmp_path):
+    """'twelve' at line 503 and 'n/a' for 8 hours from line 102 of the bike sample (the
+    policy fills 4): one report names both, exit 2, and the command never started a Prefect
+    API (the brand-new PREFECT_HOME holds no database) nor wrote a prepared stage."""
+    import csv
+
+    with open(ROOT / "data" / "raw" / "bike_hourly_sample.csv") as f:
+        header, *rows = list(csv.reader(f))
+    col = header.index("Temperature")
+    rows[501][col] = "twelve"  # line 503 (the header is line 1)
+    for r in range(100, 108):  # lines 102..109
+        rows[r][col] = "n/a"
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", newline="") as f:
+        csv.writer(f).writerows([header, *rows])
+    home, out = tmp_path / "home", tmp_path / "out"
+    code, console = _seqcast(
+        _env(home), "prepare", "--dataset", "bike-hourly", "--source", str(bad), "--out", str(out)
+    )
+    assert code == 2, console
+    assert "Traceback" not in console
+    assert "line 503 (Date=" in console and "value 'twelve'" in console
+    assert "8 missing step(s)" in console and "found by clean" in console
+    assert not list(home.rglob("*.db")) and not (out / "bike-hourly" / "prepared").exists()
+
+
+@pytest.mark.slow
 def test_a_prefect_api_that_cannot_start_is_a_clear_error(tmp_path):
     """A PREFECT_HOME where no database can be made: exit 2, what failed and what to try."""
     blocker = tmp_path / "a-file"
