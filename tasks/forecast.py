@@ -239,6 +239,7 @@ def predict_next(
             [str(t), float(v)] for t, v in zip(recent["time"], recent[spec.target], strict=True)
         ],
         "units": spec.target,
+        "whole": spec.whole_target,
     }
 
 
@@ -260,13 +261,13 @@ def append_forecast(config: ForecastConfig, forecast: dict) -> str:
     first = rows.iloc[0]
     create_table_artifact(
         key=f"{config.dataset_name}-forecast",
-        table=forecast_table(rows, forecast["units"]),
+        table=forecast_table(rows, forecast["units"], forecast["whole"]),
         description=f"{config.dataset_name}: {first['model']} forecast from data up to "
         f"{first['origin_time']}",
     )
     create_markdown_artifact(
         key=f"{config.dataset_name}-forecast-chart",
-        markdown=forecast_markdown(rows, png, forecast["units"]),
+        markdown=forecast_markdown(rows, png, forecast["units"], forecast["whole"]),
         description=f"{config.dataset_name}: forecast path with its intervals",
     )
     return str(path)

@@ -39,6 +39,7 @@ from seqcast.app.options import (
 from seqcast.config import ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import RANKING, STAGES, Layout
+from seqcast.numbers import figure
 
 
 def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
@@ -386,7 +387,7 @@ def _ranking_summary(out: str) -> list[str]:
     lines = [f"champion: {doc['champion'] or 'none'} ({doc['policy']}). {doc['reason']}"]
     for i, e in enumerate(doc["board"][:5], 1):
         mae = (e.get("backtest") or {}).get("mae")
-        lines.append(f"  {i}. {e['name']}: backtest MAE {mae:.4g}" if mae is not None else
+        lines.append(f"  {i}. {e['name']}: backtest MAE {figure(mae)}" if mae is not None else
                      f"  {i}. {e['name']}")  # fmt: skip
     return [*lines, f"ranking: {Path(out) / 'ranking.md'}"]
 
@@ -422,8 +423,9 @@ def _run_summary(out: str) -> list[str]:
     board = {e["name"]: e for e in metrics["models"]}
 
     def figures(e: dict) -> str:
-        test = f"{e['test']['mae']:.4g}" if e["test"] else "-"
-        return f"backtest MAE {e['backtest']['mae']:.4g}, val {e['val']['mae']:.4g}, test {test}"
+        test = figure(e["test"]["mae"]) if e["test"] else "-"
+        backtest, val = figure(e["backtest"]["mae"]), figure(e["val"]["mae"])
+        return f"backtest MAE {backtest}, val {val}, test {test}"
 
     if champion and metrics.get("champion_policy") == "fallback":
         lines.append(
@@ -444,8 +446,8 @@ def _run_summary(out: str) -> list[str]:
         ahead = [e for e in refs if e["test"] and e["test"]["mae"] < mine and e["name"] != champion]
         for e in sorted(ahead, key=lambda e: e["test"]["mae"]):
             lines.append(
-                f"warning: on test {champion} (MAE {mine:.4g}) loses to {e['name']} "
-                f"(MAE {e['test']['mae']:.4g}); reported only, test never chooses"
+                f"warning: on test {champion} (MAE {figure(mine)}) loses to {e['name']} "
+                f"(MAE {figure(e['test']['mae'])}); reported only, test never chooses"
             )
     lines.append(f"report: {Path(out) / 'report.html'}")
     tracked = Path(out) / "mlflow.json"
@@ -487,25 +489,30 @@ def _forecast_summary(out: str) -> list[str]:
 
     stored = pd.read_parquet(out)
     newest = stored[stored["created_at"] == stored["created_at"].max()].sort_values("step")
-    units = _units_of(out)
+    units, whole = _target_of(out)
     fan = Path(out).with_name("forecast_fan.png")
     from seqcast.config import LiveConfig
     from seqcast.serving.status import status_lines
 
     folder = Path(out).parent  # DIR/<dataset>/forecasts.parquet
     live = status_lines(Layout(folder.parent, folder.name), LiveConfig())
-    return [*console_lines(newest.reset_index(drop=True), units), f"fan chart: {fan}", *live]
+    lines = console_lines(newest.reset_index(drop=True), units, whole)
+    return [*lines, f"fan chart: {fan}", *live]
 
 
-def _units_of(forecasts_file: str) -> str:
-    """The forecast's units: the target column of the served champion's spec."""
+def _target_of(forecasts_file: str) -> tuple[str, bool]:
+    """The forecast's units (the target column of the served champion's spec) and whether
+    it is a count."""
+    from seqcast.spec.dataset import DatasetSpec
+
     served = sorted(
         (Path(forecasts_file).parent / "served").rglob("bundle.json"),
         key=lambda p: p.stat().st_mtime,
     )
     if served:
-        return str(json.loads(served[-1].read_text())["spec"]["target"])
-    return "forecast"
+        spec = DatasetSpec.model_validate(json.loads(served[-1].read_text())["spec"])
+        return spec.target, spec.whole_target
+    return "forecast", False
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {

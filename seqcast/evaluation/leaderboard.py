@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seqcast.evaluation.metrics import evaluate_path
+from seqcast.numbers import figure
 
 SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
 NAIVE = ("persistence", "seasonal-naive", "drift")
@@ -132,19 +133,19 @@ def choose_champion(board: list[dict], require_deep: bool = False) -> tuple[str 
     deep = [e for e in pool if e["kind"] in ("deep", "ensemble")]
     if best["kind"] != "reference":
         margin = (
-            f"{best['name']} has the lowest backtest MAE of all ({mae:.4g}) but cannot be "
+            f"{best['name']} has the lowest backtest MAE of all ({figure(mae)}) but cannot be "
             "checked against every reference"
         )
     elif deep:
         top = min(deep, key=lambda e: e["backtest"]["mae"])
         ahead = 100 * (1 - mae / top["backtest"]["mae"])
         margin = (
-            f"{best['name']} (backtest MAE {mae:.4g}) beat every deep candidate on the "
-            f"backtest, the best of them {top['name']} ({top['backtest']['mae']:.4g}) by "
+            f"{best['name']} (backtest MAE {figure(mae)}) beat every deep candidate on the "
+            f"backtest, the best of them {top['name']} ({figure(top['backtest']['mae'])}) by "
             f"{ahead:.0f} %"
         )
     else:
-        margin = f"{best['name']} has the lowest backtest MAE ({mae:.4g}); no deep candidate"
+        margin = f"{best['name']} has the lowest backtest MAE ({figure(mae)}); no deep candidate"
     return (
         best["name"],
         f"fallback: {margin}; served because no deep candidate qualified ({reason})",
@@ -167,11 +168,11 @@ def _deep_champion(board: list[dict]) -> tuple[str | None, str]:
             )
         if not mae < ref["backtest"]["mae"]:
             return None, (
-                f"best deep candidate {best['name']} (backtest MAE {mae:.4g}) does not beat "
-                f"{ref['name']} (backtest MAE {ref['backtest']['mae']:.4g})"
+                f"best deep candidate {best['name']} (backtest MAE {figure(mae)}) does not beat "
+                f"{ref['name']} (backtest MAE {figure(ref['backtest']['mae'])})"
             )
     return best["name"], (
-        f"{best['name']} has the lowest mean backtest MAE of the deep candidates ({mae:.4g}) "
+        f"{best['name']} has the lowest mean backtest MAE of the deep candidates ({figure(mae)}) "
         "and beats every reference on the backtest"
     )
 
@@ -189,12 +190,12 @@ def claims(board: list[dict], name: str) -> list[str]:
         for e in board:
             if e["kind"] != "reference" or not e[split]:
                 continue
-            item = f"{e['name']} {e[split]['mae']:.4g}"
+            item = f"{e['name']} {figure(e[split]['mae'])}"
             (better if me[split]["mae"] < e[split]["mae"] else worse).append(item)
         label = {"val": "validation", "backtest": "the backtest (mean of the folds)"}.get(
             split, split
         )
-        line = f"On {label}, {name} (MAE {me[split]['mae']:.4g})"
+        line = f"On {label}, {name} (MAE {figure(me[split]['mae'])})"
         if better:
             line += f" beats {', '.join(better)}"
         if worse:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from seqcast.numbers import figure
+
 KEY = ["origin_time", "step"]
 DEGRADED_EVENT = "seqcast.forecast.degraded"  # what the forecast flow emits when degraded
 SCORED_EXTRA = ["actual", "error", "scored_at", "revised_from", "revised_at"]
@@ -173,8 +175,8 @@ class LiveQuality:
         unit = f" {units}" if units else ""
         out = [
             f"live quality over {self.rows} scored forecast(s), target times {self.start} .. "
-            f"{self.end}: MAE {self.mae:.4g}{unit} against the backtest's promise "
-            f"{self.promised:.4g} ({self.ratio:.2f}x)" + (f"; {cover}" if cover else "")
+            f"{self.end}: MAE {figure(self.mae)}{unit} against the backtest's promise "
+            f"{figure(self.promised)} ({self.ratio:.2f}x)" + (f"; {cover}" if cover else "")
         ]
         out.append(
             "DEGRADED: " + "; ".join(self.reasons) if self.degraded else "within the promise"
@@ -230,7 +232,7 @@ def live_quality(
     if len(rows) >= min_scored:
         if mae > factor * promised:
             reasons.append(
-                f"live MAE {mae:.4g} is {mae / promised:.2f}x the promised {promised:.4g} "
+                f"live MAE {figure(mae)} is {mae / promised:.2f}x the promised {figure(promised)} "
                 f"(limit {factor:g}x) over {len(rows)} scored forecasts"
             )
         if levels and coverage[levels[0]] < coverage_floor:

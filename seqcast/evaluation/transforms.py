@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from seqcast.numbers import figure
+
 AUTO = "auto"
 CANDIDATES = ("none", "difference", "normalize")  # the transforms "auto" chooses between
 PROXY = "gradient-boosting"  # the model each is judged with
@@ -29,11 +31,11 @@ def choose(backtest_mae: Mapping[str, float]) -> dict:
     if not scores:
         raise ValueError("no transform was scored")
     chosen = min(scores, key=lambda t: (scores[t], CANDIDATES.index(t)))
-    others = ", ".join(f"{t} {v:.4g}" for t, v in scores.items() if t != chosen)
+    others = ", ".join(f"{t} {figure(v)}" for t, v in scores.items() if t != chosen)
     return {
         "chosen": chosen,
         "proxy": PROXY,
         "backtest_mae": scores,
         "reason": f"target transform {chosen!r} chosen on the backtest: {PROXY} MAE "
-        f"{scores[chosen]:.4g} against {others or 'nothing else'}",
+        f"{figure(scores[chosen])} against {others or 'nothing else'}",
     }

@@ -18,6 +18,7 @@ from seqcast.evaluation.records import RunRef
 from seqcast.evaluation.selection import Member, Ranking
 from seqcast.io.paths import SPLITS
 from seqcast.models.catalog import capabilities
+from seqcast.numbers import figure
 from seqcast.report.page import Report, ReportInput, render
 from seqcast.report.settings import loss_label, settings_used
 
@@ -204,6 +205,7 @@ def run_documents(
             fingerprint=summary["data_fingerprint"],
             versions=versions,
             units=config.spec.target,
+            whole=config.spec.whole_target,
             loss_label=loss_label(config),
             settings=settings_used(config),
             refit_ema=config.resolved_training.ema_momentum or 0.0,
@@ -319,8 +321,8 @@ def summary_markdown(run: RunRef, best_ref: str | None) -> str:
     """The run's summary artifact: the champion with its figures, the rule's reason."""
     fallback = " (fallback: no deep model qualified)" if run.champion_policy == "fallback" else ""
     champ = (
-        f"**{run.champion}**{fallback} (backtest MAE {run.champion_backtest_mae:.4g}, val MAE "
-        f"{run.champion_val_mae:.4g}, test MAE {run.champion_test_mae:.4g})"
+        f"**{run.champion}**{fallback} (backtest MAE {figure(run.champion_backtest_mae)}, val MAE "
+        f"{figure(run.champion_val_mae)}, test MAE {figure(run.champion_test_mae)})"
         if run.champion
         else "none promoted"
     )

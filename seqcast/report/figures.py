@@ -13,9 +13,11 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from seqcast.numbers import number_text
 from seqcast.report.inputs import ReportInput
 
 
@@ -39,6 +41,32 @@ def time_axis(ax) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def plain_numbers(axis: Axis, whole: bool = False) -> None:
+    """Tick labels on a value axis as plain numbers with thousands separators, as precise as
+    the ticks' spacing needs (``143,200``, ``0.25``), never an offset or scientific notation
+    (``1.374e+05``); ``whole``: only whole-number ticks (counts of windows)."""
+    if whole:
+        axis.set_major_locator(MaxNLocator(integer=True))
+
+    def label(value: float, _pos) -> str:
+        ticks = np.asarray(axis.get_majorticklocs(), dtype=float)
+        spacing = np.diff(ticks)
+        step = float(np.min(np.abs(spacing[spacing != 0]))) if (spacing != 0).any() else 1.0
+        return number_text(value, spacing_decimals(step))
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def spacing_decimals(step: float) -> int:
+    """The fewest decimals (0..6) that write every multiple of ``step`` exactly: 100 and 1
+    need 0, 0.5 needs 1, 0.25 needs 2."""
+    for decimals in range(7):
+        scaled = step * 10**decimals
+        if abs(scaled - round(scaled)) < 1e-6 * max(1.0, scaled):
+            return decimals
+    return 6
 
 
 def legend_beside(ax: Axes) -> None:
@@ -86,6 +114,7 @@ def actual_vs_predicted_figure(r: ReportInput) -> Figure:
         f"{r.dataset}: test period, actual vs predicted {step_word(r.steps[0], r.frequency)}"
     )
     ax.set_ylabel(r.units)
+    plain_numbers(ax.yaxis)
     time_axis(ax)
     legend_beside(ax)
     ax.grid(alpha=0.3)
@@ -137,6 +166,7 @@ def close_up_figure(r: ReportInput) -> Figure | None:
         f"{step_word(r.steps[0], r.frequency)}"
     )
     ax.set_ylabel(r.units)
+    plain_numbers(ax.yaxis)
     time_axis(ax)
     legend_beside(ax)
     ax.grid(alpha=0.3)
@@ -189,6 +219,7 @@ def backtest_folds_figure(r: ReportInput) -> Figure:
         )
     ax.set_yticks(np.arange(len(names)), names, fontsize=8)
     ax.set_xlabel(f"MAE ({r.units})")
+    plain_numbers(ax.xaxis)
     ax.set_title("backtest: MAE per fold (each fold scored after its own training period)")
     legend_beside(ax)
     ax.grid(alpha=0.3, axis="x")
@@ -236,6 +267,9 @@ def residuals_figure(r: ReportInput) -> Figure:
     axes[1].set_title("test residuals over time")
     axes[1].set_ylabel(f"predicted - actual ({r.units})")
     axes[1].axhline(0, color="black", linewidth=0.5)
+    plain_numbers(axes[0].xaxis)
+    plain_numbers(axes[0].yaxis, whole=True)
+    plain_numbers(axes[1].yaxis)
     time_axis(axes[1])
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -263,7 +297,10 @@ def _compared(r: ReportInput) -> list[dict]:
 
 
 def _mae_by_step(r: ReportInput) -> bytes:
-    """MAE by forecast step, backtest and test, the champion beside every reference."""
+    """MAE by forecast step, backtest and test, the champion beside every reference; with
+    one step a bar per model (a line of one point per model says nothing)."""
+    if len(r.steps) == 1:
+        return _png(_mae_of_one_step(r))
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, layout="constrained")
     for e in _compared(r):
         style: dict[str, Any] = (
@@ -279,8 +316,30 @@ def _mae_by_step(r: ReportInput) -> bytes:
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel(f"MAE ({r.units})")
+    plain_numbers(axes[0].yaxis)
     legend_beside(axes[1])
     return _png(fig)
+
+
+def _mae_of_one_step(r: ReportInput) -> Figure:
+    """The one step's MAE, backtest and test, as a bar per model (the champion darker)."""
+    compared = _compared(r)
+    names = [e["name"] for e in compared]
+    fig, axes = plt.subplots(
+        1, 2, figsize=(12, max(2.4, 0.6 + 0.3 * len(names))), sharey=True, layout="constrained"
+    )
+    for ax, split in zip(axes, ("backtest", "test"), strict=True):
+        values = [((e[split] or {}).get("mae_by_step") or [np.nan])[0] for e in compared]
+        colours = ["tab:blue" if n == r.champion else "tab:gray" for n in names]
+        ax.barh(np.arange(len(names)), values, color=colours)
+        ax.set_yticks(np.arange(len(names)), names, fontsize=8)
+        ax.invert_yaxis()  # in the leaderboard's order, best at the top
+        word = "backtest (mean over folds)" if split == "backtest" else "test"
+        ax.set_title(f"MAE, {step_word(r.steps[0], r.frequency)}, {word}")
+        ax.set_xlabel(f"MAE ({r.units})")
+        plain_numbers(ax.xaxis)
+        ax.grid(alpha=0.3, axis="x")
+    return fig
 
 
 def _mae_by_hour(r: ReportInput) -> bytes:
@@ -301,6 +360,7 @@ def _mae_by_hour(r: ReportInput) -> bytes:
     ax.set_title("test MAE by hour of day of the target time (every step)")
     ax.set_xlabel("hour of day")
     ax.set_ylabel(f"MAE ({r.units})")
+    plain_numbers(ax.yaxis)
     ax.set_xticks(range(0, 24, 2))
     ax.grid(alpha=0.3)
     legend_beside(ax)

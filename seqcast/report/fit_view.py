@@ -7,6 +7,8 @@ import io
 
 import matplotlib
 
+from seqcast.numbers import figure
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
@@ -50,4 +52,4 @@ def ranking_markdown(doc: dict) -> str:
 
 
 def _number(v) -> str:
-    return "-" if v is None else f"{v:.4g}"
+    return figure(v)

@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from seqcast.report.figures import time_axis
+from seqcast.numbers import decimals_for, number_text
+from seqcast.report.figures import plain_numbers, time_axis
 
 
 def levels_of(rows: pd.DataFrame) -> list[str]:
@@ -29,27 +30,35 @@ def when(value) -> str:
     return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%d %H:%M}"
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}" if np.isfinite(value) else "-"
+def _values(rows: pd.DataFrame) -> np.ndarray:
+    """Every number the table shows: the forecasts and each level's bounds."""
+    columns = ["prediction", *(c for c in rows.columns if c.startswith(("lower_", "upper_")))]
+    return rows[columns].to_numpy(dtype=float).reshape(-1)
 
 
-def forecast_table(rows: pd.DataFrame, units: str) -> list[dict]:
-    """One dict per step: target period, step, forecast and each level's bounds, in ``units``."""
+def forecast_table(rows: pd.DataFrame, units: str, whole: bool = False) -> list[dict]:
+    """One dict per step: target period, step, forecast and each level's bounds, in ``units``,
+    every number at one precision (``seqcast.report.formats.decimals_for``: whole numbers for
+    a count, ``whole``, and from 1,000 up; four significant digits below)."""
+    decimals = decimals_for(_values(rows), whole)
     out = []
     for _, r in rows.iterrows():
-        entry = {"target": str(r["period"]), "step": int(r["step"]), units: _fmt(r["prediction"])}
+        value = number_text(float(r["prediction"]), decimals)
+        entry = {"target": str(r["period"]), "step": int(r["step"]), units: value}
         for level in levels_of(rows):
-            entry[f"{level} % interval"] = (
-                f"{_fmt(r[f'lower_{level}'])} to {_fmt(r[f'upper_{level}'])}"
-            )
+            low = number_text(float(r[f"lower_{level}"]), decimals)
+            high = number_text(float(r[f"upper_{level}"]), decimals)
+            entry[f"{level} % interval"] = f"{low} to {high}"
         out.append(entry)
     return out
 
 
-def console_lines(rows: pd.DataFrame, units: str, max_rows: int = 48) -> list[str]:
+def console_lines(
+    rows: pd.DataFrame, units: str, whole: bool = False, max_rows: int = 48
+) -> list[str]:
     """The forecast path as aligned text lines with a header saying what and from when."""
     first = rows.iloc[0]
-    table = forecast_table(rows, units)
+    table = forecast_table(rows, units, whole)
     fallback = (
         ", promoted as the fallback: no deep model beat every reference"
         if first.get("promoted_as") == "fallback"
@@ -70,22 +79,25 @@ def console_lines(rows: pd.DataFrame, units: str, max_rows: int = 48) -> list[st
 
 
 def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
-    """The recent actuals, then the forecast path with its interval bands (widest palest)."""
+    """The recent actuals, then the forecast path with its interval bands (widest palest);
+    a one-step forecast draws each interval as a bar at its target time (a band of one
+    point has no area)."""
     fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")
     if recent:
         times = pd.to_datetime([t for t, _ in recent])
         ax.plot(times, [v for _, v in recent], color="black", linewidth=1.2, label="actual")
     target = pd.to_datetime(rows["target_time"])
-    for level, alpha in zip(reversed(levels_of(rows)), (0.18, 0.32, 0.45), strict=False):
-        ax.fill_between(
-            target,
-            rows[f"lower_{level}"],
-            rows[f"upper_{level}"],
-            color="tab:blue",
-            alpha=alpha,
-            linewidth=0,
-            label=f"{level} % interval",
-        )
+    levels = list(reversed(levels_of(rows)))  # widest first
+    for k, (level, alpha) in enumerate(zip(levels, (0.18, 0.32, 0.45), strict=False)):
+        low, high = rows[f"lower_{level}"], rows[f"upper_{level}"]
+        label = f"{level} % interval"
+        if len(rows) == 1:
+            ax.vlines(target, low, high, color="tab:blue", alpha=alpha + 0.2,
+                      linewidth=6 + 6 * k, label=label)  # fmt: skip
+        else:
+            ax.fill_between(
+                target, low, high, color="tab:blue", alpha=alpha, linewidth=0, label=label
+            )
     ax.plot(
         target,
         rows["prediction"],
@@ -98,6 +110,7 @@ def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
     first = rows.iloc[0]
     ax.set_title(f"forecast from data up to {when(first['origin_time'])} ({first['model']})")
     ax.set_ylabel(units)
+    plain_numbers(ax.yaxis)
     time_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside, never on the lines
@@ -107,9 +120,9 @@ def fan_chart(rows: pd.DataFrame, recent: list[list], units: str) -> bytes:
     return buf.getvalue()
 
 
-def forecast_markdown(rows: pd.DataFrame, png: bytes, units: str) -> str:
+def forecast_markdown(rows: pd.DataFrame, png: bytes, units: str, whole: bool = False) -> str:
     """The fan chart (embedded) above the forecast table, as a Markdown artifact."""
-    table = forecast_table(rows, units)
+    table = forecast_table(rows, units, whole)
     head = list(table[0])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(str(t[c]) for c in head) + " |" for t in table]

@@ -1,31 +1,9 @@
-"""Numbers and times as the report's tables show them: a row of statistics at one precision
-(a rounding error reads as 0), a target time at the data's frequency (no midnight on weekly
-and daily dates)."""
+"""Times as the report shows them: a target time at the data's frequency (no midnight on
+weekly and daily dates). Numbers follow :mod:`seqcast.numbers`."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
-
-SIGNIFICANT = 4  # digits kept of a row's largest value
-
-
-def row_numbers(values: list[float]) -> list[str]:
-    """Each value with the decimals that give the row's largest magnitude ``SIGNIFICANT``
-    digits: ``[-4.83e-11, 0.7071, -1.0, 1.0]`` reads ``['0.000', '0.707', '-1.000', '1.000']``,
-    ``[704.63, 645.2, 0.0, 3556.0]`` reads ``['705', '645', '0', '3556']``. Missing: '-'."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    largest = max(finite, default=0.0)
-    decimals = 0 if largest == 0 else max(0, SIGNIFICANT - 1 - math.floor(math.log10(largest)))
-    out = []
-    for v in values:
-        if v is None or not math.isfinite(v):
-            out.append("-")
-            continue
-        text = f"{v:.{decimals}f}"
-        out.append(text[1:] if text.startswith("-") and float(text) == 0 else text)
-    return out
 
 
 def time_text(when: str, frequency: str) -> str:

@@ -36,6 +36,7 @@ class ReportInput:
     champion_policy: str = "deep"  # "fallback": no deep candidate qualified, the best served
     transform_note: str = ""  # how "auto" chose the target transform on the backtest
     description: str = ""  # the dataset spec's description: what the series is
+    whole: bool = False  # the target is a count: its values read as whole numbers
 
     def __post_init__(self) -> None:
         """One step given as (samples,) is the path (samples, 1)."""

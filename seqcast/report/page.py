@@ -9,8 +9,9 @@ import json
 
 from seqcast.evaluation.leaderboard import claims
 from seqcast.evaluation.selection import weights_text
+from seqcast.numbers import figure, row_numbers
 from seqcast.report.figures import close_up_start, figures, step_word
-from seqcast.report.formats import row_numbers, time_text
+from seqcast.report.formats import time_text
 from seqcast.report.inputs import Report, ReportInput
 from seqcast.report.trust import trust_summary
 from seqcast.report.zoom import zoomable_test_period
@@ -22,7 +23,7 @@ def _fmt(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return figure(v)
     return str(v)
 
 

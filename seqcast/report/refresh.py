@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from seqcast.errors import ConfigError
 from seqcast.models.catalog import capabilities
+from seqcast.numbers import figure
 from seqcast.report.documents import served_members
 from seqcast.report.page import _html_table, _md_table
 
@@ -167,7 +168,7 @@ def refresh_documents(
         reason + ".",
         f"Served from now: {champion}, trained on target times {trained_on['target_start']} .. "
         f"{trained_on['target_end']}. Live forecasts are held to run {plan.run_id}'s "
-        f"backtest promise (mean MAE {bt:.4g}). Refit time: {seconds:.1f} s.",
+        f"backtest promise (mean MAE {figure(bt)}). Refit time: {seconds:.1f} s.",
     ]
     closing = (
         "A refresh does not compare candidates. When live quality stays degraded after it, "

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import matplotlib
 
+from seqcast.numbers import figure
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -122,7 +124,7 @@ def replay_report(name: str, policies: dict[str, tuple[dict, pd.Series]]) -> Rep
         f"Replay of {first['dataset']} on {first['source']}, forecast times {first['start']} .. "
         f"{first['end']} ({first['forecast_times']} forecasts of every step), each policy "
         "starting from the same training on the rows before the start.",
-        f"The champion's backtest promised a mean MAE of {first['promise_mae']:.4g}; "
+        f"The champion's backtest promised a mean MAE of {figure(first['promise_mae'])}; "
         + _live_text([doc for doc, _ in policies.values()], list(policies)),
     ]
     if fault:

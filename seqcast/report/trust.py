@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seqcast.numbers import figure
 from seqcast.report.figures import step_word
 from seqcast.report.formats import time_text
 from seqcast.report.inputs import ReportInput
@@ -79,20 +80,20 @@ def trust_summary(r: ReportInput) -> TrustSummary:
                 continue
             mine, theirs = champ[split]["mae"], ref[split]["mae"]
             lines.append(
-                f"{where[split][0].upper()}{where[split][1:]}: MAE {mine:.4g}, "
+                f"{where[split][0].upper()}{where[split][1:]}: MAE {figure(mine)}, "
                 f"{margin(mine, theirs)} than the best reference there, {ref['name']} "
-                f"({theirs:.4g})."
+                f"({figure(theirs)})."
             )
         if champ.get("test"):
             beaten_by = [
-                f"{e['name']} ({e['test']['mae']:.4g})"
+                f"{e['name']} ({figure(e['test']['mae'])})"
                 for e in r.board
                 if e["kind"] == "reference" and e.get("test")
                 if e["test"]["mae"] < champ["test"]["mae"]
             ]
             if beaten_by:
                 warnings.append(
-                    f"On test the champion (MAE {champ['test']['mae']:.4g}) loses to "
+                    f"On test the champion (MAE {figure(champ['test']['mae'])}) loses to "
                     f"{', '.join(beaten_by)}."
                 )
     collapsed = [

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from seqcast.numbers import decimals_for, number_text
 from seqcast.report.figures import shown_models, step_word
 from seqcast.report.formats import time_text
 from seqcast.report.inputs import ReportInput
@@ -22,11 +23,12 @@ SCRIPT = """(function(){
 var fig=document.currentScript.parentElement,svg=fig.querySelector('svg.plot');
 var d=JSON.parse(fig.querySelector('script.data').textContent),n=d.times.length;
 var span=fig.querySelector('.span'),read=fig.querySelector('.read');
-var cur=fig.querySelector('.cursor');
+var cur=fig.querySelector('.cursor'),ticks=fig.querySelectorAll('.tick');
 var x0=0,w=Math.max(n-1,1),drag=null;
 function at(e){var r=svg.getBoundingClientRect();return (e.clientX-r.left)/r.width;}
 function show(){svg.setAttribute('viewBox',x0+' 0 '+w+' '+d.height);
- span.textContent=d.times[Math.round(x0)]+' to '+d.times[Math.round(x0+w)];}
+ span.textContent=d.times[Math.round(x0)]+' to '+d.times[Math.round(x0+w)];
+ ticks.forEach(function(t,k){t.textContent=d.times[Math.round(x0+w*k/(ticks.length-1))];});}
 svg.addEventListener('wheel',function(e){e.preventDefault();var f=at(e),c=x0+f*w;
  w=Math.min(Math.max(n-1,1),Math.max(4,w*(e.deltaY>0?1.25:0.8)));
  x0=Math.min(Math.max(0,c-f*w),Math.max(n-1,1)-w);show();},{passive:false});
@@ -49,6 +51,9 @@ def _points(values: np.ndarray, low: float, high: float) -> str:
     return " ".join(f"{i},{v:.1f}" for i, v in enumerate(y))
 
 
+TIME_TICKS = 5  # time labels under the plot: both ends and three between, kept on zoom
+
+
 def zoomable_figure(
     title: str,
     times: np.ndarray,
@@ -56,14 +61,20 @@ def zoomable_figure(
     frequency: str,
     units: str,
     band: tuple[str, np.ndarray, np.ndarray] | None = None,
+    whole: bool = False,
 ) -> str:
     """The HTML of one zoomable figure: ``lines`` (name -> (samples,) values, the first drawn
     black) over ``times`` (samples,), with an optional ``band`` (label, lower, upper) behind
-    them; y spans every value drawn, labelled at its bottom, middle and top in ``units``."""
+    them; y spans every value drawn, labelled at its bottom, middle and top in ``units``, and
+    time along the bottom at :data:`TIME_TICKS` places. Every number (the labels, the values
+    named under the pointer) is written at one precision (``formats.decimals_for``; whole
+    numbers for a count, ``whole``)."""
     drawn = [*lines.values(), *(band[1:] if band else ())]
     low = float(min(np.min(v) for v in drawn))
     high = float(max(np.max(v) for v in drawn))
+    decimals = decimals_for(np.concatenate([np.asarray(v, dtype=float) for v in drawn]), whole)
     n = len(times)
+    labels = [time_text(str(t), frequency) for t in pd.DatetimeIndex(np.asarray(times))]
     parts = []
     if band:
         upper = _points(np.asarray(band[2]), low, high).split()
@@ -81,9 +92,11 @@ def zoomable_figure(
     )
     data = {
         "height": HEIGHT,
-        "times": [time_text(str(t), frequency) for t in pd.DatetimeIndex(np.asarray(times))],
+        "times": labels,
         "names": list(lines),
-        "values": {k: [float(f"{x:.4g}") for x in np.asarray(v)] for k, v in lines.items()},
+        "values": {
+            k: [number_text(float(x), decimals) for x in np.asarray(v)] for k, v in lines.items()
+        },
     }
     legend = " ".join(
         f'<span style="color:{c}">&#9644; {html.escape(k)}</span>'
@@ -92,8 +105,13 @@ def zoomable_figure(
     if band:
         legend += f' <span style="color:#1f77b4;opacity:.5">&#9632; {html.escape(band[0])}</span>'
     ticks = "".join(
-        f'<div style="position:absolute;top:{top}%;right:4px">{value:.4g}</div>'
+        f'<div style="position:absolute;top:{top}%;right:4px">{number_text(value, decimals)}</div>'
         for top, value in ((0, high), (48, (low + high) / 2), (94, low))
+    )
+    at = [round((n - 1) * k / (TIME_TICKS - 1)) for k in range(TIME_TICKS)]
+    time_ticks = "".join(
+        f'<span class="tick" style="flex:1;text-align:{align}">{html.escape(labels[i])}</span>'
+        for i, align in zip(at, ("left", "center", "center", "center", "right"), strict=True)
     )
     return (
         '<figure class="zoomable">'
@@ -104,6 +122,8 @@ def zoomable_figure(
         f'<svg class="plot" viewBox="0 0 {max(n - 1, 1)} {HEIGHT}" preserveAspectRatio="none" '
         f'style="width:100%;height:340px;border:1px solid #ccc;cursor:crosshair">'
         f"{''.join(parts)}</svg></div>"
+        '<div class="time-axis" style="display:flex;margin-left:70px;font-size:11px">'
+        f"{time_ticks}</div>"
         f'<div style="font-size:12px">{legend} ({html.escape(units)})</div>'
         '<div class="read" style="font-size:12px;min-height:1.4em"></div>'
         f'<script type="application/json" class="data">{_json(data)}</script>'
@@ -130,4 +150,4 @@ def zoomable_test_period(r: ReportInput) -> str | None:
         lo, hi = r.test_bounds[level]
         band = (f"{r.champion}: {level} % interval", lo[:, 0], hi[:, 0])
     title = f"{r.dataset}: test period, actual vs predicted {step_word(r.steps[0], r.frequency)}"
-    return zoomable_figure(title, r.test_times[:, 0], lines, r.frequency, r.units, band)
+    return zoomable_figure(title, r.test_times[:, 0], lines, r.frequency, r.units, band, r.whole)

@@ -10,6 +10,7 @@ import pandas as pd
 from seqcast.data import naive
 from seqcast.data.scale import AffineScaler, scale_known
 from seqcast.errors import ConfigError, DataError, Problem
+from seqcast.numbers import figure
 from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import calendar, times_of
 
@@ -197,9 +198,10 @@ def why_no_champion(metrics: dict, dataset: str, out: str) -> str:
         best = min(others, key=lambda e: e["backtest"]["mae"])
         ahead = 100 * (1 - ref["backtest"]["mae"] / best["backtest"]["mae"])
         if ahead > 0:
+            mine, theirs = figure(ref["backtest"]["mae"]), figure(best["backtest"]["mae"])
             lines.append(
-                f"on the backtest {ref['name']} ({ref['backtest']['mae']:.4g}) is {ahead:.0f} % "
-                f"below the best model candidate, {best['name']} ({best['backtest']['mae']:.4g})"
+                f"on the backtest {ref['name']} ({mine}) is {ahead:.0f} % below the best model "
+                f"candidate, {best['name']} ({theirs})"
             )
     lines.append(
         "to try: train with the dataset's full defaults if that run was cut down (all variants, "

@@ -12,6 +12,7 @@ from seqcast.config import LiveConfig
 from seqcast.evaluation.live import LiveQuality, Promise, live_quality, live_window
 from seqcast.io import storage
 from seqcast.io.paths import Layout
+from seqcast.numbers import figure
 
 
 def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
@@ -36,7 +37,7 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
         mine = scored[scored["model_version"] == version] if version else scored
         return [
             *lines,
-            f"model version {version or '?'}: live MAE {mine['error'].abs().mean():.4g} over "
+            f"model version {version or '?'}: live MAE {figure(mine['error'].abs().mean())} over "
             f"{len(mine)} scored forecast(s); no promise to compare with (the version was "
             "trained before seqcast recorded its backtest's; retrain to compare)",
         ]
@@ -48,8 +49,8 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
     lines += [f"  {line}" for line in quality.lines(spec["target"])]
     for row in quality.by_step.itertuples():
         lines.append(
-            f"  step {row.step}: {row.scored} scored, live MAE {row.live_mae:.4g}, promised "
-            f"{row.promised_mae:.4g} ({row.ratio:.2f}x)"
+            f"  step {row.step}: {row.scored} scored, live MAE {figure(row.live_mae)}, promised "
+            f"{figure(row.promised_mae)} ({row.ratio:.2f}x)"
         )
     return lines
 

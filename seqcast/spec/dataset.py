@@ -285,6 +285,13 @@ class DatasetSpec(Frozen):
         raise KeyError(name)
 
     @property
+    def whole_target(self) -> bool:
+        """Whether the target is a count (an ``int`` or ``integral`` column): its values and
+        forecasts read as whole numbers."""
+        target = self.column(self.target)
+        return target.kind == "int" or target.integral
+
+    @property
     def key_columns(self) -> list[str]:
         """The raw columns that name a row's time (a duplicate of them is a failed check)."""
         return list(self.time_index.columns)

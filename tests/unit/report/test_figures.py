@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 
 from seqcast.report.figures import (
+    _compared,
+    _mae_of_one_step,
     actual_vs_predicted_figure,
     backtest_folds_figure,
     central_range,
     close_up_figure,
     close_up_start,
     learning_curves_figure,
+    plain_numbers,
     residuals_figure,
+    spacing_decimals,
 )
 from tests.unit.report.samples import hourly_report
 
@@ -132,3 +136,37 @@ def test_close_up_of_weekly_data_is_the_last_26_weeks_and_left_out_when_all_fits
     plt.close(fig)
     short = hourly_report(days=1)
     assert close_up_figure(replace(short, test_times=_weeks(24), frequency="weekly")) is None
+
+
+def test_value_axes_read_as_plain_numbers_at_the_ticks_precision():
+    """An axis over 137,400 .. 138,900 reads like 137,500 (no offset, no 1.374e+05); one over
+    0 .. 1 with quarter ticks reads 0.25; a count axis gets whole-number ticks only."""
+    fig, (big, small, counts) = plt.subplots(1, 3)
+    big.plot([137_400, 138_900])
+    small.plot([0.0, 1.0])
+    small.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
+    counts.plot([0.0, 2.0])
+    plain_numbers(big.yaxis)
+    plain_numbers(small.yaxis)
+    plain_numbers(counts.yaxis, whole=True)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in big.get_yticklabels() if t.get_text()]
+    assert labels and all("," in t and "e" not in t for t in labels)
+    assert big.yaxis.get_offset_text().get_text() == ""
+    assert [t.get_text() for t in small.get_yticklabels()] == ["0.00", "0.25", "0.50", "0.75",
+                                                                "1.00"]  # fmt: skip
+    assert all(float(v).is_integer() for v in counts.get_yticks())
+    assert [spacing_decimals(s) for s in (100, 1, 0.5, 0.25, 0.001)] == [0, 0, 1, 2, 3]
+    plt.close(fig)
+
+
+def test_one_step_mae_is_a_bar_per_model():
+    """With one step the MAE figure has a bar per compared model on each split's panel."""
+    r = hourly_report(days=3)
+    one = replace(r, steps=(1,))
+    fig = _mae_of_one_step(one)
+    compared = [e["name"] for e in _compared(one)]
+    fig.canvas.draw()
+    assert [len(ax.patches) for ax in fig.axes] == [len(compared)] * 2
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == compared  # shared by both
+    plt.close(fig)

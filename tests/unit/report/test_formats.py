@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqcast.report.formats import row_numbers, time_text
+from seqcast.numbers import row_numbers
+from seqcast.report.formats import time_text
 from seqcast.report.inputs import ReportInput
 from seqcast.report.page import _tables
 
@@ -12,7 +13,7 @@ from seqcast.report.page import _tables
 def test_a_rounding_error_reads_as_zero_at_the_rows_precision():
     """A sine's mean of -4.83e-11 beside its max of 1 is 0.000; counts keep whole numbers."""
     assert row_numbers([-4.83e-11, 0.7071, -1.0, 1.0]) == ["0.000", "0.707", "-1.000", "1.000"]
-    assert row_numbers([704.63, 645.2, 0.0, 3556.0]) == ["705", "645", "0", "3556"]
+    assert row_numbers([704.63, 645.2, 0.0, 3556.0]) == ["705", "645", "0", "3,556"]
     assert row_numbers([0.15, 1.2, 0.0, 35.0]) == ["0.15", "1.20", "0.00", "35.00"]
     assert row_numbers([0.0, float("nan")]) == ["0", "-"]
 

@@ -25,14 +25,26 @@ def _data(page: str) -> dict:
 
 def test_lines_map_the_values_onto_the_plot_height():
     """Values 0, 10, 5 over three hours: x is the index, y 1000 (bottom), 0 (top), 500; the
-    read-out holds the times at the data's frequency and the values."""
+    read-out holds the times at the data's frequency and the values, written at one
+    precision: whole numbers for a count, four significant digits of the largest otherwise;
+    the time axis names the first, middle and last hour."""
     times = np.arange("2020-01-01T00", "2020-01-01T03", dtype="datetime64[h]")
-    page = zoomable_figure("t", times, {"actual": np.array([0.0, 10.0, 5.0])}, "hourly", "count")
+    values = {"actual": np.array([0.0, 10.0, 5.0])}
+    page = zoomable_figure("t", times, values, "hourly", "count", whole=True)
     assert HEIGHT == 1000
     assert 'points="0,1000.0 1,0.0 2,500.0"' in page
     assert 'viewBox="0 0 2 1000"' in page
     assert _data(page)["times"] == ["2020-01-01 00:00", "2020-01-01 01:00", "2020-01-01 02:00"]
-    assert _data(page)["values"] == {"actual": [0.0, 10.0, 5.0]}
+    assert _data(page)["values"] == {"actual": ["0", "10", "5"]}
+    ticks = re.findall(r'<span class="tick"[^>]*>([^<]*)</span>', page)
+    assert ticks[0] == "2020-01-01 00:00" and ticks[2] == "2020-01-01 01:00"
+    assert ticks[-1] == "2020-01-01 02:00"
+    assert ">10</div>" in page and ">0</div>" in page  # the value axis, whole numbers
+
+    large = {"employed": np.array([143_325.75, 143_218.8, 143_509.2])}
+    page = zoomable_figure("t", times, large, "hourly", "thousands")
+    assert _data(page)["values"] == {"employed": ["143,326", "143,219", "143,509"]}
+    assert ">143,509</div>" in page and "e+05" not in page
 
 
 def test_zoomable_test_period_holds_actual_champion_reference_and_the_80_band():
@@ -49,7 +61,8 @@ def test_zoomable_test_period_holds_actual_champion_reference_and_the_80_band():
     assert len(re.search(r'<polygon points="([^"]*)"', page).group(1).split()) == 960
     assert "gru: 80 % interval" in page and "95 %" not in page
     assert _data(page)["names"] == ["actual", "gru", "ridge"]
-    assert _data(page)["values"]["gru"][:2] == [float(f"{v:.4g}") for v in t[:2, 0] + 2.0]
+    shown = _data(page)["values"]["gru"][:2]
+    assert [float(v.replace(",", "")) for v in shown] == pytest.approx(t[:2, 0] + 2.0, abs=0.05)
     assert not re.search(r'(src|href)="?https?:', page)
 
 
@@ -72,13 +85,15 @@ const el = (name) => ({name, attrs: {}, textContent: '', setAttribute(k, v) { th
   getBoundingClientRect() { return {left: 0, width: 1000}; }});
 const parts = {'svg.plot': el('svg'), '.span': el('span'), '.read': el('read'),
   '.cursor': el('cursor'), 'script.data': el('data')};
+const ticks = [0, 1, 2, 3, 4].map((k) => el('tick' + k));
 parts['script.data'].textContent = JSON.stringify(DATA);
 globalThis.window = el('window');
-globalThis.document = {currentScript: {parentElement: {querySelector: (q) => parts[q]}}};
+globalThis.document = {currentScript: {parentElement: {querySelector: (q) => parts[q],
+  querySelectorAll: (q) => ticks}}};
 const fire = (kind, e) => (handlers['svg:' + kind] || handlers['window:' + kind])(
   Object.assign({preventDefault() {}}, e));
 const seen = () => [parts['svg.plot'].attrs.viewBox, parts['.span'].textContent,
-  parts['.read'].textContent];
+  parts['.read'].textContent, ticks.map((t) => t.textContent)];
 const out = [];
 SCRIPT
 out.push(seen());
@@ -106,5 +121,8 @@ def test_the_script_zooms_about_the_pointer_reads_the_value_and_resets(tmp_path)
     shown, zoomed, pointed, reset = json.loads(done.stdout)
     assert shown[:2] == ["0 0 100 1000", "2020-01-01 00:00 to 2020-01-05 04:00"]
     assert zoomed[:2] == ["10 0 80 1000", "2020-01-01 10:00 to 2020-01-04 18:00"]
-    assert pointed[2] == "2020-01-01 10:00: actual 10"
+    assert pointed[2] == "2020-01-01 10:00: actual 10.0"
     assert reset[:2] == shown[:2]
+    # the time axis follows the zoom: hours 0, 25, 50, 75, 100, then 10, 30, 50, 70, 90
+    assert shown[3] == [f"2020-01-0{1 + h // 24} {h % 24:02d}:00" for h in (0, 25, 50, 75, 100)]
+    assert zoomed[3] == [f"2020-01-0{1 + h // 24} {h % 24:02d}:00" for h in (10, 30, 50, 70, 90)]
