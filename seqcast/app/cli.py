@@ -104,7 +104,12 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
     d = command("init-spec", loud=False)
     d.add_argument("--source", required=True, help="the CSV to describe (a local file)")
     d.add_argument("--target", help="the column to forecast (default: guessed, and said so)")
-    d.add_argument("--horizon", type=int, default=1, help="steps ahead (default: 1)")
+    d.add_argument(
+        "--horizon",
+        type=int,
+        help="steps ahead (default: by the frequency: hourly 24, daily 14, weekly 4, monthly "
+        "12, quarterly 8, yearly 4; fewer for a series too short for them, and said so)",
+    )
     d.add_argument("--name", help="dataset name (default: from the file name)")
     d.add_argument("--spec", help="where to write the spec (default: <name>.toml here)")
     d.add_argument("--force", action="store_true", help="overwrite an existing spec file")
@@ -553,7 +558,7 @@ def _init_spec(args: argparse.Namespace) -> int:
     try:
         if not source.is_file():
             raise ConfigError(f"source {source} is not a file")
-        if args.horizon < 1:
+        if args.horizon is not None and args.horizon < 1:
             raise ConfigError("--horizon must be at least 1")
         try:
             table = parse_csv(source.read_bytes(), str(source))  # as seqcast train reads it

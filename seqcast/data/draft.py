@@ -27,8 +27,13 @@ from seqcast.spec.timeindex import steps_of_times, times_of, year_week_steps
 
 DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 MAX_CATEGORIES = 20
-SEASON = {"hourly": 24, "daily": 7, "weekly": 52, "monthly": 12}
-WINDOW = {"hourly": 24, "daily": 14, "weekly": 8, "monthly": 12}
+SEASON = {"hourly": 24, "daily": 7, "weekly": 52, "monthly": 12, "quarterly": 4, "yearly": 1}
+WINDOW = {"hourly": 24, "daily": 14, "weekly": 8, "monthly": 12, "quarterly": 8, "yearly": 4}
+# The horizon drafted for each frequency: a day of hours, two weeks of days, a month of
+# weeks, a year of months, two years of quarters, four years (the forecasting competitions'
+# horizons for quarterly and yearly data are 8 and 4 to 6); N-minute data: a day, at most 96.
+HORIZON = {"hourly": 24, "daily": 14, "weekly": 4, "monthly": 12, "quarterly": 8, "yearly": 4}
+VAL_SHARE = TEST_SHARE = 0.2  # the drafted split
 
 
 @dataclass
@@ -100,7 +105,27 @@ def _frequency(times: pd.DatetimeIndex) -> str:
         return "weekly-" + times[0].day_name()[:3].lower()
     if 28 * 60 * 24 <= step <= 31 * 60 * 24:
         return "monthly"
+    if 89 * 60 * 24 <= step <= 92 * 60 * 24:
+        return "quarterly"
+    if 365 * 60 * 24 <= step <= 366 * 60 * 24:
+        return "yearly"
     raise ValueError(f"rows are {step} minutes apart: not a frequency seqcast knows")
+
+
+def drafted_horizon(frequency: str, periods: int) -> tuple[int, str]:
+    """The horizon to draft for ``periods`` rows at ``frequency`` (:data:`HORIZON`), and why:
+    shortened to what the drafted validation split can score, at least one horizon of
+    origins after the ``horizon - 1`` rows purged before its boundary (``2 h - 1`` rows)."""
+    base = frequency.split("-")[0]
+    wanted = HORIZON.get(base) or min(96, 24 * 60 // int(base[:-3]))
+    fits = max(1, (round(VAL_SHARE * periods) + 1) // 2)
+    if wanted <= fits:
+        return wanted, f"horizon {wanted} ({frequency} data; --horizon N to choose)"
+    return fits, (
+        f"horizon {fits}: the {periods} periods are too short for the usual {wanted} "
+        f"({frequency} data), since the validation split ({round(VAL_SHARE * periods)} periods) "
+        f"must score at least one horizon of origins; --horizon N to choose"
+    )
 
 
 def _slug(text: str) -> str:
@@ -140,7 +165,7 @@ def _when(step: int, ti: TimeIndexSpec) -> str:
     if ti.kind == "year-week":
         year, week0 = divmod(step, ti.weeks_per_year)
         return f"{t.date()} (year {year}, week {week0 + 1})"
-    daily_or_longer = ti.frequency.startswith(("daily", "weekly", "monthly"))
+    daily_or_longer = ti.frequency.startswith(("daily", "weekly", "monthly", "quarterly", "yearly"))
     return str(t.date()) if daily_or_longer else str(t)
 
 
@@ -215,9 +240,10 @@ def propose_gap_policy(
 
 
 def draft_spec(
-    frame: pd.DataFrame, name: str, target: str | None = None, horizon: int = 1
+    frame: pd.DataFrame, name: str, target: str | None = None, horizon: int | None = None
 ) -> Draft:
-    """A commented spec for ``frame`` (the CSV as read, every column as it came)."""
+    """A commented spec for ``frame`` (the CSV as read, every column as it came); the horizon
+    drafted from the frequency (:func:`drafted_horizon`) unless given."""
     undecided: list[str] = []
     notes: list[str] = []
     ti, times = _time_index(frame, undecided)
@@ -229,12 +255,17 @@ def draft_spec(
     ti_spec = TimeIndexSpec(**ti)
     steps = _steps(frame, ti_spec, times)
     present = np.unique(steps)
+    drafted = None
+    if horizon is None:
+        horizon, drafted = drafted_horizon(freq, int(present[-1] - present[0] + 1))
     missing_runs = np.diff(present) - 1
     longest = int(missing_runs.max()) if len(missing_runs) else 0
     notes.append(
         f"time index: {ti['kind']} on {', '.join(ti['columns'])}, {freq}; "
         f"{int(missing_runs.sum())} missing period(s), the longest gap {longest} period(s)"
     )
+    if drafted:
+        notes.append(drafted)
 
     columns: list[dict] = []
     numeric: list[str] = []
@@ -345,8 +376,8 @@ def draft_spec(
         "",
         "[split]",
         'unit = "fraction"',
-        "val = 0.2",
-        "test = 0.2",
+        f"val = {VAL_SHARE}",
+        f"test = {TEST_SHARE}",
         "",
         "[training]",
         "learning_rate = 0.003",

@@ -51,6 +51,9 @@ def detect_trend(values: np.ndarray, season: int) -> TrendFinding:
     if ok.sum() < MIN_ROWS:
         return TrendFinding("none", 0, [f"too few values ({int(ok.sum())}) to test for a trend"])
     filled = np.interp(t, t[ok], series[ok])  # the tests need no gaps: linear in between
+    if np.ptp(filled) <= 1e-12 * max(1.0, float(np.abs(filled).max())):
+        what = "the seasonal profile explains every value" if season > 1 else "every value is"
+        return TrendFinding("none", 0, [f"no trend: {what} the same"])
     slope = float(np.polyfit(t[ok], series[ok], 1)[0])
     with warnings.catch_warnings():  # KPSS warns when its p-value is beyond its table
         warnings.simplefilter("ignore")

@@ -116,8 +116,16 @@ def _columns(frame: pd.DataFrame) -> list[str]:
     return first + [c for c in SCORED_EXTRA if c in frame.columns]
 
 
-# The live window by frequency (periods): the last 7 days of hourly data, 8 weeks of weekly.
-LIVE_WINDOW = {"hourly": 7 * 24, "daily": 28, "weekly": 8, "monthly": 6}
+# The live window by frequency (periods): the last 7 days of hourly data, 8 weeks of weekly,
+# a year of quarterly data.
+LIVE_WINDOW = {
+    "hourly": 7 * 24,
+    "daily": 28,
+    "weekly": 8,
+    "monthly": 6,
+    "quarterly": 4,
+    "yearly": 3,
+}
 
 
 def live_window(frequency: str) -> int:

@@ -283,7 +283,13 @@ def _ordinal(number: str) -> str:
 
 
 def step_word(step: int, frequency: str) -> str:
-    unit = {"hourly": "hour", "daily": "day", "monthly": "month"}.get(frequency, "step")
+    unit = {
+        "hourly": "hour",
+        "daily": "day",
+        "monthly": "month",
+        "quarterly": "quarter",
+        "yearly": "year",
+    }.get(frequency, "step")
     if frequency.startswith("weekly") or frequency == "":
         unit = "week" if frequency else "step"
     return f"{step} {unit}{'s' if step != 1 else ''} ahead"

@@ -33,9 +33,11 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 SPECS_DIR_ENV = "SEQCAST_SPECS_DIR"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"  # a spec name becomes a directory name
 
-Frequency = str  # hourly | daily | weekly | weekly-<mon..sun> | monthly | <N>min
+# hourly | daily | weekly | weekly-<mon..sun> | monthly | quarterly | yearly | <N>min
+Frequency = str
 _FREQUENCY = re.compile(
-    r"^(hourly|daily|weekly|weekly-(mon|tue|wed|thu|fri|sat|sun)|monthly|\d+min)$"
+    r"^(hourly|daily|weekly|weekly-(mon|tue|wed|thu|fri|sat|sun)|monthly|quarterly|yearly"
+    r"|\d+min)$"
 )
 ColumnKind = Literal["int", "float", "category", "date", "datetime"]
 
@@ -147,7 +149,7 @@ class TimeIndexSpec(Frozen):
         if not _FREQUENCY.match(v) or v == "0min":
             raise ValueError(
                 f"unknown frequency {v!r}: use hourly, daily, weekly, weekly-<mon..sun>, "
-                "monthly or <N>min"
+                "monthly, quarterly, yearly or <N>min"
             )
         return v
 
@@ -164,7 +166,8 @@ class TimeIndexSpec(Frozen):
 
 
 def step_unit(ti: TimeIndexSpec) -> tuple[str, int]:
-    """(base, size): one step of ``ti`` is ``size`` minutes, days or weeks, or months."""
+    """(base, size): one step of ``ti`` is ``size`` minutes, days or weeks, or months (3 for
+    a quarter, 12 for a year)."""
     f = ti.frequency
     if f.endswith("min"):
         return "min", int(f[:-3])
@@ -174,7 +177,7 @@ def step_unit(ti: TimeIndexSpec) -> tuple[str, int]:
         return "day", 1
     if f.startswith("weekly"):
         return "week", 1
-    return "month", 1
+    return "month", {"quarterly": 3, "yearly": 12}.get(f, 1)
 
 
 HARMONICS = (2, 3)  # higher harmonics a calendar feature may name: ``week_sin2``, ``week_cos3``
@@ -191,7 +194,7 @@ def calendar_names(ti: TimeIndexSpec, harmonics: bool = False) -> list[str]:
         "day": ["dow", "doy", "month"],
         "week": ["week", "month"],
         "year-week": ["week"],
-        "month": ["month"],
+        "month": {1: ["month"], 3: ["quarter"]}.get(size, []),  # a year has no cycle to mark
     }[base]
     orders = ("", *map(str, HARMONICS)) if harmonics else ("",)
     return [f"{p}_{fn}{k}" for k in orders for p in phases for fn in ("sin", "cos")]

@@ -5,6 +5,7 @@ One step is one period of the spec's frequency, counted from 1970-01-01:
 - ``<N>min``: N minutes; ``hourly``: hours; ``daily``: days;
 - ``weekly`` / ``weekly-<day>``: weeks starting on that day (``weekly``: Monday);
 - ``monthly``: months (a row may carry any day of its month; its time is the month's start);
+  ``quarterly`` and ``yearly`` likewise, in 3 and 12 months from January;
 - a ``year-week`` index: ``weeks_per_year`` weeks every year, week ``w`` of year ``y`` starts
   on 1 January + 7 (w - 1) days and ``step = weeks_per_year * y + (w - 1)``.
 
@@ -91,8 +92,8 @@ def steps_of_times(times: pd.DatetimeIndex, ti: TimeIndexSpec) -> tuple[np.ndarr
     """(step of each time, whether it is off the grid)."""
     base, size = step_unit(ti)
     if base == "month":
-        steps = ((times.year - 1970) * 12 + times.month - 1).to_numpy(np.int64)
-        return steps, np.asarray(times != times.normalize())
+        months = ((times.year - 1970) * 12 + times.month - 1).to_numpy(np.int64)
+        return months // size, np.asarray(times != times.normalize())
     ns = (times - _EPOCH).to_numpy().astype("timedelta64[ns]").astype(np.int64)
     if base == "min":
         per, offset = size * _NS_PER_MIN, 0
@@ -113,7 +114,7 @@ def times_of(steps: np.ndarray, ti: TimeIndexSpec) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(jan1 + pd.to_timedelta(7 * weeks0, unit="D"))
     base, size = step_unit(ti)
     if base == "month":
-        years, months0 = np.divmod(steps, 12)
+        years, months0 = np.divmod(steps * size, 12)
         return pd.DatetimeIndex(
             pd.to_datetime({"year": years + 1970, "month": months0 + 1, "day": 1})
         )
@@ -127,14 +128,17 @@ def times_of(steps: np.ndarray, ti: TimeIndexSpec) -> pd.DatetimeIndex:
 def period_label(step: int, ti: TimeIndexSpec) -> str:
     """A period as a person names it, at the data's frequency: ``2019 week 1, starting
     2019-01-01`` (year-week), ``week starting 2019-01-07`` (weekly), ``2019-01`` (monthly),
-    ``2019-01-07`` (daily), ``2019-01-07 13:00`` (hourly and finer)."""
+    ``2019 Q3`` (quarterly), ``2019`` (yearly), ``2019-01-07`` (daily), ``2019-01-07 13:00``
+    (hourly and finer)."""
     time = times_of(np.array([step]), ti)[0]
     if ti.kind == "year-week":
         year, week0 = divmod(int(step), ti.weeks_per_year)
         return f"{year} week {week0 + 1}, starting {time:%Y-%m-%d}"
-    base, _ = step_unit(ti)
+    base, size = step_unit(ti)
     if base == "month":
-        return f"{time:%Y-%m}"
+        return {3: f"{time.year} Q{(time.month - 1) // 3 + 1}", 12: f"{time.year}"}.get(
+            size, f"{time:%Y-%m}"
+        )
     if base == "week":
         return f"week starting {time:%Y-%m-%d}"
     if base == "day":
@@ -154,6 +158,7 @@ def _phases(steps: np.ndarray, ti: TimeIndexSpec) -> dict[str, np.ndarray]:
         "doy": doy,
         "week": doy,
         "month": (times.month.to_numpy() - 1) / 12.0,
+        "quarter": ((times.month.to_numpy() - 1) // 3) / 4.0,
     }
 
 

@@ -74,6 +74,8 @@ def test_undecided_target_and_ambiguous_dates_are_said():
         (pd.date_range("2020-01-01", periods=30, freq="h"), "hourly", 24),
         (pd.date_range("2020-01-05", periods=30, freq="7D"), "weekly-sun", 52),
         (pd.date_range("2015-01-01", periods=30, freq="MS"), "monthly", 12),
+        (pd.date_range("2010-01-01", periods=30, freq="QS"), "quarterly", 4),
+        (pd.date_range("1990-01-01", periods=30, freq="YS"), "yearly", 1),
     ],
 )
 def test_frequency_and_season_come_from_the_spacing(times, frequency, season):
@@ -177,9 +179,9 @@ def test_empty_cells_count_as_missing_values_and_short_runs_are_filled():
 def test_a_run_longer_than_half_the_window_drops_its_windows():
     """A 6-week run (weeks 11-16) is more than half the 8-week window: runs up to 2 weeks are
     filled, the 6 weeks stay missing and flagged, and the 10 of 12 windows touching them are
-    counted against filling all 6."""
+    counted against filling all 6 (a horizon of 1, whose windows are counted below)."""
     frame = _weekly_with_gaps([3, 7, 8, 11, 12, 13, 14, 15, 16])
-    draft = draft_spec(frame, "w", target="AvgTemp")
+    draft = draft_spec(frame, "w", target="AvgTemp", horizon=1)
     spec = _spec(draft.text)
     assert (spec.max_fill_steps, spec.on_long_gap) == (2, "drop-windows")
     got = _clean_with(spec, frame)
@@ -238,3 +240,32 @@ def test_a_series_whose_swing_grows_with_its_level_is_drafted_with_normalize():
     additive = 100 + 2 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 3, 120)
     assert swing_follows_level(additive, 12) == ""
     assert swing_follows_level(growing[:60], 12) == ""  # five blocks: too few to say
+
+
+@pytest.mark.parametrize(
+    ("freq", "periods", "frequency", "horizon"),
+    [
+        ("h", 24 * 60, "hourly", 24),
+        ("D", 400, "daily", 14),
+        ("7D", 260, "weekly-mon", 4),
+        ("MS", 240, "monthly", 12),
+        ("QS", 120, "quarterly", 8),
+        ("YS", 60, "yearly", 4),
+        ("MS", 60, "monthly", 6),  # too short for a year ahead: said so
+    ],
+)
+def test_the_horizon_is_drafted_from_the_frequency(freq, periods, frequency, horizon):
+    """A day of hours, two weeks of days, four weeks, a year of months, eight quarters, four
+    years; 60 months are too short for 12 (a validation split of 12 months scores 2 h - 1
+    rows), so 6, and the notes say why; a horizon given is kept. (The series repeats every 7
+    periods: on daily data its seasonal profile explains every value, which the trend test
+    must take without failing.)"""
+    times = pd.date_range("2001-01-01", periods=periods, freq=freq)
+    frame = pd.DataFrame({"t": times.strftime("%Y-%m-%d %H:%M"), "v": np.arange(periods) % 7})
+    draft = draft_spec(frame, "x", target="v")
+    spec = _spec(draft.text)
+    assert (spec.time_index.frequency, spec.horizon) == (frequency, horizon)
+    assert spec.steps == "all" and f"forecast the next {horizon} step(s)" in spec.description
+    (note,) = [n for n in draft.notes if n.startswith(f"horizon {horizon}")]
+    assert ("too short" in note) is (periods == 60 and freq == "MS")
+    assert _spec(draft_spec(frame, "x", target="v", horizon=3).text).horizon == 3
