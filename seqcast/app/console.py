@@ -93,6 +93,9 @@ class Step:
 
 
 GRACE_S = 1.5  # how long a finished group waits for late task records before its line
+# Off a terminal (a log file, CI) running steps have no live rows: after this long without a
+# line, one line says what is still running, so a long fit is not mistaken for a hang.
+QUIET_S = 60.0
 
 NAME_WIDTH = 26  # the name column's narrowest width; it widens to the longest name known
 
@@ -138,11 +141,32 @@ class ProgressView:
         self._printed: set[str] = set()
         self._last: list[Step] = []
         self._final_since: dict[str, float] = {}
+        self._started = self._last_line = time.monotonic()
 
     def __enter__(self) -> ProgressView:
         if self.console.is_terminal:  # elsewhere (a log, CI) only the finished lines
             self.progress.start()
+        self._started = self._last_line = time.monotonic()
         return self
+
+    def _print(self, line: str) -> None:
+        self.console.print(line, highlight=False)
+        self._last_line = time.monotonic()
+
+    def _still_running(self, steps: list[Step]) -> None:
+        """Off a terminal, after :data:`QUIET_S` without a line: what is running (with each
+        one's epochs so far), how many steps have finished, and for how long the run has
+        gone."""
+        now = time.monotonic()
+        if self.console.is_terminal or now - self._last_line < QUIET_S:
+            return
+        running = [s for s in steps if s.state == "Running" and not s.is_group]
+        if not running:
+            return
+        named = ", ".join(f"{s.name} ({s.detail})" if s.detail else s.name for s in running)
+        done = sum(1 for s in steps if s.final and not s.is_group)
+        minutes = (now - self._started) / 60
+        self._print(f"  … {minutes:.0f} min in, {done} step(s) done; running: {named}")
 
     def __exit__(self, *exc: object) -> None:
         self._print_groups(self._last, waiting_ok=True)  # whatever the last poll knew
@@ -164,7 +188,7 @@ class ProgressView:
             if not (waiting_ok or settled):
                 continue
             self._printed.add(step.id)
-            self.console.print(step_line(step, members, self.width), highlight=False)
+            self._print(step_line(step, members, self.width))
             for m in members:
                 if m.id in self._rows:
                     self.progress.remove_task(self._rows.pop(m.id))
@@ -193,13 +217,14 @@ class ProgressView:
                 self._printed.add(step.id)
                 if step.id in self._rows:
                     self.progress.remove_task(self._rows.pop(step.id))
-                self.console.print(step_line(step, width=self.width), highlight=False)
+                self._print(step_line(step, width=self.width))
             elif step.state == "Running":
                 self._show_running(step)
         for step in steps:
             if step.group and not step.is_group and step.state == "Running":
                 self._show_running(step)
         self._print_groups(steps)
+        self._still_running(steps)
 
     def _show_running(self, step: Step) -> None:
         row = self._rows.get(step.id)

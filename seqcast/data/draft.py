@@ -27,6 +27,7 @@ from seqcast.spec.timeindex import steps_of_times, times_of, year_week_steps
 
 DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 MAX_CATEGORIES = 20
+MAX_ONE_HOT = 8  # a category of more values is left out (said so) rather than made into flags
 SEASON = {"hourly": 24, "daily": 7, "weekly": 52, "monthly": 12, "quarterly": 4, "yearly": 1}
 WINDOW = {"hourly": 24, "daily": 14, "weekly": 8, "monthly": 12, "quarterly": 8, "yearly": 4}
 # The horizon drafted for each frequency: a day of hours, two weeks of days, a month of
@@ -269,6 +270,7 @@ def draft_spec(
 
     columns: list[dict] = []
     numeric: list[str] = []
+    categories: dict[str, pd.Series] = {}  # text column -> its values' counts
     for col in frame.columns:
         s = frame[col]
         entry: dict = {"name": col}
@@ -308,6 +310,7 @@ def draft_spec(
             if len(values) <= MAX_CATEGORIES:
                 entry.update(kind="category", allowed=values)
                 columns.append(entry)
+                categories[col] = s.dropna().astype(str).value_counts()
             else:
                 undecided.append(
                     f"columns: {col!r} is text with {len(values)} distinct values; left out"
@@ -329,6 +332,8 @@ def draft_spec(
     trends = trend.transform in ("difference", "normalize")
     if trends and _open_bound(columns, target, trend.direction, y):
         notes.append(f"{target!r} trends: the bound it heads for is left open")
+    flags, said = propose_flags(categories)
+    notes += said
     scale_target = bool(y.abs().max() > 100)
     calendar = calendar_names(ti_spec)
     features = [target, *(c for c in numeric if c != target)]
@@ -388,6 +393,8 @@ def draft_spec(
         *_comment(f"target_transform: {'; '.join(trend.reason)}."),
         f"target_transform = {json.dumps(transform)}",
     ]
+    for flag in flags:
+        lines += ["", "[[flags]]", *(f"{k} = {json.dumps(v)}" for k, v in flag.items())]
     for entry in columns:
         lines += ["", "[[columns]]"]
         for k, v in entry.items():
@@ -401,6 +408,40 @@ def draft_spec(
     if undecided:
         lines += ["", "# Not decided, check these:", *(f"#   {u}" for u in undecided)]
     return Draft("\n".join(lines) + "\n", undecided, notes)
+
+
+def propose_flags(categories: dict[str, pd.Series]) -> tuple[list[dict], list[str]]:
+    """0/1 features for the text columns (each given as its values' counts), and what was
+    decided for each: two values give one flag, 1 for the rarer value; three to
+    :data:`MAX_ONE_HOT` values give one flag per value but the most common (one-hot, that
+    value the baseline); one value or more than that are left out, with the reason."""
+    flags: list[dict] = []
+    notes: list[str] = []
+    for col, counts in categories.items():
+        values = list(counts.index)  # most common first
+        if len(values) < 2:
+            notes.append(f"{col!r} holds one value ({values[0]!r}): left out of the features")
+            continue
+        if len(values) > MAX_ONE_HOT:
+            notes.append(
+                f"{col!r} is a category of {len(values)} values, more than {MAX_ONE_HOT} for "
+                "one flag each: left out of the features (add [[flags]] for the values that "
+                "matter)"
+            )
+            continue
+        chosen = values[-1:] if len(values) == 2 else values[1:]
+        names = []
+        for value in chosen:
+            name = f"{_slug(col).replace('-', '_')}_{_slug(value).replace('-', '_')}"
+            flags.append({"name": name, "column": col, "true_value": value})
+            names.append(name)
+        shape = "a flag" if len(chosen) == 1 else f"{len(chosen)} flags (one-hot)"
+        notes.append(
+            f"{col!r} ({len(values)} values) as {shape}: {', '.join(names)}, 1 where "
+            f"{col} is {' / '.join(repr(v) for v in chosen)}; the baseline "
+            f"{', '.join(repr(v) for v in values if v not in chosen)}"
+        )
+    return flags, notes
 
 
 def _open_bound(columns: list[dict], target: str, direction: int, y: pd.Series) -> bool:

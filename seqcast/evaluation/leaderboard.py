@@ -132,25 +132,21 @@ def choose_champion(board: list[dict], require_deep: bool = False) -> tuple[str 
     mae = best["backtest"]["mae"]
     deep = [e for e in pool if e["kind"] in ("deep", "ensemble")]
     if best["kind"] != "reference":
-        margin = (
-            f"{best['name']} has the lowest backtest MAE of all ({figure(mae)}) but cannot be "
-            "checked against every reference"
+        why = (
+            f"{best['name']} has the lowest backtest MAE of all ({figure(mae)}) but is served "
+            f"as the fallback: {reason}"
         )
     elif deep:
         top = min(deep, key=lambda e: e["backtest"]["mae"])
         ahead = 100 * (1 - mae / top["backtest"]["mae"])
-        margin = (
+        why = (
             f"{best['name']} (backtest MAE {figure(mae)}) beat every deep candidate on the "
             f"backtest, the best of them {top['name']} ({figure(top['backtest']['mae'])}) by "
             f"{ahead:.0f} %"
         )
     else:
-        margin = f"{best['name']} has the lowest backtest MAE ({figure(mae)}); no deep candidate"
-    return (
-        best["name"],
-        f"fallback: {margin}; served because no deep candidate qualified ({reason})",
-        FALLBACK,
-    )
+        why = f"{best['name']} has the lowest backtest MAE ({figure(mae)}); {reason}"
+    return best["name"], f"fallback: {why}", FALLBACK
 
 
 def _deep_champion(board: list[dict]) -> tuple[str | None, str]:
@@ -175,6 +171,35 @@ def _deep_champion(board: list[dict]) -> tuple[str | None, str]:
         f"{best['name']} has the lowest mean backtest MAE of the deep candidates ({figure(mae)}) "
         "and beats every reference on the backtest"
     )
+
+
+DEEP_SHARE_WARNING = 0.5  # an ensemble champion with less deep weight than this is flagged
+
+
+def deep_share(board: list[dict], name: str) -> float:
+    """How much of candidate ``name``'s forecast comes from deep models: 1 for a deep
+    candidate (a variant or a seed ensemble), 0 for a reference, and for the ``ensemble`` the
+    summed weights of its deep members."""
+    entry = next(e for e in board if e["name"] == name)
+    if entry["kind"] != "ensemble":
+        return 1.0 if entry["kind"] == "deep" else 0.0
+    kinds = {e["name"]: e["kind"] for e in board}
+    return float(sum(w for m, w in entry["weights"].items() if kinds.get(m) == "deep"))
+
+
+def champion_label(board: list[dict], name: str) -> str:
+    """``name`` with what it is made of when it is the ensemble: ``ensemble (11 % deep:
+    multi-input 0.11; theta 0.33, arima 0.33, lag-boosting 0.22)``; any other candidate by its
+    name alone."""
+    entry = next(e for e in board if e["name"] == name)
+    if entry["kind"] != "ensemble":
+        return name
+    kinds = {e["name"]: e["kind"] for e in board}
+    weights = entry["weights"]
+    deep = [f"{m} {w:.2f}" for m, w in weights.items() if kinds.get(m) == "deep"]
+    other = [f"{m} {w:.2f}" for m, w in weights.items() if kinds.get(m) != "deep"]
+    parts = ", ".join(deep) + ("; " if deep and other else "") + ", ".join(other)
+    return f"{name} ({100 * deep_share(board, name):.0f} % deep: {parts})"
 
 
 def claims(board: list[dict], name: str) -> list[str]:

@@ -13,7 +13,7 @@ from seqcast.config import TrainConfig
 from seqcast.data.scale import AffineScaler
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.backtest import describe, fold_names, plans_for, scored_blocks
-from seqcast.evaluation.leaderboard import feature_profile
+from seqcast.evaluation.leaderboard import champion_label, feature_profile
 from seqcast.evaluation.records import RunRef
 from seqcast.evaluation.selection import Member, Ranking
 from seqcast.io.paths import SPLITS
@@ -21,6 +21,7 @@ from seqcast.models.catalog import capabilities
 from seqcast.numbers import figure
 from seqcast.report.page import Report, ReportInput, render
 from seqcast.report.settings import loss_label, settings_used
+from seqcast.report.trust import trust_summary
 
 
 @dataclass(frozen=True)
@@ -181,36 +182,35 @@ def run_documents(
     last_rows = {s: features.inverse(splits[s].x[:, -1, :]) for s in SPLITS}
     periods = summary["split_periods"]
     board, champion = ranking.board, ranking.champion
-    report = render(
-        ReportInput(
-            dataset=config.dataset_name,
-            description=config.spec.description,
-            run_id=run_id,
-            board=board,
-            champion=champion,
-            champion_reason=ranking.reason,
-            champion_policy=ranking.policy,
-            transform_note=(ranking.transform_choice or {}).get("reason", ""),
-            periods=periods,
-            fits=fits_described,
-            steps=tuple(splits["test"].steps),
-            frequency=config.spec.time_index.frequency,
-            test_bounds=_test_bounds(ranking, splits["test"].target_time, config),
-            test_times=splits["test"].target_time,
-            test_truth=splits["test"].y_raw,
-            test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
-            histories=histories,
-            profile=feature_profile(last_rows, splits["train"].feature_names),
-            config=config.model_dump(mode="json"),
-            fingerprint=summary["data_fingerprint"],
-            versions=versions,
-            units=config.spec.target,
-            whole=config.spec.whole_target,
-            loss_label=loss_label(config),
-            settings=settings_used(config),
-            refit_ema=config.resolved_training.ema_momentum or 0.0,
-        )
+    inputs = ReportInput(
+        dataset=config.dataset_name,
+        description=config.spec.description,
+        run_id=run_id,
+        board=board,
+        champion=champion,
+        champion_reason=ranking.reason,
+        champion_policy=ranking.policy,
+        transform_note=(ranking.transform_choice or {}).get("reason", ""),
+        periods=periods,
+        fits=fits_described,
+        steps=tuple(splits["test"].steps),
+        frequency=config.spec.time_index.frequency,
+        test_bounds=_test_bounds(ranking, splits["test"].target_time, config),
+        test_times=splits["test"].target_time,
+        test_truth=splits["test"].y_raw,
+        test_predictions={n: p["test"] for n, p in ranking.predictions.items() if "test" in p},
+        histories=histories,
+        profile=feature_profile(last_rows, splits["train"].feature_names),
+        config=config.model_dump(mode="json"),
+        fingerprint=summary["data_fingerprint"],
+        versions=versions,
+        units=config.spec.target,
+        whole=config.spec.whole_target,
+        loss_label=loss_label(config),
+        settings=settings_used(config),
+        refit_ema=config.resolved_training.ema_momentum or 0.0,
     )
+    report = render(inputs)
     metrics = {
         "dataset": config.dataset_name,
         "run_id": run_id,
@@ -223,9 +223,12 @@ def run_documents(
         "percentage_error": "wape: 100 * sum|error| / sum|actual|",
         "models": board,
         "champion": champion,
+        "champion_label": champion_label(board, champion) if champion else None,
         "champion_reason": ranking.reason,
         "champion_policy": ranking.policy if champion else None,
         "target_transform": ranking.transform_choice,
+        # the report's reasons to doubt the champion or its figures, for the console too
+        "warnings": trust_summary(inputs).warnings,
     }
     bundle = (
         bundle_document(

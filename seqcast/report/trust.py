@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seqcast.evaluation.leaderboard import DEEP_SHARE_WARNING, champion_label, deep_share
 from seqcast.numbers import figure
 from seqcast.report.figures import step_word
 from seqcast.report.formats import time_text
@@ -38,9 +39,15 @@ def margin(champion_mae: float, reference_mae: float) -> str:
     return f"{abs(change):.1f} % {'lower' if change >= 0 else 'higher'}"
 
 
-def _best_reference(board: list[dict], split: str) -> dict | None:
+def _best_reference(board: list[dict], split: str, other_than: str | None) -> dict | None:
+    """The reference with the lowest MAE on ``split``, the champion itself left out (a
+    reference champion is compared with the next best one, not with itself)."""
     refs = [e for e in board if e["kind"] == "reference" and e.get(split)]
+    refs = [e for e in refs if e["name"] != other_than]
     return min(refs, key=lambda e: e[split]["mae"]) if refs else None
+
+
+SHOWN_BEATERS = 3  # candidates named in the "loses on test" warning; the rest are counted
 
 
 def trust_summary(r: ReportInput) -> TrustSummary:
@@ -62,7 +69,7 @@ def trust_summary(r: ReportInput) -> TrustSummary:
             if r.champion_policy == "fallback"
             else ""
         )
-        lines.append(f"Champion: {r.champion}{fallback}.")
+        lines.append(f"Champion: {champion_label(r.board, champ['name'])}{fallback}.")
         folds = len(champ["backtest"]["fold_mae"]) if champ["backtest"] else 0
         test = r.periods.get("test") or {}
         where = {
@@ -74,28 +81,18 @@ def trust_summary(r: ReportInput) -> TrustSummary:
                 else "on test"
             ),
         }
+        itself = r.champion if champ["kind"] == "reference" else None
         for split in ("backtest", "test"):
-            ref = _best_reference(r.board, split)
+            ref = _best_reference(r.board, split, itself)
             if ref is None or not champ.get(split):
                 continue
             mine, theirs = champ[split]["mae"], ref[split]["mae"]
+            best = "the best other reference" if itself else "the best reference"
             lines.append(
                 f"{where[split][0].upper()}{where[split][1:]}: MAE {figure(mine)}, "
-                f"{margin(mine, theirs)} than the best reference there, {ref['name']} "
-                f"({figure(theirs)})."
+                f"{margin(mine, theirs)} than {best} there, {ref['name']} ({figure(theirs)})."
             )
-        if champ.get("test"):
-            beaten_by = [
-                f"{e['name']} ({figure(e['test']['mae'])})"
-                for e in r.board
-                if e["kind"] == "reference" and e.get("test")
-                if e["test"]["mae"] < champ["test"]["mae"]
-            ]
-            if beaten_by:
-                warnings.append(
-                    f"On test the champion (MAE {figure(champ['test']['mae'])}) loses to "
-                    f"{', '.join(beaten_by)}."
-                )
+        warnings += _champion_warnings(r.board, champ)
     collapsed = [
         f"{e['name']} ({e['collapsed']}, never chosen)" for e in r.board if e.get("collapsed")
     ]
@@ -114,3 +111,44 @@ def trust_summary(r: ReportInput) -> TrustSummary:
             f"{FEW_TEST_WINDOWS}): the test figures are a small sample."
         )
     return TrustSummary(lines, warnings)
+
+
+def _champion_warnings(board: list[dict], champ: dict) -> list[str]:
+    """The reasons to doubt a champion that the board shows: another candidate (deep or a
+    reference, never chosen on test) beats it on test; an ensemble champion that is mostly
+    references; no deep model alone beating persistence on the backtest."""
+    out = []
+    name = champ["name"]
+    if champ.get("test"):
+        mine = champ["test"]["mae"]
+        better = sorted(
+            (e for e in board if e["name"] != name and e.get("test") and e["test"]["mae"] < mine),
+            key=lambda e: e["test"]["mae"],
+        )
+        if better:
+            shown = ", ".join(
+                f"{e['name']} ({figure(e['test']['mae'])})" for e in better[:SHOWN_BEATERS]
+            )
+            more = len(better) - SHOWN_BEATERS
+            out.append(
+                f"On test the champion (MAE {figure(mine)}) loses to {shown}"
+                + (f" and {more} more" if more > 0 else "")
+                + " (reported only: test never chooses)."
+            )
+    share = deep_share(board, name)
+    if champ["kind"] == "ensemble" and share < DEEP_SHARE_WARNING:
+        out.append(
+            f"The champion is {100 * share:.0f} % deep: most of its forecast comes from "
+            f"references ({champion_label(board, name).split(': ', 1)[1].rstrip(')')})."
+        )
+    deep = [e for e in board if e["kind"] == "deep" and e.get("backtest")]
+    persistence = next((e for e in board if e["name"] == "persistence" and e.get("backtest")), None)
+    if deep and persistence and share > 0:
+        top = min(deep, key=lambda e: e["backtest"]["mae"])
+        if top["backtest"]["mae"] >= persistence["backtest"]["mae"]:
+            out.append(
+                "No deep model alone beats persistence on the backtest: the best, "
+                f"{top['name']} (MAE {figure(top['backtest']['mae'])}), against "
+                f"{figure(persistence['backtest']['mae'])}."
+            )
+    return out

@@ -119,6 +119,10 @@ def test_train_publishes_metrics_report_and_caches_per_fit(out):
         )
         assert mae[(m["name"], "test")] == pytest.approx(m["test"]["mae"])
     assert metrics["dataset"] == "weekly-temperature"
+    # the report's warnings travel with the run, for the console's closing lines
+    html_text = (run_dir / "report.html").read_text()
+    assert all(w.split(":")[0] in html_text for w in metrics["warnings"])
+    assert metrics["champion_label"].startswith(metrics["champion"])
     assert set(metrics["periods"]) == {"train", "val", "test"}
     assert list(metrics["fits"]) == ["fold-1", "fold-2", "pretest", "all"]
     # the newest fold is scored on exactly the validation split

@@ -131,3 +131,58 @@ def test_a_train_command_expects_every_fit_name():
         "references-t4-pretest",
         "references-t4-all",
     ]
+
+
+def test_off_a_terminal_a_quiet_minute_prints_what_is_still_running(monkeypatch):
+    """Written to a file (no live rows), a minute with no finished step prints one line with
+    the running steps and their epochs, the steps done and the minutes gone; not before the
+    minute, and the next such line another quiet minute later."""
+    import seqcast.app.console as console
+
+    clock = [1000.0]
+    monkeypatch.setattr(console.time, "monotonic", lambda: clock[0])
+    view, buf = _view()
+    gru = Step("1", "gru-s42-fold-1", "Running", False, 50.0, 34.0, "34/100 epochs")
+    refs = Step("2", "references-t24-fold-1", "Running", False, 50.0)
+    done = Step("3", "lstm-s42-fold-1", "Completed", True, 20.0)
+    with view:
+        clock[0] += 59
+        view.update([gru, refs, done])  # prints lstm's line: the quiet minute starts again
+        clock[0] += 59
+        view.update([gru, refs, done])
+        assert len(buf.getvalue().splitlines()) == 1
+        clock[0] += 2
+        view.update([gru, refs, done])
+        clock[0] += 30
+        view.update([gru, refs, done])
+    lines = buf.getvalue().splitlines()
+    assert lines[1:] == [
+        "  … 2 min in, 1 step(s) done; running: gru-s42-fold-1 (34/100 epochs), "
+        "references-t24-fold-1"
+    ]
+
+
+def test_the_closing_lines_say_what_the_champion_is_made_of_and_every_warning(tmp_path):
+    """The run's closing lines read its metrics: the champion's label with its deep share,
+    the best other reference, and every warning the report carries."""
+    import json
+
+    from seqcast.app.cli import _run_summary
+
+    figures = {"mae": 1.0}
+    entry = {"backtest": figures, "val": figures, "test": figures}
+    metrics = {
+        "champion": "ensemble",
+        "champion_label": "ensemble (11 % deep: multi-input 0.11; theta 0.89)",
+        "champion_policy": "deep",
+        "models": [
+            {"name": "ensemble", "kind": "ensemble", **entry},
+            {"name": "theta", "kind": "reference", **entry},
+        ],
+        "warnings": ["The champion is 11 % deep.", "Only 24 test windows (fewer than 50)."],
+    }
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    lines = _run_summary(str(tmp_path))
+    assert lines[0].startswith("champion: ensemble (11 % deep: multi-input 0.11; theta 0.89)")
+    assert "warning: The champion is 11 % deep." in lines
+    assert "warning: Only 24 test windows (fewer than 50)." in lines

@@ -269,3 +269,33 @@ def test_the_horizon_is_drafted_from_the_frequency(freq, periods, frequency, hor
     (note,) = [n for n in draft.notes if n.startswith(f"horizon {horizon}")]
     assert ("too short" in note) is (periods == 60 and freq == "MS")
     assert _spec(draft_spec(frame, "x", target="v", horizon=3).text).horizon == 3
+
+
+def test_text_columns_become_flags_or_are_left_out_with_the_reason():
+    """'weather' (clear 5, mist 3, rain 2) becomes two flags, clear the baseline; 'holiday'
+    (no 9, yes 1) one flag for the rarer 'yes'; 'station' (one value) and 'code' (10 values)
+    are left out, each said why; the drafted spec loads and feeds the flags to the models."""
+    days = pd.date_range("2021-01-01", periods=10, freq="D")
+    frame = pd.DataFrame(
+        {
+            "date": days.strftime("%Y-%m-%d"),
+            "rides": [10, 12, 9, 14, 20, 18, 11, 13, 15, 17],
+            "weather": ["clear"] * 5 + ["mist"] * 3 + ["rain"] * 2,
+            "holiday": ["no"] * 9 + ["yes"],
+            "station": ["north"] * 10,
+            "code": [f"c{i}" for i in range(10)],
+        }
+    )
+    draft = draft_spec(frame, "rides", target="rides", horizon=2)
+    spec = _spec(draft.text)
+    assert [(f.name, f.column, f.true_value) for f in spec.flags] == [
+        ("weather_mist", "weather", "mist"),
+        ("weather_rain", "weather", "rain"),
+        ("holiday_yes", "holiday", "yes"),
+    ]
+    assert {"weather_mist", "weather_rain", "holiday_yes"} <= set(spec.feature_names)
+    notes = "\n".join(draft.notes)
+    assert "'weather' (3 values) as 2 flags (one-hot): weather_mist, weather_rain" in notes
+    assert "the baseline 'clear'" in notes
+    assert "'station' holds one value ('north'): left out" in notes
+    assert "'code' is a category of 10 values, more than 8" in notes

@@ -47,7 +47,51 @@ def test_a_champion_that_loses_to_a_reference_on_test_is_a_warning():
     """gru is 2 off on the backtest but 8 off on test, where ridge is 5 off."""
     summary = trust_summary(hourly_report(residuals=np.full(480, 8.0)))
     assert summary.lines[-1].startswith("On test (2018-10-01 00:00 to x): MAE 8, 60.0 % higher")
-    assert summary.warnings == ["On test the champion (MAE 8) loses to ridge (5)."]
+    assert summary.warnings == [
+        "On test the champion (MAE 8) loses to ridge (5) (reported only: test never chooses)."
+    ]
+
+
+def _board(*entries) -> list[dict]:
+    """Leaderboard entries from (name, kind, backtest MAE, test MAE)."""
+    return [
+        {"name": n, "kind": k, "backtest": {"mae": b, "fold_mae": [b]}, "test": {"mae": t}}
+        for n, k, b, t in entries
+    ]
+
+
+def test_a_mostly_reference_ensemble_and_deep_models_behind_persistence_are_said():
+    """The ensemble is 0.2 gru + 0.8 theta: 20 % deep, said with its members; gru alone (MAE
+    12) does not beat persistence (10) on the backtest; on test lstm (a deep candidate, not a
+    reference) beats the champion too."""
+    board = _board(
+        ("ensemble", "ensemble", 8.0, 9.0),
+        ("theta", "reference", 9.0, 9.5),
+        ("persistence", "reference", 10.0, 11.0),
+        ("gru", "deep", 12.0, 10.0),
+        ("lstm", "deep", 13.0, 7.0),
+    )
+    board[0]["weights"] = {"gru": 0.2, "theta": 0.8}
+    r = replace(hourly_report(days=3), board=board, champion="ensemble")
+    summary = trust_summary(r)
+    assert "Champion: ensemble (20 % deep: gru 0.20; theta 0.80)." in summary.lines
+    assert summary.warnings == [
+        "On test the champion (MAE 9) loses to lstm (7) (reported only: test never chooses).",
+        "The champion is 20 % deep: most of its forecast comes from references (gru 0.20; "
+        "theta 0.80).",
+        "No deep model alone beats persistence on the backtest: the best, gru (MAE 12), "
+        "against 10.",
+    ]
+
+
+def test_a_reference_champion_is_compared_with_the_next_best_reference():
+    """arima won as the fallback: its margin is over theta, not over itself."""
+    board = _board(("arima", "reference", 5.0, 6.0), ("theta", "reference", 6.0, 5.0),
+                   ("gru", "deep", 7.0, 8.0))  # fmt: skip
+    r = replace(hourly_report(days=3), board=board, champion="arima", champion_policy="fallback")
+    lines = trust_summary(r).lines
+    assert any("lower than the best other reference there, theta (6)" in x for x in lines)
+    assert not any("reference there, arima" in x for x in lines)
 
 
 def test_a_collapsed_fit_is_a_warning():
