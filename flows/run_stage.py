@@ -34,6 +34,7 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
     cached results), its own cache ignored and overwritten. Writes its record and learning
     curve under DIR/<dataset>/reruns/<name>/; returns that folder."""
     target = fit.fit_target(config, name)
+    run_dir = fit.match_train_run(config)
     prepared = {c.resolved_timesteps: prepare(c) for c in config.prepare_configs()}
     d = prepared[target.timesteps]
     threads = threads_per_worker(config)
@@ -48,7 +49,7 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
         refs = fit.fit_references.with_options(refresh_cache=True)
         got = refs(d, target.timesteps, target.fit, folds, base, threads, names,
                    tcfg.target_transform)  # fmt: skip
-        return fit.store_rerun(config, target, got)
+        return fit.store_rerun(config, target, got, run_dir)
 
     def deep(fit_name: str, epochs: int | None, refresh: bool = False):
         seeded = tcfg.model_copy(update={"seed": target.seed})
@@ -63,7 +64,7 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
         epochs = refit_epochs(best)
     if target.fit == SERVE_FIT:  # trained for as long as its refit before the test period
         epochs = deep(TEST_FIT, epochs).epochs
-    return fit.store_rerun(config, target, [deep(target.fit, epochs, refresh=True)])
+    return fit.store_rerun(config, target, [deep(target.fit, epochs, refresh=True)], run_dir)
 
 
 @flow(name="rerun-ranking", log_prints=True)
@@ -72,11 +73,12 @@ def rerun_ranking(config: TrainConfig) -> str:
     (every fit from its cache; a fit not stored yet is trained), with nothing refitted for
     serving, published, registered or promoted. Writes ranking.json and ranking.md under
     DIR/<dataset>/reruns/ranking/; returns that folder."""
+    run_dir = fit.match_train_run(config)
     prepared = [prepare(c) for c in config.prepare_configs()]
     runner = task_runner_for(config)  # a fit not stored yet runs as the train run's would
     fits, choice = stored_fits.with_options(task_runner=runner)(config, prepared)
     ranking = rank_candidates(config, prepared, fits, choice)
-    return store_ranking(config, ranking)
+    return store_ranking(config, ranking, run_dir)
 
 
 @flow(name="stored-fits")

@@ -5,6 +5,7 @@ interface (``seqcast.models.forecaster``) and stores a served fit's model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
@@ -257,16 +258,55 @@ def fit_target(config: TrainConfig, name: str) -> FitTarget:
     )
 
 
+@task(name="match-train-run", task_run_name="match-train-run", cache_policy=NO_CACHE)
+def match_train_run(config: TrainConfig) -> str:
+    """The train run whose stored work a rerun with ``config`` repeats: the newest with the
+    same fit settings (``seqcast.report.run_match``); refused, naming the settings that differ
+    from the newest train run, when there is none. Returns its folder."""
+    from seqcast.report.run_match import matching_train_run
+
+    return str(matching_train_run(config).run_dir)
+
+
+def _scored_mae(config: TrainConfig, fit: FitRef, run_dir: str) -> dict:
+    """A rerun fit's MAE on the block its fit is scored on (a fold, or the test period for
+    ``pretest``; none for a served fit), beside the train run's own MAE for the same
+    candidate and fit where the run stored it (its base seed's)."""
+    import numpy as np
+    import pandas as pd
+
+    from tasks.windows import truth_of
+
+    if fit.fit == SERVE_FIT or not fit.predictions:
+        return {}
+    block = "test" if fit.fit == TEST_FIT else fit.fit
+    truth = truth_of([fit.prepared_dir], config.resolved_selection.folds or 1)[block]
+    mae = float(np.mean(np.abs(np.asarray(fit.predictions) - truth)))
+    out: dict = {"scored_on": block, "mae": mae}
+    stored = Path(run_dir) / "predictions.parquet"
+    if stored.exists() and (fit.kind != "deep" or fit.seed == config.training.seed):
+        table = pd.read_parquet(stored, columns=["model", "fit", "error"])
+        mine = table[(table["model"] == fit.label) & (table["fit"] == block)]
+        if len(mine):
+            out["run_mae"] = float(mine["error"].abs().mean())
+    return out
+
+
 @task(name="store-rerun", task_run_name="store-rerun", cache_policy=NO_CACHE)
-def store_rerun(config: TrainConfig, target: FitTarget, fits: list[FitRef]) -> str:
-    """Write a rerun fit's record (``fit.json``: every figure of the ``FitRef``) and, for a
-    deep fit, its learning curve (``learning_curve.png``) under
-    ``DIR/<dataset>/reruns/<name>/``, atomically. Returns the folder."""
+def store_rerun(config: TrainConfig, target: FitTarget, fits: list[FitRef], run_dir: str) -> str:
+    """Write a rerun fit's record (``fit.json``: every figure of the ``FitRef``, the train run
+    it repeats and its MAE beside that run's) and, for a deep fit, its learning curve
+    (``learning_curve.png``) under ``DIR/<dataset>/reruns/<name>/``, atomically. Returns the
+    folder."""
     from seqcast.report.fit_view import learning_curve
 
     final = Layout.of(config.out, config.dataset_name).base / "reruns" / target.name
+    records = [
+        {**f.model_dump(), "train_run": Path(run_dir).name, **_scored_mae(config, f, run_dir)}
+        for f in fits
+    ]
     with storage.staged_dir(final) as tmp:
-        storage.write_json(tmp / "fit.json", [f.model_dump() for f in fits])
+        storage.write_json(tmp / "fit.json", records)
         for f in fits:
             if f.history:
                 storage.write_bytes(

@@ -4,6 +4,7 @@ rank every candidate (``seqcast.evaluation.selection.rank_fits``)."""
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 from prefect import task
@@ -81,15 +82,17 @@ def rank_candidates(
 
 
 @task(name="store-ranking", task_run_name="store-ranking", cache_policy=NO_CACHE)
-def store_ranking(config: TrainConfig, ranking: Ranking) -> str:
-    """Write a rerun ranking (``ranking.json``: champion, reason, policy, the transform's
-    choice, the leaderboard and each candidate's members; ``ranking.md``) under
-    ``DIR/<dataset>/reruns/ranking/``, atomically, and print it. Returns the folder."""
+def store_ranking(config: TrainConfig, ranking: Ranking, run_dir: str) -> str:
+    """Write a rerun ranking (``ranking.json``: the train run it repeats, champion, reason,
+    policy, the transform's choice, the leaderboard and each candidate's members;
+    ``ranking.md``) under ``DIR/<dataset>/reruns/ranking/``, atomically, and print it.
+    Returns the folder."""
     from seqcast.io import storage
     from seqcast.io.paths import Layout
     from seqcast.report.fit_view import ranking_markdown
 
     doc = {
+        "train_run": Path(run_dir).name,
         "champion": ranking.champion,
         "reason": ranking.reason,
         "policy": ranking.policy,

@@ -389,7 +389,10 @@ def _cmd_rerun_ranking(args: argparse.Namespace) -> Command:
 
 def _ranking_summary(out: str) -> list[str]:
     doc = json.loads((Path(out) / "ranking.json").read_text())
-    lines = [f"champion: {doc['champion'] or 'none'} ({doc['policy']}). {doc['reason']}"]
+    lines = [
+        f"ranked again from the stored fits of train run {doc['train_run']}",
+        f"champion: {doc['champion'] or 'none'} ({doc['policy']}). {doc['reason']}",
+    ]
     for i, e in enumerate(doc["board"][:5], 1):
         mae = (e.get("backtest") or {}).get("mae")
         lines.append(f"  {i}. {e['name']}: backtest MAE {figure(mae)}" if mae is not None else
@@ -399,11 +402,17 @@ def _ranking_summary(out: str) -> list[str]:
 
 def _rerun_summary(out: str) -> list[str]:
     fits = json.loads((Path(out) / "fit.json").read_text())
-    lines = []
+    lines = [f"a fit of train run {fits[0]['train_run']}, with its settings"] if fits else []
     for f in fits:
         what = f"{f['label']}" + (f" seed {f['seed']}" if f["kind"] == "deep" else "")
         epochs = f", {f['epochs']} epochs (best {f['best_epoch']})" if f.get("epochs") else ""
-        lines.append(f"refitted {what} on {f['fit']}: {f['seconds']:.1f} s{epochs}")
+        mae = ""
+        if "mae" in f:
+            mae = f", MAE {figure(f['mae'])} on {f['scored_on']}"
+            if "run_mae" in f:
+                same = abs(f["mae"] - f["run_mae"]) <= 1e-6 * max(1.0, abs(f["run_mae"]))
+                mae += " as in the run" if same else f" (the run's: {figure(f['run_mae'])})"
+        lines.append(f"refitted {what} on {f['fit']}: {f['seconds']:.1f} s{epochs}{mae}")
     curve = Path(out) / "learning_curve.png"
     if curve.exists():
         lines.append(f"learning curve: {curve}")

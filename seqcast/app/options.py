@@ -141,6 +141,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         units=args.units,
         layers=args.layers,
         dropout=args.dropout,
+        dense_units=args.dense_units,
         learning_rate=args.learning_rate,
     )
     training = _given(
@@ -230,6 +231,12 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--dropout", type=float, help="dropout rate of the dropout variants (default: 0.2)"
+    )
+    t.add_argument(
+        "--dense-units",
+        type=int,
+        help="width of the multi-input model's dense branch for the target-time calendar "
+        "(default: 16)",
     )
     t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split (default: 42)")
     t.add_argument(

@@ -436,6 +436,28 @@ class TrainConfig(PrepareConfig):
         n = self.resolved_selection.seeds or 1
         return [self.training.seed + i for i in range(n)]
 
+    def fit_settings(self) -> dict:
+        """What decides the result of every fit of a run with this config, each setting
+        resolved against the dataset's defaults: the data and its windows, the variants and
+        references, the architecture, training and backtest. Two configs with equal fit
+        settings make the same fits (a rerun compares them with a train run's)."""
+        data = self.prepare_configs()[0]
+        return {
+            "source": self.source,
+            "timesteps": [c.resolved_timesteps for c in self.prepare_configs()],
+            "horizon": data.resolved_horizon,
+            "steps": data.resolved_steps,
+            "scaler": self.scaler,
+            "scale_target": data.resolved_scale_target,
+            "max_fill_steps": data.resolved_max_fill_steps,
+            "on_long_gap": data.resolved_on_long_gap,
+            "variants": list(self.variants),
+            "references": list(self.resolved_references),
+            "variant": self.resolved_variant.model_dump(mode="json"),
+            "training": self.resolved_training.model_dump(mode="json"),
+            "selection": self.resolved_selection.model_dump(mode="json"),
+        }
+
     def prepare_configs(self) -> list[PrepareConfig]:
         """One prepare config per window length of the run."""
         base = self.model_dump(include=set(PrepareConfig.model_fields))

@@ -18,7 +18,8 @@ from tests.conftest import CHEAP_REFERENCES_OPTION, best_deep, tiny_in_process
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 OPTIONS = ["--dataset", "weekly-temperature", "--variants", "rnn", "--units", "4",
-           "--layers", "1", "--learning-rate", "0.01", "--max-epochs", "3", "--patience", "1",
+           "--layers", "1", "--dense-units", "4", "--learning-rate", "0.01",
+           "--max-epochs", "3", "--patience", "1",
            "--seed", "1", "--folds", "1", "--seeds", "1", "--shortlist", "0",
            "--ensemble-size", "0", "--task-runner", "thread", "--workers", "1",
            *CHEAP_REFERENCES_OPTION]  # fmt: skip
@@ -38,6 +39,9 @@ def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(weekly_run,
     assert main([*argv[:1], "rnn-s1-fold-1", *argv[1:]]) == 0
     folder = out / "weekly-temperature" / "reruns" / "rnn-s1-fold-1"
     (fit,) = json.loads((folder / "fit.json").read_text())
+    # the run it repeats, and its MAE beside the run's own (the same fit: the same figure)
+    assert fit["train_run"] == run.name and fit["scored_on"] == "fold-1"
+    assert fit["mae"] == pytest.approx(fit["run_mae"], rel=1e-6)
     mine = stored[(stored["model"] == "rnn") & (stored["fit"] == "fold-1")]
     assert np.asarray(fit["predictions"]).reshape(-1) == pytest.approx(
         mine["predicted"].to_numpy(), rel=1e-6
@@ -73,6 +77,21 @@ def test_one_fit_is_refitted_alone_and_reproduces_its_stored_figures(weekly_run,
     cfg = tiny_in_process("weekly-temperature", out)
     assert rerun("ranking", cfg) == str(folder)
     assert Path(rerun("clean", cfg)).parent.name == "clean"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("weekly-run")  # one worker trains the shared run
+def test_a_rerun_with_other_settings_than_any_train_run_is_refused(weekly_run, capfd):
+    """Without the run's --max-epochs 3 the rerun would train another fit (300 epochs) and
+    compare it with nothing: refused, naming the setting and the run; with no train run at
+    all under the output root, said so."""
+    out, run = weekly_run
+    other = [o for o in OPTIONS if o not in ("--max-epochs", "3")]
+    assert main(["run-stage", "rnn-s1-fold-1", "--out", str(out), *other]) == 2
+    err = capfd.readouterr().err
+    assert f"the newest train run, {run.name}, differs in:" in err
+    assert "training.max_epochs: 300 here, 3 in the run" in err
+    assert not (out / "weekly-temperature" / "reruns" / "rnn-s1-fold-1-100").exists()
 
 
 def test_a_misspelt_fit_name_lists_the_valid_ones(tmp_path, capsys):

@@ -145,3 +145,34 @@ def test_references_are_a_setting_with_persistence_always_fitted():
         ConfigError, match=r"--references: Input should be 'persistence'.*\(got 'prophet'\)"
     ):
         _train_config(parser.parse_args([*args[:3], "--references", "ets,prophet"]))
+
+
+def test_a_rerun_is_matched_to_the_train_run_with_the_same_fit_settings(tmp_path):
+    """Fit settings are resolved: an explicit value equal to the dataset's default matches a
+    run that left it unset; another value does not, and the error names it and the run; no
+    run at all is said so."""
+    import json
+
+    from seqcast.errors import ConfigError
+    from seqcast.report.run_match import matching_train_run
+
+    run_cfg = TrainConfig(dataset="weekly-temperature", out=str(tmp_path), training={"seed": 1})
+    runs = tmp_path / "weekly-temperature" / "runs"
+    with pytest.raises(ConfigError, match="no train run of weekly-temperature under"):
+        matching_train_run(run_cfg)
+    for name, cfg in (("20261201T000000Z-a", run_cfg), ("20261202T000000Z-b", None)):
+        (runs / name).mkdir(parents=True)
+        manifest = {"spec": run_cfg.spec.model_dump(mode="json")}
+        manifest["config"] = (cfg or run_cfg).model_dump(mode="json") | (
+            {"mode": "refresh"} if cfg is None else {}
+        )
+        (runs / name / "manifest.json").write_text(json.dumps(manifest))
+    same = run_cfg.model_copy(update={"training": run_cfg.training.model_copy(
+        update={"max_epochs": run_cfg.resolved_training.max_epochs})})  # fmt: skip
+    assert matching_train_run(same).run_id == "20261201T000000Z-a"  # the refresh is no train
+    other = run_cfg.model_copy(update={"training": run_cfg.training.model_copy(
+        update={"max_epochs": 7})})  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        matching_train_run(other)
+    assert "the newest train run, 20261201T000000Z-a, differs in:" in str(err.value)
+    assert "training.max_epochs: 7 here, 300 in the run" in str(err.value)
