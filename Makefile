@@ -96,8 +96,10 @@ bench-cli: $(STAMP)
 server: $(STAMP)
 	$(LOCAL_PREFECT) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
 
+# seqcast worker is Prefect's process worker in a loop that stops on SIGTERM (prefect worker
+# start in Prefect 3.8 goes on polling): once its running flow runs finish, at once when idle.
 worker: $(STAMP)
-	$(LOCAL_PREFECT) $(BIN)/prefect worker start --pool $(POOL) --type process
+	$(LOCAL_PREFECT) exec $(BIN)/seqcast worker --pool $(POOL)
 
 deploy: $(STAMP)
 	$(LOCAL_PREFECT) $(BIN)/prefect work-pool inspect $(POOL) >/dev/null 2>&1 || \

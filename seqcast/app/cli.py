@@ -156,6 +156,18 @@ def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
         help="process work pool, made if absent (default: seqcast-process)",
     )
 
+    w = command(
+        "worker",
+        "Prefect's process worker, for the deployments on a Prefect server (PREFECT_API_URL): "
+        "the first SIGTERM or Ctrl-C stops it taking new flow runs and it exits once the "
+        "running ones finish (at once when idle); a second stops them too.",
+        loud=False,
+    )
+    w.add_argument(
+        "--pool", default="seqcast-process", help="work pool to serve (default: seqcast-process)"
+    )
+    w.add_argument("--limit", type=int, help="most flow runs at once (default: no limit)")
+
     r = command(
         "run-stage",
         "STAGE is a prepare stage, one fit of a train run by the name its console printed "
@@ -677,6 +689,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _init_spec(args)
     if args.command == "deploy":
         return _deploy(args)
+    if args.command == "worker":
+        from seqcast.app.worker import run_worker
+
+        return run_worker(args.pool, args.limit)
     if args.command == "status":
         return _status(args)
     verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"

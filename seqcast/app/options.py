@@ -346,6 +346,13 @@ USAGE: dict[str, tuple[str, list[str]]] = {
             "--policy refresh:7d --fault 2018-10-20:1.8",
         ],
     ),
+    "worker": (
+        "run the deployments' flow runs; stops cleanly on SIGTERM (after its running runs)",
+        [
+            "PREFECT_API_URL=http://127.0.0.1:4200/api seqcast worker",
+            "seqcast worker --pool seqcast-process --limit 1",
+        ],
+    ),
     "run-stage": (
         "rerun one stage, one fit or the ranking from the stored output before it",
         [

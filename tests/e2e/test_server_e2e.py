@@ -95,6 +95,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 def _stop(proc: subprocess.Popen) -> None:
     """End a process started in its own session, and everything it started."""
+    if proc.poll() is not None:
+        return
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=30)
@@ -307,10 +309,11 @@ def test_a_schedule_made_by_seqcast_deploy_fires_and_a_worker_completes_it(
 
     worker_log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
-        [str(BIN / "prefect"), "worker", "start", "--pool", "seqcast-process", "--limit", "1"],
+        [str(BIN / "seqcast"), "worker", "--pool", "seqcast-process", "--limit", "1"],
         env={**env, "PREFECT_WORKER_QUERY_SECONDS": "2"},
         cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
+    stopped = False
     try:
         deadline = time.monotonic() + 300  # the first minute boundary, then about 40 s of work
         completed: list[dict] = []
@@ -324,9 +327,22 @@ def test_a_schedule_made_by_seqcast_deploy_fires_and_a_worker_completes_it(
             assert not [r for r in runs if r["state"] in ("Failed", "Crashed")], runs
             completed = [r for r in runs if r["state"] == "Completed"]
             time.sleep(3)
+        # a worker told to stop takes no new run and exits once its running one (the next
+        # minute's, if it started) is stopped by a second signal
+        worker.send_signal(signal.SIGTERM)
+        stop_by = time.monotonic() + 20
+        while worker.poll() is None and time.monotonic() < stop_by:
+            if "waiting for" in (tmp_path / "worker.log").read_text():
+                worker.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+        stopped = worker.poll() is not None
     finally:
         _stop(worker)
         worker_log.close()
+    worker_said = (tmp_path / "worker.log").read_text()
+    assert stopped, worker_said[-2000:]
+    assert "received SIGTERM: taking no new flow runs" in worker_said
+    assert "worker stopped" in worker_said
     assert all(r["auto"] for r in runs)  # every run of it came from the schedule
     assert completed[0]["created_by"] == "SCHEDULE"  # no person or automation asked for it
     (run_dir,) = (out / "weekly-temperature" / "runs").iterdir()
