@@ -13,7 +13,7 @@ import numpy as np
 
 from seqcast.data.scale import model_inputs_of, to_original_units
 from seqcast.models.deep import REGISTRY, model_inputs
-from seqcast.models.fitting import fit_with_retry
+from seqcast.models.fitting import fit_with_retry, start_tensorflow
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 
 
@@ -71,6 +71,7 @@ class DeepForecaster(Forecaster):
 
     @classmethod
     def load(cls, name, path, settings) -> DeepForecaster:
+        start_tensorflow()
         import keras
 
         out = cls(name, settings)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,10 +42,58 @@ def thread_env(threads: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+# What TensorFlow's native code writes to fd 2 as it starts on a machine without a GPU; it
+# ignores TF_CPP_MIN_LOG_LEVEL for these (absl logs before it reads it), and a worker's log,
+# where flow runs' output goes unfiltered, showed "failed call to cuInit" as an error.
+_START_NOISE = (
+    "All log messages before absl::InitializeLog",
+    "cudart_stub.cc",
+    "cuda_platform.cc",
+    "cuda_driver.cc",
+    "cuda_diagnostics.cc",
+    "port.cc:",
+    "cpu_feature_guard.cc",
+    "To enable the following instructions",
+    "Unable to register cu",
+    "computation_placer.cc",
+    "TF-TRT Warning",
+)
+
+
+def without_start_noise(lines: list[str]) -> list[str]:
+    return [line for line in lines if not any(mark in line for mark in _START_NOISE)]
+
+
+def start_tensorflow():
+    """Import TensorFlow (once per process) with its start-up chatter held back: fd 2 goes to a
+    temporary file while it loads and looks for a GPU, and every line that is not known start-up
+    noise (``_START_NOISE``) is written back to standard error."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")  # where cuInit is tried
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().decode("utf-8", "replace").splitlines()
+    kept = without_start_noise(lines)
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
+    return tf
+
+
 def limit_threads(threads: int) -> None:
     """Cap TensorFlow's and BLAS's threads in this process (call before TensorFlow starts)."""
     thread_env(threads)
-    import tensorflow as tf
+    tf = start_tensorflow()
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -55,6 +105,7 @@ def limit_threads(threads: int) -> None:
 def seed_everything(seed: int) -> None:
     """One seed drives Python, numpy, Keras and TensorFlow (the shuffling of each epoch); ops
     are deterministic. Weights are seeded per layer (:class:`seqcast.models.deep.LayerArgs`)."""
+    start_tensorflow()
     import keras
     import tensorflow as tf
 
