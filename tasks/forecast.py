@@ -238,7 +238,7 @@ def predict_next(
         "recent": [
             [str(t), float(v)] for t, v in zip(recent["time"], recent[spec.target], strict=True)
         ],
-        "units": spec.target,
+        "units": spec.target_label,
         "whole": spec.whole_target,
     }
 

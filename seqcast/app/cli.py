@@ -531,7 +531,7 @@ def _target_of(forecasts_file: str) -> tuple[str, bool]:
     )
     if served:
         spec = DatasetSpec.model_validate(json.loads(served[-1].read_text())["spec"])
-        return spec.target, spec.whole_target
+        return spec.target_label, spec.whole_target
     return "forecast", False
 
 

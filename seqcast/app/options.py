@@ -349,7 +349,7 @@ USAGE: dict[str, tuple[str, list[str]]] = {
     "worker": (
         "run the deployments' flow runs; stops cleanly on SIGTERM (after its running runs)",
         [
-            "PREFECT_API_URL=http://127.0.0.1:4200/api seqcast worker",
+            "seqcast worker --pool seqcast-process",
             "seqcast worker --pool seqcast-process --limit 1",
         ],
     ),

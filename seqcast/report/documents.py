@@ -204,7 +204,7 @@ def run_documents(
         config=config.model_dump(mode="json"),
         fingerprint=summary["data_fingerprint"],
         versions=versions,
-        units=config.spec.target,
+        units=config.spec.target_label,
         whole=config.spec.whole_target,
         loss_label=loss_label(config),
         settings=settings_used(config),

@@ -25,7 +25,8 @@ def loss_label(config: TrainConfig) -> str:
         )
     if config.resolved_scale_target:
         return f"{loss} of the {config.scaler}-scaled {config.spec.target}"
-    return f"{loss} of {config.spec.target} (original units)"
+    unit = config.spec.column(config.spec.target).unit
+    return f"{loss} of {config.spec.target} " + (f"in {unit}" if unit else "(original units)")
 
 
 def settings_used(config: TrainConfig) -> list[tuple[str, str, str]]:

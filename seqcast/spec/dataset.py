@@ -68,6 +68,7 @@ class ColumnSpec(Frozen):
     max: float | None = None
     integral: bool = False
     allowed: tuple[str, ...] = ()
+    unit: str = Field(default="", max_length=20)  # shown beside the name: "AvgTemp (°C)"
 
     @model_validator(mode="after")
     def _check(self) -> ColumnSpec:
@@ -286,6 +287,12 @@ class DatasetSpec(Frozen):
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    @property
+    def target_label(self) -> str:
+        """The target's name with its unit when the spec gives one: ``AvgTemp (°C)``."""
+        unit = self.column(self.target).unit
+        return f"{self.target} ({unit})" if unit else self.target
 
     @property
     def whole_target(self) -> bool:

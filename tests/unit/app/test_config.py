@@ -75,8 +75,11 @@ def test_loss_label_names_the_loss_and_the_units_trained_on():
         "MSE of the minmax-scaled AvgTemp"
     )
     assert loss_label(TrainConfig(dataset="weekly-temperature", scale_target=False)) == (
-        "MSE of AvgTemp (original units)"
+        "MSE of AvgTemp in °C"
     )
+    # the label every chart, table and the console use for the target
+    assert TrainConfig(dataset="weekly-temperature").spec.target_label == "AvgTemp (°C)"
+    assert TrainConfig(dataset="bike-hourly").spec.target_label == "Rented Bike Count"
 
 
 def test_interval_levels_are_checked_and_sorted():
