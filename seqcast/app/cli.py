@@ -39,7 +39,7 @@ from seqcast.app.options import (
 from seqcast.config import ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import RANKING, STAGES, Layout
-from seqcast.numbers import figure
+from seqcast.numbers import figure, row_numbers
 
 
 def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
@@ -448,9 +448,9 @@ def _run_summary(out: str) -> list[str]:
     champion = metrics.get("champion")
     board = {e["name"]: e for e in metrics["models"]}
 
-    def figures(e: dict) -> str:
-        test = figure(e["test"]["mae"]) if e["test"] else "-"
-        backtest, val = figure(e["backtest"]["mae"]), figure(e["val"]["mae"])
+    def figures(e: dict) -> str:  # one precision for the line's three figures
+        test = e["test"]["mae"] if e["test"] else None
+        backtest, val, test = row_numbers([e["backtest"]["mae"], e["val"]["mae"], test])
         return f"backtest MAE {backtest}, val {val}, test {test}"
 
     label = metrics.get("champion_label") or champion

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqcast.evaluation.leaderboard import DEEP_SHARE_WARNING, champion_label, deep_share
-from seqcast.numbers import figure
+from seqcast.numbers import figure, row_numbers
 from seqcast.report.figures import step_word
 from seqcast.report.formats import time_text
 from seqcast.report.inputs import ReportInput
@@ -126,12 +126,12 @@ def _champion_warnings(board: list[dict], champ: dict) -> list[str]:
             key=lambda e: e["test"]["mae"],
         )
         if better:
-            shown = ", ".join(
-                f"{e['name']} ({figure(e['test']['mae'])})" for e in better[:SHOWN_BEATERS]
-            )
+            told = better[:SHOWN_BEATERS]
+            mine_text, *texts = row_numbers([mine, *(e["test"]["mae"] for e in told)])
+            shown = ", ".join(f"{e['name']} ({t})" for e, t in zip(told, texts, strict=True))
             more = len(better) - SHOWN_BEATERS
             out.append(
-                f"On test the champion (MAE {figure(mine)}) loses to {shown}"
+                f"On test the champion (MAE {mine_text}) loses to {shown}"
                 + (f" and {more} more" if more > 0 else "")
                 + " (reported only: test never chooses)."
             )
