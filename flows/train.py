@@ -174,7 +174,7 @@ def refresh(config: TrainConfig, run_dir: str | None = None) -> str:
     plan = rf.plan_refresh(config, run_dir)
     champ = rf.champion_config(config, plan)
     print(
-        f"refreshing {plan.bundle['candidate']} of run {plan.run_id} with that run's settings "
+        f"refreshing {plan.bundle.candidate} of run {plan.run_id} with that run's settings "
         f"({len(plan.members)} member(s)); this run's other settings are not used"
     )
     prepared = [prepare(c) for c in champ.prepare_configs()]

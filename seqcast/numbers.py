@@ -30,7 +30,7 @@ def number_text(value: float | None, decimals: int) -> str:
     return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
-def row_numbers(values: list[float], whole: bool = False) -> list[str]:
+def row_numbers(values: list[float | None], whole: bool = False) -> list[str]:
     """Each value at the row's precision (:func:`decimals_for`): ``[-4.83e-11, 0.7071, -1.0,
     1.0]`` reads ``['0.000', '0.707', '-1.000', '1.000']``, ``[704.63, 645.2, 0.0, 3556.0]``
     reads ``['705', '645', '0', '3,556']``. Missing: '-'."""

@@ -20,6 +20,7 @@ from seqcast.evaluation.live import DEGRADED_EVENT, observed_actuals
 from seqcast.io import storage
 from seqcast.io.forecast_store import append_forecasts
 from seqcast.io.paths import Layout
+from seqcast.serving.bundle import read_bundle
 from seqcast.serving.champion import (
     ChampionRef,
     NoChampion,
@@ -66,10 +67,9 @@ def load_champion(config: ForecastConfig) -> ChampionRef:
         )
     folder = layout.served / str(version.version)
     bundle_file = served_bundle(client, name, str(version.version), folder, uri)
-    bundle = storage.read_json(bundle_file)
     champion = champion_ref(
         config,
-        bundle,
+        read_bundle(bundle_file),
         bundle_file,
         version.tags.get("seqcast.run_id", ""),
         str(version.version),
@@ -228,9 +228,7 @@ def predict_next(
     limit_threads(1)
     frame = storage.read_frame(Path(cleaned.frame or ""))
     spec = champion.prepare.spec
-    got = forecast_from_clean(
-        frame, spec, champion.bundle_view, Path(champion.bundle).parent, cleaned.source, known
-    )
+    got = forecast_from_clean(frame, spec, champion.bundle, champion.folder, cleaned.source, known)
     created_at = pd.Timestamp(datetime.now(UTC)).tz_localize(None)
     recent = frame.tail(max(3 * len(got), 12))
     return {

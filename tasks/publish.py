@@ -24,6 +24,7 @@ from seqcast.io.forecast_store import locked
 from seqcast.io.paths import Layout, run_name
 from seqcast.io.provenance import versions
 from seqcast.report.documents import leaderboard_rows, run_documents, run_ref, summary_markdown
+from seqcast.serving.bundle import Bundle
 from tasks.windows import load_windows
 
 
@@ -84,14 +85,14 @@ def publish_run(
     return run
 
 
-def write_champion(folder: Path, served: list[FitRef], bundle: dict) -> None:
+def write_champion(folder: Path, served: list[FitRef], bundle: Bundle) -> None:
     """The served champion in a run's (staged) folder: each member's stored model under
     the file name its bundle entry gives, then ``bundle.json``. A naive reference stores
     nothing: it is read off the data."""
-    for f, member in zip(served, bundle["members"], strict=True):
+    for f, member in zip(served, bundle.members, strict=True):
         if f.model is not None:
-            storage.write_bytes(folder / member["file"], Path(f.model).read_bytes())
-    storage.write_json(folder / "bundle.json", bundle)
+            storage.write_bytes(folder / member.file, Path(f.model).read_bytes())
+    storage.write_json(folder / "bundle.json", bundle.to_json())
 
 
 @task(name="promote-champion", task_run_name="promote-champion", cache_policy=NO_CACHE)

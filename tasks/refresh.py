@@ -18,6 +18,7 @@ from seqcast.io import storage
 from seqcast.io.paths import Layout, run_name
 from seqcast.io.provenance import versions
 from seqcast.report.refresh import RefreshPlan, refresh_documents, refresh_plan
+from seqcast.serving.bundle import read_bundle
 from tasks.publish import write_champion
 
 # What the refresh takes from the form it was started with; every other setting is the
@@ -54,7 +55,7 @@ def plan_refresh(config: TrainConfig, run_dir: str | None = None) -> RefreshPlan
             "promoted nothing, or its folder was removed); train in full (mode 'full')"
         )
     return refresh_plan(
-        storage.read_json(bundle_file),
+        read_bundle(bundle_file),
         storage.read_json(folder / "manifest.json"),
         storage.read_json(folder / "metrics.json"),
         str(folder),
@@ -106,7 +107,7 @@ def publish_refresh(
         run_id=run_id,
         dir=str(final),
         dataset=config.dataset_name,
-        champion=docs.bundle["candidate"],
+        champion=docs.bundle.candidate,
         champion_reason=docs.metrics["champion_reason"],
         champion_policy=plan.policy,
         champion_backtest_mae=entry["backtest"]["mae"],

@@ -104,22 +104,21 @@ def register_model(run, tracked: TrackedRun) -> RegisteredVersion | None:
     ``champion`` alias is moved by ``promote-champion``, never here."""
     if run.champion is None or run.bundle is None:
         return None
+    from seqcast.serving.bundle import read_bundle
     from seqcast.serving.pyfunc_logging import (
         input_example,
         log_and_register_champion,
         model_signature,
     )
 
-    bundle = storage.read_json(Path(run.bundle))
+    bundle = read_bundle(Path(run.bundle))
     folder = Path(run.bundle).parent
     example = input_example(_ingested(run), bundle)
     signature = model_signature(example, bundle, folder)
-    tags = version_tags(run.model_dump(), bundle.get("trained_on") or {}, tracked)
+    tags = version_tags(run.model_dump(), bundle.trained_on or {}, tracked)
     name = registered_model_name(run.dataset)
     version = log_and_register_champion(tracked, folder, signature, example, name, tags)
-    describe_registered_model(
-        tracked.tracking_uri, version.name, bundle["spec"].get("description", "")
-    )
+    describe_registered_model(tracked.tracking_uri, version.name, bundle.spec.description)
     uri = f"models:/{version.name}/{version.version}"
     tracked_file = Path(run.dir) / "mlflow.json"
     storage.write_json(tracked_file, {**storage.read_json(tracked_file), "registered_model": uri})

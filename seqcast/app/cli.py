@@ -523,14 +523,14 @@ def _forecast_summary(out: str) -> list[str]:
 def _target_of(forecasts_file: str) -> tuple[str, bool]:
     """The forecast's units (the target column of the served champion's spec) and whether
     it is a count."""
-    from seqcast.spec.dataset import DatasetSpec
+    from seqcast.serving.bundle import read_bundle
 
     served = sorted(
         (Path(forecasts_file).parent / "served").rglob("bundle.json"),
         key=lambda p: p.stat().st_mtime,
     )
     if served:
-        spec = DatasetSpec.model_validate(json.loads(served[-1].read_text())["spec"])
+        spec = read_bundle(served[-1]).spec
         return spec.target_label, spec.whole_target
     return "forecast", False
 

@@ -31,6 +31,7 @@ from seqcast.evaluation.live import Promise, live_window, observed_actuals
 from seqcast.evaluation.replay import LiveRules, Policy, Served, daily_mae, summary, walk
 from seqcast.io import storage
 from seqcast.io.paths import Layout
+from seqcast.serving.bundle import read_bundle
 from seqcast.serving.forecast_input import usable_origins
 from seqcast.serving.predict import clean_content, forecast_at
 from seqcast.spec.timeindex import steps_from_raw, times_of
@@ -153,10 +154,10 @@ def run_replay(
         bundle_file = Path(run_dir) / "champion" / "bundle.json"
         if not bundle_file.exists():
             return None
-        bundle = storage.read_json(bundle_file)
-        if not bundle.get("promise"):
+        bundle = read_bundle(bundle_file)
+        if not bundle.promise:
             raise ConfigError(f"{bundle_file} holds no promise: retrain with this version")
-        return Served(bundle_file, Promise.from_dict(bundle["promise"]))
+        return Served(bundle_file, Promise.from_dict(bundle.promise))
 
     def run_config(until: str) -> TrainConfig:
         return config.model_copy(update={"source": until, "out": str(training), "mode": "full"})
@@ -173,9 +174,8 @@ def run_replay(
 
     def forecast(bundle_file: Path, i: int) -> pd.DataFrame:
         started = time.perf_counter()
-        bundle = storage.read_json(bundle_file)
-        longest = max(m["timesteps"] for m in bundle["members"])
-        origins = usable_origins(clean, longest, rows[i:])
+        bundle = read_bundle(bundle_file)
+        origins = usable_origins(clean, bundle.longest_window, rows[i:])
         out = forecast_at(clean, spec, bundle, bundle_file.parent, origins)
         seconds["forecast"] += time.perf_counter() - started
         return out

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 import numpy as np
 
 from seqcast.evaluation.metrics import evaluate_path
 from seqcast.numbers import figure
+
+Policy = Literal["deep", "fallback"]  # how a champion was promoted (DEEP or FALLBACK)
 
 SCORED = ("backtest", "val", "test")  # what every leaderboard entry reports
 NAIVE = ("persistence", "seasonal-naive", "drift")
@@ -110,10 +113,13 @@ def shortlist(board: list[dict], size: int) -> list[str]:
     return [e["name"] for e in sorted(deep, key=lambda e: e["backtest"]["mae"])[:size]]
 
 
-DEEP, FALLBACK = "deep", "fallback"  # how a champion was promoted
+DEEP: Final = "deep"  # how a champion was promoted: by the rule
+FALLBACK: Final = "fallback"  # or as the best candidate of all
 
 
-def choose_champion(board: list[dict], require_deep: bool = False) -> tuple[str | None, str, str]:
+def choose_champion(
+    board: list[dict], require_deep: bool = False
+) -> tuple[str | None, str, Policy]:
     """The champion, the reason, and how it was promoted. ``deep``: the deep candidate (a
     variant, a seed ensemble, or an ensemble with a deep member) with the lowest mean backtest
     MAE, when it beats every reference on the backtest. Otherwise ``fallback``: the candidate

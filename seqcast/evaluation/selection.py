@@ -15,7 +15,14 @@ from typing import Protocol
 import numpy as np
 
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT
-from seqcast.evaluation.leaderboard import NAIVE, Candidate, choose_champion, leaderboard, usable
+from seqcast.evaluation.leaderboard import (
+    NAIVE,
+    Candidate,
+    Policy,
+    choose_champion,
+    leaderboard,
+    usable,
+)
 from seqcast.evaluation.plan import label_of
 
 ENSEMBLE = "ensemble"
@@ -42,7 +49,7 @@ class Ranking:
     # the champion's served prediction intervals (``seqcast.evaluation.calibration``)
     intervals: dict | None = field(default=None)
     # how the champion was promoted: "deep" (the rule) or "fallback" (the best of all)
-    policy: str = "deep"
+    policy: Policy = "deep"
     # the target transform chosen on the backtest ("auto"; ``seqcast.evaluation.transforms``)
     transform_choice: dict | None = None
 

@@ -18,7 +18,7 @@ registered Forecaster.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal, Protocol
@@ -177,9 +177,3 @@ def register(*names: str) -> Callable[[type[Forecaster]], type[Forecaster]]:
         return cls
 
     return wrap
-
-
-def member_forecaster(member: Mapping) -> str:
-    """The registered forecaster of a served member document. Bundles written before members
-    named it carry the deep variant, or the reference as their label."""
-    return member.get("forecaster") or member.get("variant") or member["label"]

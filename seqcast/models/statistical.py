@@ -310,14 +310,14 @@ def theta_path(y: np.ndarray, form: dict, horizon: int) -> np.ndarray:
     return path
 
 
-def history_rows(member: dict) -> int:
-    """The rows of history a served member needs before its origin: an ``ets``, ``theta`` or
-    ``arima`` member, two seasons and more (ets's seasonal states start from them, theta's
-    seasonal indices come from them, arima's seasonal difference reads them); any other, none
-    beyond its window."""
-    if member.get("forecaster") not in ("ets", "theta", "arima"):
+def history_rows(forecaster: str, units: dict | None) -> int:
+    """The rows of history a served member (of ``forecaster``, fitted in ``units``) needs
+    before its origin: an ``ets``, ``theta`` or ``arima`` member, two seasons and more (ets's
+    seasonal states start from them, theta's seasonal indices come from them, arima's seasonal
+    difference reads them); any other, none beyond its window."""
+    if forecaster not in ("ets", "theta", "arima"):
         return 0
-    season = int((member.get("units") or {}).get("season") or 1)
+    season = int((units or {}).get("season") or 1)
     return 2 * season + 10 if season > 1 else 10
 
 

@@ -13,7 +13,7 @@ from seqcast.config import TrainConfig
 from seqcast.data.scale import AffineScaler
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.backtest import describe, fold_names, plans_for, scored_blocks
-from seqcast.evaluation.leaderboard import champion_label, feature_profile
+from seqcast.evaluation.leaderboard import Policy, champion_label, feature_profile
 from seqcast.evaluation.records import RunRef
 from seqcast.evaluation.selection import Member, Ranking
 from seqcast.io.paths import SPLITS
@@ -22,13 +22,14 @@ from seqcast.numbers import figure
 from seqcast.report.page import Report, ReportInput, render
 from seqcast.report.settings import loss_label, settings_used
 from seqcast.report.trust import trust_summary
+from seqcast.serving.bundle import Bundle, ServedMember
 
 
 @dataclass(frozen=True)
 class RunDocuments:
     metrics: dict
     manifest: dict
-    bundle: dict | None  # None when no champion was promoted
+    bundle: Bundle | None  # None when no champion was promoted
     report: Report
     predictions: pd.DataFrame  # prediction_table: the predictions behind every figure
 
@@ -85,8 +86,8 @@ def bundle_document(
     shares: list[Member] | None = None,
     intervals: dict | None = None,
     entry: dict | None = None,
-    policy: str = "deep",
-) -> dict:
+    policy: Policy = "deep",
+) -> Bundle:
     """What the forecast needs to serve the champion: each member's registered forecaster,
     model file, window length, units and weight (``served``: the served fits, as ``FitRef``
     dumps; ``shares``: the champion's members with their weights, equal when None); the
@@ -96,27 +97,26 @@ def bundle_document(
     weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
     members = served_members(served, weight)
     data = config.prepare_configs()[0]
-    return {
-        "dataset": config.dataset_name,
-        "candidate": champion,
-        "policy": policy,  # "fallback": promoted with no deep candidate beating every reference
-        "combine": "weighted-mean",
-        "horizon": data.resolved_horizon,
-        "steps": data.resolved_steps,
+    return Bundle(
+        dataset=config.dataset_name,
+        candidate=champion,
+        policy=policy,  # "fallback": promoted with no deep candidate beating every reference
+        horizon=data.resolved_horizon,
+        steps=data.resolved_steps,
         # what serving needs to read, check and clean the newest rows as in training
-        "spec": config.spec.model_dump(mode="json"),
-        "max_fill_steps": data.resolved_max_fill_steps,
-        "on_long_gap": data.resolved_on_long_gap,
-        "trained_on": served[0]["scaler"]["fitted_on"] if served else None,
-        "members": members,
+        spec=config.spec,
+        max_fill_steps=data.resolved_max_fill_steps,
+        on_long_gap=data.resolved_on_long_gap,
+        trained_on=served[0]["scaler"]["fitted_on"] if served else None,
+        members=members,
         # conformal offsets per level and step (and calendar group), from the backtest's and
         # the test period's residuals (``seqcast.evaluation.calibration``)
-        "intervals": {k: v for k, v in intervals.items() if k != "test_fit"} if intervals else None,
-        "promise": promise_of(entry) if entry else None,
-    }
+        intervals={k: v for k, v in intervals.items() if k != "test_fit"} if intervals else None,
+        promise=promise_of(entry) if entry else None,
+    )
 
 
-def served_members(served: list[dict], weight: dict[tuple, float]) -> list[dict]:
+def served_members(served: list[dict], weight: dict[tuple, float]) -> list[ServedMember]:
     """The bundle's member documents of the served fits (``FitRef`` dumps): each one's
     registered forecaster, model file, window length, units, weight (``weight`` by (kind,
     label, seed); equal when missing) and the epochs it was fitted for (what a refresh
@@ -127,17 +127,17 @@ def served_members(served: list[dict], weight: dict[tuple, float]) -> list[dict]
         seed = f["seed"] if able.per_seed else None
         tail = f"-s{seed}" if able.per_seed else ""
         members.append(
-            {
-                "forecaster": f["forecaster"],
-                "kind": f["kind"],
-                "label": f["label"],
-                "seed": seed,
-                "weight": weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
-                "timesteps": f["timesteps"],
-                "file": f"{f['label']}{tail}{able.suffix}",
-                "units": f["scaler"],
-                "epochs": f.get("epochs") if able.per_seed else None,
-            }
+            ServedMember(
+                forecaster=f["forecaster"],
+                kind=f["kind"],
+                label=f["label"],
+                seed=seed,
+                weight=weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
+                timesteps=f["timesteps"],
+                file=f"{f['label']}{tail}{able.suffix}",
+                units=f["scaler"],
+                epochs=f.get("epochs") if able.per_seed else None,
+            )
         )
     return members
 
@@ -261,7 +261,7 @@ def run_documents(
         "metrics": {e["name"]: {s: e[s] for s in ("backtest", "val", "test")} for e in board},
         "champion": champion,
         "champion_policy": ranking.policy if champion else None,
-        "champion_members": bundle["members"] if bundle else [],
+        "champion_members": [m.model_dump(mode="json") for m in bundle.members] if bundle else [],
     }
     return RunDocuments(metrics, manifest, bundle, report, prediction_table(ranking, splits, folds))
 

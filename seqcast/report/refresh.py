@@ -21,6 +21,7 @@ from seqcast.models.catalog import capabilities
 from seqcast.numbers import figure
 from seqcast.report.documents import served_members
 from seqcast.report.page import _html_table, _md_table
+from seqcast.serving.bundle import Bundle
 
 
 class RefreshMember(BaseModel):
@@ -42,20 +43,20 @@ class RefreshPlan(BaseModel):
     config: dict  # the TrainConfig document that run trained with
     target_transform: str | None  # the transform "auto" chose; None: the config's own
     members: list[RefreshMember]
-    bundle: dict
+    bundle: Bundle
     entry: dict  # the champion's leaderboard entry in that run (its promise and figures)
     policy: str  # how it was promoted: "deep" or "fallback"
 
 
 def refresh_plan(
-    bundle: dict, manifest: dict, metrics: dict, run_dir: str, version: str = ""
+    bundle: Bundle, manifest: dict, metrics: dict, run_dir: str, version: str = ""
 ) -> RefreshPlan:
     """The plan to refresh the champion of the run in ``run_dir``. A bundle written before
     members recorded their epochs cannot be refreshed: the error says to train in full."""
     members = []
-    for m in bundle["members"]:
-        per_seed = capabilities(m.get("forecaster") or m["label"]).per_seed
-        if per_seed and m.get("epochs") is None:
+    for m in bundle.members:
+        per_seed = capabilities(m.forecaster).per_seed
+        if per_seed and m.epochs is None:
             raise ConfigError(
                 f"the champion of run {metrics['run_id']} ({run_dir}) was trained before "
                 "seqcast recorded its members' epochs, so it cannot be refreshed: train in "
@@ -63,11 +64,7 @@ def refresh_plan(
             )
         members.append(
             RefreshMember(
-                kind=m["kind"],
-                label=m["label"],
-                seed=m["seed"],
-                timesteps=m["timesteps"],
-                epochs=m.get("epochs"),
+                kind=m.kind, label=m.label, seed=m.seed, timesteps=m.timesteps, epochs=m.epochs
             )
         )
     chosen = (metrics.get("target_transform") or {}).get("chosen")
@@ -89,7 +86,7 @@ def refresh_plan(
 class RefreshDocuments:
     metrics: dict
     manifest: dict
-    bundle: dict
+    bundle: Bundle
     markdown: str
     html: str
 
@@ -107,13 +104,15 @@ def refresh_documents(
     ``summary.json``; ``served``: the refitted members (``FitRef`` dumps), in the bundle's
     order."""
     old = plan.bundle
-    weight = {(m["kind"], m["label"], m["seed"]): m["weight"] for m in old["members"]}
+    weight = {(m.kind, m.label, m.seed): m.weight for m in old.members}
     members = served_members(served, weight)
     trained_on = served[0]["scaler"]["fitted_on"]
-    source = {"run_id": plan.run_id, "version": plan.version, "trained_on": old.get("trained_on")}
-    bundle = {**old, "members": members, "trained_on": trained_on, "refreshed_from": source}
+    source = {"run_id": plan.run_id, "version": plan.version, "trained_on": old.trained_on}
+    bundle = old.model_copy(
+        update={"members": members, "trained_on": trained_on, "refreshed_from": source}
+    )
     seconds = sum(f["seconds"] for f in served)
-    champion = old["candidate"]
+    champion = old.candidate
     reason = (
         f"refresh of {champion} from run {plan.run_id}"
         + (f" (version {plan.version})" if plan.version else "")
@@ -122,7 +121,7 @@ def refresh_documents(
         "epochs; no backtest, so the figures and the promise are that run's"
     )
     metrics = {
-        "dataset": old["dataset"],
+        "dataset": old.dataset,
         "run_id": run_id,
         "mode": "refresh",
         "refreshed_from": source,
@@ -137,12 +136,12 @@ def refresh_documents(
     }
     manifest = {
         "run_id": run_id,
-        "dataset": old["dataset"],
+        "dataset": old.dataset,
         "created": created,
         "mode": "refresh",
         "refreshed_from": source,
         "config": plan.config,
-        "spec": old["spec"],
+        "spec": old.spec.model_dump(mode="json"),
         "data_fingerprint": summary["data_fingerprint"],
         "source": summary["source"],
         "prepared": prepared_dirs,
@@ -150,20 +149,20 @@ def refresh_documents(
         "versions": versions,
         "champion": champion,
         "champion_policy": plan.policy,
-        "champion_members": members,
+        "champion_members": [m.model_dump(mode="json") for m in members],
         "fits": [
             {k: f[k] for k in ("label", "kind", "seed", "fit", "epochs", "seconds", "timesteps")}
             for f in served
         ],
     }
     rows = [
-        [m["label"], "-" if m["seed"] is None else str(m["seed"]), f"{m['weight']:.3f}",
-         "-" if m["epochs"] is None else str(m["epochs"]), f"{f['seconds']:.1f}"]
+        [m.label, "-" if m.seed is None else str(m.seed), f"{m.weight:.3f}",
+         "-" if m.epochs is None else str(m.epochs), f"{f['seconds']:.1f}"]
         for m, f in zip(members, served, strict=True)
     ]  # fmt: skip
     head = ["member", "seed", "weight", "epochs", "refit seconds"]
     bt = plan.entry["backtest"]["mae"]
-    title = f"{old['dataset']}: refresh {run_id}"
+    title = f"{old.dataset}: refresh {run_id}"
     text = [
         reason + ".",
         f"Served from now: {champion}, trained on target times {trained_on['target_start']} .. "

@@ -14,7 +14,8 @@ from seqcast.config import DatasetSpec, ForecastConfig, GapPolicy, PrepareConfig
 from seqcast.errors import SeqcastError
 from seqcast.io import storage
 from seqcast.io.paths import OUTPUT_ROOT_ENV
-from seqcast.serving.forecast_input import bundle_steps, why_no_champion
+from seqcast.serving.bundle import Bundle
+from seqcast.serving.forecast_input import why_no_champion
 
 # Where a logged pyfunc model (``seqcast.serving.pyfunc_logging``) keeps the champion's bundle.
 BUNDLE_IN_MODEL = "artifacts/champion/bundle.json"
@@ -25,31 +26,40 @@ class NoChampion(SeqcastError):
 
 
 class ChampionRef(BaseModel):
-    """The registry's champion as the ``forecast`` flow passes it between its tasks."""
+    """The registry's champion as the ``forecast`` flow passes it between its tasks: its
+    typed bundle, where that is, the registry version and the data settings it was trained
+    with."""
 
-    model: str  # the champion candidate's name
-    policy: str = "deep"  # how it was promoted: "deep" or "fallback"
-    bundle: str  # its bundle.json
+    bundle: Bundle
+    bundle_file: str  # its bundle.json (the members' model files beside it)
     run_id: str
     version: str = ""  # its registered model version
     mlflow_run_id: str = ""  # the MLflow run it was logged in (live metrics go there)
-    members: list[dict]
     trained_with: PrepareConfig
-    spec: DatasetSpec  # the spec the champion was trained with
-    horizon: int
-    steps: list[int]  # the steps ahead it forecasts
-    intervals: dict | None = None  # its conformal intervals (``Intervals.to_dict`` form)
-    promise: dict | None = None  # what its backtest promised (``seqcast.evaluation.live``)
 
     @property
-    def bundle_view(self) -> dict:
-        """What serving reads of the bundle (``seqcast.serving.predict``)."""
-        return {
-            "members": self.members,
-            "horizon": self.horizon,
-            "steps": self.steps,
-            "intervals": self.intervals,
-        }
+    def model(self) -> str:  # the champion candidate's name
+        return self.bundle.candidate
+
+    @property
+    def policy(self) -> str:  # how it was promoted: "deep" or "fallback"
+        return self.bundle.policy
+
+    @property
+    def spec(self) -> DatasetSpec:  # the spec the champion was trained with
+        return self.bundle.spec
+
+    @property
+    def horizon(self) -> int:
+        return self.bundle.horizon
+
+    @property
+    def promise(self) -> dict | None:  # what its backtest promised (``evaluation.live``)
+        return self.bundle.promise
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.bundle_file).parent
 
     @property
     def prepare(self) -> PrepareConfig:
@@ -59,34 +69,27 @@ class ChampionRef(BaseModel):
 
 def champion_ref(
     config: ForecastConfig,
-    bundle: dict,
+    bundle: Bundle,
     bundle_file: Path,
     run_id: str,
     version: str = "",
     mlflow_run_id: str = "",
 ) -> ChampionRef:
-    """The champion ``bundle`` describes (its members, horizon and spec), with the data
-    settings it was trained with: this run's dataset, source and output, the bundle's gaps."""
+    """The champion ``bundle`` describes, with the data settings it was trained with: this
+    run's dataset, source and output, the bundle's gaps."""
     prepare = PrepareConfig(
         dataset=config.dataset,
         source=config.source,
         out=config.out,
-        gaps=GapPolicy(max_fill_steps=bundle["max_fill_steps"], on_long_gap=bundle["on_long_gap"]),
+        gaps=GapPolicy(max_fill_steps=bundle.max_fill_steps, on_long_gap=bundle.on_long_gap),
     )
     return ChampionRef(
-        model=bundle["candidate"],
-        policy=bundle.get("policy") or "deep",
-        bundle=str(bundle_file),
+        bundle=bundle,
+        bundle_file=str(bundle_file),
         run_id=run_id,
         version=version,
         mlflow_run_id=mlflow_run_id,
-        members=bundle["members"],
         trained_with=prepare,
-        spec=DatasetSpec.model_validate(bundle["spec"]),
-        horizon=bundle["horizon"],
-        steps=bundle_steps(bundle),
-        intervals=bundle.get("intervals"),
-        promise=bundle.get("promise"),
     )
 
 

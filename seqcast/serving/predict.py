@@ -17,37 +17,36 @@ import pandas as pd
 from seqcast.data.scale import AffineScaler
 from seqcast.evaluation.calibration import interval_bounds
 from seqcast.models.catalog import capabilities, load
-from seqcast.models.forecaster import Ensemble, Forecaster, Settings, member_forecaster
-from seqcast.serving.forecast_input import bundle_steps, last_window, windows_at
+from seqcast.models.forecaster import Ensemble, Forecaster, Settings
+from seqcast.serving.bundle import Bundle, ServedMember
+from seqcast.serving.forecast_input import last_window, windows_at
 from seqcast.spec.dataset import DatasetSpec
 from seqcast.spec.timeindex import period_label
 
 
-def load_member(member: dict, folder: Path) -> Forecaster:
+def load_member(member: ServedMember, folder: Path) -> Forecaster:
     """A served member as the registered Forecaster it names, loaded from its file (without
     pickle: each forecaster's own ``load``), predicting in original units."""
-    name = member_forecaster(member)
-    path = folder / member["file"] if capabilities(name).saved_as != "none" else None
-    return load(name, path, Settings(units=member["units"]))
+    name = member.forecaster
+    path = folder / member.file if capabilities(name).saved_as != "none" else None
+    return load(name, path, Settings(units=member.units))
 
 
 def forecast_from_clean(
     clean: pd.DataFrame,
     spec: DatasetSpec,
-    bundle: dict,
+    bundle: Bundle,
     folder: Path,
     source: str,
     known: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """The members' weighted mean forecast (equal weights in a bundle that names none) from
+    """The members' weighted mean forecast from
     the last window(s) of ``clean`` (the cleaned newest data), each member fed its own window
     as it was trained (its window length and scaling), for every step, with the bundle's
     conformal intervals. One row per step: ``origin_time``, ``step``, ``target_time``,
     ``period`` (the target period as a person names it), ``prediction``, then ``lower_<level>``
     and ``upper_<level>`` per interval level."""
-    if not bundle["members"]:
-        raise ValueError("the bundle has no members")
-    steps = bundle_steps(bundle)
+    steps = bundle.steps
     value, last = _ensemble(
         bundle, folder, spec, lambda ts, scaler: last_window(clean, spec, ts, steps, scaler,
                                                              source, known)
@@ -69,7 +68,7 @@ def forecast_from_clean(
 
 
 def forecast_at(
-    clean: pd.DataFrame, spec: DatasetSpec, bundle: dict, folder: Path, origins: np.ndarray
+    clean: pd.DataFrame, spec: DatasetSpec, bundle: Bundle, folder: Path, origins: np.ndarray
 ) -> pd.DataFrame:
     """The forecast :func:`forecast_from_clean` would make at each row of ``origins``
     (positions in ``clean``; each must have a whole window with no gap, see
@@ -77,7 +76,7 @@ def forecast_at(
     origin's window in one block. What a replay serves from every forecast time of history.
     Long form: one row per (origin, step), the columns of :func:`forecast_from_clean` less
     ``period``."""
-    steps = bundle_steps(bundle)
+    steps = bundle.steps
     origins = np.asarray(origins, dtype=np.int64)
     value, last = _ensemble(
         bundle, folder, spec, lambda ts, scaler: windows_at(clean, spec, ts, steps, scaler,
@@ -99,15 +98,15 @@ def forecast_at(
     return out
 
 
-def _ensemble(bundle: dict, folder: Path, spec: DatasetSpec, block_of):
+def _ensemble(bundle: Bundle, folder: Path, spec: DatasetSpec, block_of):
     """The members' weighted mean, each fed the block ``block_of(timesteps, scaler)`` makes
     for its own window length and scaling, never below the target's minimum; returns the
     values (samples, steps) and the last member's block (its times)."""
     members, blocks = [], []
-    for member in bundle["members"]:
-        scaler = AffineScaler.from_dict(member["units"]["features"])
-        blocks.append(block_of(member["timesteps"], scaler))
-        members.append((load_member(member, folder), member.get("weight", 1.0)))
+    for member in bundle.members:
+        scaler = AffineScaler.from_dict(member.units["features"])
+        blocks.append(block_of(member.timesteps, scaler))
+        members.append((load_member(member, folder), member.weight))
     minimum = spec.column(spec.target).min
     value = Ensemble(members, minimum).predict_each(blocks)
     if minimum is not None:  # never below the target's minimum
@@ -115,27 +114,25 @@ def _ensemble(bundle: dict, folder: Path, spec: DatasetSpec, block_of):
     return value, blocks[-1]
 
 
-def _bounds(bundle: dict, spec: DatasetSpec, value: np.ndarray, times: np.ndarray) -> dict:
+def _bounds(bundle: Bundle, spec: DatasetSpec, value: np.ndarray, times: np.ndarray) -> dict:
     """The bundle's conformal intervals around ``value`` at ``times`` (none without)."""
-    doc = bundle.get("intervals")
-    if not doc:
+    if not bundle.intervals:
         return {}
-    return interval_bounds(doc, value, times, spec.time_index.frequency)
+    return interval_bounds(bundle.intervals, value, times, spec.time_index.frequency)
 
 
 def forecast_from_raw(
     raw: pd.DataFrame,
-    bundle: dict,
+    bundle: Bundle,
     folder: Path,
     source: str = "model input",
     known: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """The same forecast from raw rows as a file holds them: ingested, validated and cleaned
     exactly as the ``forecast`` flow does (the bundle carries the spec and gap policy)."""
-    spec = DatasetSpec.model_validate(bundle["spec"])
     content = raw.to_csv(index=False).encode()
-    cleaned = clean_content(content, spec, bundle["max_fill_steps"], bundle["on_long_gap"], source)
-    return forecast_from_clean(cleaned.frame, spec, bundle, folder, source, known)
+    cleaned = clean_content(content, bundle.spec, bundle.max_fill_steps, bundle.on_long_gap, source)
+    return forecast_from_clean(cleaned.frame, bundle.spec, bundle, folder, source, known)
 
 
 def clean_content(

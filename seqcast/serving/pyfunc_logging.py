@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from seqcast.io.tracking import TrackedRun
+from seqcast.serving.bundle import Bundle
 from seqcast.serving.predict import forecast_from_raw
 
 # What a served model's environment installs.
@@ -31,17 +32,17 @@ PYFUNC_CODE = Path(__file__).resolve().with_name("pyfunc_model.py")  # the model
 EXAMPLE_SLACK_ROWS = 24  # the input example's rows beyond the longest member window
 
 
-def input_example(raw: pd.DataFrame, bundle: dict) -> pd.DataFrame:
+def input_example(raw: pd.DataFrame, bundle: Bundle) -> pd.DataFrame:
     """The newest rows of the raw training frame: enough for every member's window and the
     history it reads (``history_rows``), plus a day of slack (:data:`EXAMPLE_SLACK_ROWS`),
     renumbered from 0."""
     from seqcast.models.statistical import history_rows
 
-    rows = max(max(m["timesteps"], history_rows(m)) for m in bundle["members"])
+    rows = max(max(m.timesteps, history_rows(m.forecaster, m.units)) for m in bundle.members)
     return raw.tail(rows + EXAMPLE_SLACK_ROWS).reset_index(drop=True)
 
 
-def model_signature(example: pd.DataFrame, bundle: dict, folder: Path):
+def model_signature(example: pd.DataFrame, bundle: Bundle, folder: Path):
     """The model's signature: raw rows as a file holds them (each declared column of any type,
     since a whole-number column may come as floats and a date as text: seqcast's own checks
     validate them), the output inferred from the forecast of ``example``, and a
@@ -49,15 +50,13 @@ def model_signature(example: pd.DataFrame, bundle: dict, folder: Path):
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
-    params = {f"known_{c}": float("nan") for c in bundle["spec"].get("known_future", [])}
+    params = {f"known_{c}": float("nan") for c in bundle.spec.known_future}
     known = {name.removeprefix("known_"): 0.0 for name in params}
     output = forecast_from_raw(example, bundle, folder, "input example", known)
     with warnings.catch_warnings():  # its integer-column hint is about the input schema,
         warnings.simplefilter("ignore", UserWarning)  # which is replaced just below
         inferred = infer_signature(example, output, params=params or None)
-    inputs = Schema(
-        [ColSpec(AnyType(), c["name"], required=c["required"]) for c in bundle["spec"]["columns"]]
-    )
+    inputs = Schema([ColSpec(AnyType(), c.name, required=c.required) for c in bundle.spec.columns])
     return ModelSignature(inputs=inputs, outputs=inferred.outputs, params=inferred.params)
 
 

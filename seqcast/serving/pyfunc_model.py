@@ -14,7 +14,6 @@ path).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -25,8 +24,10 @@ from mlflow.pyfunc import PythonModel
 
 class SeqcastForecaster(PythonModel):
     def load_context(self, context):
+        from seqcast.serving.bundle import read_bundle
+
         self.folder = Path(context.artifacts["champion"])
-        self.bundle = json.loads((self.folder / "bundle.json").read_text())
+        self.bundle = read_bundle(self.folder / "bundle.json")
 
     # A DataFrame hint tells MLflow to infer nothing from it (the input signature is declared
     # from the dataset spec when the model is logged), which also silences its advice to add

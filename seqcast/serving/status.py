@@ -13,6 +13,7 @@ from seqcast.evaluation.live import LiveQuality, Promise, live_quality, live_win
 from seqcast.io import storage
 from seqcast.io.paths import Layout
 from seqcast.numbers import figure
+from seqcast.serving.bundle import Bundle, read_bundle
 
 
 def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
@@ -33,7 +34,7 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
         f"{len(served)} forecast row(s) served, {len(scored)} scored against their actuals "
         f"(newest target time {pd.Timestamp(scored['target_time'].max())})"
     ]
-    if bundle is None or not bundle.get("promise"):
+    if bundle is None or not bundle.promise:
         mine = scored[scored["model_version"] == version] if version else scored
         return [
             *lines,
@@ -41,12 +42,12 @@ def status_lines(layout: Layout, live: LiveConfig) -> list[str]:
             f"{len(mine)} scored forecast(s); no promise to compare with (the version was "
             "trained before seqcast recorded its backtest's; retrain to compare)",
         ]
-    spec = bundle["spec"]
+    spec = bundle.spec
     window, quality = version_quality(
-        scored, version, bundle["promise"], spec["time_index"]["frequency"], live
+        scored, version, bundle.promise, spec.time_index.frequency, live
     )
-    lines.append(f"model version {version} ({bundle['candidate']}), window {window} periods:")
-    lines += [f"  {line}" for line in quality.lines(spec["target"])]
+    lines.append(f"model version {version} ({bundle.candidate}), window {window} periods:")
+    lines += [f"  {line}" for line in quality.lines(spec.target)]
     for row in quality.by_step.itertuples():
         lines.append(
             f"  step {row.step}: {row.scored} scored, live MAE {figure(row.live_mae)}, promised "
@@ -75,6 +76,6 @@ def version_quality(
     return window, quality
 
 
-def _bundle(folder: Path) -> dict | None:
+def _bundle(folder: Path) -> Bundle | None:
     found = sorted(folder.rglob("bundle.json"))
-    return storage.read_json(found[0]) if found else None
+    return read_bundle(found[0]) if found else None

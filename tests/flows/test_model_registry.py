@@ -138,7 +138,7 @@ def test_registered_champion_predicts_what_forecast_predicts(weekly_run, tmp_pat
     again = pd.read_parquet(out / "weekly-temperature" / "forecasts.parquet")
     assert len(again) == len(rows)  # the same origin: its path replaced, not duplicated
     assert again.iloc[-1]["prediction"] == pytest.approx(float(expected["prediction"]), rel=1e-6)
-    assert "forecast of AvgTemp from data up to" in done.stdout
+    assert "forecast of AvgTemp (°C) from data up to" in done.stdout
     assert f"{expected['period']}  4" in done.stdout  # the week named, e.g. "2015 week 1, ..."
     assert "week" in expected["period"] and "80 % interval" in done.stdout
 

@@ -4,6 +4,8 @@ come back from its stored form with the same forecast. Ensembles combine members
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,10 +232,11 @@ def test_ets_needs_two_seasons_of_history_and_says_so():
     from seqcast.models.statistical import history_rows
     from seqcast.serving.pyfunc_logging import EXAMPLE_SLACK_ROWS, input_example
 
-    member = {"forecaster": "ets", "timesteps": 12, "units": {"season": 24}}
-    assert history_rows(member) == 58 and history_rows({"forecaster": "gru"}) == 0
+    assert history_rows("ets", {"season": 24}) == 58 and history_rows("gru", None) == 0
+    member = SimpleNamespace(forecaster="ets", timesteps=12, units={"season": 24})
     raw = pd.DataFrame({"v": range(500)})
-    assert len(input_example(raw, {"members": [member]})) == 58 + EXAMPLE_SLACK_ROWS
+    bundle = SimpleNamespace(members=[member])
+    assert len(input_example(raw, bundle)) == 58 + EXAMPLE_SLACK_ROWS  # type: ignore[arg-type]
     model = catalog.create("ets", fc.Settings(units={**UNITS, "season": 4}))
     model.form = {"trend": None, "seasonal": "add", "season": 4, "params": [0.5, 0.1, 0, 0, 0, 0]}
     short = windows(2, 0)
@@ -249,7 +252,7 @@ def test_theta_needs_two_seasons_of_history_and_says_so():
 
     from seqcast.models.statistical import history_rows
 
-    assert history_rows({"forecaster": "theta", "timesteps": 12, "units": {"season": 24}}) == 58
+    assert history_rows("theta", {"season": 24}) == 58
     model = catalog.create("theta", fc.Settings(units={**UNITS, "season": 4}))
     model.form = {  # type: ignore[attr-defined]
         "season": 4,

@@ -48,7 +48,8 @@ def test_a_champion_that_loses_to_a_reference_on_test_is_a_warning():
     summary = trust_summary(hourly_report(residuals=np.full(480, 8.0)))
     assert summary.lines[-1].startswith("On test (2018-10-01 00:00 to x): MAE 8, 60.0 % higher")
     assert summary.warnings == [
-        "On test the champion (MAE 8.000) loses to ridge (5.000) (reported only: test never chooses)."
+        "On test the champion (MAE 8.000) loses to ridge (5.000) "
+        "(reported only: test never chooses)."
     ]
 
 
@@ -76,7 +77,8 @@ def test_a_mostly_reference_ensemble_and_deep_models_behind_persistence_are_said
     summary = trust_summary(r)
     assert "Champion: ensemble (20 % deep: gru 0.20; theta 0.80)." in summary.lines
     assert summary.warnings == [
-        "On test the champion (MAE 9.000) loses to lstm (7.000) (reported only: test never chooses).",
+        "On test the champion (MAE 9.000) loses to lstm (7.000) "
+        "(reported only: test never chooses).",
         "The champion is 20 % deep: most of its forecast comes from references (gru 0.20; "
         "theta 0.80).",
         "No deep model alone beats persistence on the backtest: the best, gru (MAE 12), "

@@ -11,6 +11,7 @@ import pandas as pd
 
 from seqcast.config import ForecastConfig
 from seqcast.io.paths import OUTPUT_ROOT_ENV
+from seqcast.serving.bundle import Bundle, bundle_of
 from seqcast.serving.champion import (
     champion_ref,
     forecast_rows,
@@ -23,22 +24,31 @@ from seqcast.spec.dataset import get_spec
 SPEC = get_spec("weekly-temperature")
 
 
-def bundle() -> dict:
-    return {
-        "candidate": "ensemble",
-        "members": [{"timesteps": 4, "weight": 0.5}, {"timesteps": 8, "weight": 0.5}],
-        "horizon": 1,
-        "spec": SPEC.model_dump(mode="json"),
-        "max_fill_steps": 2,
-        "on_long_gap": "drop-windows",
-    }
+def member(timesteps: int) -> dict:
+    return {"kind": "deep", "label": "gru", "seed": timesteps, "variant": "gru",
+            "timesteps": timesteps, "file": f"gru-s{timesteps}.keras", "units": {}}  # fmt: skip
+
+
+def bundle() -> Bundle:
+    """A bundle as written before paths, weights, the fallback and schema versions."""
+    return bundle_of(
+        {
+            "dataset": "weekly-temperature",
+            "candidate": "ensemble",
+            "members": [member(4), member(8)],
+            "horizon": 1,
+            "spec": SPEC.model_dump(mode="json"),
+            "max_fill_steps": 2,
+            "on_long_gap": "drop-windows",
+        }
+    )
 
 
 def test_a_champion_keeps_its_bundle_and_is_prepared_with_its_own_gaps(tmp_path):
     config = ForecastConfig(dataset="weekly-temperature", source="new.csv", out=str(tmp_path))
     got = champion_ref(config, bundle(), tmp_path / "bundle.json", "run-1")
     assert (got.model, got.run_id, got.horizon) == ("ensemble", "run-1", 1)
-    assert got.bundle == str(tmp_path / "bundle.json") and len(got.members) == 2
+    assert got.bundle_file == str(tmp_path / "bundle.json") and len(got.bundle.members) == 2
     assert got.spec == SPEC
     prepare = got.prepare
     assert (prepare.source, prepare.out) == ("new.csv", str(tmp_path))
@@ -48,7 +58,7 @@ def test_a_champion_keeps_its_bundle_and_is_prepared_with_its_own_gaps(tmp_path)
 def test_forecast_rows_name_their_dataset_champion_run_and_data_one_per_step(tmp_path):
     config = ForecastConfig(dataset="weekly-temperature", out=str(tmp_path))
     champion = champion_ref(config, bundle(), tmp_path / "bundle.json", "run-1", "7")
-    assert champion.steps == [1]  # a bundle made before paths: its one horizon
+    assert champion.bundle.steps == [1]  # a bundle made before paths: its one horizon
     assert champion.policy == "deep"  # a bundle made before the fallback: a deep champion
     forecast = pd.DataFrame(
         {

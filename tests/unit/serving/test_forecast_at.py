@@ -10,6 +10,7 @@ import pytest
 
 from seqcast.data.clean import clean
 from seqcast.data.synthetic import rows_from_spec
+from seqcast.serving.bundle import Bundle, bundle_of
 from seqcast.serving.forecast_input import usable_origins
 from seqcast.serving.predict import forecast_at, forecast_from_clean
 from seqcast.spec.dataset import get_spec
@@ -19,12 +20,16 @@ UNITS = {"features": {"kind": "standard", "columns": ["AvgTemp"], "scale": [1.0]
                       "shift": [0.0]}, "target": None}  # fmt: skip
 
 
-def _bundle() -> dict:
+def _bundle() -> Bundle:
     def member(name: str, weight: float) -> dict:
-        return {"forecaster": name, "kind": "reference", "label": name, "file": name,
-                "timesteps": 8, "units": UNITS, "weight": weight}  # fmt: skip
+        return {"forecaster": name, "kind": "reference", "seed": None, "label": name,
+                "file": name, "timesteps": 8, "units": UNITS, "weight": weight}  # fmt: skip
 
-    return {
+    return bundle_of({
+        "dataset": SPEC.name,
+        "candidate": "ensemble",
+        "max_fill_steps": 2,
+        "on_long_gap": "fail",
         "members": [
             member("persistence", 0.5),
             member("seasonal-naive", 0.3),
@@ -34,7 +39,7 @@ def _bundle() -> dict:
         "steps": [1, 2, 3, 4],
         "spec": SPEC.model_dump(mode="json"),
         "intervals": None,
-    }
+    })  # fmt: skip
 
 
 def _clean(rows: int) -> pd.DataFrame:

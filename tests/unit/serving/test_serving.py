@@ -18,6 +18,7 @@ from seqcast.evaluation.selection import Member
 from seqcast.models import catalog
 from seqcast.models import forecaster as fc
 from seqcast.models.references import Fitted
+from seqcast.serving.bundle import bundle_of
 from seqcast.spec.dataset import get_spec
 
 
@@ -90,19 +91,19 @@ def test_bundle_names_every_member_with_its_units():
         Member("reference", "gradient-boosting", None, 0.5),
     ]
     bundle = bundle_document(TrainConfig(dataset="bike-hourly"), "ensemble", served, shares)
-    assert [m["file"] for m in bundle["members"]] == [
+    assert [m.file for m in bundle.members] == [
         "gru-s42.keras",
         "gru-s43.keras",
         "gradient-boosting.skops",
     ]
-    assert bundle["members"][2]["seed"] is None and bundle["horizon"] == 24
-    assert bundle["steps"] == list(range(1, 25)) and bundle["intervals"] is None
-    assert bundle["trained_on"] == {"fit": "all", "windows": 9}
-    assert bundle["candidate"] == "ensemble" and bundle["combine"] == "weighted-mean"
-    assert [m["weight"] for m in bundle["members"]] == [0.25, 0.25, 0.5]
+    assert bundle.members[2].seed is None and bundle.horizon == 24
+    assert bundle.steps == list(range(1, 25)) and bundle.intervals is None
+    assert bundle.trained_on == {"fit": "all", "windows": 9}
+    assert bundle.candidate == "ensemble" and bundle.combine == "weighted-mean"
+    assert [m.weight for m in bundle.members] == [0.25, 0.25, 0.5]
     # without shares (a single fit, or an older caller): equal weights
     plain = bundle_document(TrainConfig(dataset="bike-hourly"), "gru-x2", served[:2])
-    assert [m["weight"] for m in plain["members"]] == [0.5, 0.5]
+    assert [m.weight for m in plain.members] == [0.5, 0.5]
 
 
 def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch, tmp_path):
@@ -140,6 +141,8 @@ def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch
         members.append(
             {
                 "forecaster": "ridge",
+                "kind": "reference",
+                "seed": None,
                 "label": name,
                 "file": f"{name}/{file}",
                 "timesteps": 4,
@@ -150,9 +153,9 @@ def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch
     intervals = Intervals(
         (0.8,), {0.8: np.array([-5.0, -30.0])}, {0.8: np.array([5.0, 6.0])}, minimum=0.0
     )
-    bundle = {"members": members, "horizon": 2, "steps": [1, 2]}
-    bundle["intervals"] = {**intervals.to_dict(), "group": None}
-    out = serving.forecast_from_clean(None, spec, bundle, tmp_path, "x")
+    doc = {"members": members, "horizon": 2, "steps": [1, 2], **_about(spec)}
+    doc["intervals"] = {**intervals.to_dict(), "group": None}
+    out = serving.forecast_from_clean(None, spec, bundle_of(doc), tmp_path, "x")
     assert list(out.columns) == [
         "origin_time", "step", "target_time", "period", "prediction", "lower_80", "upper_80"
     ]  # fmt: skip
@@ -161,18 +164,10 @@ def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch
     assert out["lower_80"].tolist() == pytest.approx([22.5, 0.0])  # 27.5 - 30 < 0: bounded
     assert out["upper_80"].tolist() == pytest.approx([32.5, 33.5])
     assert (out["target_time"] == times).all()
-    for m in members:
+    for m in members:  # a bundle written before members had weights: equal ones
         del m["weight"]
-    out = serving.forecast_from_clean(None, spec, bundle, tmp_path, "x")
+    out = serving.forecast_from_clean(None, spec, bundle_of(doc), tmp_path, "x")
     assert out["prediction"].tolist() == pytest.approx([70 / 3, 70 / 3])
-
-
-def test_a_bundle_written_before_members_named_their_forecaster_still_loads():
-    from seqcast.models.forecaster import member_forecaster
-
-    assert member_forecaster({"kind": "deep", "variant": "gru", "label": "gru"}) == "gru"
-    assert member_forecaster({"kind": "reference", "variant": None, "label": "ridge"}) == "ridge"
-    assert member_forecaster({"forecaster": "lstm", "label": "lstm-t48"}) == "lstm"
 
 
 def test_why_no_champion_names_the_winner_and_the_gap():
@@ -224,21 +219,15 @@ def test_a_naive_fallback_champion_is_served_from_the_newest_rows(tmp_path):
         member = {
             "forecaster": name,
             "kind": "reference",
+            "seed": None,
             "label": name,
             "file": name,
             "timesteps": 8,
             "units": units,
             "weight": 1.0,
         }
-        bundle = {
-            "members": [member],
-            "horizon": 4,
-            "steps": [1, 2, 3, 4],
-            "spec": spec.model_dump(mode="json"),
-            "max_fill_steps": 2,
-            "on_long_gap": "error",
-        }
-        out = serving.forecast_from_raw(raw, bundle, tmp_path)
+        bundle = {"members": [member], "horizon": 4, "steps": [1, 2, 3, 4], **_about(spec)}
+        out = serving.forecast_from_raw(raw, bundle_of(bundle), tmp_path)
         assert out["prediction"].tolist() == pytest.approx(expected), name
         assert not any(tmp_path.iterdir())  # nothing read or written
 
@@ -268,3 +257,14 @@ def test_logging_a_champion_leaves_the_process_on_the_store_it_was_on(tmp_path, 
         assert os.environ["MLFLOW_TRACKING_URI"] == first
     assert os.environ["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5000"
     assert mlflow.get_tracking_uri() == "http://127.0.0.1:5000"
+
+
+def _about(spec) -> dict:
+    """What a bundle says besides its members and steps, for a hand-made one."""
+    return {
+        "dataset": spec.name,
+        "candidate": "ensemble",
+        "spec": spec.model_dump(mode="json"),
+        "max_fill_steps": 2,
+        "on_long_gap": "fail",
+    }
