@@ -52,7 +52,7 @@ def clean(
     order = np.argsort(steps, kind="stable")
     reordered = int((order != np.arange(len(order))).sum())
     value_cols = list(spec.value_features)
-    category_cols = [f.column for f in spec.flags]
+    category_cols = list(dict.fromkeys(f.column for f in spec.flags))  # one column, many flags
     body = frame[value_cols + category_cols].iloc[order].reset_index(drop=True)
     body = body.astype({c: "float64" for c in value_cols})
     steps = steps[order]

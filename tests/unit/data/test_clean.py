@@ -8,7 +8,7 @@ import pytest
 
 from seqcast.data.clean import clean, run_lengths
 from seqcast.errors import DataError
-from seqcast.spec.dataset import get_spec
+from seqcast.spec.dataset import ColumnSpec, FlagSpec, get_spec
 from seqcast.spec.timeindex import times_of
 
 SPEC = get_spec("weekly-temperature")
@@ -118,3 +118,22 @@ def test_calendar_features_are_added():
     got = clean(weekly([1.0, 2.0]), SPEC, max_fill_steps=0, on_long_gap="fail", source="t.csv")
     assert got.frame.loc[0, "week_sin"] == pytest.approx(0.0)
     assert got.frame.loc[0, "week_cos"] == pytest.approx(1.0)
+
+
+def test_one_text_column_becomes_one_flag_per_value_one_hot():
+    """Two flags read one text column (what init-spec drafts for a category of three values,
+    the most common the baseline): each row is 1 in the flag of its own value only."""
+    spec = SPEC.model_copy(
+        update={
+            "columns": (*SPEC.columns, ColumnSpec(name="sky", kind="category")),
+            "flags": (
+                FlagSpec(name="sky_rain", column="sky", true_value="rain"),
+                FlagSpec(name="sky_snow", column="sky", true_value="snow"),
+            ),
+        }
+    )
+    raw = weekly([1.0, 2.0, 3.0, 4.0]).assign(sky=["clear", "rain", "snow", "rain"])
+    got = clean(raw, spec, max_fill_steps=0, on_long_gap="fail", source="t.csv").frame
+    assert got["sky_rain"].tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert got["sky_snow"].tolist() == [0.0, 0.0, 1.0, 0.0]
+    assert "sky" not in got.columns
