@@ -12,7 +12,7 @@ from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 
 from seqcast.config import TrainConfig
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
-from seqcast.data.scale import RELATIVE
+from seqcast.data.target_transform import RELATIVE
 from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
 from seqcast.evaluation.plan import backtest_references, label_of

@@ -27,14 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from seqcast.data.scale import (
-    RELATIVE,
-    AffineScaler,
-    fit_scaler,
-    scale_known,
-    target_document,
-    to_model_units,
-)
+from seqcast.data.scale import AffineScaler, fit_scaler, scale_known
+from seqcast.data.target_transform import RELATIVE, TargetData, fit_target_transform
 from seqcast.data.windows import PATH_NAIVE, WindowSet
 from seqcast.errors import ConfigError
 from seqcast.spec.choices import ScalerKind
@@ -197,13 +191,12 @@ def fit_units(
     """The windows of one fit, rescaled on that fit's own training windows.
 
     ``windows``: every window (:func:`concat`), features scaled by ``prepared_scaler``
-    (the prepared ``scaler.json``). ``target``: ``"log1p"`` (standardised log(1 + y)),
-    ``"difference"`` (the standardised change from each window's origin value),
-    ``"normalize"`` (that change in units of each window's own spread),
-    ``"scale"`` (the ``kind`` scaler) or ``"none"`` (original units). Returns
+    (the prepared ``scaler.json``). ``target``: the target transform's name
+    (``seqcast.data.target_transform``: ``log1p``, ``difference``, ``normalize``, ``scale``
+    with the ``kind`` scaler, or ``none``), fitted on this fit's training windows. Returns
     ``{"train", "early_stop"?, "scored"?}`` windows with ``x`` and ``y`` in this fit's units,
-    and the fit's ``scaler.json`` document (the form :func:`seqcast.data.scale.to_original_units`
-    and the forecast read)."""
+    and the fit's ``scaler.json`` document (its ``target`` entry the transform's
+    ``to_dict``, which :func:`seqcast.data.target_transform.target_transform_of` reads back)."""
     base = AffineScaler.from_dict(prepared_scaler["features"])
     n, timesteps, features = windows.x.shape
     raw = base.inverse(windows.x.reshape(-1, features)).reshape(n, timesteps, features)
@@ -211,36 +204,27 @@ def fit_units(
     scaler = fit_scaler(train_rows.reshape(-1, features), base.names, kind)
     x = scaler.transform(raw.reshape(-1, features)).reshape(n, timesteps, features)
     x = x.astype(np.float32)  # as the models read it, so a window's spread is the same number
-    train_y = windows.y_raw[plan.train.start : plan.train.stop]  # (train samples, steps)
-    if target == "log1p":  # one map for every step, fitted on all their training targets
-        target_doc: dict | None = target_document(train_y, "log1p")
-    elif target in RELATIVE:  # the change from each window's origin (in its spread), every step
+    train = slice(plan.train.start, plan.train.stop)
+    data = TargetData(y=windows.y_raw[train], kind=kind)  # (train samples, steps)
+    if target in RELATIVE:  # the change from each window's origin (in its spread), every step
         if windows.y_last_raw is None:
             raise ValueError("windows lack y_last_raw; prepare them again with this version")
-        origins = windows.y_last_raw[plan.train.start : plan.train.stop]  # (train samples,)
         target_name = windows.meta.get("target")
         feature = (
             windows.feature_names.index(target_name)
             if target_name in windows.feature_names
             else None
         )
-        target_doc = target_document(
-            train_y,
-            target,
-            origins,
-            feature,
-            x=x[plan.train.start : plan.train.stop],  # (train samples, timesteps, features)
+        data = replace(
+            data,
+            origins=windows.y_last_raw[train],  # (train samples,)
+            origin_feature=feature,
+            x=x[train],  # (train samples, timesteps, features)
             feature_scale=None if feature is None else float(scaler.scale[feature]),
         )
-    elif target == "scale":
-        target_doc = fit_scaler(train_y.reshape(-1, 1), ["y"], kind).to_dict()
-    else:
-        target_doc = None
-    y = (
-        windows.y_raw
-        if target_doc is None
-        else to_model_units(windows.y_raw, target_doc, windows.y_last_raw, x)
-    )
+    # one map for every step, fitted on all their training targets
+    transform = fit_target_transform(target, data)
+    y = transform.to_model(windows.y_raw, windows.y_last_raw, x)  # (samples, steps)
     cov = scale_known(windows.covariates, windows.covariate_names, scaler)  # (samples, steps, cov)
     scaled = replace(windows, x=x, y=np.asarray(y, np.float32), covariates=cov)
     parts = {"train": take(scaled, plan.train)}
@@ -251,7 +235,7 @@ def fit_units(
     times = windows.target_time  # (samples, steps)
     doc = {
         "features": scaler.to_dict(),
-        "target": target_doc,
+        "target": transform.to_dict(),
         # what a model reading the series' history needs at fit and serve time alike
         "season": windows.meta.get("seasonal_period"),
         "steps": windows.steps,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seqcast.data.scale import model_inputs_of, to_original_units
+from seqcast.data.target_transform import target_transform_of
 from seqcast.models.deep import REGISTRY, model_inputs
 from seqcast.models.fitting import fit_with_retry, start_tensorflow
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
@@ -40,7 +40,8 @@ class DeepForecaster(Forecaster):
             raise ValueError(f"{self.name}: a deep variant needs its variant and training config")
         training = s.training.model_copy(update={"seed": s.seed})
         splits = {"train": train} if val is None else {"train": train, "val": val}
-        splits = {k: replace(v, x=model_inputs_of(v.x, s.units)) for k, v in splits.items()}
+        shown = target_transform_of(s.units)
+        splits = {k: replace(v, x=shown.model_inputs(v.x)) for k, v in splits.items()}
         model, trained, collapsed = fit_with_retry(
             self.name, s.variant, training, splits, None, on_epoch, epochs=epochs
         )
@@ -58,11 +59,12 @@ class DeepForecaster(Forecaster):
         if self.model is None or self.settings.units is None:
             raise ValueError(f"{self.name}: fit or load the model, with its units, first")
         # one direct call: model.predict would trace a graph function per batch shape
-        x = model_inputs_of(block.x, self.settings.units)  # (samples, timesteps, features)
+        transform = target_transform_of(self.settings.units)
+        x = transform.model_inputs(block.x)  # (samples, timesteps, features)
         raw = self.model(model_inputs(self.name, x, block.covariates), training=False)
         origin = getattr(block, "y_last_raw", None)  # read by a relative target only
         # (samples, steps); a normalised target reads each window's spread from block.x
-        return to_original_units(raw, self.settings.units, origin, block.x)
+        return transform.to_original(raw, origin, block.x)
 
     def save(self, folder: Path) -> str:
         assert self.model is not None

@@ -30,14 +30,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
-from seqcast.data.scale import (
-    from_relative,
-    model_inputs_of,
-    normalised,
-    relative,
-    to_relative,
-    window_spread,
-)
+from seqcast.data.target_transform import Difference, Normalize, target_transform_of
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 from seqcast.models.lag_features import lag_features
 
@@ -61,18 +54,25 @@ def _learned(train, units: dict | None) -> np.ndarray:
     target, or with a relative target transform its change from the origin (divided by the
     window's spread for ``normalize``)."""
     y = train.y_raw.reshape(len(train.y_raw), -1)  # (samples, steps)
-    return to_relative(y, units, train.x, _origins(train)) if relative(units) else y
+    transform = target_transform_of(units)
+    if isinstance(transform, Difference):  # a relative transform
+        return transform.change(y, train.x, _origins(train))
+    return y
 
 
 def _served(out: np.ndarray, block: Block, units: dict | None) -> np.ndarray:
     """The inverse of :func:`_learned` for predictions (samples, steps): original units."""
-    return from_relative(out, units, block.x, _origins(block)) if relative(units) else out
+    transform = target_transform_of(units)
+    if isinstance(transform, Difference):
+        return transform.from_change(out, block.x, _origins(block))
+    return out
 
 
 def flat(ws: Block, units: dict | None = None) -> np.ndarray:
-    """The window as the fit's models read it (``model_inputs_of``), then flattened:
-    (samples, timesteps, features) -> (samples, timesteps * features + steps * covariates)."""
-    x = model_inputs_of(ws.x, units)
+    """The window as the fit's models read it (the target transform's ``model_inputs``), then
+    flattened: (samples, timesteps, features) -> (samples, timesteps * features + steps *
+    covariates)."""
+    x = target_transform_of(units).model_inputs(ws.x)
     cov = ws.covariates.reshape(len(ws.covariates), -1)  # (samples, steps * covariates)
     return np.concatenate([x.reshape(len(x), -1), cov], axis=1)
 
@@ -214,6 +214,7 @@ class LagBoosting(Fitted):
         if history is None or origins is None:
             raise ValueError("windows lack the series history; prepare them again")
         units = self.settings.units or {}
+        transform = target_transform_of(units)
         steps = units.get("steps") or list(range(1, block.covariates.shape[1] + 1))
         return lag_features(
             history,
@@ -222,8 +223,8 @@ class LagBoosting(Fitted):
             block.covariates,
             steps,
             int(units.get("season") or 1),
-            relative=relative(units),
-            spread=window_spread(block.x, units["target"]) if normalised(units) else None,
+            relative=transform.relative,
+            spread=transform.window_spread(block.x) if isinstance(transform, Normalize) else None,
         )
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:

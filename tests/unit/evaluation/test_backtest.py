@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcast.data.scale import fit_scaler, to_original_units
+from seqcast.data.scale import fit_scaler
+from seqcast.data.target_transform import target_transform_of
 from seqcast.data.windows import WindowSet
 from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import (
@@ -158,7 +159,7 @@ def test_each_fit_scales_on_its_own_training_windows_only():
     assert parts["train"].x.max() == pytest.approx(1.0)
     assert parts["scored"].x.min() > 1.0  # unseen, larger values: no peeking at the block
     assert doc["target"]["data_max"] == [30.0]  # targets of windows 0..3
-    back = to_original_units(parts["scored"].y, doc)
+    back = target_transform_of(doc).to_original(parts["scored"].y)
     assert back[:, 0].tolist() == pytest.approx(parts["scored"].y_raw[:, 0].tolist())
     assert doc["fitted_on"]["windows"] == 4
 
@@ -230,7 +231,7 @@ def test_a_differenced_target_is_fitted_on_the_training_windows_changes_only():
     assert doc["target"]["transform"] == "difference"
     assert doc["target"]["mean"] == [13.5]
     for part in parts.values():
-        back = to_original_units(part.y, doc, part.y_last_raw)
+        back = target_transform_of(doc).to_original(part.y, part.y_last_raw)
         np.testing.assert_allclose(back, part.y_raw, atol=1e-4)  # float32 model units
 
 
@@ -273,5 +274,5 @@ def test_a_normalised_target_is_fitted_on_the_training_windows_only():
     _, blown = fit_units(_spread_windows(20, 100.0), plan, identity, "minmax", "normalize")
     assert blown["target"] == target and blown["features"] == doc["features"]
     for part in parts.values():
-        back = to_original_units(part.y, doc, part.y_last_raw, part.x)
+        back = target_transform_of(doc).to_original(part.y, part.y_last_raw, part.x)
         np.testing.assert_allclose(back, part.y_raw, rtol=1e-5, atol=1e-4)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from seqcast.config import TrainingConfig, VariantConfig
-from seqcast.data.scale import to_model_units
+from seqcast.data.target_transform import TargetData, fit_target_transform, target_transform_of
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.leaderboard import NAIVE
 from seqcast.models import catalog
@@ -36,7 +36,7 @@ def windows(n: int, seed: int) -> WindowSet:
     hours = np.arange(n).astype("datetime64[h]")
     return WindowSet(
         x=x,
-        y=to_model_units(y_raw, TARGET).astype(np.float32),
+        y=target_transform_of({"target": TARGET}).to_model(y_raw).astype(np.float32),
         y_raw=y_raw,
         target_time=np.stack([hours + s for s in range(1, STEPS + 1)], axis=1),
         covariates=cov,
@@ -276,14 +276,12 @@ def test_a_normalised_fit_forecasts_in_proportion_to_the_window(name):
     forecasts 3 x the windows as 3 x their forecast. A ``difference`` fit would not scale."""
     from dataclasses import replace
 
-    from seqcast.data.scale import target_document
-
     def scaled(ws: WindowSet, k: float) -> WindowSet:
         x = ws.x.copy()
         x[:, :, 0] *= k  # the target's own feature (feature scale 1: original units)
         return replace(ws, x=x, y_raw=ws.y_raw * k, y_last_raw=ws.y_last_raw * k)
 
-    def with_target(ws: WindowSet, origin_units: dict) -> WindowSet:
+    def with_target(ws: WindowSet, origin_units: dict | None) -> WindowSet:
         """The windows' target series: feature 0 around 100, the origin its last value."""
         x = ws.x.copy()
         x[:, :, 0] = 100.0 + 10.0 * x[:, :, 0]
@@ -291,14 +289,16 @@ def test_a_normalised_fit_forecasts_in_proportion_to_the_window(name):
         y_raw = y_last[:, None] + 5.0 * ws.covariates[:, :, 0]  # (samples, steps)
         out = replace(ws, x=x, y_raw=y_raw, y_last_raw=y_last)
         if origin_units:
-            y = to_model_units(y_raw, origin_units, y_last, x).astype(np.float32)
+            transform = target_transform_of({"target": origin_units})
+            y = transform.to_model(y_raw, y_last, x).astype(np.float32)
             out = replace(out, y=y)
         return out
 
     train = with_target(windows(64, 0), {})
-    target = target_document(
-        train.y_raw, "normalize", train.y_last_raw, 0, x=train.x, feature_scale=1.0
+    data = TargetData(
+        y=train.y_raw, origins=train.y_last_raw, origin_feature=0, x=train.x, feature_scale=1.0
     )
+    target = fit_target_transform("normalize", data).to_dict()
     units = {"features": None, "target": target}
     train = with_target(windows(64, 0), target)
     val = with_target(windows(16, 1), target)
