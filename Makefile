@@ -17,7 +17,7 @@ LOCAL_PREFECT := PWD=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_SERVER_ANALYTICS_ENABLED=false
 POOL := seqcast-process
 
-.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow lock bench-cli docs docs-serve
+.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow lock bench-cli bench-overhead docs docs-serve
 
 # Everything installs from requirements.lock (every package pinned, every file hashed), so a
 # new release in the registry cannot change a fresh install; pyproject.toml keeps the ranges
@@ -92,6 +92,10 @@ bench: $(STAMP)
 # How long help and a forecast from a served champion take (medians of 5, fresh processes).
 bench-cli: $(STAMP)
 	$(BIN)/python scripts/bench_cli.py --with-server
+
+# where one deep fit's time goes: the fit against its epochs' arithmetic alone
+bench-overhead: $(STAMP)
+	$(BIN)/python scripts/bench_fit_overhead.py
 
 server: $(STAMP)
 	$(LOCAL_PREFECT) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)

@@ -29,7 +29,7 @@ from tasks.windows import load_fit
 
 # Bump when training or reference code changes: part of their cache keys, with the registered
 # models (a newly registered reference is fitted, not left out of a cached fold).
-TRAIN_CODE_VERSION = "8"
+TRAIN_CODE_VERSION = "9"  # 9: a fit's units are typed (FitUnits)
 _VERSION_KEY = CachePolicy.from_cache_key_fn(
     lambda ctx, params: f"{TRAIN_CODE_VERSION}:{','.join(catalog.registered())}"
 )
@@ -100,7 +100,12 @@ def fit_deep(
     progress = EpochProgress(epochs or tcfg.max_epochs or 1)
     summary = model.fit(parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress)
     progress.finish(summary.history)
-    record = {"history": summary.history, "seconds": summary.seconds, "units": units, **config}
+    record = {
+        "history": summary.history,
+        "seconds": summary.seconds,
+        "units": units.model_dump(mode="json"),
+        **config,
+    }
     stored = _store(model, prepared_dir, config, record) if fit == SERVE_FIT else None
     return FitRef(
         label=label,

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from seqcast.data.stages import SERIES_TABLE
+from seqcast.data.units import FitUnits
 from seqcast.data.windows import WindowSet, from_table
 from seqcast.evaluation.backtest import FitPlan, fit_windows, scored_blocks, shared_truth
 from seqcast.io import storage
@@ -29,7 +30,7 @@ def load_windows(prepared_dir: str | Path) -> dict[str, WindowSet]:
 
 def load_fit(
     prepared_dir: str, fit: str, folds: int, target_transform: str | None
-) -> tuple[dict[str, WindowSet], dict, FitPlan]:
+) -> tuple[dict[str, WindowSet], FitUnits, FitPlan]:
     """The windows of one fit in that fit's own units (``backtest.fit_windows``)."""
     prepared = storage.read_json(Path(prepared_dir) / "scaler.json")
     return fit_windows(load_windows(prepared_dir), prepared, fit, folds, target_transform)

@@ -39,7 +39,14 @@ from seqcast.app.options import (
 from seqcast.config import ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import RANKING, STAGES, Layout
-from seqcast.numbers import figure, row_numbers
+from seqcast.report.summaries import (
+    forecast_summary,
+    prepared_summary,
+    ranking_summary,
+    replay_summary,
+    rerun_summary,
+    run_summary,
+)
 
 
 def _build_parser(plain: bool = False) -> argparse.ArgumentParser:
@@ -256,7 +263,7 @@ def _cmd_prepare(args: argparse.Namespace) -> Command:
 
         return prepare(cfg)
 
-    return Command("prepare", cfg.dataset_name, cfg.out, run, _prepared_summary, source=cfg)
+    return Command("prepare", cfg.dataset_name, cfg.out, run, prepared_summary, source=cfg)
 
 
 def _cmd_train(args: argparse.Namespace) -> Command:
@@ -272,7 +279,7 @@ def _cmd_train(args: argparse.Namespace) -> Command:
         cfg.dataset_name,
         cfg.out,
         run,
-        _run_summary,
+        run_summary,
         step_names=lambda: _fit_names(cfg),
         source=cfg.prepare_configs()[0],
     )
@@ -306,7 +313,7 @@ def _cmd_forecast(args: argparse.Namespace) -> Command:
 
         return forecast(cfg) if recorded else forecast_in_process(cfg)
 
-    return Command("forecast", cfg.dataset_name, cfg.out, run, _forecast_summary, recorded)
+    return Command("forecast", cfg.dataset_name, cfg.out, run, forecast_summary, recorded)
 
 
 def _cmd_replay(args: argparse.Namespace) -> Command:
@@ -329,21 +336,7 @@ def _cmd_replay(args: argparse.Namespace) -> Command:
 
         return run_replay(cfg, args.source, args.start, args.end, policy, fault, live)
 
-    return Command("replay", cfg.dataset_name, cfg.out, run, _replay_summary, source=cfg)
-
-
-def _replay_summary(out: str) -> list[str]:
-    from seqcast.report.replay import rows_of
-
-    policies = {}
-    for found in sorted(Path(out).glob("*/summary.json")):
-        doc = json.loads(found.read_text())
-        policies[doc["policy"]] = (doc, None)
-    head, rows = rows_of(policies)  # type: ignore[arg-type]
-    width = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, width, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) for r in rows]
-    return [*lines, f"report: {Path(out) / 'report.html'}"]
+    return Command("replay", cfg.dataset_name, cfg.out, run, replay_summary, source=cfg)
 
 
 def _api_configured() -> bool:
@@ -385,7 +378,7 @@ def _cmd_rerun_fit(args: argparse.Namespace) -> Command:
 
         return rerun_fit(target.name, cfg)
 
-    return Command("run-stage", cfg.dataset_name, cfg.out, run, _rerun_summary)
+    return Command("run-stage", cfg.dataset_name, cfg.out, run, rerun_summary)
 
 
 def _cmd_rerun_ranking(args: argparse.Namespace) -> Command:
@@ -396,143 +389,7 @@ def _cmd_rerun_ranking(args: argparse.Namespace) -> Command:
 
         return rerun_ranking(cfg)
 
-    return Command("run-stage", cfg.dataset_name, cfg.out, run, _ranking_summary)
-
-
-def _ranking_summary(out: str) -> list[str]:
-    doc = json.loads((Path(out) / "ranking.json").read_text())
-    lines = [
-        f"ranked again from the stored fits of train run {doc['train_run']}",
-        f"champion: {doc['champion'] or 'none'} ({doc['policy']}). {doc['reason']}",
-    ]
-    for i, e in enumerate(doc["board"][:5], 1):
-        mae = (e.get("backtest") or {}).get("mae")
-        lines.append(f"  {i}. {e['name']}: backtest MAE {figure(mae)}" if mae is not None else
-                     f"  {i}. {e['name']}")  # fmt: skip
-    return [*lines, f"ranking: {Path(out) / 'ranking.md'}"]
-
-
-def _rerun_summary(out: str) -> list[str]:
-    fits = json.loads((Path(out) / "fit.json").read_text())
-    lines = [f"a fit of train run {fits[0]['train_run']}, with its settings"] if fits else []
-    for f in fits:
-        what = f"{f['label']}" + (f" seed {f['seed']}" if f["kind"] == "deep" else "")
-        epochs = f", {f['epochs']} epochs (best {f['best_epoch']})" if f.get("epochs") else ""
-        mae = ""
-        if "mae" in f:
-            mae = f", MAE {figure(f['mae'])} on {f['scored_on']}"
-            if "run_mae" in f:
-                same = abs(f["mae"] - f["run_mae"]) <= 1e-6 * max(1.0, abs(f["run_mae"]))
-                mae += " as in the run" if same else f" (the run's: {figure(f['run_mae'])})"
-        lines.append(f"refitted {what} on {f['fit']}: {f['seconds']:.1f} s{epochs}{mae}")
-    curve = Path(out) / "learning_curve.png"
-    if curve.exists():
-        lines.append(f"learning curve: {curve}")
-    return lines
-
-
-def _prepared_summary(out: str) -> list[str]:
-    summary = json.loads((Path(out) / "summary.json").read_text())
-    # (samples, timesteps, features) per split: the windows themselves, after any dropped
-    counts = ", ".join(f"{split} {shape[0]}" for split, shape in summary["shapes"].items())
-    steps = summary.get("steps") or [summary.get("horizon")]
-    ahead = f"steps {steps[0]}..{steps[-1]}" if len(steps) > 1 else f"step {steps[0]}"
-    return [f"windows: {counts} ({summary.get('timesteps')} timesteps; each forecasts {ahead})"]
-
-
-def _run_summary(out: str) -> list[str]:
-    metrics = json.loads((Path(out) / "metrics.json").read_text())
-    if metrics.get("mode") == "refresh":
-        return _refresh_summary(out, metrics)
-    lines = []
-    champion = metrics.get("champion")
-    board = {e["name"]: e for e in metrics["models"]}
-
-    def figures(e: dict) -> str:  # one precision for the line's three figures
-        test = e["test"]["mae"] if e["test"] else None
-        backtest, val, test = row_numbers([e["backtest"]["mae"], e["val"]["mae"], test])
-        return f"backtest MAE {backtest}, val {val}, test {test}"
-
-    label = metrics.get("champion_label") or champion
-    if champion and metrics.get("champion_policy") == "fallback":
-        lines.append(f"champion (fallback, not a deep model): {label}  {figures(board[champion])}")
-        lines.append("  " + metrics.get("champion_reason", ""))
-        lines.append("  --require-deep keeps the strict rule (a deep champion or none)")
-    elif champion:
-        lines.append(f"champion: {label}  {figures(board[champion])}")
-    else:
-        lines.append("no champion promoted: " + metrics.get("champion_reason", ""))
-    refs = [e for e in metrics["models"] if e["kind"] == "reference" and e["backtest"]]
-    refs = [e for e in refs if e["name"] != champion]
-    if refs:
-        best = min(refs, key=lambda e: e["backtest"]["mae"])
-        other = "other " if champion and board[champion]["kind"] == "reference" else ""
-        lines.append(f"best {other}reference: {best['name']}  {figures(best)}")
-    lines += [f"warning: {w}" for w in metrics.get("warnings", [])]  # the report's own
-    lines.append(f"report: {Path(out) / 'report.html'}")
-    tracked = Path(out) / "mlflow.json"
-    if tracked.exists():
-        t = json.loads(tracked.read_text())
-        root = Path(out).parents[2]  # OUT/<dataset>/runs/<run id>
-        ui = (
-            "make mlflow"
-            if root.resolve() == Path("outputs").resolve()
-            else f"make mlflow OUT={root}"
-        )
-        where = t["url"] or f"{t['tracking_uri']} ({ui})"
-        lines.append(f"mlflow run: {t['run_id']}  {where}")
-        if t.get("registered_model"):
-            lines.append(f"registered: {t['registered_model']}")
-    return lines
-
-
-def _refresh_summary(out: str, metrics: dict) -> list[str]:
-    fitted = metrics["trained_on"]
-    lines = [
-        f"refreshed: {metrics['champion']} (from run {metrics['refreshed_from']['run_id']}), "
-        f"refitted on target times up to {fitted['target_end']} in "
-        f"{metrics['refit_seconds']:.0f} s of fitting",
-        "  no backtest: live forecasts stay held to that run's promise; when they stay "
-        "degraded, train in full (--mode full)",
-        f"report: {Path(out) / 'report.html'}",
-    ]
-    tracked = Path(out) / "mlflow.json"
-    if tracked.exists() and (uri := json.loads(tracked.read_text()).get("registered_model")):
-        lines.append(f"registered: {uri}")
-    return lines
-
-
-def _forecast_summary(out: str) -> list[str]:
-    import pandas as pd
-
-    from seqcast.report.forecast_view import console_lines
-
-    stored = pd.read_parquet(out)
-    newest = stored[stored["created_at"] == stored["created_at"].max()].sort_values("step")
-    units, whole = _target_of(out)
-    fan = Path(out).with_name("forecast_fan.png")
-    from seqcast.config import LiveConfig
-    from seqcast.serving.status import status_lines
-
-    folder = Path(out).parent  # DIR/<dataset>/forecasts.parquet
-    live = status_lines(Layout(folder.parent, folder.name), LiveConfig())
-    lines = console_lines(newest.reset_index(drop=True), units, whole)
-    return [*lines, f"fan chart: {fan}", *live]
-
-
-def _target_of(forecasts_file: str) -> tuple[str, bool]:
-    """The forecast's units (the target column of the served champion's spec) and whether
-    it is a count."""
-    from seqcast.serving.bundle import read_bundle
-
-    served = sorted(
-        (Path(forecasts_file).parent / "served").rglob("bundle.json"),
-        key=lambda p: p.stat().st_mtime,
-    )
-    if served:
-        spec = read_bundle(served[-1]).spec
-        return spec.target_label, spec.whole_target
-    return "forecast", False
+    return Command("run-stage", cfg.dataset_name, cfg.out, run, ranking_summary)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {
@@ -595,8 +452,7 @@ def _init_spec(args: argparse.Namespace) -> int:
         finally:
             trial.unlink(missing_ok=True)
     except SeqcastError as exc:
-        print(f"seqcast init-spec: error\n{exc.report()}", file=sys.stderr)
-        return 2
+        return _error("init-spec", exc.report())
     for note in draft.notes:
         print(f"detected: {note}")
     for item in draft.undecided:
@@ -614,11 +470,9 @@ def _status(args: argparse.Namespace) -> int:
         cfg = ForecastConfig(dataset=args.dataset, out=args.out)
         lines = status_lines(Layout.of(cfg.out, cfg.dataset_name), cfg.live)
     except ValidationError as exc:
-        print(f"seqcast status: error\n{_pydantic_message(exc)}", file=sys.stderr)
-        return 2
+        return _error("status", _pydantic_message(exc))
     except SeqcastError as exc:
-        print(f"seqcast status: error\n{exc.report()}", file=sys.stderr)
-        return 2
+        return _error("status", exc.report())
     for line in lines:
         print(line)
     return 0
@@ -648,8 +502,7 @@ def _deploy(args: argparse.Namespace) -> int:
             None if args.no_automation else register_retrain_automation(plan, args.on_degradation)
         )
     except SeqcastError as exc:
-        print(f"seqcast deploy: error\n{exc.report()}", file=sys.stderr)
-        return 2
+        return _error("deploy", exc.report())
     crons = (plan.train_cron, plan.forecast_cron, None)
     for name, cron in zip(names, crons, strict=True):
         when = f"cron {cron!r} ({args.timezone})" if cron else "no schedule"
@@ -670,6 +523,12 @@ def _deploy(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"runs on work pool {args.pool!r}; start a worker: make worker  (server: {url})")
     return 0
+
+
+def _error(command: str, report: str) -> int:
+    """A command's error as the user sees it (what is wrong and how to fix it): exit 2."""
+    print(f"seqcast {command}: error\n{report}", file=sys.stderr)
+    return 2
 
 
 def _check_source(args: argparse.Namespace) -> None:
@@ -702,8 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         log = Layout.of(command.out, command.dataset).log_file(command.name, stamp)
     except SeqcastError as exc:
-        print(f"seqcast {args.command}: error\n{exc.report()}", file=sys.stderr)
-        return 2
+        return _error(args.command, exc.report())
     with captured_output(log, verbosity) as (out, err):
         console = Console(file=out, highlight=False, soft_wrap=True)
         if verbosity == "normal":

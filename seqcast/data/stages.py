@@ -33,7 +33,7 @@ STAGE_VERSIONS = {
     "target": "2",
     "split": "2",
     "scale": "3",
-    "temporalize": "6",
+    "temporalize": "7",  # 7: no precomputed naive paths (the references read the history)
 }
 
 
@@ -232,8 +232,6 @@ def temporalize_stage(frame: pd.DataFrame, cfg: PrepareConfig, source: str) -> S
             # (samples, steps * covariates) -> (samples, steps, covariates)
             covariates=part[covariates].to_numpy(np.float32).reshape(n, len(steps), -1),
             y_last_raw=naive.persistence(target_raw, ends),  # (samples,): the origin's value
-            y_seasonal_raw=naive.seasonal_naive(target_raw, ends, steps, season),  # (n, steps)
-            y_drift_raw=naive.drift(target_raw, ends, steps),  # (samples, steps)
             origin_row=ends,  # (samples,) rows of the series below
             history=target_raw,  # (rows,)
             feature_names=features,

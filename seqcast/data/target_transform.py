@@ -2,7 +2,7 @@
 training targets only, mapping targets to the model's units and forecasts back.
 
 In the style of mlforecast's target transforms: each transform fits, transforms, inverts and
-stores itself (``to_dict``, the ``target`` entry of a fit's ``scaler.json``; ``None`` for
+stores itself (``to_dict``, the ``target`` of a fit's units, ``seqcast.data.units``; ``None`` for
 original units), and :func:`target_transform_of` reads a stored one back. Every step is mapped
 by one affine map fitted on all the steps' training targets.
 
@@ -306,10 +306,10 @@ def fit_target_transform(name: str, data: TargetData) -> TargetTransform:
     return TRANSFORMS[name].fit(data)
 
 
-def target_transform_of(units: dict | None) -> TargetTransform:
-    """The transform a fit's stored units (its ``scaler.json`` document) name in ``target``:
-    the identity when the target was not transformed, ``scale`` when the entry names none."""
-    doc = (units or {}).get("target")
+def target_transform_of(doc: dict | None) -> TargetTransform:
+    """The transform a stored document (what :meth:`TargetTransform.to_dict` wrote: the
+    ``target`` of a fit's units) describes: the identity for None, ``scale`` when the document
+    names no transform."""
     if doc is None:
         return TargetTransform()
     affine = AffineScaler.from_dict({k: v for k, v in doc.items() if k not in _STORED})

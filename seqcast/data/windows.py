@@ -13,9 +13,6 @@ import numpy as np
 import pyarrow as pa
 from numpy.lib.stride_tricks import sliding_window_view
 
-# the naive references' paths a WindowSet may carry, (samples, steps) each (seqcast.data.naive)
-PATH_NAIVE = ("y_seasonal_raw", "y_drift_raw")
-
 
 @dataclass(frozen=True)
 class WindowSet:
@@ -28,8 +25,6 @@ class WindowSet:
     covariate_names: list[str]  # the covariates of one step
     meta: dict
     y_last_raw: np.ndarray | None = None  # (samples,) target at the window's last row
-    y_seasonal_raw: np.ndarray | None = None  # (samples, steps) seasonal-naive forecast
-    y_drift_raw: np.ndarray | None = None  # (samples, steps) random walk with drift
     origin_row: np.ndarray | None = None  # (samples,) int: each origin's row in ``history``
     # (rows,) the target's whole series in original units (NaN where missing), shared by
     # every window; stored once per prepared dataset (``series.csv``), not per window
@@ -90,9 +85,6 @@ def to_table(ws: WindowSet) -> pa.Table:
     }
     if ws.y_last_raw is not None:
         columns["y_last_raw"] = pa.array(ws.y_last_raw.astype(np.float64))
-    for name in PATH_NAIVE:
-        if getattr(ws, name) is not None:
-            columns[name] = _tensor(getattr(ws, name), np.float64)
     if ws.origin_row is not None:
         columns["origin_row"] = pa.array(np.asarray(ws.origin_row, dtype=np.int64))
     if ws.covariates.shape[-1]:
@@ -118,11 +110,7 @@ def from_table(table: pa.Table) -> WindowSet:
         else np.zeros((len(table), n_steps, 0), np.float32)
     )
     y_last = table.column("y_last_raw").to_numpy() if "y_last_raw" in table.column_names else None
-    paths = {
-        name: _array(table, name).astype(np.float64)
-        for name in PATH_NAIVE
-        if name in table.column_names
-    }
+    paths = {}
     if "origin_row" in table.column_names:
         paths["origin_row"] = table.column("origin_row").to_numpy().astype(np.int64)
     return WindowSet(

@@ -29,7 +29,8 @@ import pandas as pd
 
 from seqcast.data.scale import AffineScaler, fit_scaler, scale_known
 from seqcast.data.target_transform import RELATIVE, TargetData, fit_target_transform
-from seqcast.data.windows import PATH_NAIVE, WindowSet
+from seqcast.data.units import FittedOn, FitUnits
+from seqcast.data.windows import WindowSet
 from seqcast.errors import ConfigError
 from seqcast.spec.choices import ScalerKind
 
@@ -157,7 +158,7 @@ def concat(splits: dict[str, WindowSet]) -> WindowSet:
         target_time=np.concatenate([p.target_time for p in parts]),
         covariates=np.concatenate([p.covariates for p in parts]),
         y_last_raw=cat("y_last_raw"),
-        **{name: cat(name) for name in (*PATH_NAIVE, "origin_row")},
+        origin_row=cat("origin_row"),
         meta={**parts[0].meta, "split": "all"},
     )
 
@@ -177,7 +178,7 @@ def take(ws: WindowSet, rows: range) -> WindowSet:
         target_time=ws.target_time[sl],
         covariates=ws.covariates[sl],
         y_last_raw=part(ws.y_last_raw),
-        **{name: part(getattr(ws, name)) for name in (*PATH_NAIVE, "origin_row")},
+        origin_row=part(ws.origin_row),
     )
 
 
@@ -187,7 +188,7 @@ def fit_units(
     prepared_scaler: dict,
     kind: ScalerKind,
     target: str,
-) -> tuple[dict[str, WindowSet], dict]:
+) -> tuple[dict[str, WindowSet], FitUnits]:
     """The windows of one fit, rescaled on that fit's own training windows.
 
     ``windows``: every window (:func:`concat`), features scaled by ``prepared_scaler``
@@ -195,8 +196,8 @@ def fit_units(
     (``seqcast.data.target_transform``: ``log1p``, ``difference``, ``normalize``, ``scale``
     with the ``kind`` scaler, or ``none``), fitted on this fit's training windows. Returns
     ``{"train", "early_stop"?, "scored"?}`` windows with ``x`` and ``y`` in this fit's units,
-    and the fit's ``scaler.json`` document (its ``target`` entry the transform's
-    ``to_dict``, which :func:`seqcast.data.target_transform.target_transform_of` reads back)."""
+    and the fit's units (``seqcast.data.units.FitUnits``: its ``target`` the transform's
+    ``to_dict``, which ``FitUnits.transform`` reads back)."""
     base = AffineScaler.from_dict(prepared_scaler["features"])
     n, timesteps, features = windows.x.shape
     raw = base.inverse(windows.x.reshape(-1, features)).reshape(n, timesteps, features)
@@ -233,20 +234,20 @@ def fit_units(
     if plan.scored is not None:
         parts["scored"] = take(scaled, plan.scored)
     times = windows.target_time  # (samples, steps)
-    doc = {
-        "features": scaler.to_dict(),
-        "target": transform.to_dict(),
+    units = FitUnits(
+        features=scaler.to_dict(),
+        target=transform.to_dict(),
         # what a model reading the series' history needs at fit and serve time alike
-        "season": windows.meta.get("seasonal_period"),
-        "steps": windows.steps,
-        "fitted_on": {
-            "fit": plan.name,
-            "windows": len(plan.train),
-            "target_start": _when(times[plan.train.start, 0]),
-            "target_end": _when(times[plan.train.stop - 1, -1]),
-        },
-    }
-    return parts, doc
+        season=windows.meta.get("seasonal_period"),
+        steps=list(windows.steps),
+        fitted_on=FittedOn(
+            fit=plan.name,
+            windows=len(plan.train),
+            target_start=_when(times[plan.train.start, 0]),
+            target_end=_when(times[plan.train.stop - 1, -1]),
+        ),
+    )
+    return parts, units
 
 
 def fit_windows(
@@ -255,7 +256,7 @@ def fit_windows(
     fit: str,
     folds: int,
     target_transform: str | None,
-) -> tuple[dict[str, WindowSet], dict, FitPlan]:
+) -> tuple[dict[str, WindowSet], FitUnits, FitPlan]:
     """The windows of fit ``fit`` (a fold, ``TEST_FIT`` or ``SERVE_FIT``) of a backtest with
     ``folds`` folds, in that fit's own units (:func:`fit_units`): a ``log1p`` or
     ``difference`` target when the transform asks for it, else the prepared data's choice

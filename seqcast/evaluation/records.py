@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from seqcast.data.units import FitUnits
+
 
 class FitRef(BaseModel):
     """One fit of one model: a deep variant with one seed, or a reference, on one backtest
@@ -25,7 +27,7 @@ class FitRef(BaseModel):
     params: int | None = None
     collapsed_attempts: list[dict] = []  # fits that collapsed and were retried with a new seed
     model: str | None = None  # the stored model (served fits only)
-    scaler: dict = {}  # the fit's own units, in scaler.json form
+    scaler: FitUnits | None = None  # the fit's own units
     config: dict = {}
 
 

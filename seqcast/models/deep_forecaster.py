@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from seqcast.data.target_transform import target_transform_of
+from seqcast.data.units import units_of
 from seqcast.models.deep import REGISTRY, model_inputs
 from seqcast.models.fitting import fit_with_retry, start_tensorflow
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
@@ -40,7 +40,7 @@ class DeepForecaster(Forecaster):
             raise ValueError(f"{self.name}: a deep variant needs its variant and training config")
         training = s.training.model_copy(update={"seed": s.seed})
         splits = {"train": train} if val is None else {"train": train, "val": val}
-        shown = target_transform_of(s.units)
+        shown = units_of(s.units).transform
         splits = {k: replace(v, x=shown.model_inputs(v.x)) for k, v in splits.items()}
         model, trained, collapsed = fit_with_retry(
             self.name, s.variant, training, splits, None, on_epoch, epochs=epochs
@@ -59,7 +59,7 @@ class DeepForecaster(Forecaster):
         if self.model is None or self.settings.units is None:
             raise ValueError(f"{self.name}: fit or load the model, with its units, first")
         # one direct call: model.predict would trace a graph function per batch shape
-        transform = target_transform_of(self.settings.units)
+        transform = self.settings.units.transform
         x = transform.model_inputs(block.x)  # (samples, timesteps, features)
         raw = self.model(model_inputs(self.name, x, block.covariates), training=False)
         origin = getattr(block, "y_last_raw", None)  # read by a relative target only

@@ -26,6 +26,7 @@ from typing import ClassVar, Literal, Protocol
 import numpy as np
 
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
+from seqcast.data.units import FitUnits, units_of
 from seqcast.evaluation.selection import weighted_mean
 
 
@@ -94,9 +95,13 @@ class Settings:
 
     seed: int = 0
     threads: int = 1
-    units: dict | None = None  # the fit's scaler document (``backtest.fit_units``)
+    units: FitUnits | None = None  # the fit's own units (``backtest.fit_units``)
     variant: VariantConfig | None = None  # a deep variant's architecture
     training: TrainingConfig | None = None  # a deep variant's fitting settings
+
+    def __post_init__(self) -> None:  # a stored units document is read as FitUnits
+        if self.units is not None and not isinstance(self.units, FitUnits):
+            object.__setattr__(self, "units", units_of(self.units))
 
 
 class NotApplicable(Exception):

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
-from seqcast.data.target_transform import Difference, Normalize, target_transform_of
+from seqcast.data import naive
+from seqcast.data.target_transform import Difference, Normalize
+from seqcast.data.units import FitUnits, units_of
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 from seqcast.models.lag_features import lag_features
 
@@ -49,40 +50,42 @@ def _origins(block) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def _learned(train, units: dict | None) -> np.ndarray:
+def _learned(train, units: FitUnits | None) -> np.ndarray:
     """(samples, steps) what ridge and gradient boosting learn, in original units' scale: the
     target, or with a relative target transform its change from the origin (divided by the
     window's spread for ``normalize``)."""
     y = train.y_raw.reshape(len(train.y_raw), -1)  # (samples, steps)
-    transform = target_transform_of(units)
+    transform = units_of(units).transform
     if isinstance(transform, Difference):  # a relative transform
         return transform.change(y, train.x, _origins(train))
     return y
 
 
-def _served(out: np.ndarray, block: Block, units: dict | None) -> np.ndarray:
+def _served(out: np.ndarray, block: Block, units: FitUnits | None) -> np.ndarray:
     """The inverse of :func:`_learned` for predictions (samples, steps): original units."""
-    transform = target_transform_of(units)
+    transform = units_of(units).transform
     if isinstance(transform, Difference):
         return transform.from_change(out, block.x, _origins(block))
     return out
 
 
-def flat(ws: Block, units: dict | None = None) -> np.ndarray:
+def flat(ws: Block, units: FitUnits | None = None) -> np.ndarray:
     """The window as the fit's models read it (the target transform's ``model_inputs``), then
     flattened: (samples, timesteps, features) -> (samples, timesteps * features + steps *
     covariates)."""
-    x = target_transform_of(units).model_inputs(ws.x)
+    x = units_of(units).transform.model_inputs(ws.x)
     cov = ws.covariates.reshape(len(ws.covariates), -1)  # (samples, steps * covariates)
     return np.concatenate([x.reshape(len(x), -1), cov], axis=1)
 
 
 @register("persistence", "seasonal-naive", "drift")
 class Naive(Forecaster):
-    """Read off the windows: the target at the window's last row (``persistence``), one
-    season before the target time (``seasonal-naive``) or the last value carried on by the
-    series' mean change (``drift``). Nothing to fit or store; never an ensemble member (the
-    yardsticks every candidate must beat), but served when one is the best candidate of all
+    """Forecast from the target's history up to each origin, like ets and theta
+    (``seqcast.data.naive``): the value at the origin (``persistence``), the newest value a
+    whole number of seasons before each target time (``seasonal-naive``, the season of the
+    fit's units) or the origin's value carried on by the series' mean change (``drift``).
+    Nothing to fit or store; never an ensemble member (the yardsticks every candidate must
+    beat), but served when one is the best candidate of all
     (``seqcast.evaluation.leaderboard.choose_champion``)."""
 
     capabilities = Capabilities(
@@ -94,25 +97,23 @@ class Naive(Forecaster):
         ensemble_member=False,
         saved_as="none",
     )
-    _COLUMN: ClassVar[dict[str, str]] = {
-        "persistence": "y_last_raw",
-        "seasonal-naive": "y_seasonal_raw",
-        "drift": "y_drift_raw",
-    }
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         return FitSummary()
 
     def predict(self, block: Block) -> np.ndarray:
-        column = self._COLUMN[self.name]
-        values = getattr(block, column, None)
-        if values is None:
-            raise ValueError(f"windows lack {column}; prepare them again with this version")
-        values = np.asarray(values, dtype=np.float64)
-        steps = block.covariates.shape[1] if block.covariates.ndim == 3 else 1
-        if values.ndim == 1:  # persistence: the origin's value for every step
-            values = np.repeat(values[:, None], steps, axis=1)
-        return values  # (samples, steps)
+        history = getattr(block, "history", None)
+        origins = getattr(block, "origin_row", None)
+        if history is None or origins is None:
+            raise ValueError("windows lack the series history; prepare them again")
+        units = units_of(self.settings.units)
+        steps = units.steps or list(range(1, block.covariates.shape[1] + 1))
+        if self.name == "seasonal-naive":
+            return naive.seasonal_naive(history, origins, steps, units.season_or_1)
+        if self.name == "drift":
+            return naive.drift(history, origins, steps)  # (samples, steps)
+        last = naive.persistence(history, origins)  # (samples,): every step
+        return np.repeat(last[:, None], len(steps), axis=1)  # (samples, steps)
 
 
 @register("ridge", "gradient-boosting")
@@ -213,16 +214,16 @@ class LagBoosting(Fitted):
         origins = getattr(block, "origin_row", None)
         if history is None or origins is None:
             raise ValueError("windows lack the series history; prepare them again")
-        units = self.settings.units or {}
-        transform = target_transform_of(units)
-        steps = units.get("steps") or list(range(1, block.covariates.shape[1] + 1))
+        units = units_of(self.settings.units)
+        transform = units.transform
+        steps = units.steps or list(range(1, block.covariates.shape[1] + 1))
         return lag_features(
             history,
             origins,
             block.x[:, -1, :],  # (samples, features): the newest inputs
             block.covariates,
             steps,
-            int(units.get("season") or 1),
+            units.season_or_1,
             relative=transform.relative,
             spread=transform.window_spread(block.x) if isinstance(transform, Normalize) else None,
         )

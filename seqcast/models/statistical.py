@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seqcast.data.units import FitUnits, units_of
 from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
 
 FORMS = [(None, None), ("add", None), (None, "add"), ("add", "add")]  # (trend, seasonal)
@@ -110,8 +111,8 @@ def ets_rows(seasonal: bool, season: int) -> int:
     return max(2 * season, 10 + 2 * (season // 2)) if seasonal else 10
 
 
-def _steps_of(block: Block, units: dict | None) -> list[int]:
-    steps = (units or {}).get("steps")
+def _steps_of(block: Block, units: FitUnits | None) -> list[int]:
+    steps = units_of(units).steps
     return list(steps) if steps else list(range(1, block.covariates.shape[1] + 1))
 
 
@@ -157,7 +158,7 @@ class _StoredForm(Forecaster):
         history, origins = _series(train)
         steps = _steps_of(train, self.settings.units)
         end = int(origins.max()) + max(steps)  # the last training target's row
-        season = int((self.settings.units or {}).get("season") or 1)
+        season = units_of(self.settings.units).season_or_1
         return _filled(history, end), season
 
     def _rows_needed(self, form: dict) -> int:
@@ -310,14 +311,14 @@ def theta_path(y: np.ndarray, form: dict, horizon: int) -> np.ndarray:
     return path
 
 
-def history_rows(forecaster: str, units: dict | None) -> int:
+def history_rows(forecaster: str, units: FitUnits | None) -> int:
     """The rows of history a served member (of ``forecaster``, fitted in ``units``) needs
     before its origin: an ``ets``, ``theta`` or ``arima`` member, two seasons and more (ets's
     seasonal states start from them, theta's seasonal indices come from them, arima's seasonal
     difference reads them); any other, none beyond its window."""
     if forecaster not in ("ets", "theta", "arima"):
         return 0
-    season = int((units or {}).get("season") or 1)
+    season = units_of(units).season_or_1
     return 2 * season + 10 if season > 1 else 10
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from seqcast.data.units import FitUnits
 from seqcast.evaluation.leaderboard import Policy
 from seqcast.spec.choices import LongGapAction
 from seqcast.spec.dataset import DatasetSpec
@@ -37,7 +38,7 @@ class ServedMember(BaseModel):
     weight: float = Field(ge=0.0)  # its share of the champion's weighted mean
     timesteps: int = Field(ge=1)  # its window length
     file: str  # its model file in the bundle's folder
-    units: dict[str, Any]  # the fit's own units (``seqcast.evaluation.backtest.fit_units``)
+    units: FitUnits  # the fit's own units (``seqcast.evaluation.backtest.fit_units``)
     epochs: int | None = None  # what a refresh refits it for (deep members)
 
 
@@ -93,6 +94,12 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
         m["forecaster"] = m.get("forecaster") or variant or m["label"]
         m.setdefault("weight", 1.0 / len(doc["members"]))
         m.setdefault("epochs", None)
+        # before units named the season and steps (the naive references read them)
+        units = dict(m.get("units") or {})
+        if units.get("season") is None:
+            units["season"] = doc["spec"].get("seasonal_period")
+        units["steps"] = units.get("steps") or out["steps"]
+        m["units"] = units
         members.append(m)
     out["members"] = members
     out["schema_version"] = SCHEMA_VERSION

@@ -22,10 +22,7 @@ class ForecastInput:
     origin_time: pd.Timestamp
     target_times: pd.DatetimeIndex  # (steps,)
     target_steps: np.ndarray  # (steps,) the target times' integer steps
-    # the naive references' forecasts from this origin, as the windows carry them
-    y_last_raw: np.ndarray | None = None  # (1,)
-    y_seasonal_raw: np.ndarray | None = None  # (1, steps)
-    y_drift_raw: np.ndarray | None = None  # (1, steps)
+    y_last_raw: np.ndarray | None = None  # (1,) the origin's value, as the windows carry it
     origin_row: np.ndarray | None = None  # (1,) the origin's row in ``history``
     history: np.ndarray | None = None  # (rows,) the target's series up to the origin
 
@@ -98,8 +95,6 @@ def last_window(
         target_times=target_times,
         target_steps=target_steps,
         y_last_raw=naive.persistence(history, origin),
-        y_seasonal_raw=naive.seasonal_naive(history, origin, steps, spec.seasonal_period),
-        y_drift_raw=naive.drift(history, origin, steps),
         origin_row=origin,
         history=history,
     )
@@ -116,8 +111,6 @@ class OriginWindows:
     origin_times: np.ndarray  # (n,) datetime64
     target_time: np.ndarray  # (n, steps) datetime64
     y_last_raw: np.ndarray  # (n,)
-    y_seasonal_raw: np.ndarray  # (n, steps)
-    y_drift_raw: np.ndarray  # (n, steps)
     origin_row: np.ndarray  # (n,) rows of ``history``
     history: np.ndarray  # (rows,) the target's whole series: each origin reads up to its row
 
@@ -162,8 +155,6 @@ def windows_at(
         origin_times=times[origins],
         target_time=times_of(flat, spec.time_index).to_numpy().reshape(target_steps.shape),
         y_last_raw=naive.persistence(history, origins),
-        y_seasonal_raw=naive.seasonal_naive(history, origins, steps, spec.seasonal_period),
-        y_drift_raw=naive.drift(history, origins, steps),
         origin_row=origins,
         history=history,
     )

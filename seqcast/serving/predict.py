@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqcast.data.scale import AffineScaler
 from seqcast.evaluation.calibration import interval_bounds
 from seqcast.models.catalog import capabilities, load
 from seqcast.models.forecaster import Ensemble, Forecaster, Settings
@@ -104,7 +103,7 @@ def _ensemble(bundle: Bundle, folder: Path, spec: DatasetSpec, block_of):
     values (samples, steps) and the last member's block (its times)."""
     members, blocks = [], []
     for member in bundle.members:
-        scaler = AffineScaler.from_dict(member.units["features"])
+        scaler = member.units.feature_scaler()
         blocks.append(block_of(member.timesteps, scaler))
         members.append((load_member(member, folder), member.weight))
     minimum = spec.column(spec.target).min

@@ -159,7 +159,7 @@ def test_the_prepare_summary_counts_windows_not_split_rows(tmp_path):
     before it): the closing line counts the windows the arrays hold."""
     import json
 
-    from seqcast.app.cli import _prepared_summary
+    from seqcast.report.summaries import prepared_summary
 
     (tmp_path / "summary.json").write_text(
         json.dumps(
@@ -171,7 +171,7 @@ def test_the_prepare_summary_counts_windows_not_split_rows(tmp_path):
             }
         )
     )
-    assert _prepared_summary(str(tmp_path)) == [
+    assert prepared_summary(str(tmp_path)) == [
         "windows: train 102, val 53 (4 timesteps; each forecasts steps 1..4)"
     ]
 

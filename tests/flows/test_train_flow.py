@@ -327,10 +327,11 @@ def test_log1p_target_units_of_every_fit(out):
     splits = load_windows(manifest["prepared"][0])
     assert manifest["fits"]["fold-1"]["scored"]["windows"] == len(splits["val"])
     parts, doc, plan = load_fit(manifest["prepared"][0], "fold-1", 1, "log1p")
-    assert doc["target"]["transform"] == "log1p"
-    assert doc["fitted_on"]["windows"] == len(plan.train) == len(parts["train"])
+    assert doc.target is not None and doc.target["transform"] == "log1p"
+    assert doc.fitted_on is not None
+    assert doc.fitted_on.windows == len(plan.train) == len(parts["train"])
     log_train = np.log1p(parts["train"].y_raw)
-    assert doc["target"]["mean"] == pytest.approx([log_train.mean()])  # its own rows only
+    assert doc.target["mean"] == pytest.approx([log_train.mean()])  # its own rows only
 
 
 def test_auto_target_transform_is_chosen_on_the_backtest_and_used_by_every_fit(out, tmp_path):
@@ -367,4 +368,4 @@ def test_auto_target_transform_is_chosen_on_the_backtest_and_used_by_every_fit(o
     refs = fit_references.fn(prepared, cfg.resolved_timesteps, "fold-1", 1, 1, 1, fitted,
                              "normalize")  # fmt: skip
     assert [r.label for r in refs] == list(fitted)
-    assert all(r.scaler["target"]["transform"] == "normalize" for r in refs if r.label in fitted)
+    assert all(r.scaler.target["transform"] == "normalize" for r in refs if r.label in fitted)

@@ -167,7 +167,7 @@ def test_the_closing_lines_say_what_the_champion_is_made_of_and_every_warning(tm
     the best other reference, and every warning the report carries."""
     import json
 
-    from seqcast.app.cli import _run_summary
+    from seqcast.report.summaries import run_summary
 
     entry = {"backtest": {"mae": 1.479}, "val": {"mae": 1.479}, "test": {"mae": 1.57}}
     metrics = {
@@ -181,7 +181,7 @@ def test_the_closing_lines_say_what_the_champion_is_made_of_and_every_warning(tm
         "warnings": ["The champion is 11 % deep.", "Only 24 test windows (fewer than 50)."],
     }
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
-    lines = _run_summary(str(tmp_path))
+    lines = run_summary(str(tmp_path))
     assert lines[0].startswith("champion: ensemble (11 % deep: multi-input 0.11; theta 0.89)")
     # the line's three figures at one precision: 1.570, not 1.57 beside 1.479
     assert lines[0].endswith("backtest MAE 1.479, val 1.479, test 1.570")

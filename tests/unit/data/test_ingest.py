@@ -23,10 +23,13 @@ UCI_ROW = "01/12/2017,254,0,-5.2,37,2.2,2000,-17.6,0,0,0,Winter,No Holiday,Yes"
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
+    """A zip of ``files`` with a fixed timestamp: the same bytes in every process (the bytes
+    name the parametrized tests, and two xdist workers collecting across a second boundary
+    once saw different names and refused to run)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in files.items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 

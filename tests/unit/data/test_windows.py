@@ -73,8 +73,7 @@ def test_parquet_round_trip_keeps_tensor_shapes_and_names(tmp_path):
         covariate_names=["target_week_sin", "target_week_cos"],
         meta={"split": "test", "timesteps": 4, "steps": [1, 2]},
         y_last_raw=np.array([5.0, 10.0, 20.0]),
-        y_seasonal_raw=np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]]),
-        y_drift_raw=np.array([[5.5, 6.0], [10.5, 11.0], [21.0, 22.0]]),
+        origin_row=np.array([7, 8, 9]),
     )
     path = tmp_path / "w.parquet"
     pq.write_table(to_table(ws), path)
@@ -86,8 +85,8 @@ def test_parquet_round_trip_keeps_tensor_shapes_and_names(tmp_path):
     assert table.schema.field("y_raw").type.shape == [2]
     back = from_table(table)
     np.testing.assert_array_equal(back.x, x)
-    stored = ("y", "y_raw", "target_time", "covariates", "y_last_raw", "y_seasonal_raw")
-    for name in (*stored, "y_drift_raw"):
+    stored = ("y", "y_raw", "target_time", "covariates", "y_last_raw", "origin_row")
+    for name in stored:
         np.testing.assert_array_equal(getattr(back, name), getattr(ws, name), err_msg=name)
     assert back.steps == [1, 2]
     np.testing.assert_array_equal(back.first_target_time, times[:3])

@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqcast.data.scale import fit_scaler
-from seqcast.data.target_transform import target_transform_of
 from seqcast.data.windows import WindowSet
 from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import (
@@ -139,7 +138,7 @@ def _windows(n: int) -> WindowSet:
         covariate_names=[],
         meta={"horizon": 1},
         y_last_raw=np.arange(n, dtype=float),
-        y_seasonal_raw=np.arange(n, dtype=float),
+        origin_row=np.arange(n),
     )
 
 
@@ -155,13 +154,13 @@ def test_each_fit_scales_on_its_own_training_windows_only():
     plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
     assert plan.train == range(0, 4) and plan.scored == range(5, 10)
     parts, doc = fit_units(every, plan, identity, "minmax", "scale")
-    assert doc["features"]["data_min"] == [0.0] and doc["features"]["data_max"] == [4.0]
+    assert doc.features["data_min"] == [0.0] and doc.features["data_max"] == [4.0]
     assert parts["train"].x.max() == pytest.approx(1.0)
     assert parts["scored"].x.min() > 1.0  # unseen, larger values: no peeking at the block
-    assert doc["target"]["data_max"] == [30.0]  # targets of windows 0..3
-    back = target_transform_of(doc).to_original(parts["scored"].y)
+    assert doc.target["data_max"] == [30.0]  # targets of windows 0..3
+    back = doc.transform.to_original(parts["scored"].y)
     assert back[:, 0].tolist() == pytest.approx(parts["scored"].y_raw[:, 0].tolist())
-    assert doc["fitted_on"]["windows"] == 4
+    assert doc.fitted_on.windows == 4
 
 
 def test_concat_keeps_target_time_order():
@@ -195,7 +194,7 @@ def test_a_sweep_is_ranked_on_the_windows_every_length_scores():
     splits["test"] = take(every, range(15, 20))
     kept = np.array([0, 1, 3, 4])  # of the validation windows 10..14, all but 12
     val = splits["val"]
-    per_window = ("x", "y", "y_raw", "target_time", "covariates", "y_last_raw", "y_seasonal_raw")
+    per_window = ("x", "y", "y_raw", "target_time", "covariates", "y_last_raw", "origin_row")
     gapped = {**splits, "val": replace(val, **{k: getattr(val, k)[kept] for k in per_window})}
 
     truth = shared_truth({4: scored_blocks(splits, 2), 8: scored_blocks(splits, 2)})
@@ -228,10 +227,10 @@ def test_a_differenced_target_is_fitted_on_the_training_windows_changes_only():
     }
     plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
     parts, doc = fit_units(every, plan, identity, "minmax", "difference")
-    assert doc["target"]["transform"] == "difference"
-    assert doc["target"]["mean"] == [13.5]
+    assert doc.target["transform"] == "difference"
+    assert doc.target["mean"] == [13.5]
     for part in parts.values():
-        back = target_transform_of(doc).to_original(part.y, part.y_last_raw)
+        back = doc.transform.to_original(part.y, part.y_last_raw)
         np.testing.assert_allclose(back, part.y_raw, atol=1e-4)  # float32 model units
 
 
@@ -251,7 +250,6 @@ def _spread_windows(n: int, later: float = 1.0) -> WindowSet:
         covariate_names=[],
         meta={"horizon": 1, "target": "a"},
         y_last_raw=(2 * i + 1) * size,
-        y_seasonal_raw=i,
     )
 
 
@@ -267,12 +265,41 @@ def test_a_normalised_target_is_fitted_on_the_training_windows_only():
     }
     plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
     parts, doc = fit_units(_spread_windows(20), plan, identity, "minmax", "normalize")
-    target = doc["target"]
+    target = doc.target
     assert target["transform"] == "normalize" and target["origin_feature"] == 0
     assert target["spread_floor"] == pytest.approx(0.125)
     assert target["mean"] == [pytest.approx(6.625)]
     _, blown = fit_units(_spread_windows(20, 100.0), plan, identity, "minmax", "normalize")
-    assert blown["target"] == target and blown["features"] == doc["features"]
+    assert blown.target == target and blown.features == doc.features
     for part in parts.values():
-        back = target_transform_of(doc).to_original(part.y, part.y_last_raw, part.x)
+        back = doc.transform.to_original(part.y, part.y_last_raw, part.x)
         np.testing.assert_allclose(back, part.y_raw, rtol=1e-5, atol=1e-4)
+
+
+def test_a_fits_units_round_trip_through_json_and_refuse_a_misspelled_field():
+    """The units a fit is made in (``FitUnits``) are stored in fit.json and in the bundle:
+    read back they are equal, and the same target transform maps the scored block the same
+    way. A stored document with an unknown field is refused, not silently dropped."""
+    import json
+
+    from pydantic import ValidationError
+
+    from seqcast.data.units import FitUnits, units_of
+
+    every = _windows(20)
+    identity = {
+        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
+        "target": None,
+    }
+    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
+    parts, units = fit_units(every, plan, identity, "minmax", "difference")
+    stored = json.loads(json.dumps(units.model_dump(mode="json")))
+    back = units_of(stored)
+    assert back == units and back.fitted_on is not None and back.fitted_on.fit == "fold-1"
+    block = parts["scored"]
+    np.testing.assert_array_equal(
+        back.transform.to_original(block.y, block.y_last_raw),
+        units.transform.to_original(block.y, block.y_last_raw),
+    )
+    with pytest.raises(ValidationError, match="sesaon"):
+        FitUnits.model_validate({**stored, "sesaon": 7})

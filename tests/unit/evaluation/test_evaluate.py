@@ -114,8 +114,11 @@ def test_feature_profile_flags_drift():
     assert prof[0]["drift"] == "test (2.00 sd)"
 
 
-def test_naive_references_use_stored_raw_values():
-    """persistence = last observed value, seasonal-naive = value one season back."""
+def test_naive_references_forecast_from_the_history_up_to_each_origin():
+    """A series whose value is its row number, origins at rows 100..104, steps 1 and 2,
+    season 24: persistence is the origin's value, seasonal-naive the value one season before
+    each target (origin + s - 24), drift the origin's value carried on by the mean change of
+    1 a row (origin + s); ridge and gradient boosting give one column per step."""
     rng = np.random.default_rng(0)
 
     def ws(n):  # two steps per window
@@ -128,18 +131,22 @@ def test_naive_references_use_stored_raw_values():
             feature_names=["a", "b"],
             covariate_names=["c"],
             meta={"steps": [1, 2]},
-            y_last_raw=np.arange(n, dtype=float),
-            y_seasonal_raw=np.stack([np.arange(n) + 100, np.arange(n) + 200], 1).astype(float),
+            y_last_raw=100.0 + np.arange(n),
+            origin_row=100 + np.arange(n),
+            history=np.arange(200, dtype=float),  # (rows,): row r holds r
         )
 
     val = ws(5)
+    units = {"season": 24, "steps": [1, 2]}
     preds = {}
-    for name in ("persistence", "seasonal-naive", "ridge", "gradient-boosting"):
-        model = catalog.create(name, fc.Settings(seed=0))
+    for name in ("persistence", "seasonal-naive", "drift", "ridge", "gradient-boosting"):
+        model = catalog.create(name, fc.Settings(seed=0, units=units))
         model.fit(ws(30))
         preds[name] = model.predict(val)
-    assert preds["persistence"].tolist() == [[i, i] for i in range(5)]  # the origin's value
-    assert preds["seasonal-naive"].tolist() == [[100 + i, 200 + i] for i in range(5)]
+    origins = [100 + i for i in range(5)]
+    assert preds["persistence"].tolist() == [[o, o] for o in origins]  # the origin's value
+    assert preds["seasonal-naive"].tolist() == [[o + 1 - 24, o + 2 - 24] for o in origins]
+    assert preds["drift"].tolist() == [[o + 1, o + 2] for o in origins]
     assert preds["ridge"].shape == preds["gradient-boosting"].shape == (5, 2)
 
 

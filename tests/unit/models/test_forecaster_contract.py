@@ -34,20 +34,20 @@ def windows(n: int, seed: int) -> WindowSet:
     cov = rng.normal(size=(n, STEPS, COVARIATES)).astype(np.float32)  # (samples, steps, cov)
     y_raw = 100.0 + 10.0 * (0.6 * x[:, -1:, 0] + 0.8 * cov[:, :, 0])  # (samples, steps)
     hours = np.arange(n).astype("datetime64[h]")
+    history = 100.0 + rng.normal(size=n + 30 + STEPS)  # (rows,) the series the windows end in
+    origins = np.arange(n) + 30  # rows of that series, after 30 earlier ones
     return WindowSet(
         x=x,
-        y=target_transform_of({"target": TARGET}).to_model(y_raw).astype(np.float32),
+        y=target_transform_of(TARGET).to_model(y_raw).astype(np.float32),
         y_raw=y_raw,
         target_time=np.stack([hours + s for s in range(1, STEPS + 1)], axis=1),
         covariates=cov,
         feature_names=["a", "b"],
         covariate_names=["c1", "c2"],
         meta={"steps": list(range(1, STEPS + 1))},
-        y_last_raw=y_raw[:, 0] - 1.0,
-        y_seasonal_raw=y_raw + 1.0,
-        y_drift_raw=y_raw - 2.0,
-        origin_row=np.arange(n) + 30,  # rows of the series below, after 30 earlier ones
-        history=100.0 + rng.normal(size=n + 30 + STEPS),
+        y_last_raw=history[origins],  # (samples,) each origin's value
+        origin_row=origins,
+        history=history,
     )
 
 
@@ -168,9 +168,9 @@ def test_an_ensemble_needs_a_member():
         fc.Ensemble([])
 
 
-def test_a_naive_forecaster_says_which_column_its_windows_lack():
-    block = WindowSet(**{**windows(4, 0).__dict__, "y_seasonal_raw": None})
-    with pytest.raises(ValueError, match="y_seasonal_raw"):
+def test_a_naive_forecaster_says_its_windows_lack_the_history():
+    block = WindowSet(**{**windows(4, 0).__dict__, "history": None})
+    with pytest.raises(ValueError, match="series history"):
         make("seasonal-naive").predict(block)
 
 
@@ -196,7 +196,9 @@ def test_gradient_boosting_fits_one_model_per_step_exactly_as_one_by_one():
     assert isinstance(single.model, HistGradientBoostingRegressor)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("name", ["ets", "theta", "arima", "lag-boosting"])
+@pytest.mark.parametrize(
+    "name", ["persistence", "seasonal-naive", "drift", "ets", "theta", "arima", "lag-boosting"]
+)
 def test_a_history_reader_forecasts_the_same_from_the_series_cut_at_the_origin(name, tmp_path):
     """The models that read the series (not only the window) forecast an origin from the rows
     up to it: the same forecast whether the series goes on past the origin (the backtest's
@@ -212,14 +214,14 @@ def test_a_history_reader_forecasts_the_same_from_the_series_cut_at_the_origin(n
         block,
         **{k: getattr(block, k)[-1:] for k in ("x", "y", "y_raw", "target_time", "covariates")},
         y_last_raw=block.y_last_raw[-1:],
-        y_drift_raw=block.y_drift_raw[-1:],
         origin_row=block.origin_row[-1:],
     )
     cut = replace(last, history=block.history[: int(block.origin_row[-1]) + 1])
     np.testing.assert_allclose(model.predict(cut), model.predict(last))
     np.testing.assert_allclose(model.predict(last), model.predict(block)[-1:], rtol=1e-9)
-    stored = model.save(tmp_path)
-    again = catalog.load(name, tmp_path / stored, fc.Settings(seed=0, units=units))
+    stored = model.save(tmp_path)  # None: a naive reference stores nothing
+    path = tmp_path / stored if stored else None
+    again = catalog.load(name, path, fc.Settings(seed=0, units=units))
     np.testing.assert_allclose(again.predict(cut), model.predict(cut))
 
 
@@ -289,7 +291,7 @@ def test_a_normalised_fit_forecasts_in_proportion_to_the_window(name):
         y_raw = y_last[:, None] + 5.0 * ws.covariates[:, :, 0]  # (samples, steps)
         out = replace(ws, x=x, y_raw=y_raw, y_last_raw=y_last)
         if origin_units:
-            transform = target_transform_of({"target": origin_units})
+            transform = target_transform_of(origin_units)
             y = transform.to_model(y_raw, y_last, x).astype(np.float32)
             out = replace(out, y=y)
         return out

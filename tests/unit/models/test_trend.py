@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqcast.data.naive import drift, persistence
+from seqcast.data.naive import persistence
 from seqcast.data.scale import fit_scaler
 from seqcast.data.windows import WindowSet, make_windows
 from seqcast.evaluation.backtest import fit_units, plan_fits
@@ -52,7 +52,8 @@ def trend_windows(n: int = 420, seed: int = 0, series=linear_trend) -> WindowSet
         covariate_names=[],
         meta={"steps": STEPS, "target": "y"},
         y_last_raw=persistence(y, ends),
-        y_drift_raw=drift(y, ends, STEPS),
+        origin_row=ends,  # (samples,) rows of the series the naive references read
+        history=y,
     )
 
 
