@@ -220,13 +220,7 @@ def test_a_differenced_target_is_fitted_on_the_training_windows_changes_only():
     """Window i has origin value i and target 10 i: the change 9 i. Fold-1 trains on
     windows 0..3 (changes 0, 9, 18, 27: mean 13.5), so the document's mean is 13.5 whatever
     the later, larger changes; every block maps back exactly with its own origins."""
-    every = _windows(20)
-    identity = {
-        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
-        "target": None,
-    }
-    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
-    parts, doc = fit_units(every, plan, identity, "minmax", "difference")
+    parts, doc = _fold_1("difference")
     assert doc.target["transform"] == "difference"
     assert doc.target["mean"] == [13.5]
     for part in parts.values():
@@ -286,13 +280,7 @@ def test_a_fits_units_round_trip_through_json_and_refuse_a_misspelled_field():
 
     from seqcast.data.units import FitUnits, units_of
 
-    every = _windows(20)
-    identity = {
-        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
-        "target": None,
-    }
-    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
-    parts, units = fit_units(every, plan, identity, "minmax", "difference")
+    parts, units = _fold_1("difference")
     stored = json.loads(json.dumps(units.model_dump(mode="json")))
     back = units_of(stored)
     assert back == units and back.fitted_on is not None and back.fitted_on.fit == "fold-1"
@@ -303,3 +291,14 @@ def test_a_fits_units_round_trip_through_json_and_refuse_a_misspelled_field():
     )
     with pytest.raises(ValidationError, match="sesaon"):
         FitUnits.model_validate({**stored, "sesaon": 7})
+
+
+def _fold_1(target: str):
+    """Fold-1 of :func:`_windows` (20 windows, 2 folds; train on windows 0..3) fitted with
+    ``target`` on an identity feature scaling: (its windows, its units)."""
+    identity = {
+        "features": fit_scaler(np.array([[0.0], [1.0]]), ["a"], "minmax").to_dict(),
+        "target": None,
+    }
+    plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
+    return fit_units(_windows(20), plan, identity, "minmax", target)
