@@ -75,7 +75,9 @@ def measure(dataset: str, work: Path) -> dict:
     y = np.asarray(train.y, np.float32)
     batch = int(tcfg.batch_size or 32)
     batches = [(x[i : i + batch], y[i : i + batch]) for i in range(0, len(x), batch)]
-    loss_fn, optimizer = model.loss, model.optimizer
+    import keras
+
+    loss_fn, optimizer = keras.losses.get(model.loss), model.optimizer
 
     @tf.function(reduce_retracing=True)
     def step(xb, yb):
@@ -130,15 +132,24 @@ def lines(rows: list[dict]) -> list[str]:
 
 
 def write(section: list[str]) -> None:
+    """Replace the page's section with ``section``, keeping the previous measurement's rows
+    beneath it (the figures before the last change, beside the new ones)."""
     page = ROOT / "docs" / "BENCHMARKS.md"
     text = page.read_text()
-    block = "\n".join(section) + "\n"
     if SECTION in text:
         start = text.index(SECTION)
         end = text.find("\n## ", start + len(SECTION))
+        old = text[start : end if end != -1 else len(text)]
+        rows = [line for line in old.splitlines() if line.startswith("| ") and "---" not in line]
+        previous = [r for r in rows[1:] if not r.startswith("| dataset")][: len(FILES)]
+        stamp = next((w for w in old.split() if w[:4].isdigit() and w.count("-") == 2), "")
+        if previous:
+            section = [*section, "", f"The previous measurement ({stamp.rstrip(',')}):", "",
+                       *section[4:6], *previous]  # fmt: skip
+        block = "\n".join(section) + "\n"
         text = text[:start] + block + ("\n" + text[end + 1 :] if end != -1 else "")
     else:
-        text = text.rstrip() + "\n\n" + block
+        text = text.rstrip() + "\n\n" + "\n".join(section) + "\n"
     page.write_text(text)
 
 

@@ -99,12 +99,15 @@ def build(
     loss: str = "mse",
     ema_momentum: float = 0.0,
     outputs: int = 1,
+    steps_per_execution: int = 1,
 ):
     """Build and compile variant ``name`` (Adam, ``loss``); ``seed`` fixes every weight.
     ``features`` counts what each timestep holds as fed (:func:`model_inputs`); ``covariates``
     what the covariate input of a ``covariate_input`` variant holds; ``outputs``: the steps.
     ``ema_momentum`` > 0: Adam keeps an exponential moving average of the weights (updated
-    every step with this momentum), which replaces them when training ends."""
+    every step with this momentum), which replaces them when training ends.
+    ``steps_per_execution``: the batches one compiled call trains on (Keras runs them in one
+    graph call instead of one Python round trip each; the same steps, the same weights)."""
     import keras
 
     if name not in REGISTRY:
@@ -115,7 +118,7 @@ def build(
     optimizer = keras.optimizers.Adam(
         cfg.learning_rate, use_ema=ema_momentum > 0, ema_momentum=ema_momentum
     )
-    model.compile(optimizer=optimizer, loss=loss)
+    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
     return model
 
 

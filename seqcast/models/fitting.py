@@ -153,7 +153,12 @@ def fit_variant(
         assert tcfg.batch_size is not None  # checked above
         steps = int(epochs or 0) * math.ceil(len(train.y) / tcfg.batch_size)
         ema = refit_momentum(tcfg.ema_momentum, steps)
-    model = build(name, vcfg, timesteps, fed, outputs * covariates, tcfg.seed, loss, ema, outputs)
+    assert tcfg.batch_size is not None
+    batches = math.ceil(len(train.y) / tcfg.batch_size)  # per epoch
+    per_call = batches if batches >= GRAPH_LOOP_MIN_BATCHES else 1
+    model = build(
+        name, vcfg, timesteps, fed, outputs * covariates, tcfg.seed, loss, ema, outputs, per_call
+    )
     callbacks: list = []
     if val is not None:
         callbacks.append(
@@ -214,6 +219,12 @@ def refit_momentum(momentum: float, steps: int) -> float:
     not keep its first, untrained weights in the average. 0 when that leaves nothing."""
     return max(0.0, min(momentum, 1.0 - 4.0 / steps)) if steps > 0 else 0.0
 
+
+# From this many batches an epoch, one compiled call trains a whole epoch (Keras'
+# ``steps_per_execution``): on the bike fold-1 windows (46 batches) a GRU epoch took 0.367 s
+# instead of 0.538 s with the same losses; on weekly (3 batches) the loop's extra tracing cost
+# more than it saved (scripts/bench_fit_overhead.py, docs/BENCHMARKS.md).
+GRAPH_LOOP_MIN_BATCHES = 16
 
 RETRY_SEED_OFFSET = 1_000_003  # a retry's seed: far from any seed a user sweeps by hand
 

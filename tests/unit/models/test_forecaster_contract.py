@@ -311,3 +311,33 @@ def test_a_normalised_fit_forecasts_in_proportion_to_the_window(name):
     pred = model.predict(block)  # (samples, steps) in original units
     assert abs(pred.mean() - 100.0) < 30.0
     np.testing.assert_allclose(model.predict(scaled(block, 3.0)), 3.0 * pred, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_an_epoch_per_compiled_call_trains_exactly_as_a_batch_per_call(monkeypatch):
+    """Keras' ``steps_per_execution`` (a whole epoch in one compiled call, used from
+    ``GRAPH_LOOP_MIN_BATCHES`` batches an epoch) is only faster: the same losses every epoch,
+    the same best epoch and the same validation forecast, bit for bit."""
+    from seqcast.models import fitting
+
+    splits = {"train": windows(64, 0), "val": windows(16, 1)}  # 4 batches of 16 an epoch
+    got, per_call = {}, {}
+    for threshold in (10**9, 2):
+        monkeypatch.setattr(fitting, "GRAPH_LOOP_MIN_BATCHES", threshold)
+        model, got[threshold] = fitting.fit_variant("gru", VARIANT, TRAINING, splits, None)
+        per_call[threshold] = model.steps_per_execution  # type: ignore[attr-defined]
+    assert per_call == {10**9: 1, 2: 4}
+    one, loop = got[10**9], got[2]
+    assert len(one.history["loss"]) == TRAINING.max_epochs
+    assert one.history == loop.history and one.best_epoch == loop.best_epoch
+    np.testing.assert_array_equal(one.predictions["val"], loop.predictions["val"])
+    # a refit keeping the moving average of its weights (EMA updated every step)
+    refit = TRAINING.model_copy(update={"ema_momentum": 0.5})
+    weights = {}
+    for threshold in (10**9, 2):
+        monkeypatch.setattr(fitting, "GRAPH_LOOP_MIN_BATCHES", threshold)
+        model, _ = fitting.fit_variant("gru", VARIANT, refit, {"train": splits["train"]}, None,
+                                       epochs=3)  # fmt: skip
+        weights[threshold] = model.get_weights()  # type: ignore[attr-defined]
+    for a, b in zip(weights[10**9], weights[2], strict=True):
+        np.testing.assert_array_equal(a, b)
