@@ -187,13 +187,13 @@ class Fitted(Forecaster):
     @classmethod
     def load(cls, name, path, settings) -> Fitted:
         import skops.io as sio
+        from skops.io.exceptions import UntrustedTypesFoundException
 
-        untrusted = sio.get_untrusted_types(file=path)
-        unknown = [t for t in untrusted if t not in TRUSTED_TYPES]
-        if unknown:
-            raise ValueError(f"{path} holds types that are not trusted: {unknown}")
         out = cls(name, settings)
-        out.model = sio.load(path, trusted=TRUSTED_TYPES)
+        try:  # skops refuses any type beyond its defaults and these (one read of the file)
+            out.model = sio.load(path, trusted=TRUSTED_TYPES)
+        except UntrustedTypesFoundException as exc:
+            raise ValueError(f"{path} holds types that are not trusted: {exc}") from None
         return out
 
 
