@@ -8,7 +8,7 @@ from typing import Final, Literal
 import numpy as np
 
 from seqcast.evaluation.metrics import evaluate_path
-from seqcast.numbers import figure
+from seqcast.numbers import figure, row_numbers
 
 Policy = Literal["deep", "fallback"]  # how a champion was promoted (DEEP or FALLBACK)
 
@@ -218,15 +218,16 @@ def claims(board: list[dict], name: str) -> list[str]:
             continue
         better: list[str] = []
         worse: list[str] = []
-        for e in board:
-            if e["kind"] != "reference" or not e[split]:
-                continue
-            item = f"{e['name']} {figure(e[split]['mae'])}"
+        refs = [e for e in board if e["kind"] == "reference" and e[split]]
+        # the split's figures at one precision (1.570 beside 1.634)
+        mine, *texts = row_numbers([me[split]["mae"], *(e[split]["mae"] for e in refs)])
+        for e, text in zip(refs, texts, strict=True):
+            item = f"{e['name']} {text}"
             (better if me[split]["mae"] < e[split]["mae"] else worse).append(item)
         label = {"val": "validation", "backtest": "the backtest (mean of the folds)"}.get(
             split, split
         )
-        line = f"On {label}, {name} (MAE {figure(me[split]['mae'])})"
+        line = f"On {label}, {name} (MAE {mine})"
         if better:
             line += f" beats {', '.join(better)}"
         if worse:

@@ -9,7 +9,7 @@ import json
 
 from seqcast.evaluation.leaderboard import claims
 from seqcast.evaluation.selection import weights_text
-from seqcast.numbers import figure, row_numbers
+from seqcast.numbers import decimals_for, figure, number_text, row_numbers
 from seqcast.report.figures import close_up_start, figures, step_word
 from seqcast.report.formats import time_text
 from seqcast.report.inputs import Report, ReportInput
@@ -25,6 +25,22 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return figure(v)
     return str(v)
+
+
+def _columns_at_one_precision(rows: list[list], first: int, one_fold: bool) -> list[list[str]]:
+    """The leaderboard's rows with every number column (from ``first``) at its column's
+    precision (``seqcast.numbers``: 1.570 beside 1.634, not 1.57); ``rows`` hold
+    [rank, name, kind, folds text, numbers...]; the folds text goes after the backtest MAE
+    unless there is one fold."""
+    width = len(rows[0]) if rows else 0
+    columns = [[r[c] for r in rows] for c in range(first, width)]
+    texts = [[number_text(v, decimals_for(col)) for v in col] for col in columns]
+    out = []
+    for j, r in enumerate(rows):
+        cells = [t[j] for t in texts]
+        head = [*r[:3], cells[0]] + ([] if one_fold else [r[3]])
+        out.append([*head, *cells[1:]])
+    return out
 
 
 ONE_FOLD_NOTE = (
@@ -70,16 +86,16 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
             seeds = ", ".join(str(a["seed"]) for a in e["retried_after"])
             name += f" (refitted: seed {seeds} collapsed)"
         bt = e["backtest"] or {}
-        cells = [str(i), name, e["kind"], _fmt(bt.get("mae"))]
-        if not one_fold:
-            cells += [
-                " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-",
-                _fmt((e["val"] or {}).get("mae")),
-            ]
         m = e["test"] or {}
-        cells += [_fmt(m.get(k)) for k in ("mae", "rmse", "r2", "mase", "wape")]
-        cells.append(_fmt(e.get("train_seconds")))
-        lead.append(cells)
+        numbers = [  # each a column read at one precision (below)
+            bt.get("mae"),
+            *([] if one_fold else [(e["val"] or {}).get("mae")]),
+            *(m.get(k) for k in ("mae", "rmse", "r2", "mase", "wape")),
+            e.get("train_seconds"),
+        ]
+        folds = " / ".join(_fmt(v) for v in bt.get("fold_mae", [])) or "-"
+        lead.append([str(i), name, e["kind"], folds, *numbers])
+    lead = _columns_at_one_precision(lead, first=4, one_fold=one_fold)
     prof_head = [
         "feature",
         *(f"{s} {k}" for s in ("train", "val", "test") for k in ("mean", "std", "min", "max")),

@@ -88,9 +88,10 @@ def trust_summary(r: ReportInput) -> TrustSummary:
                 continue
             mine, theirs = champ[split]["mae"], ref[split]["mae"]
             best = "the best other reference" if itself else "the best reference"
+            mine_text, theirs_text = row_numbers([mine, theirs])
             lines.append(
-                f"{where[split][0].upper()}{where[split][1:]}: MAE {figure(mine)}, "
-                f"{margin(mine, theirs)} than {best} there, {ref['name']} ({figure(theirs)})."
+                f"{where[split][0].upper()}{where[split][1:]}: MAE {mine_text}, "
+                f"{margin(mine, theirs)} than {best} there, {ref['name']} ({theirs_text})."
             )
         warnings += _champion_warnings(r.board, champ)
     collapsed = [

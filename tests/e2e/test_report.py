@@ -82,10 +82,10 @@ def test_claims_name_their_split_and_the_references_not_beaten():
     r = _input()
     lines = claims(r.board, "gru")
     assert lines == [
-        "On the backtest (mean of the folds), gru (MAE 20) beats persistence 60 but does not "
-        "beat ridge 10.",
-        "On validation, gru (MAE 20) beats persistence 60 but does not beat ridge 10.",
-        "On test, gru (MAE 20) beats persistence 60 but does not beat ridge 10.",
+        "On the backtest (mean of the folds), gru (MAE 20.00) beats persistence 60.00 but does "
+        "not beat ridge 10.00.",
+        "On validation, gru (MAE 20.00) beats persistence 60.00 but does not beat ridge 10.00.",
+        "On test, gru (MAE 20.00) beats persistence 60.00 but does not beat ridge 10.00.",
     ]
 
 
@@ -93,9 +93,9 @@ def test_report_flags_collapse_shows_settings_and_explains_wape():
     """The headline names splits, the flat variant is flagged, resolved settings are shown."""
     report = render(_input())
     md = report.markdown
-    assert "On test, gru (MAE 20)" in md
+    assert "On test, gru (MAE 20.00)" in md
     assert "lstm (flat prediction (fold-1))" in md
-    assert "| 1 | ridge | reference | 10 | 10 / 10 | 10 |" in md  # backtest, folds, val
+    assert "| 1 | ridge | reference | 10.0 | 10 / 10 | 10.0 |" in md  # backtest, folds, val
     assert "| timesteps | 24 | dataset default (bike-hourly) |" in md
     assert "stays defined when some actual values are 0" in md
     assert "| pretest | " in md and "no (fixed epochs) |" in md

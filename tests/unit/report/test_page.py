@@ -40,7 +40,7 @@ def test_two_folds_show_the_backtest_each_fold_and_validation():
     """gru is 2 off on both folds: backtest mean 2, per fold 2 / 2, validation 2; no note."""
     head, rows, note = _leaderboard(folds=2)
     assert head[3:7] == ["backtest MAE", "MAE per fold", "val MAE", "test MAE"]
-    assert rows[0][:7] == ["1", "gru (champion)", "deep", "2", "2 / 2", "2", "2"]
+    assert rows[0][:7] == ["1", "gru (champion)", "deep", "2.000", "2 / 2", "2.000", "2.000"]
     assert note == ""
 
 
@@ -49,7 +49,7 @@ def test_one_fold_shows_one_column_and_says_why():
     named for all three, and a note under the table in both reports."""
     head, rows, note = _leaderboard(folds=1)
     assert head[3:5] == ["backtest MAE = fold-1 = val MAE", "test MAE"]
-    assert rows[0][:5] == ["1", "gru (champion)", "deep", "2", "2"]
+    assert rows[0][:5] == ["1", "gru (champion)", "deep", "2.000", "2.000"]
     assert len(rows[0]) == len(head)
     report = render(hourly_report(folds=1))
     assert "one column shows all three" in note
@@ -66,3 +66,21 @@ def test_both_reports_show_the_close_up_after_the_test_period():
     assert md.index("figures/actual_vs_predicted.png") < md.index(f"![{caption}]")
     assert f"![{caption}](figures/test_close_up.png)" in md
     assert f'<img alt="{caption}"' in report.html
+
+
+def test_every_number_column_of_the_leaderboard_reads_at_one_precision():
+    """Test MAEs 1.634 and 1.57 in one column read 1.634 and 1.570 (the column's largest value
+    to four significant digits); fit seconds 22.83 and 0.05 read 22.83 and 0.05."""
+    from seqcast.report.page import _columns_at_one_precision
+
+    rows = [
+        ["1", "gru", "deep", "-", 1.343, 1.634, 22.83],
+        ["2", "ridge", "reference", "-", 1.479, 1.57, 0.05],
+    ]
+    got = _columns_at_one_precision(rows, first=4, one_fold=True)
+    assert got == [
+        ["1", "gru", "deep", "1.343", "1.634", "22.83"],
+        ["2", "ridge", "reference", "1.479", "1.570", "0.05"],
+    ]
+    two_folds = _columns_at_one_precision(rows, first=4, one_fold=False)
+    assert two_folds[1][:5] == ["2", "ridge", "reference", "1.479", "-"]

@@ -35,10 +35,10 @@ def test_a_sound_run_reads_in_five_lines_without_warnings():
         "Forecast: Rented Bike Count (bike-hourly: Seoul bike rentals); errors are in its units.",
         "How far ahead: 1 hour ahead (hourly data).",
         "Champion: gru.",
-        "On the backtest (mean of 2 folds): MAE 2, 60.0 % lower than the best reference "
-        "there, ridge (5).",
-        "On test (2018-10-01 00:00 to x): MAE 2, 60.0 % lower than the best reference there, "
-        "ridge (5).",
+        "On the backtest (mean of 2 folds): MAE 2.000, 60.0 % lower than the best reference "
+        "there, ridge (5.000).",
+        "On test (2018-10-01 00:00 to x): MAE 2.000, 60.0 % lower than the best reference "
+        "there, ridge (5.000).",
     ]
     assert summary.warnings == []
 
@@ -46,7 +46,7 @@ def test_a_sound_run_reads_in_five_lines_without_warnings():
 def test_a_champion_that_loses_to_a_reference_on_test_is_a_warning():
     """gru is 2 off on the backtest but 8 off on test, where ridge is 5 off."""
     summary = trust_summary(hourly_report(residuals=np.full(480, 8.0)))
-    assert summary.lines[-1].startswith("On test (2018-10-01 00:00 to x): MAE 8, 60.0 % higher")
+    assert summary.lines[-1].startswith("On test (2018-10-01 00:00 to x): MAE 8.000, 60.0 % higher")
     assert summary.warnings == [
         "On test the champion (MAE 8.000) loses to ridge (5.000) "
         "(reported only: test never chooses)."
@@ -92,7 +92,7 @@ def test_a_reference_champion_is_compared_with_the_next_best_reference():
                    ("gru", "deep", 7.0, 8.0))  # fmt: skip
     r = replace(hourly_report(days=3), board=board, champion="arima", champion_policy="fallback")
     lines = trust_summary(r).lines
-    assert any("lower than the best other reference there, theta (6)" in x for x in lines)
+    assert any("lower than the best other reference there, theta (6.000)" in x for x in lines)
     assert not any("reference there, arima" in x for x in lines)
 
 
