@@ -157,16 +157,14 @@ class Difference(_Affine):
 
     @classmethod
     def fit(cls, data: TargetData) -> Difference:
-        probe = cls._unfitted(data)
-        change = probe.change(data.y, data.x, data.origins)  # (samples, steps)
-        return probe._with(fit_scaler(change.reshape(-1, 1), ["y"], "standard"))
+        fitted = cls._unfitted(data)  # its change, before the affine map
+        change = fitted.change(data.y, data.x, data.origins)  # (samples, steps)
+        fitted.affine = fit_scaler(change.reshape(-1, 1), ["y"], "standard")
+        return fitted
 
     @classmethod
     def _unfitted(cls, data: TargetData) -> Difference:
         return cls(_IDENTITY, data.origin_feature)
-
-    def _with(self, affine: AffineScaler) -> Difference:
-        return Difference(affine, self.origin_feature)
 
     def spread(self, x, samples: int) -> np.ndarray:
         """(samples, 1): the size a change is measured in; 1 for a plain difference."""
@@ -254,9 +252,6 @@ class Normalize(Difference):
         floor = 0.1 * float(np.median(spreads)) if len(spreads) else 0.0
         return cls(_IDENTITY, data.origin_feature, float(data.feature_scale), floor or 1.0)
 
-    def _with(self, affine: AffineScaler) -> Normalize:
-        return Normalize(affine, self.origin_feature, self.feature_scale, self.spread_floor)
-
     def window_spread(self, x) -> np.ndarray:
         """(samples,) each window's own spread of the target, in original units: the standard
         deviation of the target's feature over the window's rows, never below
@@ -295,7 +290,6 @@ TRANSFORMS: dict[str, type[TargetTransform]] = {
 }
 RELATIVE = tuple(name for name, c in TRANSFORMS.items() if c.relative)  # difference, normalize
 _IDENTITY = AffineScaler("standard", ["y"], np.ones(1), np.zeros(1))
-_STORED = ("transform", "origin_feature", "feature_scale", "spread_floor")
 
 
 def fit_target_transform(name: str, data: TargetData) -> TargetTransform:
@@ -312,7 +306,7 @@ def target_transform_of(doc: dict | None) -> TargetTransform:
     names no transform."""
     if doc is None:
         return TargetTransform()
-    affine = AffineScaler.from_dict({k: v for k, v in doc.items() if k not in _STORED})
+    affine = AffineScaler.from_dict(doc)  # it reads the map's keys, not the transform's
     return TRANSFORMS[doc.get("transform") or Scaled.name].from_dict(doc, affine)
 
 

@@ -200,12 +200,17 @@ def champion_label(board: list[dict], name: str) -> str:
     entry = next(e for e in board if e["name"] == name)
     if entry["kind"] != "ensemble":
         return name
+    return f"{name} ({100 * deep_share(board, name):.0f} % deep: {members_text(board, name)})"
+
+
+def members_text(board: list[dict], name: str) -> str:
+    """The ensemble ``name``'s members and weights, the deep ones first: ``multi-input 0.11;
+    theta 0.33, arima 0.33, lag-boosting 0.22``."""
+    weights = next(e for e in board if e["name"] == name)["weights"]
     kinds = {e["name"]: e["kind"] for e in board}
-    weights = entry["weights"]
     deep = [f"{m} {w:.2f}" for m, w in weights.items() if kinds.get(m) == "deep"]
     other = [f"{m} {w:.2f}" for m, w in weights.items() if kinds.get(m) != "deep"]
-    parts = ", ".join(deep) + ("; " if deep and other else "") + ", ".join(other)
-    return f"{name} ({100 * deep_share(board, name):.0f} % deep: {parts})"
+    return ", ".join(deep) + ("; " if deep and other else "") + ", ".join(other)
 
 
 def claims(board: list[dict], name: str) -> list[str]:

@@ -49,8 +49,9 @@ from seqcast.models.forecaster import (
     FitSummary,
     NotApplicable,
     register,
+    series_of,
 )
-from seqcast.models.statistical import _series, _StoredForm
+from seqcast.models.statistical import _StoredForm
 
 MAX_ROWS = 50_000  # the longest series (all its rows) arima is fitted on
 MAX_MODELS = 30  # fits per stepwise search
@@ -228,13 +229,13 @@ class ARIMA(_StoredForm):
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
-        rows = len(_series(train)[0])  # the whole series: the same verdict on every fold
+        rows = len(series_of(train)[0])  # the whole series: the same verdict on every fold
         if rows > MAX_ROWS:
             raise NotApplicable(
                 f"fitted on series of at most {MAX_ROWS:,} rows (its stepwise search refitted "
                 f"per fold would outlast the run); this one holds {rows:,}"
             )
-        filled, season = self._training_series(train)
+        filled, season = self._trainingseries_of(train)
         series = filled.to_numpy()
         if len(series) < 10:
             raise ValueError(

@@ -147,14 +147,12 @@ def fit_variant(
     _, timesteps, features = train.x.shape  # (samples, timesteps, features)
     _, outputs, covariates = train.covariates.shape  # (samples, steps, covariates)
     fed = fed_features(name, features, covariates)
+    assert tcfg.batch_size is not None  # checked above
+    batches = math.ceil(len(train.y) / tcfg.batch_size)  # per epoch
     # a refit keeps the moving average of its weights; an early-stopped fit its best epoch
     ema = 0.0
     if val is None and tcfg.ema_momentum:
-        assert tcfg.batch_size is not None  # checked above
-        steps = int(epochs or 0) * math.ceil(len(train.y) / tcfg.batch_size)
-        ema = refit_momentum(tcfg.ema_momentum, steps)
-    assert tcfg.batch_size is not None
-    batches = math.ceil(len(train.y) / tcfg.batch_size)  # per epoch
+        ema = refit_momentum(tcfg.ema_momentum, int(epochs or 0) * batches)
     per_call = batches if batches >= GRAPH_LOOP_MIN_BATCHES else 1
     model = build(
         name, vcfg, timesteps, fed, outputs * covariates, tcfg.seed, loss, ema, outputs, per_call

@@ -40,6 +40,23 @@ class Block(Protocol):
     def covariates(self) -> np.ndarray: ...  # (samples, covariates): the target time's calendar
 
 
+def series_of(block) -> tuple[np.ndarray, np.ndarray]:
+    """The target's whole series (rows,) and each window's origin row (samples,) a block
+    carries, for the models that forecast from the history up to each origin."""
+    history = getattr(block, "history", None)
+    origins = getattr(block, "origin_row", None)
+    if history is None or origins is None:
+        raise ValueError("windows lack the series history; prepare them again")
+    return np.asarray(history, dtype=np.float64), np.asarray(origins, dtype=np.int64)
+
+
+def steps_of(block: Block, units: FitUnits | None) -> list[int]:
+    """The steps ahead the fit forecasts: its units' steps, else one per covariate step of
+    the block (fits made before units named them)."""
+    steps = units_of(units).steps
+    return list(steps) if steps else list(range(1, block.covariates.shape[1] + 1))
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a forecaster declares about itself, in the spirit of scikit-learn's estimator tags.

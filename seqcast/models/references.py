@@ -32,7 +32,15 @@ from threadpoolctl import threadpool_limits
 from seqcast.data import naive
 from seqcast.data.target_transform import Difference, Normalize
 from seqcast.data.units import FitUnits, units_of
-from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
+from seqcast.models.forecaster import (
+    Block,
+    Capabilities,
+    FitSummary,
+    Forecaster,
+    register,
+    series_of,
+    steps_of,
+)
 from seqcast.models.lag_features import lag_features
 
 # The types skops does not trust by default in these models (checked for scikit-learn 1.9).
@@ -102,12 +110,9 @@ class Naive(Forecaster):
         return FitSummary()
 
     def predict(self, block: Block) -> np.ndarray:
-        history = getattr(block, "history", None)
-        origins = getattr(block, "origin_row", None)
-        if history is None or origins is None:
-            raise ValueError("windows lack the series history; prepare them again")
+        history, origins = series_of(block)
         units = units_of(self.settings.units)
-        steps = units.steps or list(range(1, block.covariates.shape[1] + 1))
+        steps = steps_of(block, units)
         if self.name == "seasonal-naive":
             return naive.seasonal_naive(history, origins, steps, units.season_or_1)
         if self.name == "drift":
@@ -210,13 +215,10 @@ class LagBoosting(Fitted):
         self.model: list = []
 
     def _features(self, block) -> list[np.ndarray]:
-        history = getattr(block, "history", None)
-        origins = getattr(block, "origin_row", None)
-        if history is None or origins is None:
-            raise ValueError("windows lack the series history; prepare them again")
+        history, origins = series_of(block)
         units = units_of(self.settings.units)
         transform = units.transform
-        steps = units.steps or list(range(1, block.covariates.shape[1] + 1))
+        steps = steps_of(block, units)
         return lag_features(
             history,
             origins,

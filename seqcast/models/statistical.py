@@ -45,7 +45,15 @@ import numpy as np
 import pandas as pd
 
 from seqcast.data.units import FitUnits, units_of
-from seqcast.models.forecaster import Block, Capabilities, FitSummary, Forecaster, register
+from seqcast.models.forecaster import (
+    Block,
+    Capabilities,
+    FitSummary,
+    Forecaster,
+    register,
+    series_of,
+    steps_of,
+)
 
 FORMS = [(None, None), ("add", None), (None, "add"), ("add", "add")]  # (trend, seasonal)
 
@@ -111,11 +119,6 @@ def ets_rows(seasonal: bool, season: int) -> int:
     return max(2 * season, 10 + 2 * (season // 2)) if seasonal else 10
 
 
-def _steps_of(block: Block, units: FitUnits | None) -> list[int]:
-    steps = units_of(units).steps
-    return list(steps) if steps else list(range(1, block.covariates.shape[1] + 1))
-
-
 class _StoredForm(Forecaster):
     """A statistical reference whose fit is a small document (``form``): stored as JSON and
     rebuilt at load, forecasting from the target's history up to each origin."""
@@ -139,8 +142,8 @@ class _StoredForm(Forecaster):
         steps; a clear error without a fitted form or with too short a history."""
         if self.form is None:
             raise ValueError(f"{self.name}: fit or load the model first")
-        history, origins = _series(block)
-        steps = _steps_of(block, self.settings.units)
+        history, origins = series_of(block)
+        steps = steps_of(block, self.settings.units)
         f = self.form
         series = _filled(history, int(origins.max()))
         need = self._rows_needed(f)
@@ -152,11 +155,11 @@ class _StoredForm(Forecaster):
             )
         return series, origins, steps
 
-    def _training_series(self, train) -> tuple[pd.Series, int]:
+    def _trainingseries_of(self, train) -> tuple[pd.Series, int]:
         """The target's series up to the fit's last training target (missing values
         interpolated) and the spec's season (1 without one)."""
-        history, origins = _series(train)
-        steps = _steps_of(train, self.settings.units)
+        history, origins = series_of(train)
+        steps = steps_of(train, self.settings.units)
         end = int(origins.max()) + max(steps)  # the last training target's row
         season = units_of(self.settings.units).season_or_1
         return _filled(history, end), season
@@ -190,7 +193,7 @@ class ETS(_StoredForm):
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         start = time.perf_counter()
-        series, season = self._training_series(train)
+        series, season = self._trainingseries_of(train)
         best = None
         with warnings.catch_warnings():  # convergence chatter of the optimiser
             warnings.simplefilter("ignore")
@@ -246,7 +249,7 @@ class Theta(_StoredForm):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         start = time.perf_counter()
-        filled, season = self._training_series(train)
+        filled, season = self._trainingseries_of(train)
         series = filled.to_numpy()
         seasonal = season >= 2 and len(series) >= 2 * season
         model = ThetaModel(
@@ -320,11 +323,3 @@ def history_rows(forecaster: str, units: FitUnits | None) -> int:
         return 0
     season = units_of(units).season_or_1
     return 2 * season + 10 if season > 1 else 10
-
-
-def _series(block) -> tuple[np.ndarray, np.ndarray]:
-    history = getattr(block, "history", None)
-    origins = getattr(block, "origin_row", None)
-    if history is None or origins is None:
-        raise ValueError("windows lack the series history; prepare them again")
-    return np.asarray(history, dtype=np.float64), np.asarray(origins, dtype=np.int64)

@@ -38,7 +38,7 @@ def _values(rows: pd.DataFrame) -> np.ndarray:
 
 def forecast_table(rows: pd.DataFrame, units: str, whole: bool = False) -> list[dict]:
     """One dict per step: target period, step, forecast and each level's bounds, in ``units``,
-    every number at one precision (``seqcast.report.formats.decimals_for``: whole numbers for
+    every number at one precision (``seqcast.numbers.decimals_for``: whole numbers for
     a count, ``whole``, and from 1,000 up; four significant digits below)."""
     decimals = decimals_for(_values(rows), whole)
     out = []

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcast.evaluation.leaderboard import DEEP_SHARE_WARNING, champion_label, deep_share
+from seqcast.evaluation.leaderboard import (
+    DEEP_SHARE_WARNING,
+    champion_label,
+    deep_share,
+    members_text,
+)
 from seqcast.numbers import figure, row_numbers
 from seqcast.report.figures import step_word
 from seqcast.report.formats import time_text
@@ -140,7 +145,7 @@ def _champion_warnings(board: list[dict], champ: dict) -> list[str]:
     if champ["kind"] == "ensemble" and share < DEEP_SHARE_WARNING:
         out.append(
             f"The champion is {100 * share:.0f} % deep: most of its forecast comes from "
-            f"references ({champion_label(board, name).split(': ', 1)[1].rstrip(')')})."
+            f"references ({members_text(board, name)})."
         )
     deep = [e for e in board if e["kind"] == "deep" and e.get("backtest")]
     persistence = next((e for e in board if e["name"] == "persistence" and e.get("backtest")), None)

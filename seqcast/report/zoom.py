@@ -67,7 +67,7 @@ def zoomable_figure(
     black) over ``times`` (samples,), with an optional ``band`` (label, lower, upper) behind
     them; y spans every value drawn, labelled at its bottom, middle and top in ``units``, and
     time along the bottom at :data:`TIME_TICKS` places. Every number (the labels, the values
-    named under the pointer) is written at one precision (``formats.decimals_for``; whole
+    named under the pointer) is written at one precision (``numbers.decimals_for``; whole
     numbers for a count, ``whole``)."""
     drawn = [*lines.values(), *(band[1:] if band else ())]
     low = float(min(np.min(v) for v in drawn))

@@ -32,11 +32,6 @@ class ForecastInput:
         return self.target_times.to_numpy()[None, :]
 
 
-def bundle_steps(bundle: dict) -> list[int]:
-    """The steps a bundle forecasts (bundles made before paths: their one horizon)."""
-    return list(bundle.get("steps") or [bundle["horizon"]])
-
-
 def last_window(
     clean: pd.DataFrame,
     spec: DatasetSpec,
