@@ -9,7 +9,9 @@ from flows.prepare import prepare
 from flows.train import backtest_fits
 from seqcast.config import PrepareConfig, StageName, TrainConfig
 from seqcast.errors import ConfigError
-from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, refit_epochs
+from seqcast.evaluation.plan import FitJob
+from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit
 from tasks import prepare as t
@@ -33,38 +35,45 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
     (a refit reads its folds' best epochs, a served fit its refit's epochs, from their
     cached results), its own cache ignored and overwritten. Writes its record and learning
     curve under DIR/<dataset>/reruns/<name>/; returns that folder."""
-    target = fit.fit_target(config, name)
+    plan = fit.run_plan(config)
+    job = plan.job(name)
     run_dir = fit.match_train_run(config)
     prepared = {c.resolved_timesteps: prepare(c) for c in config.prepare_configs()}
-    d = prepared[target.timesteps]
+    d = prepared[job.timesteps]
     threads = threads_per_worker(config)
-    folds = config.resolved_selection.folds or 1
     vcfg, tcfg = config.resolved_variant, config.resolved_training
-    base = config.seed_list[0]
     if tcfg.target_transform == AUTO:  # as the train run chose it (cached)
-        chosen = fit.choose_transform(next(iter(prepared.values())), folds, base, threads)
+        first = prepared[plan.lengths[0]]
+        chosen = fit.choose_transform(first, plan.folds, plan.base_seed, threads)
         tcfg = tcfg.model_copy(update={"target_transform": chosen["chosen"]})
-    if target.kind == "reference":
-        names = fit.reference_plan(config)[list(prepared).index(target.timesteps)]
+    if job.kind == "reference":
         refs = fit.fit_references.with_options(refresh_cache=True)
-        got = refs(d, target.timesteps, target.fit, folds, base, threads, names,
-                   tcfg.target_transform)  # fmt: skip
-        return fit.store_rerun(config, target, got, run_dir)
+        got = refs(job, d, plan.folds, threads, tcfg.target_transform)
+        return fit.store_rerun(config, job, got, run_dir)
 
-    def deep(fit_name: str, epochs: int | None, refresh: bool = False):
-        seeded = tcfg.model_copy(update={"seed": target.seed})
-        task = fit.deep_task(d, target.variant, vcfg, seeded, fit_name, folds, epochs)
-        task = task.with_options(refresh_cache=refresh)
-        return task(d, target.timesteps, target.variant, target.label, target.seed, vcfg, tcfg,
-                    fit_name, folds, epochs, threads)  # fmt: skip
+    def deep(one: FitJob, epochs: int | None, refresh: bool = False) -> FitRef:
+        task = fit.deep_task(one, d, vcfg, tcfg, plan.folds, epochs)
+        return task.with_options(refresh_cache=refresh)(
+            one, d, vcfg, tcfg, plan.folds, epochs, threads
+        )
 
-    epochs = None
-    if target.fit in (TEST_FIT, SERVE_FIT):  # the stored folds' best epochs
-        best = [deep(f, None).best_epoch or 1 for f in fold_names(folds)]
-        epochs = refit_epochs(best)
-    if target.fit == SERVE_FIT:  # trained for as long as its refit before the test period
-        epochs = deep(TEST_FIT, epochs).epochs
-    return fit.store_rerun(config, target, [deep(target.fit, epochs, refresh=True)], run_dir)
+    # the fits before it, each from its cache: a refit reads its folds' best epochs, a
+    # served fit its refit's epochs
+    done: dict[str, FitRef] = {}
+    for before in plan.before(job):
+        done[before.name] = deep(before, _epochs_after(before, done))
+    return fit.store_rerun(config, job, [deep(job, _epochs_after(job, done), True)], run_dir)
+
+
+def _epochs_after(job: FitJob, done: dict[str, FitRef]) -> int | None:
+    """The epochs ``job`` trains for, from the fits before it: a fold early-stops (None); a
+    refit before the test period trains its folds' mean best epoch; a served fit as long as
+    its refit before the test period."""
+    if job.fit == TEST_FIT:
+        return refit_epochs([done[name].best_epoch or 1 for name in job.after])
+    if job.fit == SERVE_FIT:
+        return done[job.after[0]].epochs
+    return None
 
 
 @flow(name="rerun-ranking", log_prints=True)
@@ -108,5 +117,5 @@ def rerun(name: str, config: TrainConfig) -> str:
         if len(prepare_configs) > 1:
             raise ConfigError(f"{name}: a prepare stage is rerun for one window length")
         return run_stage(name, prepare_configs[0])  # type: ignore[arg-type,call-overload]
-    fit.fit_target(config, name)  # a misspelt name fails here, listing the valid ones
+    fit.run_plan(config).job(name)  # a misspelt name fails here, listing the valid ones
     return rerun_fit(name, config)

@@ -10,14 +10,8 @@ from prefect.futures import PrefectFuture, as_completed
 
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
-from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
-from seqcast.evaluation.plan import (
-    MemberLike,
-    label_of,
-    reference_source,
-    seeded_members,
-    served_references,
-)
+from seqcast.evaluation.backtest import TEST_FIT, refit_epochs
+from seqcast.evaluation.plan import FitJob, MemberLike
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit as t
@@ -47,73 +41,57 @@ def fit_models(
 
 
 def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef], dict | None]:
-    """Every fit the ranking reads: the target transform chosen first when it is ``auto``,
-    every candidate on every backtest fold, the refits before the test period, more seeds for
-    the shortlisted variants. Returns the fits and the transform's choice (None unless
-    ``auto``). Call inside a flow: the fits are submitted to its task runner."""
+    """Every fit the ranking reads, a walk over the run's plan: the target transform chosen
+    first when it is ``auto``, every candidate on every backtest fold, each refit before the
+    test period, more seeds for the shortlisted variants. Returns the fits and the transform's
+    choice (None unless ``auto``). Call inside a flow: the fits are submitted to its task
+    runner."""
+    plan = t.run_plan(config)
     threads = threads_per_worker(config)
-    sel = config.resolved_selection
-    folds = sel.folds or 1
-    fold_list = fold_names(folds)
-    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
+    source = dict(zip(plan.lengths, prepared, strict=True))
     vcfg, tcfg = config.resolved_variant, config.resolved_training
-    base, *extra_seeds = config.seed_list
     choice = None
     if tcfg.target_transform == AUTO:  # chosen on the backtest before any other fit
-        choice = t.choose_transform(prepared[0], folds, base, threads)
+        choice = t.choose_transform(prepared[0], plan.folds, plan.base_seed, threads)
         tcfg = tcfg.model_copy(update={"target_transform": choice["chosen"]})
     transform = tcfg.target_transform
-    variants = variant_sources(config, prepared)
 
-    def deep(label: str, seed: int, fit: str, epochs: int | None = None):
-        d, ts, v = variants[label]
-        task = t.deep_task(d, v, vcfg, tcfg.model_copy(update={"seed": seed}), fit, folds, epochs)
-        return task.submit(d, ts, v, label, seed, vcfg, tcfg, fit, folds, epochs, threads)
+    def deep(job: FitJob, epochs: int | None = None):
+        d = source[job.timesteps]
+        task = t.deep_task(job, d, vcfg, tcfg, plan.folds, epochs)
+        return task.submit(job, d, vcfg, tcfg, plan.folds, epochs, threads)
 
     def backtest(labels: list[str], seeds: list[int]) -> tuple[list[FitRef], list]:
         """Fold fits, and each (label, seed)'s refit before the test period submitted as soon
         as its own folds are done (for their mean best epoch): no worker waits for a slower
         variant. Returns the fold fits and the refits' futures."""
-        keys = [(lb, s, f) for lb in labels for s in seeds for f in fold_list]
-        futures = [deep(*key) for key in keys]
-        key_of = {id(f): key for f, key in zip(futures, keys, strict=True)}
-        done: dict[tuple[str, int, str], FitRef] = {}
+        jobs = plan.folds_of(labels, seeds)
+        futures = [deep(job) for job in jobs]
+        job_of = {id(f): job for f, job in zip(futures, jobs, strict=True)}
+        done: dict[str, FitRef] = {}
         refits = []
         for future in as_completed(futures):
-            lb, s, _ = key = key_of[id(future)]
-            done[key] = future.result()
-            if all((lb, s, f) in done for f in fold_list):
-                best = [done[(lb, s, f)].best_epoch or 1 for f in fold_list]
-                refits.append(deep(lb, s, TEST_FIT, refit_epochs(best)))
-        return [done[key] for key in keys], refits
+            job = job_of[id(future)]
+            done[job.name] = future.result()
+            refit = plan.deep(job.label, job.seed, TEST_FIT)
+            if all(name in done for name in refit.after):
+                best = [done[name].best_epoch or 1 for name in refit.after]
+                refits.append(deep(refit, refit_epochs(best)))
+        return [done[job.name] for job in jobs], refits
 
     ref_futures = [
-        t.fit_references.submit(d, ts, fit, folds, base, threads, names, transform)
-        for d, ts, names in zip(prepared, lengths, t.reference_plan(config), strict=True)
-        if names
-        for fit in [*fold_list, TEST_FIT]
+        t.fit_references.submit(job, source[job.timesteps], plan.folds, threads, transform)
+        for job in plan.reference_fits()
     ]
-    fits, refits = backtest(list(variants), [base])
+    fits, refits = backtest(list(plan.candidates), [plan.base_seed])
     fits += [r for f in ref_futures for r in f.result()]
-    if extra_seeds:
+    if plan.extra_seeds:
         chosen = shortlist_variants(config, prepared, fits)
-        more, more_refits = backtest(chosen, extra_seeds)
+        more, more_refits = backtest(chosen, list(plan.extra_seeds))
         fits += more
         refits += more_refits
     fits += [f.result() for f in refits]
     return fits, choice
-
-
-def variant_sources(config: TrainConfig, prepared: list[str]) -> dict[str, tuple[str, int, str]]:
-    """Each deep candidate label (``gru``; ``gru-t24`` in a sweep) -> its prepared windows,
-    window length and variant."""
-    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
-    sweep = len(lengths) > 1
-    return {
-        label_of(v, ts, sweep): (d, ts, v)
-        for d, ts in zip(prepared, lengths, strict=True)
-        for v in config.variants
-    }
 
 
 def serve(
@@ -124,36 +102,33 @@ def serve(
     transform: str | None,
 ) -> list[FitRef]:
     """Fit the champion's ``members`` on every window of ``prepared`` (one directory per
-    window length of ``config``, in order), each member fitted per seed for its ``epochs``
-    and the references by one task per window length. Returns the fits in the members'
-    order. Call inside a flow: the fits are submitted to its task runner."""
+    window length of ``config``, in order): the plan's served jobs, each per-seed member for
+    its ``epochs``, the references by one job per window length. Returns the fits in the
+    members' order. Call inside a flow: the fits are submitted to its task runner."""
+    plan = t.run_plan(config)
     threads = threads_per_worker(config)
-    folds = config.resolved_selection.folds or 1
-    base = config.seed_list[0]
-    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
-    sweep = len(lengths) > 1
-    vcfg, tcfg = config.resolved_variant, config.resolved_training
-    tcfg = tcfg.model_copy(update={"target_transform": transform})
-    variant_of = variant_sources(config, prepared)
-    served_refs = {
-        (d, ts): t.fit_references.submit(d, ts, SERVE_FIT, folds, base, threads, names, transform)
-        for (d, ts), names in served_references(members, prepared, lengths, sweep).items()
-    }
-    served_seeded: dict[tuple[str, int | None], PrefectFuture] = {}
-    for lb, s in seeded_members(members):
-        d, ts, v = variant_of[lb]
-        seeded = tcfg.model_copy(update={"seed": s})
-        task = t.deep_task(d, v, vcfg, seeded, SERVE_FIT, folds, epochs[(lb, s)])
-        served_seeded[(lb, s)] = task.submit(
-            d, ts, v, lb, s, vcfg, tcfg, SERVE_FIT, folds, epochs[(lb, s)], threads
-        )
+    source = dict(zip(plan.lengths, prepared, strict=True))
+    vcfg = config.resolved_variant
+    tcfg = config.resolved_training.model_copy(update={"target_transform": transform})
+    deep: dict[tuple[str, int | None], PrefectFuture] = {}
+    references: dict[int, PrefectFuture] = {}  # window length -> its references' fits
+    for job in plan.served(members):
+        d = source[job.timesteps]
+        if job.kind == "deep":
+            n = epochs[(job.label, job.seed)]
+            task = t.deep_task(job, d, vcfg, tcfg, plan.folds, n)
+            deep[(job.label, job.seed)] = task.submit(job, d, vcfg, tcfg, plan.folds, n, threads)
+        else:
+            references[job.timesteps] = t.fit_references.submit(
+                job, d, plan.folds, threads, transform
+            )
     served: list[FitRef] = []
     for m in members:  # the members' order
-        if (m.label, m.seed) in served_seeded:
-            served.append(served_seeded[(m.label, m.seed)].result())
+        if (m.label, m.seed) in deep:
+            served.append(deep[(m.label, m.seed)].result())
         else:
-            d, ts, name = reference_source(m.label, prepared, lengths, sweep)
-            served.append(next(f for f in served_refs[(d, ts)].result() if f.label == name))
+            ts, name = plan.reference_of(m.label)
+            served.append(next(f for f in references[ts].result() if f.label == name))
     return served
 
 
@@ -195,7 +170,7 @@ def train(config: TrainConfig) -> str:
         return refresh(config)
     prepared = [prepare(c) for c in config.prepare_configs()]
     if len(prepared) > 1:
-        check_sweep(prepared, config.resolved_selection.folds or 1)
+        check_sweep(prepared, config.backtest_folds)
     runner = task_runner_for(config)
     fits, served, ranking = fit_models.with_options(task_runner=runner)(config, prepared)
     run = publish_run(config, prepared, fits, served, ranking)

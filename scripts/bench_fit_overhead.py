@@ -50,7 +50,7 @@ def measure(dataset: str, work: Path) -> dict:
 
     config = TrainConfig(dataset=dataset, source=str(REAL / FILES[dataset]), out=str(work))
     vcfg, tcfg = config.resolved_variant, config.resolved_training.model_copy(update={"seed": 42})
-    folds = config.resolved_selection.folds or 1
+    folds = config.backtest_folds
     parts, units, _ = load_fit(prepared_dir(dataset, work), "fold-1", folds, tcfg.target_transform)
     transform = units.transform
     train, early = parts["train"], parts["early_stop"]

@@ -4,7 +4,6 @@ interface (``seqcast.models.forecaster``) and stores a served fit's model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import task
@@ -13,12 +12,11 @@ from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 from seqcast.config import TrainConfig
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.data.target_transform import RELATIVE
-from seqcast.errors import ConfigError
-from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
-from seqcast.evaluation.plan import backtest_references, label_of
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT
+from seqcast.evaluation.plan import FitJob, RunPlan
 from seqcast.evaluation.records import FitRef
 from seqcast.io import storage
-from seqcast.io.paths import RANKING, STAGES, Layout
+from seqcast.io.paths import Layout
 from seqcast.models import catalog
 from seqcast.models.fitting import limit_threads
 from seqcast.models.forecaster import Forecaster, NotApplicable, Settings
@@ -29,7 +27,7 @@ from tasks.windows import load_fit
 
 # Bump when training or reference code changes: part of their cache keys, with the registered
 # models (a newly registered reference is fitted, not left out of a cached fold).
-TRAIN_CODE_VERSION = "9"  # 9: a fit's units are typed (FitUnits)
+TRAIN_CODE_VERSION = "10"  # 10: a fit task takes its job from the run's plan
 _VERSION_KEY = CachePolicy.from_cache_key_fn(
     lambda ctx, params: f"{TRAIN_CODE_VERSION}:{','.join(catalog.registered())}"
 )
@@ -63,40 +61,38 @@ def _scored(model: Forecaster, parts: dict) -> list[list[float]]:  # [] for a se
     return model.predict(parts["scored"]).tolist() if "scored" in parts else []
 
 
-def deep_task(prepared_dir, variant, vcfg, tcfg, fit: str, folds: int, epochs: int | None):
-    """The ``fit_deep`` task to submit: a served fit is cached while its stored model is
-    there, and fitted again (refreshing the cache record) when it was removed."""
-    if fit != SERVE_FIT:
+def deep_task(job: FitJob, prepared_dir: str, vcfg, tcfg, folds: int, epochs: int | None):
+    """The ``fit_deep`` task to submit for ``job``: a served fit is cached while its stored
+    model is there, and fitted again (refreshing the cache record) when it was removed."""
+    if job.fit != SERVE_FIT:
         return fit_deep
-    settings = _settings(vcfg, tcfg, fit, folds, epochs)
-    final = Layout.fitted_model_dir(prepared_dir, variant, settings)
-    stored = final / f"model{catalog.capabilities(variant).suffix}"
+    seeded = tcfg.model_copy(update={"seed": job.seed})
+    final = Layout.fitted_model_dir(
+        prepared_dir, job.variant, _settings(vcfg, seeded, job.fit, folds, epochs)
+    )
+    stored = final / f"model{catalog.capabilities(job.variant).suffix}"
     return refreshed_if_missing(fit_deep, [stored, final / "trained.json"])
 
 
-@task(name="fit-deep", task_run_name="{label}-s{seed}-{fit}", cache_policy=TRAIN_CACHE)
+@task(name="fit-deep", task_run_name="{job.name}", cache_policy=TRAIN_CACHE)
 def fit_deep(
+    job: FitJob,
     prepared_dir: str,
-    timesteps: int,
-    variant: str,
-    label: str,
-    seed: int,
     vcfg: VariantConfig,
     tcfg: TrainingConfig,
-    fit: str,
     folds: int,
     epochs: int | None,
     threads: int,
 ) -> FitRef:
-    """Fit one deep variant with one seed on one fit's windows. Backtest folds early-stop on
-    their own newest windows; refits (``pretest``, ``all``) train ``epochs`` epochs. A served
-    (``all``) fit stores its model."""
+    """Fit one deep variant with one seed on one fit's windows (``job``). Backtest folds
+    early-stop on their own newest windows; refits (``pretest``, ``all``) train ``epochs``
+    epochs. A served (``all``) fit stores its model."""
     limit_threads(threads)
-    tcfg = tcfg.model_copy(update={"seed": seed})
-    parts, units, _ = load_fit(prepared_dir, fit, folds, tcfg.target_transform)
-    settings = Settings(seed=seed, threads=threads, units=units, variant=vcfg, training=tcfg)
-    model = catalog.create(variant, settings)
-    config = _settings(vcfg, tcfg, fit, folds, epochs)
+    tcfg = tcfg.model_copy(update={"seed": job.seed})
+    parts, units, _ = load_fit(prepared_dir, job.fit, folds, tcfg.target_transform)
+    settings = Settings(seed=job.seed, threads=threads, units=units, variant=vcfg, training=tcfg)
+    model = catalog.create(job.variant, settings)
+    config = _settings(vcfg, tcfg, job.fit, folds, epochs)
     progress = EpochProgress(epochs or tcfg.max_epochs or 1)
     summary = model.fit(parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress)
     progress.finish(summary.history)
@@ -106,14 +102,14 @@ def fit_deep(
         "units": units.model_dump(mode="json"),
         **config,
     }
-    stored = _store(model, prepared_dir, config, record) if fit == SERVE_FIT else None
+    stored = _store(model, prepared_dir, config, record) if job.fit == SERVE_FIT else None
     return FitRef(
-        label=label,
+        label=job.label,
         kind="deep",
-        forecaster=variant,
-        seed=seed,
-        fit=fit,
-        timesteps=timesteps,
+        forecaster=job.variant,
+        seed=job.seed,
+        fit=job.fit,
+        timesteps=job.timesteps,
         prepared_dir=prepared_dir,
         predictions=_scored(model, parts),
         best_epoch=summary.best_epoch,
@@ -128,29 +124,25 @@ def fit_deep(
     )
 
 
-@task(
-    name="fit-references", task_run_name="references-t{timesteps}-{fit}", cache_policy=TRAIN_CACHE
-)
+@task(name="fit-references", task_run_name="{job.name}", cache_policy=TRAIN_CACHE)
 def fit_references(
+    job: FitJob,
     prepared_dir: str,
-    timesteps: int,
-    fit: str,
     folds: int,
-    seed: int,
     threads: int,
-    names: tuple[str, ...],
     target_transform: str | None = None,
 ) -> list[FitRef]:
-    """The references ``names`` on one fit's windows (the same windows and units as the deep
-    fits), in that order, each on at most ``threads`` threads, scored on the fit's scored
+    """The references of ``job`` on one fit's windows (the same windows and units as the
+    deep fits), in that order, each on at most ``threads`` threads, scored on the fit's scored
     block; the served fit (``all``) stores them. A ``difference`` or ``normalize`` target
     transform applies to the fitted references too (``log1p`` to the deep variants only). No
     TensorFlow here."""
     relative = target_transform in RELATIVE
+    fit, seed = job.fit, job.seed
     parts, units, _ = load_fit(prepared_dir, fit, folds, target_transform if relative else None)
     settings = Settings(seed=seed, threads=threads, units=units)
     out: list[FitRef] = []
-    for name in names:
+    for name in job.references:
         model = catalog.create(name, settings)
         try:
             summary = model.fit(parts["train"])
@@ -166,7 +158,7 @@ def fit_references(
                 forecaster=name,
                 seed=seed,
                 fit=fit,
-                timesteps=timesteps,
+                timesteps=job.timesteps,
                 prepared_dir=prepared_dir,
                 predictions=_scored(model, parts),
                 seconds=summary.seconds,
@@ -200,67 +192,9 @@ def choose_transform(prepared_dir: str, folds: int, seed: int, threads: int) -> 
     return choose(scores)
 
 
-def reference_plan(config: TrainConfig) -> list[tuple[str, ...]]:
-    """The references fitted on each window length of ``config`` (in its order): the run's
-    references at the first, only those that read the window at the others."""
-    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
-    return backtest_references(config.resolved_references, catalog.window_free(), lengths)
-
-
-@dataclass(frozen=True)
-class FitTarget:
-    """One fit of a train run by the name the console printed: a deep variant's
-    (``gru-s42-fold-1``) or the references' (``references-t24-pretest``)."""
-
-    name: str
-    kind: str  # "deep" or "reference"
-    label: str  # the candidate label (deep); "" for the references
-    variant: str  # the deep variant; "" for the references
-    seed: int
-    fit: str  # fold-k, pretest or all
-    timesteps: int
-
-
-def fit_targets(config: TrainConfig) -> dict[str, FitTarget]:
-    """Every fit a train run of ``config`` makes, by the name its task run gets (the fit
-    tasks' run-name templates): each variant per window length, seed and fit, then the
-    references per window length and fit."""
-    deep, refs = str(fit_deep.task_run_name), str(fit_references.task_run_name)
-    lengths = [c.resolved_timesteps for c in config.prepare_configs()]
-    sweep = len(lengths) > 1
-    fits = [*fold_names(config.resolved_selection.folds or 1), TEST_FIT, SERVE_FIT]
-    out: dict[str, FitTarget] = {}
-    for ts in lengths:
-        for v in config.variants:
-            label = label_of(v, ts, sweep)
-            for seed in config.seed_list:
-                for fit in fits:
-                    name = deep.format(label=label, seed=seed, fit=fit)
-                    out[name] = FitTarget(name, "deep", label, v, seed, fit, ts)
-    base = config.seed_list[0]
-    for ts, names in zip(lengths, reference_plan(config), strict=True):
-        for fit in fits if names else ():
-            name = refs.format(timesteps=ts, fit=fit)
-            out[name] = FitTarget(name, "reference", "", "", base, fit, ts)
-    return out
-
-
-def fit_target(config: TrainConfig, name: str) -> FitTarget:
-    """The fit named ``name`` (as the train console printed it); a clear error listing the
-    valid names (the closest first) otherwise."""
-    import difflib
-
-    targets = fit_targets(config)
-    if name in targets:
-        return targets[name]
-    names = [*targets, RANKING, *STAGES]  # what run-stage and the rerun flow also take
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise ConfigError(
-        f"no fit named {name!r} in a train run with these settings{hint}; the valid names: "
-        + ", ".join(targets)
-        + " (and ranking, or a prepare stage)"
-    )
+def run_plan(config: TrainConfig) -> RunPlan:
+    """Every fit a train run of ``config`` makes, by name (``seqcast.evaluation.plan``)."""
+    return RunPlan.of(config, catalog.window_free())
 
 
 @task(name="match-train-run", task_run_name="match-train-run", cache_policy=NO_CACHE)
@@ -285,7 +219,7 @@ def _scored_mae(config: TrainConfig, fit: FitRef, run_dir: str) -> dict:
     if fit.fit == SERVE_FIT or not fit.predictions:
         return {}
     block = "test" if fit.fit == TEST_FIT else fit.fit
-    truth = truth_of([fit.prepared_dir], config.resolved_selection.folds or 1)[block]
+    truth = truth_of([fit.prepared_dir], config.backtest_folds)[block]
     mae = float(np.mean(np.abs(np.asarray(fit.predictions) - truth)))
     out: dict = {"scored_on": block, "mae": mae}
     stored = Path(run_dir) / "predictions.parquet"
@@ -298,14 +232,14 @@ def _scored_mae(config: TrainConfig, fit: FitRef, run_dir: str) -> dict:
 
 
 @task(name="store-rerun", task_run_name="store-rerun", cache_policy=NO_CACHE)
-def store_rerun(config: TrainConfig, target: FitTarget, fits: list[FitRef], run_dir: str) -> str:
+def store_rerun(config: TrainConfig, job: FitJob, fits: list[FitRef], run_dir: str) -> str:
     """Write a rerun fit's record (``fit.json``: every figure of the ``FitRef``, the train run
     it repeats and its MAE beside that run's) and, for a deep fit, its learning curve
     (``learning_curve.png``) under ``DIR/<dataset>/reruns/<name>/``, atomically. Returns the
     folder."""
     from seqcast.report.fit_view import learning_curve
 
-    final = Layout.of(config.out, config.dataset_name).base / "reruns" / target.name
+    final = Layout.of(config.out, config.dataset_name).base / "reruns" / job.name
     records = [
         {**f.model_dump(), "train_run": Path(run_dir).name, **_scored_mae(config, f, run_dir)}
         for f in fits
@@ -314,7 +248,5 @@ def store_rerun(config: TrainConfig, target: FitTarget, fits: list[FitRef], run_
         storage.write_json(tmp / "fit.json", records)
         for f in fits:
             if f.history:
-                storage.write_bytes(
-                    tmp / "learning_curve.png", learning_curve(target.name, f.history)
-                )
+                storage.write_bytes(tmp / "learning_curve.png", learning_curve(job.name, f.history))
     return str(final)

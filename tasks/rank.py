@@ -31,11 +31,10 @@ def _ranking(
     config: TrainConfig, prepared: list[str], fits: list[FitRef], truth: dict[str, np.ndarray]
 ) -> Ranking:
     sel = config.resolved_selection
-    folds = sel.folds or 1
     return rank_fits(
         fits,
         truth,
-        fold_names(folds),
+        fold_names(config.backtest_folds),
         prepared[0],
         len(prepared) > 1,
         config.training.seed,
@@ -50,7 +49,7 @@ def _ranking(
 @task(name="shortlist", task_run_name="shortlist", cache_policy=NO_CACHE)
 def shortlist_variants(config: TrainConfig, prepared: list[str], fits: list[FitRef]) -> list[str]:
     """The deep variants (labels) that get more seeds: the best on the backtest so far."""
-    truth = truth_of(prepared, config.resolved_selection.folds or 1)
+    truth = truth_of(prepared, config.backtest_folds)
     board = _ranking(config, prepared, fits, truth).board
     return shortlist(board, config.resolved_selection.shortlist or 0)
 
@@ -62,7 +61,7 @@ def rank_candidates(
     """Every candidate on the backtest, validation and test; the champion by the rule; the
     prediction intervals of every candidate from its backtest residuals. ``transform``: the
     target transform chosen on the backtest (``target_transform = "auto"``), recorded."""
-    folds = config.resolved_selection.folds or 1
+    folds = config.backtest_folds
     blocks = scored_of(prepared, folds)  # each prepared dataset's windows read once
     truth = shared_truth(blocks)
     ranking = _ranking(config, prepared, fits, truth)

@@ -286,10 +286,10 @@ def _cmd_train(args: argparse.Namespace) -> Command:
 
 
 def _fit_names(cfg: TrainConfig) -> list[str]:
-    """The names a train run's fits get (``tasks.fit.fit_targets``)."""
-    from tasks.fit import fit_targets
+    """The names a train run's fits get (the run's plan)."""
+    from tasks.fit import run_plan
 
-    return list(fit_targets(cfg))
+    return list(run_plan(cfg).jobs())
 
 
 def _cmd_forecast(args: argparse.Namespace) -> Command:
@@ -368,15 +368,15 @@ def _cmd_run_stage(args: argparse.Namespace) -> Command:
 
 
 def _cmd_rerun_fit(args: argparse.Namespace) -> Command:
-    from tasks.fit import fit_target
+    from tasks.fit import run_plan
 
     cfg = _train_config(args)
-    target = fit_target(cfg, args.stage)  # a misspelt name fails here, listing the valid ones
+    job = run_plan(cfg).job(args.stage)  # a misspelt name fails here, listing the valid ones
 
     def run() -> str:
         from flows.run_stage import rerun_fit
 
-        return rerun_fit(target.name, cfg)
+        return rerun_fit(job.name, cfg)
 
     return Command("run-stage", cfg.dataset_name, cfg.out, run, rerun_summary)
 

@@ -431,6 +431,11 @@ class TrainConfig(PrepareConfig):
         )
 
     @property
+    def backtest_folds(self) -> int:
+        """The backtest's folds (one when the selection sets none)."""
+        return self.resolved_selection.folds or 1
+
+    @property
     def seed_list(self) -> list[int]:
         """The seeds of a shortlisted variant's fits: seed, seed + 1, ..."""
         n = self.resolved_selection.seeds or 1

@@ -1,30 +1,30 @@
-"""Candidate labels and where each candidate's windows come from (pure).
+"""The run's plan (pure): every fit a train run makes, by name, with its inputs and the fits
+before it (``RunPlan``), and the candidate labels it names them by.
 
 A deep variant or reference trained at one window length is labelled by its name; in a sweep
-of window lengths each label carries its length (``gru-t24``). The flow fans out fits by these
-labels and the champion's reference members are refitted from the windows their label names.
+of window lengths each label carries its length (``gru-t24``). The train flow walks the plan,
+``run-stage`` reruns one of its fits by name, and the console lists its names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from seqcast.errors import ConfigError
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
+from seqcast.io.paths import RANKING, STAGES
+
+if TYPE_CHECKING:
+    from seqcast.config import TrainConfig
+
+RERUN_NAMES = (RANKING, *STAGES)  # what run-stage reruns besides a fit
 
 
 def label_of(name: str, timesteps: int, sweep: bool) -> str:
     """``name`` as a candidate label: ``name-t<timesteps>`` in a sweep, else ``name``."""
     return f"{name}-t{timesteps}" if sweep else name
-
-
-def reference_source(
-    label: str, prepared: list[str], lengths: list[int], sweep: bool
-) -> tuple[str, int, str]:
-    """The prepared windows a reference member was fitted on (its ``-t<len>`` in a sweep),
-    its window length and the reference's name."""
-    name, cut, ts = label.rpartition("-t")
-    if not sweep or not cut or not ts.isdigit():  # one length, or a window-free reference
-        return prepared[0], lengths[0], label
-    return prepared[lengths.index(int(ts))], int(ts), name
 
 
 class MemberLike(Protocol):
@@ -46,21 +46,6 @@ def seeded_members(members: Sequence[MemberLike]) -> list[tuple[str, int]]:
     return [(m.label, m.seed) for m in members if m.kind == "deep" and m.seed is not None]
 
 
-def served_references(
-    members: Sequence[MemberLike], prepared: list[str], lengths: list[int], sweep: bool
-) -> dict[tuple[str, int], tuple[str, ...]]:
-    """The champion's reference members by the windows they are refitted on: (prepared
-    directory, window length) -> reference names, in the members' order. One served
-    ``fit-references`` task per window length fits them all, so its console line
-    (``references-t24-all``) is one step, not one line per reference under the same name."""
-    out: dict[tuple[str, int], tuple[str, ...]] = {}
-    for m in members:
-        if m.kind == "reference":
-            d, ts, name = reference_source(m.label, prepared, lengths, sweep)
-            out[(d, ts)] = (*out.get((d, ts), ()), name)
-    return out
-
-
 def backtest_references(
     names: Sequence[str], window_free: Collection[str], lengths: Sequence[int]
 ) -> list[tuple[str, ...]]:
@@ -72,3 +57,165 @@ def backtest_references(
         tuple(names) if i == 0 else tuple(n for n in names if n not in window_free)
         for i in range(len(lengths))
     ]
+
+
+# The name of each fit, as its task run carries it on the console and in the UI, and as
+# ``run-stage`` takes it: a deep candidate with one seed on one fit, or one window length's
+# references on one fit.
+DEEP_NAME = "{label}-s{seed}-{fit}"
+REFERENCES_NAME = "references-t{timesteps}-{fit}"
+
+
+@dataclass(frozen=True)
+class FitJob:
+    """One fit of a train run: a deep candidate (``label``, a ``variant`` at ``timesteps``)
+    with one ``seed``, or the ``references`` of one window length, on one ``fit`` (a backtest
+    fold, ``pretest`` or ``all``). ``after`` names the jobs whose results decide its inputs:
+    a refit before the test period trains for its folds' mean best epoch, a served fit for
+    as long as that refit."""
+
+    name: str
+    kind: str  # "deep" or "reference"
+    fit: str
+    timesteps: int
+    seed: int
+    label: str = ""  # the deep candidate's label; "" for the references
+    variant: str = ""  # the deep variant; "" for the references
+    references: tuple[str, ...] = ()  # the references fitted (a references job)
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Every fit a train run makes, by name, with its inputs and the fits before it: what
+    the train flow walks (the backtest folds, each candidate's refit before the test period
+    as soon as its folds are done, more seeds for the shortlist, the champion's served fits),
+    what ``run-stage`` reruns by name, and what the console lists. Built once per run by
+    ``RunPlan.of``; pure."""
+
+    lengths: tuple[int, ...]  # the window lengths, in the order the prepared folders come
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]  # the base seed first; the others for the shortlisted variants
+    folds: int
+    references: tuple[tuple[str, ...], ...]  # the references fitted at each length
+
+    @classmethod
+    def of(cls, config: TrainConfig, window_free: Collection[str]) -> RunPlan:
+        """The plan of a train run with ``config``; ``window_free``: the references whose
+        forecast is the same at every window length (fitted at the first length only)."""
+        lengths = tuple(c.resolved_timesteps for c in config.prepare_configs())
+        refs = backtest_references(config.resolved_references, window_free, lengths)
+        return cls(lengths, tuple(config.variants), tuple(config.seed_list),
+                   config.backtest_folds, tuple(refs))  # fmt: skip
+
+    @property
+    def sweep(self) -> bool:
+        return len(self.lengths) > 1
+
+    @property
+    def fold_fits(self) -> list[str]:
+        return fold_names(self.folds)
+
+    @property
+    def base_seed(self) -> int:
+        return self.seeds[0]
+
+    @property
+    def extra_seeds(self) -> tuple[int, ...]:
+        return self.seeds[1:]
+
+    @property
+    def candidates(self) -> dict[str, tuple[int, str]]:
+        """Each deep candidate's label -> its window length and variant."""
+        return {label_of(v, ts, self.sweep): (ts, v) for ts in self.lengths for v in self.variants}
+
+    def deep(self, label: str, seed: int, fit: str) -> FitJob:
+        """The fit ``fit`` of the deep candidate ``label`` with ``seed``."""
+        ts, variant = self.candidates[label]
+        if fit == TEST_FIT:
+            after = tuple(self.deep(label, seed, f).name for f in self.fold_fits)
+        elif fit == SERVE_FIT:
+            after = (self.deep(label, seed, TEST_FIT).name,)
+        else:
+            after = ()
+        name = DEEP_NAME.format(label=label, seed=seed, fit=fit)
+        return FitJob(name, "deep", fit, ts, seed, label, variant, after=after)
+
+    def folds_of(self, labels: Sequence[str], seeds: Sequence[int]) -> list[FitJob]:
+        """The backtest fold fits of ``labels`` with ``seeds``: label, then seed, then fold."""
+        return [self.deep(lb, s, f) for lb in labels for s in seeds for f in self.fold_fits]
+
+    def reference_job(self, timesteps: int, fit: str, names: Sequence[str]) -> FitJob:
+        """The references ``names`` on one window length's windows, one fit: one task."""
+        name = REFERENCES_NAME.format(timesteps=timesteps, fit=fit)
+        return FitJob(name, "reference", fit, timesteps, self.base_seed, references=tuple(names))
+
+    def reference_fits(self) -> list[FitJob]:
+        """The references' fits the ranking reads: every backtest fold and the refit before
+        the test period, at each window length that fits any."""
+        return [
+            self.reference_job(ts, fit, names)
+            for ts, names in zip(self.lengths, self.references, strict=True)
+            if names
+            for fit in [*self.fold_fits, TEST_FIT]
+        ]
+
+    def served(self, members: Sequence[MemberLike]) -> list[FitJob]:
+        """The champion's ``members`` fitted on every window: each per-seed member by its own
+        job, the reference members by one job per window length (in the members' order)."""
+        jobs = [self.deep(lb, s, SERVE_FIT) for lb, s in seeded_members(members)]
+        by_length: dict[int, tuple[str, ...]] = {}
+        for m in members:
+            if m.kind == "reference":
+                ts, name = self.reference_of(m.label)
+                by_length[ts] = (*by_length.get(ts, ()), name)
+        return jobs + [self.reference_job(ts, SERVE_FIT, n) for ts, n in by_length.items()]
+
+    def reference_of(self, label: str) -> tuple[int, str]:
+        """A reference member's window length (its ``-t<len>`` in a sweep) and name."""
+        name, cut, ts = label.rpartition("-t")
+        if not self.sweep or not cut or not ts.isdigit():  # one length, or window-free
+            return self.lengths[0], label
+        return int(ts), name
+
+    def jobs(self) -> dict[str, FitJob]:
+        """Every fit a run of this plan can make, by name: each candidate per seed and fit
+        (window length, then variant, seed and fit), then the references per length and fit
+        (every reference at ``all``, as a served fit of any of them is named)."""
+        fits = [*self.fold_fits, TEST_FIT, SERVE_FIT]
+        deep = [self.deep(lb, s, f) for lb in self.candidates for s in self.seeds for f in fits]
+        refs = [
+            self.reference_job(ts, fit, names)
+            for ts, names in zip(self.lengths, self.references, strict=True)
+            if names
+            for fit in fits
+        ]
+        return {j.name: j for j in [*deep, *refs]}
+
+    def job(self, name: str) -> FitJob:
+        """The fit named ``name`` (as the train console printed it); a clear error listing the
+        valid names (the closest first) otherwise."""
+        import difflib
+
+        jobs = self.jobs()
+        if name in jobs:
+            return jobs[name]
+        names = [*jobs, *RERUN_NAMES]  # what run-stage and the rerun flow also take
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ConfigError(
+            f"no fit named {name!r} in a train run with these settings{hint}; the valid names: "
+            + ", ".join(jobs)
+            + " (and ranking, or a prepare stage)"
+        )
+
+    def before(self, job: FitJob) -> list[FitJob]:
+        """The jobs ``job`` needs the results of, each after its own: a served fit's folds,
+        then its refit before the test period."""
+        jobs = self.jobs()
+        out: list[FitJob] = []
+        for name in job.after:
+            for j in [*self.before(jobs[name]), jobs[name]]:
+                if j not in out:
+                    out.append(j)
+        return out

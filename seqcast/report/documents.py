@@ -168,8 +168,7 @@ def run_documents(
     """Every document of one run. ``splits``, ``summary`` and ``prepared_scaler``: the first
     prepared dataset's windows, ``summary.json`` and ``scaler.json``; ``fits`` and ``served``:
     the fits (``FitRef`` dumps) behind the ranking and the served champion's members."""
-    sel = config.resolved_selection
-    folds = sel.folds or 1
+    folds = config.backtest_folds
     every = np.concatenate([splits[s].target_time for s in SPLITS])  # (samples, steps)
     fits_described = describe(plans_for(splits, folds), every)
     newest = fold_names(folds)[-1]
@@ -251,7 +250,7 @@ def run_documents(
         "seeds": config.seed_list,
         "config": config.model_dump(mode="json"),
         "spec": config.spec.model_dump(mode="json"),
-        "selection": sel.model_dump(),
+        "selection": config.resolved_selection.model_dump(),
         "data_fingerprint": summary["data_fingerprint"],
         "source": summary["source"],
         "prepared": prepared_dirs,

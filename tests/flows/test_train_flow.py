@@ -361,11 +361,11 @@ def test_auto_target_transform_is_chosen_on_the_backtest_and_used_by_every_fit(o
     assert all(m["units"]["target"]["transform"] == "difference" for m in bundle["members"]
                if m["units"].get("target"))  # fmt: skip
     # the fitted references learn a normalised target too when the run asks for one
-    from tasks.fit import fit_references
+    from tasks.fit import fit_references, run_plan
 
     prepared = json.loads((run_dir / "manifest.json").read_text())["prepared"][0]
     fitted = ("ridge", "gradient-boosting", "lag-boosting")
-    refs = fit_references.fn(prepared, cfg.resolved_timesteps, "fold-1", 1, 1, 1, fitted,
-                             "normalize")  # fmt: skip
+    job = run_plan(cfg).reference_job(cfg.resolved_timesteps, "fold-1", fitted)
+    refs = fit_references.fn(job, prepared, 1, 1, "normalize")
     assert [r.label for r in refs] == list(fitted)
     assert all(r.scaler.target["transform"] == "normalize" for r in refs if r.label in fitted)

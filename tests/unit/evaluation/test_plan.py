@@ -1,8 +1,12 @@
-"""The run's plan (pure): which windows each champion member and each reference is fitted on."""
+"""The run's plan (pure): every fit of a train run by name, with the fits before it, and which
+windows each champion member and each reference is fitted on."""
 
 from __future__ import annotations
 
-from seqcast.evaluation.plan import backtest_references, seeded_members, served_references
+import pytest
+
+from seqcast.errors import ConfigError
+from seqcast.evaluation.plan import RunPlan, backtest_references
 from seqcast.evaluation.selection import Member
 
 
@@ -10,21 +14,77 @@ def _ref(label: str) -> Member:
     return Member("reference", label, None, 0.25)
 
 
-def test_the_champions_references_are_one_served_task_per_window_length():
-    """Ridge, a GRU and gradient boosting as members: both references are refitted in one
-    task (one console line, ``references-t4-all``), in the members' order; in a sweep each
-    reference is refitted on its own window length's windows, one task per length."""
-    members = [_ref("ridge"), Member("deep", "gru", 1, 0.5), _ref("gradient-boosting")]
-    assert served_references(members, ["p4"], [4], sweep=False) == {
-        ("p4", 4): ("ridge", "gradient-boosting")
-    }
-    assert seeded_members(members) == [("gru", 1)]
-    swept = [_ref("ridge-t3"), _ref("gradient-boosting-t5"), _ref("ridge-t5")]
-    assert served_references(swept, ["p3", "p5"], [3, 5], sweep=True) == {
-        ("p3", 3): ("ridge",),
-        ("p5", 5): ("gradient-boosting", "ridge"),
-    }
-    assert served_references(members[1:2], ["p4"], [4], sweep=False) == {}
+def _plan(lengths=(4,), refs=(("persistence", "ridge"),)) -> RunPlan:
+    return RunPlan(lengths, ("gru", "lstm"), (42, 43), 2, refs)
+
+
+def test_every_fit_is_named_as_the_console_prints_it_and_names_the_fits_before_it():
+    """Two variants, two seeds, two folds: each candidate per seed on fold-1, fold-2, pretest
+    and all (16 fits), then the references on the same four fits (4); a refit before the test
+    period comes after its own two folds, a served fit after that refit."""
+    plan = _plan()
+    jobs = plan.jobs()
+    assert len(jobs) == 2 * 2 * 4 + 4
+    assert list(jobs)[:4] == ["gru-s42-fold-1", "gru-s42-fold-2", "gru-s42-pretest", "gru-s42-all"]
+    assert list(jobs)[-4:] == [f"references-t4-{f}" for f in ("fold-1", "fold-2", "pretest", "all")]
+    refit = jobs["lstm-s43-pretest"]
+    assert (refit.kind, refit.variant, refit.seed, refit.timesteps) == ("deep", "lstm", 43, 4)
+    assert refit.after == ("lstm-s43-fold-1", "lstm-s43-fold-2")
+    assert jobs["lstm-s43-all"].after == ("lstm-s43-pretest",)
+    assert jobs["lstm-s43-fold-2"].after == ()
+    assert [j.name for j in plan.before(jobs["gru-s42-all"])] == [
+        "gru-s42-fold-1",
+        "gru-s42-fold-2",
+        "gru-s42-pretest",
+    ]
+    assert jobs["references-t4-pretest"].references == ("persistence", "ridge")
+    assert jobs["references-t4-pretest"].seed == 42  # the base seed
+
+
+def test_the_backtest_walk_is_folds_then_refits_then_references_without_served_fits():
+    plan = _plan()
+    assert [j.name for j in plan.folds_of(["lstm"], [43])] == ["lstm-s43-fold-1", "lstm-s43-fold-2"]
+    assert [j.name for j in plan.reference_fits()] == [
+        "references-t4-fold-1",
+        "references-t4-fold-2",
+        "references-t4-pretest",
+    ]
+    assert plan.base_seed == 42 and plan.extra_seeds == (43,)
+
+
+def test_a_sweep_labels_candidates_by_window_length_and_skips_lengths_without_references():
+    plan = _plan(lengths=(3, 5), refs=(("persistence", "ridge"), ()))
+    assert list(plan.candidates) == ["gru-t3", "lstm-t3", "gru-t5", "lstm-t5"]
+    assert plan.candidates["lstm-t5"] == (5, "lstm")
+    assert plan.jobs()["gru-t5-s43-fold-1"].timesteps == 5
+    assert {j.timesteps for j in plan.reference_fits()} == {3}
+    assert not any(name.startswith("references-t5") for name in plan.jobs())
+
+
+def test_a_misspelt_fit_name_is_refused_with_the_closest_names():
+    with pytest.raises(ConfigError, match=r"did you mean gru-s42-fold-1.*\(and ranking, or"):
+        _plan().job("gru-s42-fold1")
+
+
+def test_the_champions_references_are_one_served_job_per_window_length():
+    """Ridge, a GRU and gradient boosting as members: the GRU by its own job (after its refit
+    before the test period), both references by one job (one console line,
+    ``references-t4-all``), in the members' order; in a sweep each reference is refitted on its
+    own window length's windows, one job per length."""
+    members = [_ref("ridge"), Member("deep", "gru", 42, 0.5), _ref("gradient-boosting")]
+    served = _plan().served(members)
+    assert [(j.name, j.references, j.after) for j in served] == [
+        ("gru-s42-all", (), ("gru-s42-pretest",)),
+        ("references-t4-all", ("ridge", "gradient-boosting"), ()),
+    ]
+    swept = [_ref("ridge-t3"), _ref("gradient-boosting-t5"), _ref("ridge-t5"), _ref("ets")]
+    plan = _plan(lengths=(3, 5), refs=(("ridge",), ("ridge",)))
+    assert [(j.name, j.references) for j in plan.served(swept)] == [
+        ("references-t3-all", ("ridge", "ets")),
+        ("references-t5-all", ("gradient-boosting", "ridge")),
+    ]
+    assert plan.reference_of("ets") == (3, "ets")  # window-free: fitted at the first length
+    assert _plan().served(members[1:2])[-1].kind == "deep"
 
 
 def test_window_free_references_are_fitted_at_the_first_window_length_only():
