@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 from typing import get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from seqcast.config import GapPolicy, PrepareConfig, TaskRunnerKind, TrainConfig
+from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.errors import ConfigError
 from seqcast.models.deep import DEEP_VARIANTS
 from seqcast.spec.choices import (
@@ -25,6 +26,19 @@ from seqcast.spec.dataset import builtin_names
 DATASET_HELP = (
     f"a built-in dataset ({', '.join(builtin_names())}) or the path of a spec file (.toml)"
 )
+
+
+def _default(model: type[BaseModel], name: str):
+    """A config field's default: the one source of an option's default and of its help."""
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+def _shown(model: type[BaseModel], name: str) -> str:
+    """``(default: ...)`` for an option's help, from the config field's default."""
+    value = _default(model, name)
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return f"(default: {value})"
 
 
 def _add_data_options(
@@ -53,8 +67,8 @@ def _add_data_options(
     p.add_argument(
         "--scaler",
         choices=get_args(ScalerKind),
-        default="minmax",
-        help="feature scaling, fitted on training rows only (default: minmax)",
+        default=_default(PrepareConfig, "scaler"),
+        help=f"feature scaling, fitted on training rows only {_shown(PrepareConfig, 'scaler')}",
     )
     p.add_argument(
         "--scale-target",
@@ -197,15 +211,16 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--mode",
         choices=["full", "refresh"],
-        default="full",
+        default=_default(TrainConfig, "mode"),
         help="full: backtest every candidate and choose a champion; refresh: refit the served "
         "champion's members on every row for their recorded epochs, with its run's settings, "
-        "and serve it, no backtest (default: full)",
+        f"and serve it, no backtest {_shown(TrainConfig, 'mode')}",
     )
     t.add_argument(
         "--levels",
         type=_levels,
-        help="prediction interval levels, comma-separated (default: 0.8,0.95)",
+        help="prediction interval levels, comma-separated "
+        + _shown(TrainConfig, "interval_levels"),
     )
     t.add_argument(
         "--variants", help=f"comma-separated subset of: {', '.join(DEEP_VARIANTS)} (default: all)"
@@ -225,20 +240,30 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         "--batch-size", type=int, help="windows per gradient step (default: the dataset's)"
     )
     t.add_argument("--learning-rate", type=float, help="Adam's step size (default: the dataset's)")
-    t.add_argument("--units", type=int, help="units per recurrent layer (default: 32)")
     t.add_argument(
-        "--layers", type=int, help="recurrent layers of the stacked variants (default: 2)"
+        "--units", type=int, help=f"units per recurrent layer {_shown(VariantConfig, 'units')}"
     )
     t.add_argument(
-        "--dropout", type=float, help="dropout rate of the dropout variants (default: 0.2)"
+        "--layers",
+        type=int,
+        help=f"recurrent layers of the stacked variants {_shown(VariantConfig, 'layers')}",
+    )
+    t.add_argument(
+        "--dropout",
+        type=float,
+        help=f"dropout rate of the dropout variants {_shown(VariantConfig, 'dropout')}",
     )
     t.add_argument(
         "--dense-units",
         type=int,
         help="width of the multi-input model's dense branch for the target-time calendar "
-        "(default: 16)",
+        + _shown(VariantConfig, "dense_units"),
     )
-    t.add_argument("--seed", type=int, help="first seed: numpy, Keras and the split (default: 42)")
+    t.add_argument(
+        "--seed",
+        type=int,
+        help=f"first seed: numpy, Keras and the split {_shown(TrainingConfig, 'seed')}",
+    )
     t.add_argument(
         "--loss", choices=get_args(LossName), help="training loss (default: the dataset's)"
     )
@@ -252,7 +277,9 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         "backtest) (default: the dataset's)",
     )
     t.add_argument(
-        "--lr-decay", type=float, help="learning-rate factor per epoch, e.g. 0.97 (default: 1)"
+        "--lr-decay",
+        type=float,
+        help="learning-rate factor per epoch, e.g. 0.97 (default: the dataset's)",
     )
     t.add_argument(
         "--ema-momentum",
@@ -283,8 +310,9 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     t.add_argument(
         "--task-runner",
         choices=get_args(TaskRunnerKind),
-        default="process",
-        help="where fits run: worker processes, threads, or a Dask cluster (default: process)",
+        default=_default(TrainConfig, "task_runner"),
+        help="where fits run: worker processes, threads, or a Dask cluster "
+        + _shown(TrainConfig, "task_runner"),
     )
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
     t.add_argument(
