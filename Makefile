@@ -17,7 +17,7 @@ LOCAL_PREFECT := PWD=$(CURDIR) PREFECT_HOME=$(CURDIR)/.prefect \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api PREFECT_SERVER_ANALYTICS_ENABLED=false
 POOL := seqcast-process
 
-.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow lock bench-cli bench-overhead docs docs-serve
+.PHONY: setup run test lint bench sample clean server worker deploy browser mlflow lock bench-cli bench-overhead bench-run-seconds docs docs-serve
 
 # Everything installs from requirements.lock (every package pinned, every file hashed), so a
 # new release in the registry cannot change a fresh install; pyproject.toml keeps the ranges
@@ -96,6 +96,10 @@ bench-cli: $(STAMP)
 # where one deep fit's time goes: the fit against its epochs' arithmetic alone
 bench-overhead: $(STAMP)
 	$(BIN)/python scripts/bench_fit_overhead.py
+
+# Where a whole train run's time goes, by kind of fit (DATASETS= one or both real datasets).
+bench-run-seconds: $(STAMP)
+	$(BIN)/python scripts/bench_run_seconds.py $(DATASETS)
 
 server: $(STAMP)
 	$(LOCAL_PREFECT) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from seqcast.config import TrainConfig
+from seqcast.evaluation.costs import seconds_by_kind
 from seqcast.evaluation.leaderboard import best_reference
 from seqcast.evaluation.records import FitRef, RunRef
 from seqcast.evaluation.selection import Ranking
@@ -52,6 +53,7 @@ def publish_run(
         [f.model_dump() for f in fits],
         [f.model_dump() for f in served],
         versions(),
+        seconds_by_kind(fits, served, config.training.seed),
     )
     final = Layout.of(config.out, config.dataset_name).run_dir(run_id)
     with storage.staged_dir(final) as tmp:

@@ -164,10 +164,12 @@ def run_documents(
     fits: list[dict],
     served: list[dict],
     versions: dict,
+    fit_seconds: list[dict] | None = None,
 ) -> RunDocuments:
     """Every document of one run. ``splits``, ``summary`` and ``prepared_scaler``: the first
     prepared dataset's windows, ``summary.json`` and ``scaler.json``; ``fits`` and ``served``:
-    the fits (``FitRef`` dumps) behind the ranking and the served champion's members."""
+    the fits (``FitRef`` dumps) behind the ranking and the served champion's members;
+    ``fit_seconds``: their seconds by kind of fit (``seqcast.evaluation.costs``)."""
     folds = config.backtest_folds
     every = np.concatenate([splits[s].target_time for s in SPLITS])  # (samples, steps)
     fits_described = describe(plans_for(splits, folds), every)
@@ -228,6 +230,7 @@ def run_documents(
         "target_transform": ranking.transform_choice,
         # the report's reasons to doubt the champion or its figures, for the console too
         "warnings": trust_summary(inputs).warnings,
+        "fit_seconds": fit_seconds or [],
     }
     bundle = (
         bundle_document(

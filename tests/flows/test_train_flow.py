@@ -119,6 +119,12 @@ def test_train_publishes_metrics_report_and_caches_per_fit(out):
         )
         assert mae[(m["name"], "test")] == pytest.approx(m["test"]["mae"])
     assert metrics["dataset"] == "weekly-temperature"
+    # the fits' seconds by kind: both variants' two folds (base seed), every reference
+    kinds = {r["kind"]: r for r in metrics["fit_seconds"]}
+    assert kinds["deep: backtest folds, base seed"]["fits"] == 2 * 2
+    assert kinds["deep: refits before the test period"]["fits"] == 2
+    assert all(r["seconds"] > 0 for r in metrics["fit_seconds"] if r["kind"].startswith("deep"))
+    assert "reference ridge: backtest and pretest fits" in kinds
     # the report's warnings travel with the run, for the console's closing lines
     html_text = (run_dir / "report.html").read_text()
     assert all(w.split(":")[0] in html_text for w in metrics["warnings"])
