@@ -187,19 +187,29 @@ def fit_variant(
                 )
             )
         )
+    x = model_inputs(name, train.x, train.covariates)
+    val_data = None if val is None else (model_inputs(name, val.x, val.covariates), val.y)
     start = time.perf_counter()
-    fit = model.fit(
-        model_inputs(name, train.x, train.covariates),
-        train.y,
-        validation_data=(
-            None if val is None else (model_inputs(name, val.x, val.covariates), val.y)
-        ),
-        epochs=tcfg.max_epochs if val is not None else epochs,
-        batch_size=tcfg.batch_size,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=0,
-    )
+    if batches >= TINY_DATA_BATCHES:
+        fit = model.fit(
+            x,
+            train.y,
+            validation_data=val_data,
+            epochs=tcfg.max_epochs if val is not None else epochs,
+            batch_size=tcfg.batch_size,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=0,
+        )
+    else:  # tiny data: one in-memory pipeline, shuffled by its own seeded op
+        fit = model.fit(
+            in_memory(x, train.y, tcfg.batch_size, shuffle_seed=tcfg.seed),
+            validation_data=None if val_data is None else in_memory(*val_data, tcfg.batch_size),
+            epochs=tcfg.max_epochs if val is not None else epochs,
+            shuffle=False,  # the pipeline shuffles itself
+            callbacks=callbacks,
+            verbose=0,
+        )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     if val is None and checkpoint is not None:
@@ -223,6 +233,25 @@ def refit_momentum(momentum: float, steps: int) -> float:
 # instead of 0.538 s with the same losses; on weekly (3 batches) the loop's extra tracing cost
 # more than it saved (scripts/bench_fit_overhead.py, docs/BENCHMARKS.md).
 GRAPH_LOOP_MIN_BATCHES = 16
+# Below this many batches an epoch, the windows are fed as one in-memory tf.data pipeline
+# (``in_memory``): Keras' adapter for arrays rebuilt its shuffling pipeline every epoch, which
+# cost far more than the epoch's few batches of arithmetic. Its shuffle is its own seeded op,
+# so a tiny fit's epochs see other orders than the arrays' adapter gave them.
+TINY_DATA_BATCHES = 16
+
+
+def in_memory(x, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
+    """The windows as one tf.data pipeline of ``batch_size`` batches: reshuffled every epoch
+    by its own op seeded with ``shuffle_seed`` (None: in order, for validation). ``x``: one
+    (samples, timesteps, features) array, or a list of the model's inputs."""
+    import tensorflow as tf
+
+    inputs = tuple(x) if isinstance(x, list | tuple) else x
+    data = tf.data.Dataset.from_tensor_slices((inputs, y))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).prefetch(1)
+
 
 RETRY_SEED_OFFSET = 1_000_003  # a retry's seed: far from any seed a user sweeps by hand
 

@@ -320,6 +320,7 @@ def test_an_epoch_per_compiled_call_trains_exactly_as_a_batch_per_call(monkeypat
     the same best epoch and the same validation forecast, bit for bit."""
     from seqcast.models import fitting
 
+    monkeypatch.setattr(fitting, "TINY_DATA_BATCHES", 0)  # fed as arrays, as larger data
     splits = {"train": windows(64, 0), "val": windows(16, 1)}  # 4 batches of 16 an epoch
     got, per_call = {}, {}
     for threshold in (10**9, 2):
@@ -341,3 +342,38 @@ def test_an_epoch_per_compiled_call_trains_exactly_as_a_batch_per_call(monkeypat
         weights[threshold] = model.get_weights()  # type: ignore[attr-defined]
     for a, b in zip(weights[10**9], weights[2], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_tiny_data_is_fed_as_one_seeded_pipeline_every_window_once_an_epoch():
+    """Below ``TINY_DATA_BATCHES`` batches an epoch the windows go through one in-memory
+    pipeline: each epoch sees every window exactly once, in a new order; the same seed gives
+    the same orders (so the same fit), another seed other orders; validation is in order."""
+    from seqcast.models.fitting import in_memory, seed_everything
+
+    x = np.arange(10, dtype=np.float32).reshape(10, 1, 1)  # (samples, timesteps, features)
+    y = np.arange(10, dtype=np.float32).reshape(10, 1)  # (samples, steps)
+
+    def epochs(seed: int | None, n: int = 3) -> list[list[int]]:
+        seed_everything(0)
+        data = in_memory(x, y, 4, shuffle_seed=seed)
+        return [[int(v) for _, yb in data for v in yb.numpy().ravel()] for _ in range(n)]
+
+    first = epochs(7)
+    assert all(sorted(e) == list(range(10)) for e in first)  # every window once an epoch
+    assert first[0] != first[1]  # reshuffled every epoch
+    assert epochs(7) == first  # the same seed: the same orders
+    assert epochs(8) != first
+    assert epochs(None, 1) == [list(range(10))]  # validation: in order
+
+
+@pytest.mark.slow
+def test_a_tiny_fit_is_the_same_fit_twice():
+    """A fit on 4 batches an epoch (the in-memory pipeline) repeats exactly with its seed."""
+    from seqcast.models import fitting
+
+    splits = {"train": windows(64, 0), "val": windows(16, 1)}
+    _, one = fitting.fit_variant("gru", VARIANT, TRAINING, splits, None)
+    _, two = fitting.fit_variant("gru", VARIANT, TRAINING, splits, None)
+    assert len(one.history["val_loss"]) == TRAINING.max_epochs
+    assert one.history == two.history
+    np.testing.assert_array_equal(one.predictions["val"], two.predictions["val"])
