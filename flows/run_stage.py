@@ -9,8 +9,7 @@ from flows.prepare import prepare
 from flows.train import backtest_fits
 from seqcast.config import PrepareConfig, StageName, TrainConfig
 from seqcast.errors import ConfigError
-from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, refit_epochs
-from seqcast.evaluation.plan import FitJob
+from seqcast.evaluation.plan import FitJob, epochs_after
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit
@@ -61,19 +60,8 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
     # served fit its refit's epochs
     done: dict[str, FitRef] = {}
     for before in plan.before(job):
-        done[before.name] = deep(before, _epochs_after(before, done))
-    return fit.store_rerun(config, job, [deep(job, _epochs_after(job, done), True)], run_dir)
-
-
-def _epochs_after(job: FitJob, done: dict[str, FitRef]) -> int | None:
-    """The epochs ``job`` trains for, from the fits before it: a fold early-stops (None); a
-    refit before the test period trains its folds' mean best epoch; a served fit as long as
-    its refit before the test period."""
-    if job.fit == TEST_FIT:
-        return refit_epochs([done[name].best_epoch or 1 for name in job.after])
-    if job.fit == SERVE_FIT:
-        return done[job.after[0]].epochs
-    return None
+        done[before.name] = deep(before, epochs_after(before, done))
+    return fit.store_rerun(config, job, [deep(job, epochs_after(job, done), True)], run_dir)
 
 
 @flow(name="rerun-ranking", log_prints=True)

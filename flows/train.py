@@ -10,8 +10,8 @@ from prefect.futures import PrefectFuture, as_completed
 
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
-from seqcast.evaluation.backtest import TEST_FIT, refit_epochs
-from seqcast.evaluation.plan import FitJob, MemberLike
+from seqcast.evaluation.backtest import TEST_FIT
+from seqcast.evaluation.plan import FitJob, MemberLike, epochs_after
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit as t
@@ -75,8 +75,7 @@ def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef
             done[job.name] = future.result()
             refit = plan.deep(job.label, job.seed, TEST_FIT)
             if all(name in done for name in refit.after):
-                best = [done[name].best_epoch or 1 for name in refit.after]
-                refits.append(deep(refit, refit_epochs(best)))
+                refits.append(deep(refit, epochs_after(refit, done)))
         return [done[job.name] for job in jobs], refits
 
     ref_futures = [

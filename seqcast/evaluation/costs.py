@@ -35,15 +35,20 @@ def seconds_by_kind(fits: Iterable[FitRef], served: Iterable[FitRef], base_seed:
             add(f"reference {fit.forecaster}: backtest and pretest fits", fit)
     for fit in served:
         add(f"{'deep' if fit.kind == 'deep' else 'references'}: served refits", fit)
-    order = [
+    # the deep fits in the run's order, the references by name, the served refits last
+    deep_order = [
         "deep: backtest folds, base seed",
         "deep: backtest folds, more seeds",
         "deep: refits before the test period",
     ]
-    ranked = sorted(rows, key=lambda k: (order.index(k) if k in order else len(order), k))
-    ranked.sort(key=lambda k: k.endswith("served refits"))  # served last (stable)
+
+    def place(kind: str) -> tuple[int, str]:
+        if kind.endswith("served refits"):
+            return len(deep_order) + 1, kind
+        return (deep_order.index(kind) if kind in deep_order else len(deep_order)), kind
+
     out = []
-    for kind in ranked:
+    for kind in sorted(rows, key=place):
         row = rows[kind]
         row["seconds"] = round(row["seconds"], 2)
         if not kind.startswith("deep"):

@@ -8,12 +8,12 @@ of window lengths each label carries its length (``gru-t24``). The train flow wa
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from seqcast.errors import ConfigError
-from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names
+from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.io.paths import RANKING, STAGES
 
 if TYPE_CHECKING:
@@ -153,11 +153,15 @@ class RunPlan:
     def reference_fits(self) -> list[FitJob]:
         """The references' fits the ranking reads: every backtest fold and the refit before
         the test period, at each window length that fits any."""
+        return self._references_on([*self.fold_fits, TEST_FIT])
+
+    def _references_on(self, fits: Sequence[str]) -> list[FitJob]:
+        """Each window length's references (where it fits any) on each of ``fits``."""
         return [
             self.reference_job(ts, fit, names)
             for ts, names in zip(self.lengths, self.references, strict=True)
             if names
-            for fit in [*self.fold_fits, TEST_FIT]
+            for fit in fits
         ]
 
     def served(self, members: Sequence[MemberLike]) -> list[FitJob]:
@@ -184,13 +188,7 @@ class RunPlan:
         (every reference at ``all``, as a served fit of any of them is named)."""
         fits = [*self.fold_fits, TEST_FIT, SERVE_FIT]
         deep = [self.deep(lb, s, f) for lb in self.candidates for s in self.seeds for f in fits]
-        refs = [
-            self.reference_job(ts, fit, names)
-            for ts, names in zip(self.lengths, self.references, strict=True)
-            if names
-            for fit in fits
-        ]
-        return {j.name: j for j in [*deep, *refs]}
+        return {j.name: j for j in [*deep, *self._references_on(fits)]}
 
     def job(self, name: str) -> FitJob:
         """The fit named ``name`` (as the train console printed it); a clear error listing the
@@ -214,8 +212,33 @@ class RunPlan:
         then its refit before the test period."""
         jobs = self.jobs()
         out: list[FitJob] = []
-        for name in job.after:
-            for j in [*self.before(jobs[name]), jobs[name]]:
-                if j not in out:
-                    out.append(j)
+
+        def add_before(one: FitJob) -> None:
+            for name in one.after:
+                add_before(jobs[name])
+                if jobs[name] not in out:
+                    out.append(jobs[name])
+
+        add_before(job)
         return out
+
+
+class FitEpochs(Protocol):
+    """What ``epochs_after`` reads of a finished fit (``FitRef``)."""
+
+    @property
+    def best_epoch(self) -> int | None: ...
+
+    @property
+    def epochs(self) -> int | None: ...
+
+
+def epochs_after(job: FitJob, done: Mapping[str, FitEpochs]) -> int | None:
+    """The epochs ``job`` trains for, from the fits before it (``done``: by name): a fold
+    early-stops (None); a refit before the test period trains its folds' mean best epoch; a
+    served fit as long as its refit before the test period."""
+    if job.fit == TEST_FIT:
+        return refit_epochs([done[name].best_epoch or 1 for name in job.after])
+    if job.fit == SERVE_FIT:
+        return done[job.after[0]].epochs
+    return None

@@ -191,25 +191,20 @@ def fit_variant(
     val_data = None if val is None else (model_inputs(name, val.x, val.covariates), val.y)
     start = time.perf_counter()
     if batches >= TINY_DATA_BATCHES:
-        fit = model.fit(
-            x,
-            train.y,
-            validation_data=val_data,
-            epochs=tcfg.max_epochs if val is not None else epochs,
-            batch_size=tcfg.batch_size,
-            shuffle=True,
-            callbacks=callbacks,
-            verbose=0,
-        )
+        data = {"x": x, "y": train.y, "validation_data": val_data,
+                "batch_size": tcfg.batch_size, "shuffle": True}  # fmt: skip
     else:  # tiny data: one in-memory pipeline, shuffled by its own seeded op
-        fit = model.fit(
-            in_memory(x, train.y, tcfg.batch_size, shuffle_seed=tcfg.seed),
-            validation_data=None if val_data is None else in_memory(*val_data, tcfg.batch_size),
-            epochs=tcfg.max_epochs if val is not None else epochs,
-            shuffle=False,  # the pipeline shuffles itself
-            callbacks=callbacks,
-            verbose=0,
-        )
+        data = {
+            "x": in_memory(x, train.y, tcfg.batch_size, shuffle_seed=tcfg.seed),
+            "validation_data": None if val_data is None else in_memory(*val_data, tcfg.batch_size),
+            "shuffle": False,  # the pipeline shuffles itself
+        }
+    fit = model.fit(
+        **data,
+        epochs=tcfg.max_epochs if val is not None else epochs,
+        callbacks=callbacks,
+        verbose=0,
+    )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     if val is None and checkpoint is not None:

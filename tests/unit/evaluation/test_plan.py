@@ -96,3 +96,21 @@ def test_window_free_references_are_fitted_at_the_first_window_length_only():
     assert backtest_references(names, free, [3, 5, 8]) == [names, ("ridge",), ("ridge",)]
     assert backtest_references(names, free, [24]) == [names]
     assert backtest_references(("persistence", "ets"), free, [3, 5]) == [("persistence", "ets"), ()]
+
+
+def test_a_jobs_epochs_come_from_the_fits_before_it():
+    """A fold early-stops (None); a refit before the test period trains its folds' mean best
+    epoch (12 and 17 -> 14, round half to even; a fold with none counts as 1); a served fit
+    as long as its refit."""
+    from types import SimpleNamespace
+
+    from seqcast.evaluation.plan import epochs_after
+
+    plan = _plan()
+    fit = lambda best, epochs=None: SimpleNamespace(best_epoch=best, epochs=epochs)  # noqa: E731
+    done = {"gru-s42-fold-1": fit(12), "gru-s42-fold-2": fit(17), "gru-s42-pretest": fit(None, 9)}
+    assert epochs_after(plan.deep("gru", 42, "fold-2"), done) is None
+    assert epochs_after(plan.deep("gru", 42, "pretest"), done) == 14
+    assert epochs_after(plan.deep("gru", 42, "all"), done) == 9
+    done["gru-s42-fold-2"] = fit(None)
+    assert epochs_after(plan.deep("gru", 42, "pretest"), done) == 6  # (12 + 1) / 2 -> 6
