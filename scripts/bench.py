@@ -28,8 +28,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "datasets"
+from bench_common import REAL, ROOT
+from bench_common import SEOUL_FILES as DATASETS
+
 # Targets from the issues: the champion's test MAE at one step (step 1 of the weekly path,
 # step 2 of the bike path), and the coverage tolerances of its intervals on test, in points:
 # (mean over steps, every step, every hour-of-day group of the first level).
@@ -37,10 +38,6 @@ AIMS = {"weekly-temperature": 1.90, "bike-hourly": 110.0}
 AIM_STEP = {"weekly-temperature": 1, "bike-hourly": 2}
 COVERAGE_AIMS = {"weekly-temperature": (10.0, None, None), "bike-hourly": (3.0, 5.0, 10.0)}
 PATH_COST_AIM = 1.3  # a path's whole run / the single-step run
-DATASETS = {
-    "weekly-temperature": "seoul_weekly_temperature.csv",
-    "bike-hourly": "seoul_bike_hourly.csv",
-}
 FITS = ("fold-", "pretest", "all")
 
 

@@ -32,8 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from bench_common import ROOT, user_env
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START, END = "<!-- cli-timings:start -->", "<!-- cli-timings:end -->"
 CHAMPION = [
@@ -41,14 +41,6 @@ CHAMPION = [
     "--units", "16", "--learning-rate", "0.01", "--max-epochs", "20", "--patience", "5",
     "--seed", "1", "--folds", "1", "--seeds", "1", "--shortlist", "0", "--ensemble-size", "3",
 ]  # fmt: skip
-
-
-def _env(home: Path, api: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    if api:
-        env["PREFECT_API_URL"] = api
-    return env
 
 
 def _time(argv: list[str], env: dict[str, str]) -> float:
@@ -80,7 +72,7 @@ def _server(home: Path) -> tuple[subprocess.Popen, str]:
     api = f"http://127.0.0.1:{port}/api"
     proc = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(home),
+        env=user_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -107,20 +99,20 @@ def main() -> int:
     try:
         out = work / "out"
         print("training a champion on the bike sample (not timed) ...")
-        _time([seqcast, "train", *CHAMPION, "--out", str(out), "-q"], _env(work / "train-home"))
+        _time([seqcast, "train", *CHAMPION, "--out", str(out), "-q"], user_env(work / "train-home"))
         rows = [
-            _series("seqcast --help", [seqcast, "--help"], args.n, lambda i: _env(work / "h")),
+            _series("seqcast --help", [seqcast, "--help"], args.n, lambda i: user_env(work / "h")),
             _series(
                 "seqcast train --help",
                 [seqcast, "train", "--help"],
                 args.n,
-                lambda i: _env(work / "h"),
+                lambda i: user_env(work / "h"),
             ),
             _series(
                 "seqcast forecast (served champion, no PREFECT_API_URL, new PREFECT_HOME)",
                 [seqcast, "forecast", "--dataset", "bike-hourly", "--out", str(out), "-q"],
                 args.n,
-                lambda i: _env(work / f"home-{i}"),
+                lambda i: user_env(work / f"home-{i}"),
             ),
         ]
         if args.with_server:
@@ -132,7 +124,7 @@ def main() -> int:
                         "recorded there)",
                         [seqcast, "forecast", "--dataset", "bike-hourly", "--out", str(out), "-q"],
                         args.n,
-                        lambda i: _env(work / "server-home", api),
+                        lambda i: user_env(work / "server-home", api),
                     )
                 )
             finally:

@@ -22,12 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "datasets"
-FILES = {
-    "weekly-temperature": "seoul_weekly_temperature.csv",
-    "bike-hourly": "seoul_bike_hourly.csv",
-}
+from bench_common import PAGE, REAL, ROOT, replace_section
+from bench_common import SEOUL_FILES as FILES
+
 SECTION = "## Where a deep fit's time goes"
 
 
@@ -134,8 +131,7 @@ def lines(rows: list[dict]) -> list[str]:
 def write(section: list[str]) -> None:
     """Replace the page's section with ``section``, keeping the previous measurement's rows
     beneath it (the figures before the last change, beside the new ones)."""
-    page = ROOT / "docs" / "BENCHMARKS.md"
-    text = page.read_text()
+    text = PAGE.read_text()
     if SECTION in text:
         start = text.index(SECTION)
         end = text.find("\n## ", start + len(SECTION))
@@ -146,11 +142,7 @@ def write(section: list[str]) -> None:
         if previous:
             section = [*section, "", f"The previous measurement ({stamp.rstrip(',')}):", "",
                        *section[4:6], *previous]  # fmt: skip
-        block = "\n".join(section) + "\n"
-        text = text[:start] + block + ("\n" + text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + "\n".join(section) + "\n"
-    page.write_text(text)
+    replace_section(SECTION, "\n".join(section) + "\n")
 
 
 def main() -> int:

@@ -23,18 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "datasets"
-FILES = {
-    "weekly-temperature": "seoul_weekly_temperature.csv",
-    "bike-hourly": "seoul_bike_hourly.csv",
-}
+from bench_common import REAL, ROOT, replace_section, user_env
+from bench_common import SEOUL_FILES as FILES
+
 SECTION = "## Where a train run's time goes: "
 
 
 def measure(dataset: str, work: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))}
-    env.update(PREFECT_HOME=str(work / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env = user_env(work / "prefect")
     argv = [str(Path(sys.executable).parent / "seqcast"), "train", "--dataset", dataset,
             "--source", str(REAL / FILES[dataset]), "--out", str(work / "out")]  # fmt: skip
     start = time.perf_counter()
@@ -79,21 +75,6 @@ def lines(r: dict) -> list[str]:
     return out
 
 
-def write(section: list[str]) -> None:
-    """Replace the page's section for this dataset with ``section`` (or append it)."""
-    page = ROOT / "docs" / "BENCHMARKS.md"
-    text = page.read_text()
-    head = section[0]
-    block = "\n".join(section) + "\n"
-    if head in text:
-        start = text.index(head)
-        end = text.find("\n## ", start + len(head))
-        text = text[:start] + block + ("\n" + text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + block
-    page.write_text(text)
-
-
 def main(argv: list[str]) -> int:
     datasets = argv or list(FILES)
     unknown = [d for d in datasets if d not in FILES]
@@ -108,7 +89,7 @@ def main(argv: list[str]) -> int:
             r = measure(dataset, Path(tmp))
         section = lines(r)
         print("\n".join(section), "\n")
-        write(section)
+        replace_section(section[0], "\n".join(section) + "\n")
     print("wrote docs/BENCHMARKS.md")
     return 0
 
