@@ -223,9 +223,9 @@ def predict_next(
     weighted mean of the champion's members, each fed as it was trained, with the champion's
     conformal intervals (``seqcast.serving.predict``). Returns the store's ``rows`` and the
     ``recent`` actuals (time, value) the fan chart starts from."""
-    from seqcast.models.fitting import limit_threads
+    from seqcast.models.fitting import thread_env
 
-    limit_threads(1)
+    thread_env(1)  # deep members predict in numpy: TensorFlow starts only for a Keras fallback
     frame = storage.read_frame(Path(cleaned.frame or ""))
     spec = champion.prepare.spec
     got = forecast_from_clean(frame, spec, champion.bundle, champion.folder, cleaned.source, known)

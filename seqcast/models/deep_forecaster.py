@@ -1,7 +1,9 @@
 """Every deep variant of :mod:`seqcast.models.deep` as a
 :class:`~seqcast.models.forecaster.Forecaster`: trained by :mod:`seqcast.models.fitting` in the
 fit's own (scaled) units, predicting in original units through the units document it was made
-with, stored as a ``.keras`` file loaded with ``safe_mode=True``."""
+with, stored as a ``.keras`` file. A loaded model predicts in numpy
+(:mod:`seqcast.models.forward`: no TensorFlow in a forecast); a file holding a layer that
+module does not compute is loaded with Keras, ``safe_mode=True``."""
 
 from __future__ import annotations
 
@@ -73,11 +75,18 @@ class DeepForecaster(Forecaster):
 
     @classmethod
     def load(cls, name, path, settings) -> DeepForecaster:
-        start_tensorflow()
-        import keras
+        """The stored model, run in numpy (the same outputs as Keras' to float32 rounding,
+        without TensorFlow's start-up); with Keras when it holds what numpy does not run."""
+        from seqcast.models.forward import Network, Unsupported
 
         out = cls(name, settings)
-        out.model = keras.models.load_model(path, safe_mode=True)
+        try:
+            out.model = Network.read(path)
+        except Unsupported:
+            start_tensorflow()
+            import keras
+
+            out.model = keras.models.load_model(path, safe_mode=True)
         return out
 
 
