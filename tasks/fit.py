@@ -27,7 +27,7 @@ from tasks.windows import load_fit
 
 # Bump when training or reference code changes: part of their cache keys, with the registered
 # models (a newly registered reference is fitted, not left out of a cached fold).
-TRAIN_CODE_VERSION = "10"  # 10: a fit task takes its job from the run's plan
+TRAIN_CODE_VERSION = "11"  # 11: the boosting references are LightGBM, stored as JSON
 _VERSION_KEY = CachePolicy.from_cache_key_fn(
     lambda ctx, params: f"{TRAIN_CODE_VERSION}:{','.join(catalog.registered())}"
 )

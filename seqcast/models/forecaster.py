@@ -74,9 +74,9 @@ class Capabilities:
       fold, and the yardstick every candidate must beat on the backtest.
     - ``ensemble_member``: may join the backtest's greedy ensemble and be served.
     - ``saved_as``: how a fitted model is stored without pickle: ``keras`` (a ``.keras`` file
-      loaded with ``safe_mode=True``), ``skops`` (scikit-learn, loaded with an explicit list of
-      trusted types), ``json`` (a statistical model's settings and fitted parameters, rebuilt
-      on the newest data at load) or ``none`` (nothing to store: the forecast is read off
+      run in numpy at serving, :mod:`seqcast.models.forward`), ``json`` (a statistical
+      model's settings and fitted parameters, rebuilt on the newest data at load; ridge's
+      coefficients; the boosting references' LightGBM text models) or ``none`` (nothing to store: the forecast is read off
       the windows).
     """
 
@@ -86,12 +86,12 @@ class Capabilities:
     deterministic: bool
     per_seed: bool
     ensemble_member: bool
-    saved_as: Literal["keras", "skops", "json", "none"]
+    saved_as: Literal["keras", "json", "none"]
 
     @property
     def suffix(self) -> str:
         """The stored model file's suffix (empty when nothing is stored)."""
-        return {"keras": ".keras", "skops": ".skops", "json": ".json", "none": ""}[self.saved_as]
+        return {"keras": ".keras", "json": ".json", "none": ""}[self.saved_as]
 
 
 @dataclass

@@ -25,6 +25,7 @@ REQUIREMENTS = [
     "pandas",
     "pandera",
     "scikit-learn",
+    "lightgbm",
     "skops",
     "pyarrow",
 ]

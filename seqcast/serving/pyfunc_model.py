@@ -2,8 +2,8 @@
 
 Logged with MLflow's models-from-code: this file is the model's code (nothing is pickled) and
 its one artifact, ``champion``, is the champion's bundle folder (``bundle.json``, ``.keras``
-files run in numpy by ``seqcast.models.forward``, ``.skops`` files loaded with a trusted-types
-list).
+files run in numpy by ``seqcast.models.forward``, the references' ``.json`` files; older
+bundles' ``.skops`` files loaded with a trusted-types list).
 
 Input: the newest raw rows, columns as the dataset's file has them (at least the longest
 member window). Params: ``known_<column>`` for each known-future column of the spec. Output:

@@ -6,8 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.leaderboard import Candidate, choose_champion, feature_profile, leaderboard
@@ -150,43 +148,55 @@ def test_naive_references_forecast_from_the_history_up_to_each_origin():
     assert preds["ridge"].shape == preds["gradient-boosting"].shape == (5, 2)
 
 
-def _openmp_threads() -> set[int]:
-    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "openmp"}
-
-
 def test_fitted_references_run_on_the_threads_they_are_given(monkeypatch):
-    """Gradient boosting fits on ``threads`` OpenMP threads even where the process's OpenMP
-    runtime allows 2 (OMP_NUM_THREADS set after scikit-learn loaded does not reach it), and
-    its forecast is the same bits on 1 thread and on 2."""
-    seen: list[set[int]] = []
+    """Gradient boosting fits each step's LightGBM model on one thread, ``threads`` of them at
+    once (never more, whatever the cores), and its forecast is the same bits on 1 thread and
+    on 2."""
+    import threading
+    import time
 
-    class Recording(HistGradientBoostingRegressor):
-        def fit(self, X, y, sample_weight=None):
-            seen.append(_openmp_threads())
-            return super().fit(X, y, sample_weight)
+    import lightgbm as lgb
 
-    monkeypatch.setattr("seqcast.models.references.HistGradientBoostingRegressor", Recording)
+    real, lock = lgb.train, threading.Lock()
+    seen: list[int] = []  # each model's own thread count
+    running, peak = [0], [0]
+
+    def recording(params, data, *args, **kwargs):
+        with lock:
+            seen.append(params["num_threads"])
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            time.sleep(0.05)  # long enough for models fitted side by side to overlap
+            return real(params, data, *args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(lgb, "train", recording)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 4, 3)).astype(np.float32)  # (samples, timesteps, features)
+    y = x[:, -1, 0] * 3.0 + np.sin(x[:, 0, 1])
     ws = WindowSet(
         x=x,
-        y=np.zeros(300, np.float32),
-        y_raw=x[:, -1, 0] * 3.0 + np.sin(x[:, 0, 1]),
-        target_time=np.arange(300).astype("datetime64[h]"),
-        covariates=np.zeros((300, 1), np.float32),
+        y=np.zeros((300, 4), np.float32),
+        y_raw=np.stack([y + s for s in range(4)], axis=1),  # (samples, 4 steps)
+        target_time=np.arange(300).astype("datetime64[h]")[:, None] + np.arange(4),
+        covariates=np.zeros((300, 4, 1), np.float32),
         feature_names=["a", "b", "c"],
         covariate_names=["c"],
         meta={},
     )
-    with threadpool_limits(limits=2, user_api="openmp"):
-        if not _openmp_threads():
-            pytest.skip("scikit-learn runs without an OpenMP runtime here")
-        one = catalog.create("gradient-boosting", fc.Settings(seed=0, threads=1))
-        two = catalog.create("gradient-boosting", fc.Settings(seed=0, threads=2))
-        one.fit(ws)
-        two.fit(ws)
-    assert seen == [{1}, {2}]
-    np.testing.assert_array_equal(one.predict(ws), two.predict(ws))
+    peaks = []
+    models = []
+    for threads in (1, 2):
+        peak[0] = 0
+        model = catalog.create("gradient-boosting", fc.Settings(seed=0, threads=threads))
+        model.fit(ws)
+        peaks.append(peak[0])
+        models.append(model)
+    assert seen == [1] * 8 and peaks == [1, 2]
+    np.testing.assert_array_equal(models[0].predict(ws), models[1].predict(ws))
 
 
 def test_path_metrics_are_per_step_and_their_mean():

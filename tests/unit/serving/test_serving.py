@@ -1,6 +1,7 @@
-"""The served champion's scikit-learn members: saved in skops' format (no pickle), loaded
-back with an explicit trusted-types list, predicting exactly what was fitted; a file holding
-any other type is refused."""
+"""The served champion's fitted references: stored as JSON (ridge's coefficients, LightGBM's
+text models; no pickle), loaded back predicting exactly what was fitted; skops files that
+bundles saved before still load, with an explicit trusted-types list, and a file holding any
+other type is refused."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from seqcast.data.windows import WindowSet
 from seqcast.evaluation.selection import Member
 from seqcast.models import catalog
 from seqcast.models import forecaster as fc
-from seqcast.models.references import Fitted
+from seqcast.models.references import Linear
 from seqcast.serving.bundle import bundle_of
 from seqcast.spec.dataset import get_spec
 
@@ -44,9 +45,61 @@ def test_reference_round_trip_without_pickle(name, tmp_path):
     model = catalog.create(name, fc.Settings(seed=0))
     model.fit(train)
     path = tmp_path / model.save(tmp_path)
-    assert not path.read_bytes().startswith(b"\x80")  # not a pickle stream
+    assert path.name == "model.json" and path.read_text().startswith("{")  # JSON, no pickle
     again = catalog.load(name, path, fc.Settings())
     np.testing.assert_array_equal(again.predict(new), model.predict(new))
+
+
+def test_a_json_model_of_another_reference_is_refused(tmp_path):
+    model = catalog.create("ridge", fc.Settings(seed=0))
+    model.fit(_windows(50, 0))
+    path = tmp_path / model.save(tmp_path)
+    with pytest.raises(ValueError, match="holds 'ridge', not 'gradient-boosting'"):
+        catalog.load("gradient-boosting", path, fc.Settings())
+
+
+def test_skops_members_saved_before_json_still_serve(tmp_path):
+    """A bundle saved before the references stored JSON holds scikit-learn models in skops
+    files: ridge, gradient boosting (one model per step in a MultiOutputRegressor) and
+    lag-boosting (a list of per-step models). Each loads and predicts what it predicted."""
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.multioutput import MultiOutputRegressor
+
+    from seqcast.models.references import flat
+
+    train, new = _windows(120, 0), _windows(20, 1)
+    train = replace(train, y_raw=np.repeat(train.y_raw, 2, axis=1))  # 2 steps
+    y = train.y_raw
+    old = {
+        "ridge": Ridge(alpha=1.0).fit(flat(train), y),
+        "gradient-boosting": MultiOutputRegressor(
+            HistGradientBoostingRegressor(random_state=0)
+        ).fit(flat(train), y),
+    }
+    for name, model in old.items():
+        path = tmp_path / f"{name}.skops"
+        sio.dump(model, path)
+        served = catalog.load(name, path, fc.Settings())
+        np.testing.assert_array_equal(served.predict(new), model.predict(flat(new)))
+    lag = catalog.create("lag-boosting", fc.Settings(seed=0))
+    features = lag._features(_with_history(train))  # type: ignore[attr-defined]
+    steps = [HistGradientBoostingRegressor(random_state=0).fit(f, y[:, j])
+             for j, f in enumerate(features)]  # fmt: skip
+    sio.dump(steps, tmp_path / "lag-boosting.skops")
+    served = catalog.load("lag-boosting", tmp_path / "lag-boosting.skops", fc.Settings())
+    block = _with_history(new)
+    want = np.stack(
+        [m.predict(f) for m, f in zip(steps, lag._features(block), strict=True)],
+        axis=1,  # type: ignore[attr-defined]
+    )
+    np.testing.assert_array_equal(served.predict(block), want)
+
+
+def _with_history(ws: WindowSet) -> WindowSet:
+    """The windows with the series they were cut from (what lag-boosting reads)."""
+    history = np.random.default_rng(5).normal(100.0, 10.0, size=len(ws.x) + 60)
+    return replace(ws, history=history, origin_row=np.arange(len(ws.x)) + 50)
 
 
 class Subclassed(Ridge):
@@ -59,7 +112,7 @@ def test_a_file_with_an_untrusted_type_is_refused(tmp_path):
     path = tmp_path / "odd.skops"
     sio.dump(Subclassed().fit(np.ones((4, 2)), np.arange(4.0)), path)
     with pytest.raises(ValueError, match="not trusted"):
-        Fitted.load("ridge", path, fc.Settings())
+        Linear.load("ridge", path, fc.Settings())
 
 
 def test_bundle_names_every_member_with_its_units():
@@ -94,7 +147,7 @@ def test_bundle_names_every_member_with_its_units():
     assert [m.file for m in bundle.members] == [
         "gru-s42.keras",
         "gru-s43.keras",
-        "gradient-boosting.skops",
+        "gradient-boosting.json",
     ]
     assert bundle.members[2].seed is None and bundle.horizon == 24
     assert bundle.steps == list(range(1, 25)) and bundle.intervals is None
