@@ -6,7 +6,9 @@ and a brand-new ``PREFECT_HOME``, as a user would, and times it end to end; then
 run's ``metrics.json`` (``fit_seconds``: ``seqcast.evaluation.costs.seconds_by_kind``) and
 prints and writes to docs/BENCHMARKS.md, one section per dataset ("Where a train run's time
 goes: DATASET"): the wall time, and the seconds each kind of fit took, summed over the fits
-(they run on parallel workers, so the sum exceeds the wall time).
+(they run on parallel workers, so the sum exceeds the wall time). The section's previous
+measurement stays beside the new one, as "Before". ``--keep DIR`` keeps each run's output
+folder under DIR (to serve a forecast from its champion afterwards); by default it is removed.
 
 Reads ../shared/datasets/; says so and exits 0 without writing when they are absent. One heavy
 job at a time: run it on an idle machine.
@@ -23,10 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_common import REAL, ROOT, replace_section, user_env
+from bench_common import PAGE, REAL, ROOT, replace_section, user_env
 from bench_common import SEOUL_FILES as FILES
 
 SECTION = "## Where a train run's time goes: "
+PREFIX = "`scripts/bench_run_seconds.py`, "  # how the measurement's sentence starts
 
 
 def measure(dataset: str, work: Path) -> dict:
@@ -51,7 +54,20 @@ def measure(dataset: str, work: Path) -> dict:
     }
 
 
-def lines(r: dict) -> list[str]:
+def previous(dataset: str) -> str | None:
+    """The last measurement's sentence in the page's section for ``dataset`` (None without)."""
+    text = PAGE.read_text() if PAGE.exists() else ""
+    head = SECTION + dataset
+    if head not in text:
+        return None
+    start = text.index(head)
+    end = text.find("\n## ", start + len(head))
+    section = text[start : end if end != -1 else len(text)]
+    found = [ln for ln in section.splitlines() if ln.startswith(PREFIX)]
+    return found[0] if found else None
+
+
+def lines(r: dict, before: str | None = None) -> list[str]:
     total = sum(row["seconds"] for row in r["rows"])
     out = [
         SECTION + r["dataset"],
@@ -63,6 +79,7 @@ def lines(r: dict) -> list[str]:
         f"{r['test']:.4g}). Fit seconds are summed over the fits, which run on parallel "
         f"workers: {total:.0f} s in all.",
         "",
+        *([f"Before: {before.removeprefix(PREFIX)}", ""] if before else []),
         "| kind of fit | fits | epochs | seconds | share of fit seconds |",
         "|---|---|---|---|---|",
     ]
@@ -76,6 +93,10 @@ def lines(r: dict) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    keep = None
+    if "--keep" in argv:
+        at = argv.index("--keep")
+        keep, argv = Path(argv[at + 1]), argv[:at] + argv[at + 2 :]
     datasets = argv or list(FILES)
     unknown = [d for d in datasets if d not in FILES]
     if unknown:
@@ -85,9 +106,16 @@ def main(argv: list[str]) -> int:
         print(f"bench-run-seconds: the real datasets are not in {REAL}; nothing measured")
         return 0
     for dataset in datasets:
-        with tempfile.TemporaryDirectory() as tmp:
-            r = measure(dataset, Path(tmp))
-        section = lines(r)
+        if keep is not None:
+            work = keep / dataset
+            if work.exists():
+                raise SystemExit(f"bench-run-seconds: {work} exists; give --keep a new folder")
+            work.mkdir(parents=True)
+            r = measure(dataset, work)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                r = measure(dataset, Path(tmp))
+        section = lines(r, previous(dataset))
         print("\n".join(section), "\n")
         replace_section(section[0], "\n".join(section) + "\n")
     print("wrote docs/BENCHMARKS.md")
