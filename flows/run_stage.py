@@ -4,6 +4,7 @@ the stage before it, one fit of a train run, or the ranking from the stored fits
 from __future__ import annotations
 
 from prefect import flow
+from prefect.utilities.annotations import quote
 
 from flows.prepare import prepare
 from flows.train import backtest_fits
@@ -73,16 +74,16 @@ def rerun_ranking(config: TrainConfig) -> str:
     run_dir = fit.match_train_run(config)
     prepared = [prepare(c) for c in config.prepare_configs()]
     runner = task_runner_for(config)  # a fit not stored yet runs as the train run's would
-    fits, choice = stored_fits.with_options(task_runner=runner)(config, prepared)
-    ranking = rank_candidates(config, prepared, fits, choice)
+    fits, choice = stored_fits.with_options(task_runner=runner)(config, prepared).unquote()
+    ranking = rank_candidates(config, prepared, quote(fits), choice)
     return store_ranking(config, ranking, run_dir)
 
 
 @flow(name="stored-fits")
-def stored_fits(config: TrainConfig, prepared: list[str]) -> tuple[list, dict | None]:
+def stored_fits(config: TrainConfig, prepared: list[str]) -> quote[tuple[list, dict | None]]:
     """Every fit the ranking reads, as the train run made them (from their caches), on the
-    train run's task runner."""
-    return backtest_fits(config, prepared)
+    train run's task runner; quoted, as the train flow passes its fits (``flows.train``)."""
+    return quote(backtest_fits(config, prepared))
 
 
 @flow(name="rerun", log_prints=True)
