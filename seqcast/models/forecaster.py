@@ -76,8 +76,8 @@ class Capabilities:
     - ``saved_as``: how a fitted model is stored without pickle: ``keras`` (a ``.keras`` file
       run in numpy at serving, :mod:`seqcast.models.forward`), ``json`` (a statistical
       model's settings and fitted parameters, rebuilt on the newest data at load; ridge's
-      coefficients; the boosting references' LightGBM text models) or ``none`` (nothing to store: the forecast is read off
-      the windows).
+      coefficients; the boosting references' LightGBM text models) or ``none`` (nothing to
+      store: the forecast is read off the windows).
     """
 
     needs_scaling: bool

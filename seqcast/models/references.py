@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -141,6 +142,8 @@ class _Stored(Forecaster):
     """A fitted reference stored as JSON (``model.json``: numbers and LightGBM's own text
     models, no pickle). A ``.skops`` file, which served bundles saved before, loads too."""
 
+    model: Any  # what the subclass fits: coefficients, per-step boosters, a legacy model
+
     capabilities = Capabilities(
         needs_scaling=False,
         uses_covariates=True,
@@ -198,7 +201,7 @@ class Linear(_Stored):
 
     def __init__(self, name, settings) -> None:
         super().__init__(name, settings)
-        self.model = None  # a fitted Ridge, (coef, intercept), or a legacy skops model
+        self.model: Any = None  # (coef, intercept) once fitted, or a legacy skops model
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         from sklearn.linear_model import Ridge
@@ -244,7 +247,7 @@ class Boosting(_Stored):
 
     def __init__(self, name, settings) -> None:
         super().__init__(name, settings)
-        self.model: object = []  # a list of per-step boosters, or a legacy skops model
+        self.model: Any = []  # a list of per-step boosters, or a legacy skops model
 
     def _features(self, block) -> list[np.ndarray]:
         """Each step's inputs (samples, inputs): here the same flattened window for all."""
