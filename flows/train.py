@@ -4,7 +4,8 @@ refit before the test period, rank, refit the champion on all data, publish, pro
 The fits (every fit's predictions: about 1.6 million numbers on the bike file) are passed to
 tasks and out of subflows wrapped in Prefect's ``quote``: Prefect would otherwise walk every
 number of them looking for futures, at each call (measured: 11 s a task call for 45 bike-sized
-fits, 5.8 s a subflow's return). They are plain values, never futures, so nothing is lost.
+fits, 5.8 s a subflow's return). They are plain values, never futures; what quoting gives up
+is the Prefect UI's dependency arrows from the fit tasks to the tasks that read the fits.
 """
 
 from __future__ import annotations

@@ -96,6 +96,9 @@ def main(argv: list[str]) -> int:
     keep = None
     if "--keep" in argv:
         at = argv.index("--keep")
+        if at + 1 >= len(argv):
+            print("bench-run-seconds: --keep needs a folder: --keep DIR [DATASET ...]")
+            return 2
         keep, argv = Path(argv[at + 1]), argv[:at] + argv[at + 2 :]
     datasets = argv or list(FILES)
     unknown = [d for d in datasets if d not in FILES]

@@ -84,7 +84,8 @@ def out(tmp_path) -> Path:
 
 # The references a test's training fits unless the test is about the references: each of
 # these takes under a second a fit on the samples. Gradient boosting, lag-boosting and arima
-# took 42, 27 and 2.6 s of a tiny bike run's 115 s (their own tests are in tests/unit/models;
+# took 42, 27 and 2.6 s of a tiny bike run's 115 s with scikit-learn's boosting, before
+# LightGBM (their own tests are in tests/unit/models;
 # test_train_flow runs every reference once, in a run with the defaults).
 CHEAP_REFERENCES = ("persistence", "seasonal-naive", "drift", "ridge", "ets", "theta")
 CHEAP_REFERENCES_OPTION = ("--references", ",".join(CHEAP_REFERENCES))  # the same, on the CLI

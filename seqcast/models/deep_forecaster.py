@@ -32,7 +32,8 @@ class DeepForecaster(Forecaster):
 
     def __init__(self, name, settings) -> None:
         super().__init__(name, settings)
-        self.model: Any = None  # a keras.Model once fitted or loaded
+        # a keras.Model once fitted; a numpy Network (seqcast.models.forward) once loaded
+        self.model: Any = None
 
     def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
         """Early-stopped on ``val`` (retried once with another seed when the fit collapsed),
@@ -69,7 +70,10 @@ class DeepForecaster(Forecaster):
         return transform.to_original(raw, origin, block.x)
 
     def save(self, folder: Path) -> str:
-        assert self.model is not None
+        if not hasattr(self.model, "save"):
+            raise ValueError(
+                f"{self.name}: only a fitted Keras model is stored; this one was loaded"
+            )
         self.model.save(str(folder / "model.keras"))
         return "model.keras"
 

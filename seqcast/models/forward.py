@@ -26,7 +26,8 @@ class Unsupported(ValueError):
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    with np.errstate(over="ignore"):  # exp overflows to inf below about -88: sigmoid 0, right
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -46,7 +47,13 @@ def _activation(config: dict, key: str = "activation") -> Callable[[np.ndarray],
     return ACTIVATIONS[name]
 
 
+def _needs(config: dict, weights: list[np.ndarray], count: int) -> None:
+    if len(weights) < count:
+        raise Unsupported(f"layer {config.get('name')!r} has {len(weights)} weight arrays")
+
+
 def _dense(config: dict, weights: list[np.ndarray]) -> Layer:
+    _needs(config, weights, 2 if config.get("use_bias", True) else 1)
     act = _activation(config)
     kernel = weights[0]
     bias = weights[1] if config.get("use_bias", True) else np.zeros(kernel.shape[1], kernel.dtype)
@@ -67,6 +74,7 @@ def _recurrent(kind: str, config: dict, weights: list[np.ndarray]) -> Layer:
         raise Unsupported(f"GRU {config.get('name')!r} with reset_after=False")
     if not config.get("use_bias", True):
         raise Unsupported(f"layer {config.get('name')!r} without a bias")
+    _needs(config, weights, 3)
     units = int(config["units"])
     act = _activation(config)
     rec = _activation(config, "recurrent_activation") if kind != "SimpleRNN" else act
@@ -106,6 +114,10 @@ def _recurrent(kind: str, config: dict, weights: list[np.ndarray]) -> Layer:
 
 
 def _layer(class_name: str, config: dict, weights: list[np.ndarray]) -> Layer:
+    dtype = config.get("dtype")
+    policy = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
+    if policy not in (None, "float32"):
+        raise Unsupported(f"layer {config.get('name')!r} computes in {policy}")
     if class_name == "Dense":
         return _dense(config, weights)
     if class_name in ("SimpleRNN", "LSTM", "GRU"):
@@ -113,6 +125,8 @@ def _layer(class_name: str, config: dict, weights: list[np.ndarray]) -> Layer:
     if class_name == "Dropout":
         return lambda inputs: inputs[0]  # nothing at inference
     if class_name == "Flatten":
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise Unsupported(f"Flatten {config.get('name')!r} with {config['data_format']}")
         return lambda inputs: inputs[0].reshape(len(inputs[0]), -1)  # (batch, product)
     if class_name == "Concatenate":
         axis = int(config.get("axis", -1))
@@ -126,6 +140,8 @@ def _weights(h5_file) -> dict[str, list[np.ndarray]]:
     out: dict[str, list[np.ndarray]] = {}
     for group in h5_file["layers"].values():
         name = group["vars"].attrs.get("name")
+        if name is None:
+            raise Unsupported("a layer's weights are not named")
         held = group["cell"]["vars"] if "cell" in group else group["vars"]
         out[str(name)] = [
             np.asarray(held[str(i)], dtype=np.float32) for i in range(len(held.keys()))
@@ -156,18 +172,24 @@ class Network:
     @classmethod
     def read(cls, path: Path) -> Network:
         """The model in a ``.keras`` file; :class:`Unsupported` if it holds what this module
-        does not compute."""
+        does not compute, or is laid out otherwise than Keras 3 lays out the variants'
+        files (a part missing, a layer without its weights): Keras then loads it."""
         import h5py
 
-        with zipfile.ZipFile(path) as archive:
-            doc = json.loads(archive.read("config.json"))
-            with archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as h5:
-                weights = _weights(h5)
-        kind, config = doc.get("class_name"), doc.get("config", {})
-        if kind == "Sequential":
-            return cls._sequential(config["layers"], weights)
-        if kind == "Functional":
-            return cls._functional(config, weights)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                doc = json.loads(archive.read("config.json"))
+                with archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as h5:
+                    weights = _weights(h5)
+            kind, config = doc.get("class_name"), doc.get("config", {})
+            if kind == "Sequential":
+                return cls._sequential(config["layers"], weights)
+            if kind == "Functional":
+                return cls._functional(config, weights)
+        except Unsupported:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise Unsupported(f"{path} is not laid out as expected: {exc!r}") from exc
         raise Unsupported(f"model class {kind}")
 
     @classmethod
@@ -188,6 +210,8 @@ class Network:
 
     @classmethod
     def _functional(cls, config: dict, weights: dict) -> Network:
+        if not isinstance(config["input_layers"], list):
+            raise Unsupported("inputs given by name")
         inputs = [entry[0] for entry in config["input_layers"]]
         outputs = config["output_layers"]
         if isinstance(outputs[0], list):

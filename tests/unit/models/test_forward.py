@@ -50,6 +50,32 @@ def test_every_variant_predicts_as_keras_does(name, tmp_path):
     np.testing.assert_allclose(ours, keras_out, rtol=1e-5, atol=1e-5)
 
 
+def test_a_file_laid_out_otherwise_is_refused_not_crashed_on(tmp_path):
+    """A ``.keras`` file without its weights (or with weights that do not fit its layers) is
+    ``Unsupported``: the forecaster then hands it to Keras, which says what is wrong."""
+    import zipfile
+
+    _, path = _stored("gru", tmp_path)
+    bare = tmp_path / "bare.keras"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bare, "w") as dst:
+        dst.writestr("config.json", src.read("config.json"))
+    with pytest.raises(Unsupported, match="not laid out as expected"):
+        Network.read(bare)
+
+
+def test_saturated_gates_raise_no_warning(tmp_path):
+    """Inputs far below zero drive the sigmoid gates to exp overflow; the value (0) is right
+    and no RuntimeWarning reaches a forecast's console."""
+    import warnings
+
+    _, path = _stored("lstm", tmp_path)
+    net = Network.read(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = net(np.full((2, TIMESTEPS, FEATURES + COVARIATES), -1e4, np.float32))
+    assert np.isfinite(out).all()
+
+
 def test_the_inputs_count_must_match_the_models(tmp_path):
     _, path = _stored("multi-input", tmp_path)
     with pytest.raises(ValueError, match="takes 2 input"):

@@ -164,7 +164,7 @@ def test_served_forecast_is_the_members_weighted_mean_with_its_bands(monkeypatch
     forecast 27.5, as the ensemble was evaluated; the bundle's conformal offsets (80 %:
     -5 / +5 at step 1, -30 / +6 at step 2) give the bands, the lower one never below the
     spec's minimum (0 rentals). A bundle without weights (written before they existed)
-    averages them equally. The members are real ridge models loaded from their skops files
+    averages them equally. The members are real ridge models loaded from their JSON files
     (each fitted on a constant target, so it predicts that constant)."""
     from seqcast.evaluation.intervals import Intervals
     from seqcast.serving import predict as serving
