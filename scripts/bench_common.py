@@ -25,15 +25,32 @@ def user_env(home: Path, api: str | None = None) -> dict[str, str]:
     return env
 
 
+def _span(text: str, head: str) -> tuple[int, int] | None:
+    """Where the section under the heading line ``head`` lies in ``text``: from the heading up
+    to the newline before the next ``## `` heading, or to the end; None without it."""
+    if head not in text:
+        return None
+    start = text.index(head)
+    end = text.find("\n## ", start + len(head))
+    return start, end if end != -1 else len(text)
+
+
+def section(head: str) -> str:
+    """The page's section under ``head`` ("" when the page or the section is missing)."""
+    text = PAGE.read_text() if PAGE.exists() else ""
+    span = _span(text, head)
+    return text[span[0] : span[1]] if span else ""
+
+
 def replace_section(head: str, block: str) -> None:
     """Put ``block`` (starting with the heading line ``head``, ending with a newline) in place
     of the page's section under ``head``, up to the next ``## `` heading; append it when the
     page has none."""
     text = PAGE.read_text()
-    if head in text:
-        start = text.index(head)
-        end = text.find("\n## ", start + len(head))
-        text = text[:start] + block + ("\n" + text[end + 1 :] if end != -1 else "")
+    span = _span(text, head)
+    if span:
+        rest = text[span[1] + 1 :]  # the next section, from its heading ("" when none)
+        text = text[: span[0]] + block + ("\n" + rest if rest else "")
     else:
         text = text.rstrip() + "\n\n" + block
     PAGE.write_text(text)

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_common import PAGE, REAL, ROOT, replace_section, user_env
+from bench_common import REAL, ROOT, replace_section, section, user_env
 from bench_common import SEOUL_FILES as FILES
 
 SECTION = "## Where a train run's time goes: "
@@ -56,14 +56,8 @@ def measure(dataset: str, work: Path) -> dict:
 
 def previous(dataset: str) -> str | None:
     """The last measurement's sentence in the page's section for ``dataset`` (None without)."""
-    text = PAGE.read_text() if PAGE.exists() else ""
-    head = SECTION + dataset
-    if head not in text:
-        return None
-    start = text.index(head)
-    end = text.find("\n## ", start + len(head))
-    section = text[start : end if end != -1 else len(text)]
-    found = [ln for ln in section.splitlines() if ln.startswith(PREFIX)]
+    lines = section(SECTION + dataset).splitlines()
+    found = [ln for ln in lines if ln.startswith(PREFIX)]
     return found[0] if found else None
 
 

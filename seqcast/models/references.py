@@ -276,16 +276,16 @@ class Boosting(_Stored):
 
     def predict(self, block: Block) -> np.ndarray:
         features = self._features(block)
-        if isinstance(self.model, list):  # one model a step, in step order
-            with threadpool_limits(limits=self.settings.threads):  # legacy scikit-learn ones
+        # the thread limit reaches legacy scikit-learn models; a booster runs on one thread
+        with threadpool_limits(limits=self.settings.threads):
+            if isinstance(self.model, list):  # one model a step, in step order
                 out = np.stack(
                     [m.predict(f, num_threads=1) if _is_booster(m) else m.predict(f)
                      for m, f in zip(self.model, features, strict=True)],
                     axis=1,
                 )  # fmt: skip
-        else:  # a legacy skops model: one multi-output model, or one model for one step
-            with threadpool_limits(limits=self.settings.threads):
-                out = self.model.predict(features[0])  # type: ignore[attr-defined]
+            else:  # a legacy skops model: one multi-output model, or one model for one step
+                out = self.model.predict(features[0])
         out = np.asarray(out, dtype=np.float64).reshape(len(block.x), -1)  # (samples, steps)
         return _served(out, block, self.settings.units)
 
