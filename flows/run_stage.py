@@ -10,7 +10,7 @@ from flows.prepare import prepare
 from flows.train import backtest_fits
 from seqcast.config import PrepareConfig, StageName, TrainConfig
 from seqcast.errors import ConfigError
-from seqcast.evaluation.plan import FitJob, epochs_after
+from seqcast.evaluation.plan import FitJob, epochs_after, start_after
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit
@@ -51,18 +51,21 @@ def rerun_fit(name: str, config: TrainConfig) -> str:
         got = refs(job, d, plan.folds, threads, tcfg.target_transform)
         return fit.store_rerun(config, job, got, run_dir)
 
-    def deep(one: FitJob, epochs: int | None, refresh: bool = False) -> FitRef:
-        task = fit.deep_task(one, d, vcfg, tcfg, plan.folds, epochs)
+    warm = tcfg.warm_refit or 0.0
+
+    def deep(one: FitJob, done: dict[str, FitRef], refresh: bool = False) -> FitRef:
+        epochs, start = epochs_after(one, done, warm), start_after(one, done, warm)
+        task = fit.deep_task(one, d, vcfg, tcfg, plan.folds, epochs, start)
         return task.with_options(refresh_cache=refresh)(
-            one, d, vcfg, tcfg, plan.folds, epochs, threads
+            one, d, vcfg, tcfg, plan.folds, epochs, threads, start
         )
 
-    # the fits before it, each from its cache: a refit reads its folds' best epochs, a
-    # served fit its refit's epochs
+    # the fits before it, each from its cache: a refit reads its folds' best epochs (and its
+    # last fold's weights when warm-started), a served fit its refit's
     done: dict[str, FitRef] = {}
     for before in plan.before(job):
-        done[before.name] = deep(before, epochs_after(before, done))
-    return fit.store_rerun(config, job, [deep(job, epochs_after(job, done), True)], run_dir)
+        done[before.name] = deep(before, done)
+    return fit.store_rerun(config, job, [deep(job, done, True)], run_dir)
 
 
 @flow(name="rerun-ranking", log_prints=True)

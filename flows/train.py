@@ -19,7 +19,7 @@ from prefect.utilities.annotations import quote
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import TEST_FIT
-from seqcast.evaluation.plan import FitJob, MemberLike, epochs_after
+from seqcast.evaluation.plan import FitJob, MemberLike, epochs_after, start_after
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit as t
@@ -42,10 +42,19 @@ def fit_models(
     fits, choice = backtest_fits(config, prepared)
     transform = choice["chosen"] if choice else config.resolved_training.target_transform
     ranking = rank_candidates(config, prepared, quote(fits), choice)
-    # a per-seed member is refitted for the epochs of its refit before the test period
-    epochs = {(f.label, f.seed): f.epochs for f in fits if f.fit == TEST_FIT and f.epochs}
-    served = serve(config, prepared, ranking.champion_members, epochs, transform)
+    # a per-seed member is refitted for the epochs of its refit before the test period (and,
+    # with warm-started refits, from that refit's weights)
+    refits = {(f.label, f.seed): f for f in fits if f.fit == TEST_FIT and f.epochs}
+    epochs = {key: f.epochs for key, f in refits.items()}
+    warm = config.resolved_training.warm_refit or 0.0
+    starts = {key: start_of(f) for key, f in refits.items() if warm and f.weights}
+    served = serve(config, prepared, ranking.champion_members, epochs, transform, starts)
     return quote((fits, served, ranking))
+
+
+def start_of(fit: FitRef) -> dict:
+    """The weights a fit after ``fit`` starts from (``plan.start_after``'s form)."""
+    return {"weights": fit.weights, "sha256": fit.weights_sha256}
 
 
 def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef], dict | None]:
@@ -58,16 +67,17 @@ def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef
     threads = threads_per_worker(config)
     source = dict(zip(plan.lengths, prepared, strict=True))
     vcfg, tcfg = config.resolved_variant, config.resolved_training
+    warm = tcfg.warm_refit or 0.0
     choice = None
     if tcfg.target_transform == AUTO:  # chosen on the backtest before any other fit
         choice = t.choose_transform(prepared[0], plan.folds, plan.base_seed, threads)
         tcfg = tcfg.model_copy(update={"target_transform": choice["chosen"]})
     transform = tcfg.target_transform
 
-    def deep(job: FitJob, epochs: int | None = None):
+    def deep(job: FitJob, epochs: int | None = None, start: dict | None = None):
         d = source[job.timesteps]
-        task = t.deep_task(job, d, vcfg, tcfg, plan.folds, epochs)
-        return task.submit(job, d, vcfg, tcfg, plan.folds, epochs, threads)
+        task = t.deep_task(job, d, vcfg, tcfg, plan.folds, epochs, start)
+        return task.submit(job, d, vcfg, tcfg, plan.folds, epochs, threads, start)
 
     def backtest(labels: list[str], seeds: list[int]) -> tuple[list[FitRef], list]:
         """Fold fits, and each (label, seed)'s refit before the test period submitted as soon
@@ -83,7 +93,9 @@ def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef
             done[job.name] = future.result()
             refit = plan.deep(job.label, job.seed, TEST_FIT)
             if all(name in done for name in refit.after):
-                refits.append(deep(refit, epochs_after(refit, done)))
+                refits.append(
+                    deep(refit, epochs_after(refit, done, warm), start_after(refit, done, warm))
+                )
         return [done[job.name] for job in jobs], refits
 
     ref_futures = [
@@ -107,11 +119,13 @@ def serve(
     members: Sequence[MemberLike],
     epochs: Mapping[tuple[str, int | None], int | None],
     transform: str | None,
+    starts: Mapping[tuple[str, int | None], dict] | None = None,
 ) -> list[FitRef]:
     """Fit the champion's ``members`` on every window of ``prepared`` (one directory per
     window length of ``config``, in order): the plan's served jobs, each per-seed member for
-    its ``epochs``, the references by one job per window length. Returns the fits in the
-    members' order. Call inside a flow: the fits are submitted to its task runner."""
+    its ``epochs`` (from the weights ``starts`` gives it, else its seeded start), the
+    references by one job per window length. Returns the fits in the members' order. Call
+    inside a flow: the fits are submitted to its task runner."""
     plan = t.run_plan(config)
     threads = threads_per_worker(config)
     source = dict(zip(plan.lengths, prepared, strict=True))
@@ -123,8 +137,9 @@ def serve(
         d = source[job.timesteps]
         if job.kind == "deep":
             n = epochs[(job.label, job.seed)]
-            task = t.deep_task(job, d, vcfg, tcfg, plan.folds, n)
-            deep[(job.label, job.seed)] = task.submit(job, d, vcfg, tcfg, plan.folds, n, threads)
+            s = (starts or {}).get((job.label, job.seed))
+            task = t.deep_task(job, d, vcfg, tcfg, plan.folds, n, s)
+            deep[(job.label, job.seed)] = task.submit(job, d, vcfg, tcfg, plan.folds, n, threads, s)
         else:
             references[job.timesteps] = t.fit_references.submit(
                 job, d, plan.folds, threads, transform
@@ -145,7 +160,10 @@ def refit_members(config: TrainConfig, prepared: list[str], plan: rf.RefreshPlan
     epochs: dict[tuple[str, int | None], int | None] = {
         (m.label, m.seed): m.epochs for m in plan.members if m.seed is not None
     }
-    return serve(config, prepared, plan.members, epochs, config.resolved_training.target_transform)
+    # a member served with its weights continues from them (a warm-started refresh)
+    starts = {(m.label, m.seed): m.start for m in plan.members if m.start is not None}
+    transform = config.resolved_training.target_transform
+    return serve(config, prepared, plan.members, epochs, transform, starts)
 
 
 @flow(name="refresh", log_prints=True)

@@ -13,7 +13,7 @@ from seqcast.config import TrainConfig
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.data.target_transform import RELATIVE
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT
-from seqcast.evaluation.plan import FitJob, RunPlan
+from seqcast.evaluation.plan import FitJob, RunPlan, keeps_weights
 from seqcast.evaluation.records import FitRef
 from seqcast.io import storage
 from seqcast.io.paths import Layout
@@ -34,44 +34,72 @@ _VERSION_KEY = CachePolicy.from_cache_key_fn(
 TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 
 
-def _settings(vcfg, tcfg, fit: str, folds: int, epochs: int | None) -> dict:
-    return {
+WEIGHTS_FILE = "weights.npz"  # a deep fit's weights, for a warm-started fit after it
+
+
+def _settings(vcfg, tcfg, fit: str, folds: int, epochs: int | None, start=None) -> dict:
+    out = {
         "variant": vcfg.model_dump(),
         "training": tcfg.model_dump(),
         "fit": fit,
         "folds": folds,
         "epochs": epochs,
     }
+    if start is not None:  # a warm-started fit: the weights it started from
+        out["start"] = start["sha256"]
+    return out
 
 
 def _store(
-    model: Forecaster, prepared_dir: str, settings: dict, record: dict | None = None
-) -> str | None:
-    """Store a served fit's model (and ``record``) atomically; returns the model's path (None
-    for a model that stores nothing: a naive reference)."""
+    model: Forecaster,
+    prepared_dir: str,
+    settings: dict,
+    record: dict | None = None,
+    save_model: bool = True,
+    weights: bool = False,
+) -> tuple[str | None, str | None, str | None]:
+    """Store a fit's model (a served fit), its weights (``weights``: for a warm-started fit
+    after it) and ``record``, atomically in one folder. Returns the model's path (None when
+    not saved, or for a model that stores nothing: a naive reference), the weights' path and
+    their sha256 (None, None without them)."""
     final = Layout.fitted_model_dir(prepared_dir, model.name, settings)
+    sha = None
     with storage.staged_dir(final) as tmp:
-        file = model.save(tmp)
+        file = model.save(tmp) if save_model else None
+        if weights:
+            sha = storage.write_weights(tmp / WEIGHTS_FILE, model.weights())  # type: ignore[attr-defined]
         if record is not None:
             storage.write_json(tmp / "trained.json", record)
-    return str(final / file) if file else None
+    return (
+        str(final / file) if file else None,
+        str(final / WEIGHTS_FILE) if weights else None,
+        sha,
+    )
 
 
 def _scored(model: Forecaster, parts: dict) -> list[list[float]]:  # [] for a served fit
     return model.predict(parts["scored"]).tolist() if "scored" in parts else []
 
 
-def deep_task(job: FitJob, prepared_dir: str, vcfg, tcfg, folds: int, epochs: int | None):
-    """The ``fit_deep`` task to submit for ``job``: a served fit is cached while its stored
-    model is there, and fitted again (refreshing the cache record) when it was removed."""
-    if job.fit != SERVE_FIT:
+def deep_task(
+    job: FitJob, prepared_dir: str, vcfg, tcfg, folds: int, epochs: int | None, start=None
+):
+    """The ``fit_deep`` task to submit for ``job`` (``start``: the weights it starts from,
+    ``plan.start_after``): a fit that stores its model or weights is cached while they are
+    there, and fitted again (refreshing the cache record) when they were removed."""
+    keep = keeps_weights(job.fit, folds, tcfg.warm_refit or 0.0)
+    if job.fit != SERVE_FIT and not keep:
         return fit_deep
     seeded = tcfg.model_copy(update={"seed": job.seed})
     final = Layout.fitted_model_dir(
-        prepared_dir, job.variant, _settings(vcfg, seeded, job.fit, folds, epochs)
+        prepared_dir, job.variant, _settings(vcfg, seeded, job.fit, folds, epochs, start)
     )
-    stored = final / f"model{catalog.capabilities(job.variant).suffix}"
-    return refreshed_if_missing(fit_deep, [stored, final / "trained.json"])
+    stored = [final / "trained.json"]
+    if job.fit == SERVE_FIT:
+        stored.append(final / f"model{catalog.capabilities(job.variant).suffix}")
+    if keep:
+        stored.append(final / WEIGHTS_FILE)
+    return refreshed_if_missing(fit_deep, stored)
 
 
 @task(name="fit-deep", task_run_name="{job.name}", cache_policy=TRAIN_CACHE)
@@ -83,18 +111,26 @@ def fit_deep(
     folds: int,
     epochs: int | None,
     threads: int,
+    start: dict | None = None,
 ) -> FitRef:
     """Fit one deep variant with one seed on one fit's windows (``job``). Backtest folds
     early-stop on their own newest windows; refits (``pretest``, ``all``) train ``epochs``
-    epochs. A served (``all``) fit stores its model."""
+    epochs, from the weights ``start`` names (``{"weights": path, "sha256": ...}``, a
+    warm-started refit) or from their seeded start. A served (``all``) fit stores its model;
+    a fit a warm-started one starts from stores its weights (``plan.keeps_weights``)."""
     limit_threads(threads)
     tcfg = tcfg.model_copy(update={"seed": job.seed})
     parts, units, _ = load_fit(prepared_dir, job.fit, folds, tcfg.target_transform)
     settings = Settings(seed=job.seed, threads=threads, units=units, variant=vcfg, training=tcfg)
     model = catalog.create(job.variant, settings)
-    config = _settings(vcfg, tcfg, job.fit, folds, epochs)
+    config = _settings(vcfg, tcfg, job.fit, folds, epochs, start)
+    initial = None
+    if start is not None:
+        initial = storage.read_weights(Path(start["weights"]), start["sha256"])
     progress = EpochProgress(epochs or tcfg.max_epochs or 1)
-    summary = model.fit(parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress)
+    summary = model.fit(
+        parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress, start=initial
+    )
     progress.finish(summary.history)
     record = {
         "history": summary.history,
@@ -102,7 +138,12 @@ def fit_deep(
         "units": units.model_dump(mode="json"),
         **config,
     }
-    stored = _store(model, prepared_dir, config, record) if job.fit == SERVE_FIT else None
+    keep = keeps_weights(job.fit, folds, tcfg.warm_refit or 0.0)
+    stored = weights = sha = None
+    if job.fit == SERVE_FIT or keep:
+        stored, weights, sha = _store(
+            model, prepared_dir, config, record, save_model=job.fit == SERVE_FIT, weights=keep
+        )
     return FitRef(
         label=job.label,
         kind="deep",
@@ -119,6 +160,8 @@ def fit_deep(
         params=summary.params,
         collapsed_attempts=summary.collapsed_attempts,
         model=stored,
+        weights=weights,
+        weights_sha256=sha,
         scaler=units,
         config=config,
     )
@@ -150,7 +193,7 @@ def fit_references(
             run_logger(__name__).warning("%s left out: %s", name, why)
             continue
         key = {"fit": fit, "seed": seed, **({"target": target_transform} if relative else {})}
-        stored = _store(model, prepared_dir, key) if fit == SERVE_FIT else None
+        stored = _store(model, prepared_dir, key)[0] if fit == SERVE_FIT else None
         out.append(
             FitRef(
                 label=name,

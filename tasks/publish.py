@@ -94,6 +94,8 @@ def write_champion(folder: Path, served: list[FitRef], bundle: Bundle) -> None:
     for f, member in zip(served, bundle.members, strict=True):
         if f.model is not None:
             storage.write_bytes(folder / member.file, Path(f.model).read_bytes())
+        if f.weights is not None and member.weights is not None:  # a warm refresh's start
+            storage.write_bytes(folder / member.weights, Path(f.weights).read_bytes())
     storage.write_json(folder / "bundle.json", bundle.to_json())
 
 

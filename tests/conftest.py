@@ -102,7 +102,12 @@ def tiny_in_process(dataset: str, out: Path, variant: str = "rnn", epochs: int =
         out=str(out),
         variants=(variant,),
         variant={"units": 4, "layers": 1, "dense_units": 4, "learning_rate": 0.01},
-        training={"max_epochs": epochs, "patience": 1, "seed": kw.pop("seed", 1)},
+        training={
+            "max_epochs": epochs,
+            "patience": 1,
+            "seed": kw.pop("seed", 1),
+            "warm_refit": kw.pop("warm_refit", None),
+        },
         selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
         task_runner="thread",
         workers=1,

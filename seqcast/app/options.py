@@ -167,6 +167,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         target_transform=args.target_transform,
         lr_decay=args.lr_decay,
         ema_momentum=args.ema_momentum,
+        warm_refit=args.warm_refit,
     )
     fields: dict = {
         **data,
@@ -286,6 +287,13 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         type=float,
         help="refits keep a moving average of their weights, momentum per step, e.g. 0.99; "
         "0: off (default: the dataset's)",
+    )
+    t.add_argument(
+        "--warm-refit",
+        type=float,
+        help="refits start from the fit before them (the last fold's weights, then the refit "
+        "before the test period's) and train this share of the epochs, e.g. 0.5; 0: every "
+        "refit from scratch (default: the dataset's)",
     )
     t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
     t.add_argument(

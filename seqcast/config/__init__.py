@@ -416,6 +416,9 @@ class TrainConfig(PrepareConfig):
                 "ema_momentum": d.ema_momentum
                 if self.training.ema_momentum is None
                 else self.training.ema_momentum,
+                "warm_refit": d.warm_refit
+                if self.training.warm_refit is None
+                else self.training.warm_refit,
             }
         )
 

@@ -124,6 +124,17 @@ class TrainingConfig(BaseModel):
         "roughly the last 100 steps). Backtest folds keep their best epoch by early stopping. "
         "Empty: the dataset's.",
     )
+    warm_refit: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        title="Warm-started refits (share of the epochs)",
+        description="0: off, every refit trains from its own seeded start. Above 0: the refit "
+        "before the test period starts from the last backtest fold's weights, the served fit "
+        "from that refit's, a refresh from the served model's, and each trains this share of "
+        "the epochs a refit from scratch would (the folds' mean best epoch; at least 1). "
+        "Empty: the dataset's.",
+    )
     seed: int = Field(
         default=42,
         ge=0,

@@ -224,7 +224,7 @@ class RunPlan:
 
 
 class FitEpochs(Protocol):
-    """What ``epochs_after`` reads of a finished fit (``FitRef``)."""
+    """What ``epochs_after`` and ``start_after`` read of a finished fit (``FitRef``)."""
 
     @property
     def best_epoch(self) -> int | None: ...
@@ -232,13 +232,50 @@ class FitEpochs(Protocol):
     @property
     def epochs(self) -> int | None: ...
 
+    @property
+    def weights(self) -> str | None: ...
 
-def epochs_after(job: FitJob, done: Mapping[str, FitEpochs]) -> int | None:
+    @property
+    def weights_sha256(self) -> str | None: ...
+
+
+def warm_epochs(cold: int, warm: float) -> int:
+    """The epochs of a refit that a refit from scratch would train ``cold`` epochs: all of
+    them from scratch (``warm`` 0), else the share ``warm`` of them, at least 1."""
+    return cold if not warm else max(1, round(warm * cold))
+
+
+def epochs_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) -> int | None:
     """The epochs ``job`` trains for, from the fits before it (``done``: by name): a fold
-    early-stops (None); a refit before the test period trains its folds' mean best epoch; a
-    served fit as long as its refit before the test period."""
+    early-stops (None); a refit before the test period trains its folds' mean best epoch
+    (``warm`` > 0: that share of it, from its last fold's weights); a served fit as long as
+    its refit before the test period."""
     if job.fit == TEST_FIT:
-        return refit_epochs([done[name].best_epoch or 1 for name in job.after])
+        cold = refit_epochs([done[name].best_epoch or 1 for name in job.after])
+        return warm_epochs(cold, warm)
     if job.fit == SERVE_FIT:
         return done[job.after[0]].epochs
     return None
+
+
+def keeps_weights(fit: str, folds: int, warm: float) -> bool:
+    """Whether a deep fit ``fit`` stores its weights for a later fit to start from: with
+    warm-started refits (``warm`` > 0), the last backtest fold (for the refit before the test
+    period), that refit (for the served fit) and the served fit (for a refresh)."""
+    return bool(warm) and fit in (fold_names(folds)[-1], TEST_FIT, SERVE_FIT)
+
+
+def start_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) -> dict | None:
+    """The weights ``job`` starts from (``{"weights": path, "sha256": ...}``), None for a
+    fit from its seeded start: a fold, or any fit when ``warm`` is 0. A refit before the test
+    period starts from its last fold's weights, a served fit from its refit's."""
+    if not warm or job.fit not in (TEST_FIT, SERVE_FIT):
+        return None
+    name = job.after[-1]  # the last fold (the folds are in order), or the refit
+    before = done[name]
+    if before.weights is None:
+        raise ValueError(
+            f"{job.name}: {name} stored no weights to start from; rerun it (its stored fit "
+            "predates warm-started refits)"
+        )
+    return {"weights": before.weights, "sha256": before.weights_sha256}

@@ -27,6 +27,9 @@ class FitRef(BaseModel):
     params: int | None = None
     collapsed_attempts: list[dict] = []  # fits that collapsed and were retried with a new seed
     model: str | None = None  # the stored model (served fits only)
+    # the fit's weights (.npz) and their sha256, stored when a later fit starts from them
+    weights: str | None = None
+    weights_sha256: str | None = None
     scaler: FitUnits | None = None  # the fit's own units
     config: dict = {}
 

@@ -35,9 +35,10 @@ class DeepForecaster(Forecaster):
         # a keras.Model once fitted; a numpy Network (seqcast.models.forward) once loaded
         self.model: Any = None
 
-    def fit(self, train, val=None, *, epochs=None, on_epoch=None) -> FitSummary:
+    def fit(self, train, val=None, *, epochs=None, on_epoch=None, start=None) -> FitSummary:
         """Early-stopped on ``val`` (retried once with another seed when the fit collapsed),
-        or exactly ``epochs`` epochs without it (``fitting.fit_variant``)."""
+        or exactly ``epochs`` epochs without it (``fitting.fit_variant``); from the weights
+        ``start`` (``weights()`` of an earlier fit with the same settings) when given."""
         s = self.settings
         if s.variant is None or s.training is None:
             raise ValueError(f"{self.name}: a deep variant needs its variant and training config")
@@ -46,7 +47,7 @@ class DeepForecaster(Forecaster):
         shown = units_of(s.units).transform
         splits = {k: replace(v, x=shown.model_inputs(v.x)) for k, v in splits.items()}
         model, trained, collapsed = fit_with_retry(
-            self.name, s.variant, training, splits, None, on_epoch, epochs=epochs
+            self.name, s.variant, training, splits, None, on_epoch, epochs=epochs, start=start
         )
         self.model = model
         return FitSummary(
@@ -68,6 +69,12 @@ class DeepForecaster(Forecaster):
         origin = getattr(block, "y_last_raw", None)  # read by a relative target only
         # (samples, steps); a normalised target reads each window's spread from block.x
         return transform.to_original(raw, origin, block.x)
+
+    def weights(self) -> list[np.ndarray]:
+        """The fitted model's weights, in the order ``fit(start=...)`` takes them."""
+        if not hasattr(self.model, "get_weights"):
+            raise ValueError(f"{self.name}: only a fitted Keras model gives its weights")
+        return [np.asarray(w) for w in self.model.get_weights()]
 
     def save(self, folder: Path) -> str:
         if not hasattr(self.model, "save"):

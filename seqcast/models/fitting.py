@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,8 +121,11 @@ def fit_variant(
     checkpoint: Path | None = None,
     on_epoch: Callable[[int, float, float | None], None] | None = None,
     epochs: int | None = None,
+    start: Sequence[np.ndarray] | None = None,
 ):
-    """Train ``name`` on ``splits['train']``.
+    """Train ``name`` on ``splits['train']``, from ``start`` (the weights of an earlier fit of
+    the same variant and settings, in ``model.get_weights()`` order: a warm-started refit)
+    or from the seeded initialisation.
 
     With ``splits['val']``: up to ``max_epochs`` with early stopping on it (best weights
     restored, the best model checkpointed to ``checkpoint`` when given). Without: exactly
@@ -157,6 +160,8 @@ def fit_variant(
     model = build(
         name, vcfg, timesteps, fed, outputs * covariates, tcfg.seed, loss, ema, outputs, per_call
     )
+    if start is not None:
+        set_start(model, name, start)
     callbacks: list = []
     if val is not None:
         callbacks.append(
@@ -189,7 +194,7 @@ def fit_variant(
         )
     x = model_inputs(name, train.x, train.covariates)
     val_data = None if val is None else (model_inputs(name, val.x, val.covariates), val.y)
-    start = time.perf_counter()
+    clock = time.perf_counter()
     if batches >= TINY_DATA_BATCHES:
         data = {"x": x, "y": train.y, "validation_data": val_data,
                 "batch_size": tcfg.batch_size, "shuffle": True}  # fmt: skip
@@ -205,7 +210,7 @@ def fit_variant(
         callbacks=callbacks,
         verbose=0,
     )
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - clock
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     if val is None and checkpoint is not None:
         model.save(str(checkpoint))
@@ -213,6 +218,19 @@ def fit_variant(
     predictions = predict_splits(model, name, scored) if scored else {}
     best = int(np.argmin(history["val_loss"])) + 1 if val is not None else len(history["loss"])
     return model, Trained(history, best, predictions, seconds, int(model.count_params()))
+
+
+def set_start(model, name: str, start: Sequence[np.ndarray]) -> None:
+    """Give ``model`` the weights ``start``; a clear error when they were made for another
+    shape of ``name`` (another window length, feature set or variant setting)."""
+    have = [tuple(w.shape) for w in model.get_weights()]
+    got = [tuple(np.shape(w)) for w in start]
+    if have != got:
+        raise ValueError(
+            f"{name}: the weights to start from do not fit this model (shapes {got} against "
+            f"{have}); they were made with other settings"
+        )
+    model.set_weights([np.asarray(w) for w in start])
 
 
 def refit_momentum(momentum: float, steps: int) -> float:
@@ -269,6 +287,7 @@ def fit_with_retry(
     on_epoch: Callable[[int, float, float | None], None] | None = None,
     fit: Callable[..., tuple[object, Trained]] | None = None,
     epochs: int | None = None,
+    start: Sequence[np.ndarray] | None = None,
 ) -> tuple[object, Trained, list[dict]]:
     """:func:`fit_variant`, and once more with another seed when the fit collapsed (a flat
     validation forecast, or validation R² <= 0). Returns the model, its summary, and the
@@ -277,6 +296,8 @@ def fit_with_retry(
     never chosen."""
     fit = fit or fit_variant
     failed: list[dict] = []
+    if start is not None:  # a warm-started refit: nothing to judge it on, nothing to retry
+        return (*fit(name, vcfg, tcfg, splits, checkpoint, on_epoch, epochs, start), failed)
     model, trained = fit(name, vcfg, tcfg, splits, checkpoint, on_epoch, epochs)
     if "val" not in splits:
         return model, trained, failed  # a fixed-epoch refit: nothing to judge it on

@@ -137,6 +137,8 @@ def served_members(served: list[dict], weight: dict[tuple, float]) -> list[Serve
                 file=f"{f['label']}{tail}{able.suffix}",
                 units=f["scaler"],
                 epochs=f.get("epochs") if able.per_seed else None,
+                weights=f"{f['label']}{tail}.weights.npz" if f.get("weights") else None,
+                weights_sha256=f.get("weights_sha256"),
             )
         )
     return members

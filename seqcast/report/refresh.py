@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -32,6 +33,9 @@ class RefreshMember(BaseModel):
     seed: int | None
     timesteps: int
     epochs: int | None  # the epochs a member fitted per seed is refitted for
+    # the weights a warm-started refresh starts it from (``plan.start_after``'s form): its
+    # served weights in the champion's folder; None: from its seeded start
+    start: dict | None = None
 
 
 class RefreshPlan(BaseModel):
@@ -64,7 +68,17 @@ def refresh_plan(
             )
         members.append(
             RefreshMember(
-                kind=m.kind, label=m.label, seed=m.seed, timesteps=m.timesteps, epochs=m.epochs
+                kind=m.kind,
+                label=m.label,
+                seed=m.seed,
+                timesteps=m.timesteps,
+                epochs=m.epochs,
+                start=None
+                if m.weights is None
+                else {
+                    "weights": str(Path(run_dir) / "champion" / m.weights),
+                    "sha256": m.weights_sha256,
+                },
             )
         )
     chosen = (metrics.get("target_transform") or {}).get("chosen")

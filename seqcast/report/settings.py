@@ -61,6 +61,7 @@ def settings_used(config: TrainConfig) -> list[tuple[str, str, str]]:
         "learning_rate": (config.resolved_variant.learning_rate, d.learning_rate),
         "lr_decay": (t.lr_decay, d.lr_decay),
         "ema_momentum": (t.ema_momentum, d.ema_momentum),
+        "warm_refit": (t.warm_refit, d.warm_refit),
         **{
             name: (getattr(sel, name), getattr(d, name))
             for name in ("folds", "seeds", "shortlist", "ensemble_size")

@@ -40,6 +40,10 @@ class ServedMember(BaseModel):
     file: str  # its model file in the bundle's folder
     units: FitUnits  # the fit's own units (``seqcast.evaluation.backtest.fit_units``)
     epochs: int | None = None  # what a refresh refits it for (deep members)
+    # its weights in the bundle's folder (.npz) and their sha256: where a warm-started refresh
+    # starts from (deep members of a run with warm-started refits)
+    weights: str | None = None
+    weights_sha256: str | None = None
 
 
 class Bundle(BaseModel):

@@ -121,6 +121,7 @@ class TrainingDefaults(Frozen):
     target_transform: TargetTransform = "none"
     lr_decay: float = Field(default=1.0, gt=0.5, le=1.0)
     ema_momentum: float = Field(default=0.0, ge=0.0, lt=1.0)
+    warm_refit: float = Field(default=0.0, ge=0.0, le=1.0)
     folds: int = Field(default=2, ge=1)
     seeds: int = Field(default=3, ge=1)
     shortlist: int = Field(default=2, ge=0)

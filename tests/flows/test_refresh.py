@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -20,20 +21,53 @@ SAMPLE = PROJECT_ROOT / "data" / "raw" / "weekly_temperature_sample.csv"
 
 @pytest.mark.slow
 def test_a_refresh_refits_the_champion_on_the_newer_rows_and_serves_it(tmp_path, monkeypatch):
+    """With warm-started refits (share 0.5) throughout: the train run's refit before the test
+    period starts from its fold's weights and its served fit from that refit's; the bundle
+    carries the served weights, and the refresh continues from them."""
     from flows.forecast import forecast_in_process
     from flows.train import train
     from seqcast.app.runs import task_states
     from seqcast.config import ForecastConfig
+    from seqcast.io import storage
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr("seqcast.evaluation.selection.choose_champion", best_deep)
+    started_from: list[Path] = []  # the weights each warm-started fit read (threads: one process)
+    read_weights = storage.read_weights
+
+    def spy(path, sha256=None):
+        started_from.append(Path(path))
+        return read_weights(path, sha256)
+
+    monkeypatch.setattr(storage, "read_weights", spy)
     raw = pd.read_csv(SAMPLE)
     source = tmp_path / "newest.csv"
     raw.iloc[:-10].to_csv(source, index=False)
     out = tmp_path / "out"
-    first = Path(train(tiny_in_process("weekly-temperature", out, source=str(source))))
+    cfg = tiny_in_process("weekly-temperature", out, source=str(source), warm_refit=0.5)
+    first = Path(train(cfg))
     old = json.loads((first / "champion" / "bundle.json").read_text())
     assert old["members"][0]["epochs"] >= 1  # recorded: what a refresh refits for
+    # the pretest refit started from fold-1's weights, the served fit from the refit's
+    fold_weights = started_from[0]
+    fold, pretest = (json.loads((p.parent / "trained.json").read_text()) for p in started_from)
+    assert [fold["fit"], pretest["fit"]] == ["fold-1", "pretest"]
+    member = old["members"][0]
+    kept = first / "champion" / member["weights"]
+    assert storage.read_weights(kept, member["weights_sha256"])  # the served weights, whole
+    # rerun alone while debugging, the refit starts from the same fold weights: same forecasts
+    from flows.run_stage import rerun
+
+    started_from.clear()
+    folder = Path(rerun("rnn-s1-pretest", cfg))
+    (refit,) = json.loads((folder / "fit.json").read_text())
+    stored = pd.read_parquet(first / "predictions.parquet")
+    test = stored[(stored["model"] == "rnn") & (stored["fit"] == "test")]
+    assert np.asarray(refit["predictions"]).reshape(-1) == pytest.approx(
+        test["predicted"].to_numpy(), rel=1e-6
+    )
+    assert [p.parent for p in started_from] == [fold_weights.parent]
+    started_from.clear()
 
     raw.to_csv(source, index=False)  # ten more weeks
     # a form with other settings: the champion's run's own settings decide the fit
@@ -43,6 +77,7 @@ def test_a_refresh_refits_the_champion_on_the_newer_rows_and_serves_it(tmp_path,
     states = task_states(state.state_details.flow_run_id)
     assert "plan-refresh" in states and "publish-refresh" in states
     assert not any("fold" in name or "pretest" in name for name in states)  # no backtest
+    assert started_from == [kept]  # the refresh continued from the served weights
 
     metrics = json.loads((run / "metrics.json").read_text())
     bundle = json.loads((run / "champion" / "bundle.json").read_text())

@@ -114,3 +114,40 @@ def test_a_jobs_epochs_come_from_the_fits_before_it():
     assert epochs_after(plan.deep("gru", 42, "all"), done) == 9
     done["gru-s42-fold-2"] = fit(None)
     assert epochs_after(plan.deep("gru", 42, "pretest"), done) == 6  # (12 + 1) / 2 -> 6
+
+
+def test_a_warm_started_refit_trains_a_share_of_the_epochs_from_the_fit_before_it():
+    """With warm-started refits (share 0.5): the refit before the test period starts from its
+    last fold's weights (fold-2, not fold-1) for half its folds' mean best epoch, the served
+    fit from that refit's weights for as long as it; folds start from their seeded start.
+    Share 0 is the refit from scratch: no start, every epoch."""
+    from types import SimpleNamespace
+
+    from seqcast.evaluation.plan import epochs_after, keeps_weights, start_after, warm_epochs
+
+    def fit(best, epochs=None, weights=None):
+        sha = None if weights is None else f"sha-{weights}"
+        return SimpleNamespace(best_epoch=best, epochs=epochs, weights=weights, weights_sha256=sha)
+
+    plan = _plan()
+    done = {
+        "gru-s42-fold-1": fit(12, weights="f1.npz"),
+        "gru-s42-fold-2": fit(17, weights="f2.npz"),
+        "gru-s42-pretest": fit(None, 7, weights="pre.npz"),
+    }
+    pretest, served, fold = (plan.deep("gru", 42, f) for f in ("pretest", "all", "fold-2"))
+    assert epochs_after(pretest, done, 0.5) == 7  # round(0.5 * 14.5 -> 14) = 7
+    assert start_after(pretest, done, 0.5) == {"weights": "f2.npz", "sha256": "sha-f2.npz"}
+    assert epochs_after(served, done, 0.5) == 7
+    assert start_after(served, done, 0.5) == {"weights": "pre.npz", "sha256": "sha-pre.npz"}
+    assert start_after(fold, done, 0.5) is None
+    assert epochs_after(pretest, done, 0.0) == 14 and start_after(pretest, done, 0.0) is None
+    assert [warm_epochs(14, w) for w in (0.0, 0.25, 0.5, 0.01)] == [14, 4, 7, 1]  # >= 1
+    # which fits keep their weights: the last fold, the refit and the served fit, when warm
+    assert [keeps_weights(f, 2, 0.5) for f in ("fold-1", "fold-2", "pretest", "all")] == [
+        False, True, True, True,
+    ]  # fmt: skip
+    assert not any(keeps_weights(f, 2, 0.0) for f in ("fold-2", "pretest", "all"))
+    done["gru-s42-fold-2"] = fit(17)  # a stored fit from before warm refits
+    with pytest.raises(ValueError, match="gru-s42-fold-2 stored no weights to start from"):
+        start_after(pretest, done, 0.5)

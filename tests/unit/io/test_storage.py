@@ -186,3 +186,23 @@ def test_written_files_and_directories_get_the_umask_like_open(
     assert modes == {p.name: oct(file_mode) for p in written}
     assert oct(stat.S_IMODE(final.stat().st_mode)) == oct(dir_mode)
     assert oct(stat.S_IMODE((tmp_path / "stages").stat().st_mode)) == oct(dir_mode)
+
+
+def test_weights_come_back_in_order_and_a_changed_or_missing_file_is_named(tmp_path):
+    """``write_weights`` / ``read_weights``: the arrays in their order, shapes and dtypes, and
+    the sha256 that names them; a file rewritten since, or removed, is a clear error."""
+    import numpy as np
+
+    weights = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([0.5], np.float32)]
+    path = tmp_path / "w.npz"
+    sha = storage.write_weights(path, weights)
+    back = storage.read_weights(path, sha)
+    assert [w.shape for w in back] == [(2, 3), (1,)] and back[0].dtype == np.float32
+    assert all(np.array_equal(a, b) for a, b in zip(back, weights, strict=True))
+    assert not list(tmp_path.glob(".*.tmp"))
+    storage.write_weights(path, weights[::-1])
+    with pytest.raises(ValueError, match="changed since the fit that starts from them"):
+        storage.read_weights(path, sha)
+    path.unlink()
+    with pytest.raises(FileNotFoundError, match=r"w\.npz: the weights to start from are not there"):
+        storage.read_weights(path, sha)

@@ -305,3 +305,25 @@ def test_predicting_many_models_in_one_process_never_retraces(caplog):
             out = predict_splits(model, "gru", splits)
             assert [len(v) for v in out.values()] == [1030, 13, 7]
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
+@pytest.mark.slow
+def test_a_warm_started_refit_begins_at_the_weights_it_is_given():
+    """A refit given ``start`` begins at those weights, not at its seeded start: with a
+    learning rate of 1e-9 one epoch leaves it at the weights of the fit it started from,
+    while a refit from its own start with the same seed lands elsewhere. Weights of another
+    shape are refused, naming the variant."""
+    cfg = TrainingConfig(max_epochs=3, patience=3, batch_size=8, loss="mse", seed=5)
+    splits = {"train": windows(40, 0)}
+    first, _ = fit_variant("gru", TINY, cfg, splits, epochs=3)
+    start = [np.asarray(w) for w in first.get_weights()]
+    still = TINY.model_copy(update={"learning_rate": 1e-9})
+    warm, trained = fit_variant("gru", still, cfg.model_copy(update={"seed": 6}), splits,
+                                epochs=1, start=start)  # fmt: skip
+    cold, _ = fit_variant("gru", still, cfg.model_copy(update={"seed": 6}), splits, epochs=1)
+    assert len(trained.history["loss"]) == 1
+    for a, b in zip(warm.get_weights(), start, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert not all(np.allclose(a, b) for a, b in zip(cold.get_weights(), start, strict=True))
+    with pytest.raises(ValueError, match="gru: the weights to start from do not fit"):
+        fit_variant("gru", TINY, cfg, splits, epochs=1, start=start[:-1])
