@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     if not source.exists():
         print(f"{source} is absent: nothing measured")
         return 0
+    import os
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from seqcast.models.fitting import limit_threads
 
     limit_threads(2)
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             got = [score(best)]
             got += [score(max(1, round(s * best)), lr, start) for s, lr in recipes]
             rows.append(got)
-            cells = " | ".join(f"{m:.1f} ({s:.1f} s)" for m, s in got)
+            cells = " | ".join(f"{m:.4g} ({s:.1f} s)" for m, s in got)
             print(f"| {seed} | {variant} | {best} | {cells} |", flush=True)
     means = [statistics.mean(r[i][0] for r in rows) for i in range(len(names))]
     seconds = [sum(r[i][1] for r in rows) for i in range(len(names))]
