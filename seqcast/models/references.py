@@ -244,7 +244,8 @@ class Boosting(_Stored):
     log1p run, 2 cores, 2026-12-06): fold 1 / fold 2 / pre-test fits took 13 / 14 / 18 s and
     scored MAE 465.8 / 296.0 / 256.8, where scikit-learn's HistGradientBoosting with the same
     settings took 35 / 42 / 56 s and scored 469.9 / 291.2 / 258.0. Stored as LightGBM's text
-    models."""
+    models; a loaded one is evaluated in numpy (``seqcast.models.trees``), so serving does not
+    import LightGBM."""
 
     def __init__(self, name, settings) -> None:
         super().__init__(name, settings)
@@ -290,12 +291,20 @@ class Boosting(_Stored):
         return _served(out, block, self.settings.units)
 
     def document(self) -> dict:
-        return {"lightgbm": [m.model_to_string() for m in self.model]}  # type: ignore[attr-defined]
+        return {"lightgbm": [m.model_to_string() if _is_booster(m) else m.text for m in self.model]}
 
     def restore(self, doc: dict) -> None:
-        import lightgbm as lgb
+        """The stored text models, evaluated in numpy (``seqcast.models.trees``: the same
+        outputs as LightGBM's, without importing it); with LightGBM when one holds what numpy
+        does not evaluate."""
+        from seqcast.models.trees import TreeModel, Unsupported
 
-        self.model = [lgb.Booster(model_str=text) for text in doc["lightgbm"]]
+        try:
+            self.model = [TreeModel.parse(text) for text in doc["lightgbm"]]
+        except Unsupported:
+            import lightgbm as lgb
+
+            self.model = [lgb.Booster(model_str=text) for text in doc["lightgbm"]]
 
 
 def _is_booster(model) -> bool:
