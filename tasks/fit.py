@@ -87,7 +87,7 @@ def deep_task(
     """The ``fit_deep`` task to submit for ``job`` (``start``: the weights it starts from,
     ``plan.start_after``): a fit that stores its model or weights is cached while they are
     there, and fitted again (refreshing the cache record) when they were removed."""
-    keep = keeps_weights(job.fit, folds, tcfg.warm_refit or 0.0)
+    keep = keeps_weights(job.fit, folds, tcfg.warm_refit or 0.0, start is not None)
     if job.fit != SERVE_FIT and not keep:
         return fit_deep
     seeded = tcfg.model_copy(update={"seed": job.seed})
@@ -128,9 +128,9 @@ def fit_deep(
     if start is not None:
         initial = storage.read_weights(Path(start["weights"]), start["sha256"])
     progress = EpochProgress(epochs or tcfg.max_epochs or 1)
-    summary = model.fit(
-        parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress, start=initial
-    )
+    warm = {} if initial is None else {"start": initial}  # a Forecaster that continues
+    summary = model.fit(parts["train"], parts.get("early_stop"), epochs=epochs, on_epoch=progress,
+                        **warm)  # fmt: skip
     progress.finish(summary.history)
     record = {
         "history": summary.history,
@@ -138,7 +138,8 @@ def fit_deep(
         "units": units.model_dump(mode="json"),
         **config,
     }
-    keep = keeps_weights(job.fit, folds, tcfg.warm_refit or 0.0)
+    # a fit that continued keeps its weights too: the next refresh continues from them
+    keep = keeps_weights(job.fit, folds, tcfg.warm_refit or 0.0, start is not None)
     stored = weights = sha = None
     if job.fit == SERVE_FIT or keep:
         stored, weights, sha = _store(

@@ -95,7 +95,8 @@ def write_champion(folder: Path, served: list[FitRef], bundle: Bundle) -> None:
         if f.model is not None:
             storage.write_bytes(folder / member.file, Path(f.model).read_bytes())
         if f.weights is not None and member.weights is not None:  # a warm refresh's start
-            storage.write_bytes(folder / member.weights, Path(f.weights).read_bytes())
+            data = storage.weights_bytes(Path(f.weights), f.weights_sha256)  # the fit's own
+            storage.write_bytes(folder / member.weights, data)
     storage.write_json(folder / "bundle.json", bundle.to_json())
 
 

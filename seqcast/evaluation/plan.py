@@ -258,11 +258,13 @@ def epochs_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) 
     return None
 
 
-def keeps_weights(fit: str, folds: int, warm: float) -> bool:
+def keeps_weights(fit: str, folds: int, warm: float, started: bool = False) -> bool:
     """Whether a deep fit ``fit`` stores its weights for a later fit to start from: with
     warm-started refits (``warm`` > 0), the last backtest fold (for the refit before the test
-    period), that refit (for the served fit) and the served fit (for a refresh)."""
-    return bool(warm) and fit in (fold_names(folds)[-1], TEST_FIT, SERVE_FIT)
+    period), that refit (for the served fit) and the served fit (for a refresh); and any fit
+    that itself started from weights (``started``), whatever ``warm`` says now: its epochs
+    are a warm share, so the refresh after it must continue from it too."""
+    return started or (bool(warm) and fit in (fold_names(folds)[-1], TEST_FIT, SERVE_FIT))
 
 
 def start_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) -> dict | None:

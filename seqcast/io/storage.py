@@ -74,12 +74,10 @@ def write_weights(path: Path, weights: list) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_weights(path: Path, sha256: str | None = None) -> list:
-    """The weights ``write_weights`` wrote (no pickled objects), in order; a clear error when
-    the file is gone or is no longer the one ``sha256`` names."""
+def weights_bytes(path: Path, sha256: str | None = None) -> bytes:
+    """The bytes of a weights file; a clear error when the file is gone or is no longer the
+    one ``sha256`` names."""
     import hashlib
-
-    import numpy as np
 
     if not path.is_file():
         raise FileNotFoundError(f"{path}: the weights to start from are not there")
@@ -89,8 +87,17 @@ def read_weights(path: Path, sha256: str | None = None) -> list:
             f"{path}: these weights changed since the fit that starts from them was planned; "
             "run again"
         )
+    return data
+
+
+def read_weights(path: Path, sha256: str | None = None) -> list:
+    """The weights ``write_weights`` wrote (no pickled objects), in order; checked as
+    :func:`weights_bytes` checks them."""
     import io
 
+    import numpy as np
+
+    data = weights_bytes(path, sha256)
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         return [z[f"arr_{i}"] for i in range(len(z.files))]
 

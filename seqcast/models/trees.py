@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| at most this is zero
+ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float): |x| at most this is 0
 _MISSING_ZERO, _MISSING_NAN = 1, 2  # the missing type, bits 2-3 of a split's decision_type
 _DEFAULT_LEFT = 2  # bit 1 of decision_type
 
@@ -73,7 +73,7 @@ class TreeModel:
         """The model in LightGBM's text format; :class:`Unsupported` for anything else."""
         header, _, body = text.partition("\nTree=")
         fields = _fields(header)
-        if fields.get("objective", "").split(" ")[0] != "regression":
+        if fields.get("objective", "").split() != ["regression"]:  # identity output only
             raise Unsupported(f"objective {fields.get('objective')!r}")
         if fields.get("num_tree_per_iteration", "1") != "1" or "average_output" in header:
             raise Unsupported("several trees an iteration, or averaged trees")

@@ -6,8 +6,10 @@ model registry's tags. Stored as ``<run>/champion/bundle.json`` beside the membe
 
 A bundle carries its ``schema_version``. Bundles written before it was recorded (version 1:
 no ``schema_version``, and in the oldest, no ``steps``, ``policy``, member ``forecaster``,
-``weight`` or ``epochs``) are brought to the current version by :func:`migrate`, the one place
-that knows earlier shapes; every reader gets a :class:`Bundle`.
+``weight`` or ``epochs``) and version 2 (no member ``weights``, no ``warm_refit`` in the
+spec: both take their defaults, none and 0) are brought to the current version by
+:func:`migrate`, the one place that knows earlier shapes; every reader gets a :class:`Bundle`.
+A seqcast older than a bundle refuses it by its version, saying to upgrade.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from seqcast.evaluation.leaderboard import Policy
 from seqcast.spec.choices import LongGapAction
 from seqcast.spec.dataset import DatasetSpec
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: deep members may carry their weights; the spec its warm_refit
 
 
 class ServedMember(BaseModel):

@@ -148,6 +148,9 @@ def test_a_warm_started_refit_trains_a_share_of_the_epochs_from_the_fit_before_i
         False, True, True, True,
     ]  # fmt: skip
     assert not any(keeps_weights(f, 2, 0.0) for f in ("fold-2", "pretest", "all"))
+    # a served fit that continued from weights keeps its own even with warm refits off now
+    # (a spec edited since): the next refresh continues from it, not from scratch
+    assert keeps_weights("all", 2, 0.0, started=True)
     done["gru-s42-fold-2"] = fit(17)  # a stored fit from before warm refits
     with pytest.raises(ValueError, match="gru-s42-fold-2 stored no weights to start from"):
         start_after(pretest, done, 0.5)

@@ -52,7 +52,8 @@ def test_one_split_by_hand():
 
 
 def test_what_numpy_does_not_evaluate_is_refused():
-    """A categorical split is Unsupported (the caller loads the model with LightGBM)."""
+    """A categorical split, or an output LightGBM transforms (``regression sqrt`` squares
+    it), is Unsupported: the caller loads the model with LightGBM."""
     rng = np.random.default_rng(1)
     x = rng.integers(0, 12, size=(400, 2)).astype(float)
     y = np.isin(x[:, 0], [2, 5, 7]) * 5.0 + rng.normal(size=400)
@@ -67,6 +68,11 @@ def test_what_numpy_does_not_evaluate_is_refused():
     assert "num_cat=1" in booster.model_to_string()
     with pytest.raises(Unsupported):
         TreeModel.parse(booster.model_to_string())
+    y = np.abs(y)
+    squared = _booster(x, y, reg_sqrt=True)
+    assert "objective=regression sqrt" in squared.model_to_string()
+    with pytest.raises(Unsupported):
+        TreeModel.parse(squared.model_to_string())
 
 
 @pytest.mark.slow

@@ -48,6 +48,20 @@ def test_the_oldest_bundle_is_migrated_to_the_current_version():
     assert [m.epochs for m in got.members] == [None, None]
 
 
+def test_a_version_2_bundle_reads_with_no_weights_and_no_warm_refits():
+    """A bundle of version 2 (before members carried their weights) reads as the current
+    version: its deep members have no weights to continue from, its spec warm_refit 0."""
+    doc = bundle_of(_oldest()).to_json()
+    doc["schema_version"] = 2
+    for m in doc["members"]:
+        del m["weights"], m["weights_sha256"]
+    del doc["spec"]["training"]["warm_refit"]
+    got = bundle_of(doc)
+    assert got.schema_version == SCHEMA_VERSION == 3
+    assert [m.weights for m in got.members] == [None, None]
+    assert got.spec.training.warm_refit == 0.0
+
+
 def test_a_bundle_round_trips_through_json_unchanged():
     got = bundle_of(_oldest())
     again = Bundle.model_validate(json.loads(json.dumps(got.to_json())))
