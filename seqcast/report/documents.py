@@ -212,6 +212,7 @@ def run_documents(
         loss_label=loss_label(config),
         settings=settings_used(config),
         refit_ema=config.resolved_training.ema_momentum or 0.0,
+        refit_warm=config.resolved_training.warm_refit or 0.0,
     )
     report = render(inputs)
     metrics = {

@@ -29,6 +29,7 @@ class ReportInput:
     loss_label: str  # what the learning curves measure, e.g. "MSE of the scaled target"
     settings: list[tuple[str, str, str]]  # (setting, value used, where it came from)
     refit_ema: float = 0.0  # refits keep a moving average of their weights (0: off)
+    refit_warm: float = 0.0  # refits continue from the fit before them, this share of epochs
     steps: tuple[int, ...] = (1,)  # the forecast steps of the columns above
     frequency: str = ""  # the data's frequency: hourly data gets MAE by hour of day
     # the champion's test-period bounds: level ("80") -> (lower, upper), each (samples, steps)

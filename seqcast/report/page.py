@@ -130,11 +130,20 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
     fixed = "no (fixed epochs)"
     if r.refit_ema > 0:
         fixed = f"no (fixed epochs; weights averaged, momentum up to {r.refit_ema:g})"
+    folds = [name for name, f in r.fits.items() if f["early_stop"]]
+
+    def refit(name: str) -> str:
+        """A refit's line: fixed epochs, and with warm-started refits where it starts from."""
+        if not r.refit_warm or not folds:
+            return fixed
+        before = folds[-1] if name == "pretest" else "pretest"
+        return f"{fixed[:-1]}; from {before}'s weights, {r.refit_warm:g} of the epochs)"
+
     fit_rows = [
         [
             name,
             span(f["train"]),
-            span(f["early_stop"]) if f["early_stop"] else fixed,
+            span(f["early_stop"]) if f["early_stop"] else refit(name),
             span(f["scored"]) if f["scored"] else "- (the served model)",
             str(f["scored"]["windows"]) if f["scored"] else "-",
         ]

@@ -112,6 +112,19 @@ def test_fits_table_says_when_refits_average_their_weights():
     )
 
 
+def test_fits_table_says_where_a_warm_started_refit_starts():
+    """With warm-started refits, the refit before the test period names the last fold it
+    continues from and the served fit the refit; with them off, neither says so."""
+    md = render(replace(_input(), refit_ema=0.99, refit_warm=0.75)).markdown
+    rows = {line.split("|")[1].strip(): line for line in md.splitlines() if line.startswith("| ")}
+    assert (
+        "weights averaged, momentum up to 0.99; from fold-2's weights, 0.75 of the epochs)"
+        in (rows["pretest"])
+    )
+    assert "from pretest's weights, 0.75 of the epochs)" in rows["all"]
+    assert "of the epochs" not in render(_input()).markdown
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 MEASURE = """<script>
