@@ -130,13 +130,13 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
     fixed = "no (fixed epochs)"
     if r.refit_ema > 0:
         fixed = f"no (fixed epochs; weights averaged, momentum up to {r.refit_ema:g})"
-    folds = [name for name, f in r.fits.items() if f["early_stop"]]
+    fold_fits = [name for name, f in r.fits.items() if f["early_stop"]]
 
     def refit(name: str) -> str:
         """A refit's line: fixed epochs, and with warm-started refits where it starts from."""
-        if not r.refit_warm or not folds:
+        if not r.refit_warm or not fold_fits:
             return fixed
-        before = folds[-1] if name == "pretest" else "pretest"
+        before = fold_fits[-1] if name == "pretest" else "pretest"
         return f"{fixed[:-1]}; from {before}'s weights, {r.refit_warm:g} of the epochs)"
 
     fit_rows = [
