@@ -10,6 +10,12 @@ import asyncio
 from seqcast.app.console import Step
 
 
+def state_name(run) -> str:
+    """A flow or task run's state name; "Pending" while the API has not recorded one yet (a
+    task run is listed a moment before its first state arrives, longer on a busy machine)."""
+    return run.state.name if run.state is not None else "Pending"
+
+
 def run_tree(flow_run_id) -> list[dict]:
     """Every flow and task run under ``flow_run_id`` with its state and duration."""
     from prefect.client.orchestration import get_client
@@ -43,7 +49,7 @@ def run_tree(flow_run_id) -> list[dict]:
                 {
                     "kind": "flow",
                     "name": flow_names[r.flow_id],
-                    "state": r.state.name,
+                    "state": state_name(r),
                     "seconds": r.total_run_time.total_seconds(),
                 }
                 for r in flows
@@ -51,7 +57,7 @@ def run_tree(flow_run_id) -> list[dict]:
                 {
                     "kind": "task",
                     "name": r.name,
-                    "state": r.state.name,
+                    "state": state_name(r),
                     "seconds": (r.end_time - r.start_time).total_seconds()
                     if r.end_time and r.start_time
                     else 0.0,

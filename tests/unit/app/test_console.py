@@ -187,3 +187,14 @@ def test_the_closing_lines_say_what_the_champion_is_made_of_and_every_warning(tm
     assert lines[0].endswith("backtest MAE 1.479, val 1.479, test 1.570")
     assert "warning: The champion is 11 % deep." in lines
     assert "warning: Only 24 test windows (fewer than 50)." in lines
+
+
+def test_a_run_listed_before_its_first_state_reads_as_pending():
+    """The API can list a task run before its first state is recorded (on a busy machine):
+    its state reads "Pending", which ``task_states`` waits on, instead of crashing."""
+    from types import SimpleNamespace
+
+    from seqcast.app.runs import UNSETTLED, state_name
+
+    assert state_name(SimpleNamespace(state=None)) == "Pending" and "Pending" in UNSETTLED
+    assert state_name(SimpleNamespace(state=SimpleNamespace(name="Cached"))) == "Cached"
