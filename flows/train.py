@@ -19,7 +19,7 @@ from prefect.utilities.annotations import quote
 from flows.prepare import prepare
 from seqcast.config import TrainConfig
 from seqcast.evaluation.backtest import TEST_FIT
-from seqcast.evaluation.plan import FitJob, MemberLike, epochs_after, start_after
+from seqcast.evaluation.plan import FitJob, MemberLike, epochs_after, start_after, start_of
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.transforms import AUTO
 from tasks import fit as t
@@ -46,15 +46,9 @@ def fit_models(
     # with warm-started refits, from that refit's weights)
     refits = {(f.label, f.seed): f for f in fits if f.fit == TEST_FIT and f.epochs}
     epochs = {key: f.epochs for key, f in refits.items()}
-    warm = config.resolved_training.warm_refit or 0.0
-    starts = {key: start_of(f) for key, f in refits.items() if warm and f.weights}
+    starts = {key: start_of(f) for key, f in refits.items() if f.weights}  # warm refits only
     served = serve(config, prepared, ranking.champion_members, epochs, transform, starts)
     return quote((fits, served, ranking))
-
-
-def start_of(fit: FitRef) -> dict:
-    """The weights a fit after ``fit`` starts from (``plan.start_after``'s form)."""
-    return {"weights": fit.weights, "sha256": fit.weights_sha256}
 
 
 def backtest_fits(config: TrainConfig, prepared: list[str]) -> tuple[list[FitRef], dict | None]:

@@ -267,6 +267,11 @@ def keeps_weights(fit: str, folds: int, warm: float, started: bool = False) -> b
     return started or (bool(warm) and fit in (fold_names(folds)[-1], TEST_FIT, SERVE_FIT))
 
 
+def start_of(fit: FitEpochs) -> dict:
+    """The weights a fit after ``fit`` starts from, as a fit task takes them."""
+    return {"weights": fit.weights, "sha256": fit.weights_sha256}
+
+
 def start_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) -> dict | None:
     """The weights ``job`` starts from (``{"weights": path, "sha256": ...}``), None for a
     fit from its seeded start: a fold, or any fit when ``warm`` is 0. A refit before the test
@@ -280,4 +285,4 @@ def start_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) -
             f"{job.name}: {name} stored no weights to start from; rerun it (its stored fit "
             "predates warm-started refits)"
         )
-    return {"weights": before.weights, "sha256": before.weights_sha256}
+    return start_of(before)
