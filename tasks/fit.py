@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CachePolicy
 
 from seqcast.config import TrainConfig
+from seqcast.config.folds import Folds, as_folds
 from seqcast.config.model_settings import TrainingConfig, VariantConfig
 from seqcast.data.target_transform import RELATIVE
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT
@@ -37,12 +38,12 @@ TRAIN_CACHE = (INPUTS - "threads") + TASK_SOURCE + _VERSION_KEY
 WEIGHTS_FILE = "weights.npz"  # a deep fit's weights, for a warm-started fit after it
 
 
-def _settings(vcfg, tcfg, fit: str, folds: int, epochs: int | None, start=None) -> dict:
+def _settings(vcfg, tcfg, fit: str, folds: Folds, epochs: int | None, start=None) -> dict:
     out = {
         "variant": vcfg.model_dump(),
         "training": tcfg.model_dump(),
         "fit": fit,
-        "folds": folds,
+        "folds": as_folds(folds).key(),
         "epochs": epochs,
     }
     if start is not None:  # a warm-started fit: the weights it started from
@@ -82,7 +83,7 @@ def _scored(model: Forecaster, parts: dict) -> list[list[float]]:  # [] for a se
 
 
 def deep_task(
-    job: FitJob, prepared_dir: str, vcfg, tcfg, folds: int, epochs: int | None, start=None
+    job: FitJob, prepared_dir: str, vcfg, tcfg, folds: Folds, epochs: int | None, start=None
 ):
     """The ``fit_deep`` task to submit for ``job`` (``start``: the weights it starts from,
     ``plan.start_after``): a fit that stores its model or weights is cached while they are
@@ -108,7 +109,7 @@ def fit_deep(
     prepared_dir: str,
     vcfg: VariantConfig,
     tcfg: TrainingConfig,
-    folds: int,
+    folds: Folds,
     epochs: int | None,
     threads: int,
     start: dict | None = None,
@@ -172,7 +173,7 @@ def fit_deep(
 def fit_references(
     job: FitJob,
     prepared_dir: str,
-    folds: int,
+    folds: Folds,
     threads: int,
     target_transform: str | None = None,
 ) -> list[FitRef]:
@@ -214,7 +215,7 @@ def fit_references(
 
 
 @task(name="choose-transform", task_run_name="choose-transform", cache_policy=TRAIN_CACHE)
-def choose_transform(prepared_dir: str, folds: int, seed: int, threads: int) -> dict:
+def choose_transform(prepared_dir: str, folds: Folds, seed: int, threads: int) -> dict:
     """``target_transform = "auto"``: each candidate transform with the gradient-boosting
     reference on every backtest fold; the lower mean backtest MAE wins
     (``seqcast.evaluation.transforms``)."""

@@ -11,6 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from seqcast.config import TrainConfig
+from seqcast.config.folds import Folds
 from seqcast.evaluation.backtest import fold_names, shared_truth
 from seqcast.evaluation.calibration import calibrate, grouping_of
 from seqcast.evaluation.leaderboard import shortlist
@@ -22,7 +23,7 @@ from tasks.windows import scored_of, truth_of
 
 
 @task(name="check-sweep", task_run_name="check-sweep", cache_policy=NO_CACHE)
-def check_sweep(prepared: list[str], folds: int) -> None:
+def check_sweep(prepared: list[str], folds: Folds) -> None:
     """Before any fit: the window lengths of a sweep score the same target times."""
     truth_of(prepared, folds)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from seqcast.config.folds import Folds
 from seqcast.data.stages import SERIES_TABLE
 from seqcast.data.units import FitUnits
 from seqcast.data.windows import WindowSet, from_table
@@ -29,14 +30,14 @@ def load_windows(prepared_dir: str | Path) -> dict[str, WindowSet]:
 
 
 def load_fit(
-    prepared_dir: str, fit: str, folds: int, target_transform: str | None
+    prepared_dir: str, fit: str, folds: Folds, target_transform: str | None
 ) -> tuple[dict[str, WindowSet], FitUnits, FitPlan]:
     """The windows of one fit in that fit's own units (``backtest.fit_windows``)."""
     prepared = storage.read_json(Path(prepared_dir) / "scaler.json")
     return fit_windows(load_windows(prepared_dir), prepared, fit, folds, target_transform)
 
 
-def scored_of(prepared: list[str], folds: int) -> dict[int, dict[str, WindowSet]]:
+def scored_of(prepared: list[str], folds: Folds) -> dict[int, dict[str, WindowSet]]:
     """Every window length's scored blocks (``backtest.scored_blocks``), in the order given:
     timesteps -> fold name / "test" -> windows."""
     blocks = {}
@@ -46,7 +47,7 @@ def scored_of(prepared: list[str], folds: int) -> dict[int, dict[str, WindowSet]
     return blocks
 
 
-def truth_of(prepared: list[str], folds: int) -> dict[str, np.ndarray]:
+def truth_of(prepared: list[str], folds: Folds) -> dict[str, np.ndarray]:
     """The actual target of every scored fit, original units: fold name / "test" ->
     (samples, steps); every window length of a sweep must score the same target times
     (``backtest.shared_truth``)."""

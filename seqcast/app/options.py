@@ -177,6 +177,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         "training": training,
         "selection": _given(
             folds=args.folds,
+            fold_start=args.fold_start,
             seeds=args.seeds,
             shortlist=args.shortlist,
             ensemble_size=args.ensemble_size,
@@ -296,6 +297,13 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         "refit from scratch (default: the dataset's)",
     )
     t.add_argument("--folds", type=int, help="backtest folds (default: the dataset's)")
+    t.add_argument(
+        "--fold-start",
+        type=float,
+        help="the share of the pre-test rows that only train before the first fold; the folds "
+        "divide the rest equally, e.g. 0.2; 0: folds as long as the validation split "
+        "(default: the dataset's)",
+    )
     t.add_argument(
         "--seeds", type=int, help="seeds per shortlisted variant (default: the dataset's)"
     )

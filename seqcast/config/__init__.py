@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Self, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from seqcast.config.folds import Folds
 from seqcast.config.model_settings import TrainingConfig, VariantConfig, VariantName
 from seqcast.io.paths import StageName, checked_out
 from seqcast.spec.choices import (
@@ -75,9 +76,18 @@ class SelectionConfig(Form):
         ge=1,
         le=20,
         title="Backtest folds",
-        description="Expanding-window folds before the test period, each as long as the "
-        "validation split; the newest is the validation split. Every candidate is fitted per "
-        "fold and chosen on its mean error over them. Empty: the dataset's (2).",
+        description="Expanding-window folds before the test period. Every candidate is "
+        "fitted per fold and chosen on its mean error over them. Empty: the dataset's.",
+    )
+    fold_start: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=1.0,
+        title="Backtest start",
+        description="The share of the pre-test rows that only train before the first fold: "
+        "the folds divide the rest equally, so they score every season of the training "
+        "period (0.2: the first fifth). 0: each fold as long as the validation split, the "
+        "newest being it. Empty: the dataset's.",
     )
     seeds: int | None = Field(
         default=None,
@@ -429,14 +439,16 @@ class TrainConfig(PrepareConfig):
         return sel.model_copy(
             update={
                 name: getattr(sel, name) if getattr(sel, name) is not None else getattr(d, name)
-                for name in ("folds", "seeds", "shortlist", "ensemble_size")
+                for name in ("folds", "fold_start", "seeds", "shortlist", "ensemble_size")
             }
         )
 
     @property
-    def backtest_folds(self) -> int:
-        """The backtest's folds (one when the selection sets none)."""
-        return self.resolved_selection.folds or 1
+    def backtest_folds(self) -> Folds:
+        """The backtest's layout (one fold when the selection sets none;
+        ``seqcast.evaluation.backtest.Folds``)."""
+        sel = self.resolved_selection
+        return Folds(sel.folds or 1, sel.fold_start or None)
 
     @property
     def seed_list(self) -> list[int]:

@@ -4,9 +4,12 @@ on, and the units (scalers) each fit uses. Pure: index arithmetic on window posi
 The windows of a prepared dataset are concatenated in target-time order (train, then
 validation, then test). Every fit is a :class:`FitPlan`:
 
-- ``fold-1`` .. ``fold-K`` (expanding window): fold ``k`` is scored on the ``k``-th of the
-  last ``K`` blocks of the pre-test windows, each block as long as the validation split, so
-  the last fold is scored on exactly the validation split. It trains on every window before
+- ``fold-1`` .. ``fold-K`` (expanding window): fold ``k`` is scored on the ``k``-th of ``K``
+  contiguous blocks at the end of the pre-test windows (:class:`Folds`). By default each block
+  is as long as the validation split, so the last fold is scored on exactly the validation
+  split; with a ``start`` share the blocks divide every pre-test window after that share
+  equally, so the backtest scores the seasons of the whole training period (hourly bikes: 4
+  folds after the first fifth score February to September). Fold ``k`` trains on every window before
   that block whose every target time is at or before the block's first forecast origin (the
   ``max(steps) - 1`` windows just before the block are left out: their targets lie after that
   origin), and early-stops on the newest :data:`EARLY_STOP_SHARE` of them (the
@@ -27,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from seqcast.config.folds import Folds, as_folds, fold_names
 from seqcast.data.scale import AffineScaler, fit_scaler, scale_known
 from seqcast.data.target_transform import RELATIVE, TargetData, fit_target_transform
 from seqcast.data.units import FittedOn, FitUnits
@@ -53,17 +57,13 @@ class FitPlan:
         return self.name.startswith("fold-")
 
 
-def plans_for(splits: dict[str, WindowSet], folds: int) -> dict[str, FitPlan]:
+def plans_for(splits: dict[str, WindowSet], folds: int | Folds) -> dict[str, FitPlan]:
     """:func:`plan_fits` for prepared windows (``train``, ``val``, ``test`` splits)."""
     steps = splits["train"].steps
     return plan_fits(len(splits["train"]), len(splits["val"]), len(splits["test"]), folds, steps)
 
 
-def fold_names(folds: int) -> list[str]:
-    return [f"fold-{k}" for k in range(1, folds + 1)]
-
-
-def scored_blocks(splits: dict[str, WindowSet], folds: int) -> dict[str, WindowSet]:
+def scored_blocks(splits: dict[str, WindowSet], folds: int | Folds) -> dict[str, WindowSet]:
     """The windows each scored fit is scored on, in original order: ``fold-1`` ..
     ``fold-K`` and ``test`` (what the ``pretest`` refit is scored on), as the leaderboard
     names them."""
@@ -103,39 +103,58 @@ def shared_truth(blocks: dict[int, dict[str, WindowSet]]) -> dict[str, np.ndarra
     return {name: block.y_raw for name, block in first.items()}
 
 
+def fold_bounds(pre: int, n_val: int, folds: int | Folds) -> list[int]:
+    """The ``K + 1`` window positions that bound the folds' scored blocks: fold ``k`` is scored
+    on ``range(b[k - 1], b[k])``, and ``b[K]`` is ``pre`` (the first test window).
+
+    >>> fold_bounds(100, 10, 2), fold_bounds(100, 10, Folds(4, 0.2))
+    ([80, 90, 100], [20, 40, 60, 80, 100])"""
+    layout = as_folds(folds)
+    if layout.start is None:
+        return [pre - (layout.count - k) * n_val for k in range(layout.count + 1)]
+    first = round(pre * layout.start)
+    return [first + round(k * (pre - first) / layout.count) for k in range(layout.count + 1)]
+
+
 def plan_fits(
-    n_train: int, n_val: int, n_test: int, folds: int, steps: int | list[int]
+    n_train: int, n_val: int, n_test: int, folds: int | Folds, steps: int | list[int]
 ) -> dict[str, FitPlan]:
     """Every fit of a run: the folds, ``pretest`` and ``all`` (see the module docstring).
     ``steps``: the forecast steps (an int: the one step ``[steps]``).
 
     Raises ValueError when a fold would have fewer than 2 training windows."""
-    if folds < 1 or n_val < 1 or n_test < 1:
+    layout = as_folds(folds)
+    if layout.count < 1 or n_val < 1 or n_test < 1:
         raise ValueError("need at least one fold and non-empty validation and test splits")
     steps = [steps] if isinstance(steps, int) else list(steps)
     pre = n_train + n_val
     gap = max(steps) - 1  # windows whose last target lies after the next block's first origin
     span = max(steps) - min(steps)  # rows between a window's first and last target
+    bounds = fold_bounds(pre, n_val, layout)
     plans: dict[str, FitPlan] = {}
-    for k, name in enumerate(fold_names(folds), start=1):
-        start = pre - (folds - k + 1) * n_val  # first scored window of fold k
+    for k, name in enumerate(layout.names, start=1):
+        start, end = bounds[k - 1], bounds[k]  # fold k's scored windows
+        if end - start < 1:
+            raise ValueError(
+                f"{layout.count} backtest folds leave {name} no window to score; use fewer folds"
+            )
         end_train = start - gap
         if end_train < 2:
             raise ValueError(
-                f"{folds} backtest folds of {n_val} windows leave {max(end_train, 0)} "
-                f"training window(s) for {name}; use fewer folds or a longer file"
+                f"{layout.count} backtest folds leave {max(end_train, 0)} training window(s) "
+                f"for {name}; use fewer folds, a later backtest start or a longer file"
             )
         stop = min(max(1, round(end_train * EARLY_STOP_SHARE)), end_train - 1)
         if end_train - stop - span < 1:
             raise ValueError(
-                f"{folds} backtest folds of {n_val} windows leave no training window before "
-                f"{name}'s early-stopping windows; use fewer folds or a longer file"
+                f"{layout.count} backtest folds leave no training window before {name}'s "
+                "early-stopping windows; use fewer folds, a later backtest start or a longer file"
             )
         plans[name] = FitPlan(
             name,
             range(0, end_train - stop - span),
             range(end_train - stop, end_train),
-            range(start, start + n_val),
+            range(start, end),
         )
     plans[TEST_FIT] = FitPlan(TEST_FIT, range(0, pre - gap), None, range(pre, pre + n_test))
     plans[SERVE_FIT] = FitPlan(SERVE_FIT, range(0, pre + n_test), None, None)
@@ -254,7 +273,7 @@ def fit_windows(
     splits: dict[str, WindowSet],
     prepared_scaler: dict,
     fit: str,
-    folds: int,
+    folds: int | Folds,
     target_transform: str | None,
 ) -> tuple[dict[str, WindowSet], FitUnits, FitPlan]:
     """The windows of fit ``fit`` (a fold, ``TEST_FIT`` or ``SERVE_FIT``) of a backtest with

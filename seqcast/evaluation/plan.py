@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from seqcast.config.folds import Folds
 from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import SERVE_FIT, TEST_FIT, fold_names, refit_epochs
 from seqcast.io.paths import RANKING, STAGES
@@ -96,7 +97,7 @@ class RunPlan:
     lengths: tuple[int, ...]  # the window lengths, in the order the prepared folders come
     variants: tuple[str, ...]
     seeds: tuple[int, ...]  # the base seed first; the others for the shortlisted variants
-    folds: int
+    folds: Folds
     references: tuple[tuple[str, ...], ...]  # the references fitted at each length
 
     @classmethod
@@ -258,7 +259,7 @@ def epochs_after(job: FitJob, done: Mapping[str, FitEpochs], warm: float = 0.0) 
     return None
 
 
-def keeps_weights(fit: str, folds: int, warm: float, started: bool = False) -> bool:
+def keeps_weights(fit: str, folds: Folds, warm: float, started: bool = False) -> bool:
     """Whether a deep fit ``fit`` stores its weights for a later fit to start from: with
     warm-started refits (``warm`` > 0), the last backtest fold (for the refit before the test
     period), that refit (for the served fit) and the served fit (for a refresh); and any fit

@@ -9,7 +9,7 @@ the test period).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -52,6 +52,8 @@ class Ranking:
     policy: Policy = "deep"
     # the target transform chosen on the backtest ("auto"; ``seqcast.evaluation.transforms``)
     transform_choice: dict | None = None
+    # the champion rule chosen on half the folds and scored on the others (:func:`nested_check`)
+    nested: list[dict] = field(default_factory=list)
 
     @property
     def champion_members(self) -> list[Member]:
@@ -241,6 +243,63 @@ def rank(
     return Ranking(board, champion, reason, members, predictions, policy=policy)
 
 
+def halves(folds: list[str]) -> list[tuple[list[str], list[str]]]:
+    """The nested check's two ways of splitting the folds: (choose on, score on) with the odd
+    folds against the even ones and back, so each half spans the backtest's seasons; none
+    with fewer than 2 folds.
+
+    >>> halves(["fold-1", "fold-2", "fold-3"])
+    [(['fold-1', 'fold-3'], ['fold-2']), (['fold-2'], ['fold-1', 'fold-3'])]"""
+    if len(folds) < 2:
+        return []
+    odd, even = folds[0::2], folds[1::2]
+    return [(odd, even), (even, odd)]
+
+
+def nested_check(
+    deep: dict[str, dict[int, dict[str, np.ndarray]]],
+    references: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    base_seed: int,
+    ensemble_size: int,
+    info: dict[str, dict] | None = None,
+    outside: Collection[str] = NAIVE,
+    require_deep: bool = False,
+) -> list[dict]:
+    """Does the champion rule choose well on folds it never saw? For each of :func:`halves`:
+    the whole rule (the ensemble's weights and the champion) run on the ``chosen_on`` folds
+    only, and what it promotes scored on the ``scored_on`` folds (mean fold MAE), beside the
+    reference the same folds would have picked (the best on ``chosen_on``) and the best
+    reference in hindsight on ``scored_on``. Test plays no part."""
+    out = []
+    for chosen_on, scored_on in halves(folds):
+        sub = rank(
+            deep, references, truth, chosen_on, base_seed, ensemble_size, info, outside,
+            require_deep,
+        )  # fmt: skip
+        refs = {n: p for n, p in references.items() if all(f in p for f in folds)}
+
+        def scored(pred: dict[str, np.ndarray], on: list[str]) -> float:
+            return backtest_mae(pred, truth, on)
+
+        row: dict = {"chosen_on": chosen_on, "scored_on": scored_on, "champion": sub.champion}
+        if sub.champion is not None:
+            row["champion_mae"] = scored(sub.predictions[sub.champion], scored_on)
+            row["champion_mae_chosen_on"] = scored(sub.predictions[sub.champion], chosen_on)
+            row["champion_weights"] = {m.label: round(m.weight, 4) for m in sub.champion_members}
+        finite = {n: p for n, p in refs.items() if all(np.isfinite(p[f]).all() for f in folds)}
+        if finite:
+            picked = min(finite, key=lambda n: scored(finite[n], chosen_on))
+            hindsight = min(finite, key=lambda n: scored(finite[n], scored_on))
+            row["reference"] = picked
+            row["reference_mae"] = scored(finite[picked], scored_on)
+            row["best_reference"] = hindsight
+            row["best_reference_mae"] = scored(finite[hindsight], scored_on)
+        out.append(row)
+    return out
+
+
 class FitRecord(Protocol):
     """What the ranking reads of one fit (``seqcast.evaluation.records.FitRef``)."""
 
@@ -318,4 +377,8 @@ def rank_fits(
         label: {s: p for s, p in by_seed.items() if len(p) == len(folds) + 1} or by_seed
         for label, by_seed in deep.items()
     }
-    return rank(deep, refs, truth, folds, base_seed, ensemble_size, info, fixed, require_deep)
+    ranking = rank(deep, refs, truth, folds, base_seed, ensemble_size, info, fixed, require_deep)
+    nested = nested_check(
+        deep, refs, truth, folds, base_seed, ensemble_size, info, fixed, require_deep
+    )
+    return replace(ranking, nested=nested)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from seqcast.config import TrainConfig
+from seqcast.config.folds import Folds
 from seqcast.data.scale import AffineScaler
 from seqcast.data.windows import WindowSet
 from seqcast.evaluation.backtest import describe, fold_names, plans_for, scored_blocks
@@ -34,7 +35,7 @@ class RunDocuments:
     predictions: pd.DataFrame  # prediction_table: the predictions behind every figure
 
 
-def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: int) -> pd.DataFrame:
+def prediction_table(ranking: Ranking, splits: dict[str, WindowSet], folds: Folds) -> pd.DataFrame:
     """Every candidate's prediction of every window and step it was scored on, original units,
     one row per (model, fit, window, step), models in leaderboard order and fits in time
     order: the numbers behind each backtest and test figure. Columns: ``model``, ``kind``,
@@ -213,6 +214,7 @@ def run_documents(
         settings=settings_used(config),
         refit_ema=config.resolved_training.ema_momentum or 0.0,
         refit_warm=config.resolved_training.warm_refit or 0.0,
+        nested=ranking.nested,
     )
     report = render(inputs)
     metrics = {
@@ -231,6 +233,7 @@ def run_documents(
         "champion_reason": ranking.reason,
         "champion_policy": ranking.policy if champion else None,
         "target_transform": ranking.transform_choice,
+        "nested_check": ranking.nested,
         # the report's reasons to doubt the champion or its figures, for the console too
         "warnings": trust_summary(inputs).warnings,
         "fit_seconds": fit_seconds or [],

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,9 @@ class ReportInput:
     transform_note: str = ""  # how "auto" chose the target transform on the backtest
     description: str = ""  # the dataset spec's description: what the series is
     whole: bool = False  # the target is a count: its values read as whole numbers
+    # the champion rule chosen on half the folds, scored on the others
+    # (``seqcast.evaluation.selection.nested_check``)
+    nested: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """One step given as (samples,) is the path (samples, 1)."""

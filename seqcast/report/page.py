@@ -252,6 +252,30 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def nested_lines(nested: list[dict]) -> list[str]:
+    """The nested check in words: what the champion rule promotes when it sees half the folds,
+    and how that scores on the others beside the reference the same folds pick."""
+    lines = []
+    for row in nested:
+        chosen, scored = ", ".join(row["chosen_on"]), ", ".join(row["scored_on"])
+        if row.get("champion") is None:
+            lines.append(f"Nested check: chosen on {chosen} only, the rule promotes nothing.")
+            continue
+        line = (
+            f"Nested check: chosen on {chosen} only, the rule promotes {row['champion']}; "
+            f"on {scored}, which it never saw, it scores MAE {figure(row['champion_mae'])}"
+        )
+        if "reference" in row:
+            verdict = "beating" if row["champion_mae"] < row["reference_mae"] else "losing to"
+            line += (
+                f", {verdict} {figure(row['reference_mae'])} for the reference the same folds "
+                f"pick ({row['reference']}); the best reference there in hindsight: "
+                f"{row['best_reference']} {figure(row['best_reference_mae'])}"
+            )
+        lines.append(line + ".")
+    return lines
+
+
 def render(r: ReportInput) -> Report:
     figs = figures(r)
     verdict = f"Champion: {r.champion}." if r.champion else "No champion promoted."
@@ -265,6 +289,7 @@ def render(r: ReportInput) -> Report:
         headline += claims(r.board, shown)
     if r.transform_note:
         headline.append(r.transform_note[0].upper() + r.transform_note[1:] + ".")
+    headline += nested_lines(r.nested)
     broken = [f"{e['name']} ({e['collapsed']})" for e in r.board if e.get("collapsed")]
     if broken:
         headline.append("Training collapsed, so never chosen: " + ", ".join(broken) + ".")
@@ -274,8 +299,8 @@ def render(r: ReportInput) -> Report:
         "Metrics are in original units. MASE divides by the persistence forecast's MAE on the "
         "same rows. WAPE = 100 * sum|error| / sum|actual|: unlike MAPE it stays defined when "
         "some actual values are 0. Backtest: the mean over expanding-window folds, each "
-        "model fitted on the windows before a fold and scored on the fold (the newest fold "
-        "is the validation split). Test: every model refitted on all windows before the test "
+        "model fitted on the windows before a fold and scored on the fold (the split periods "
+        "below give each fold's dates). Test: every model refitted on all windows before the test "
         "period, for the epochs its folds early-stopped at. The champion is chosen on the "
         "backtest only and must beat every reference there; test figures are reported, never "
         "used to choose. " + _steps_note(r)

@@ -123,6 +123,9 @@ class TrainingDefaults(Frozen):
     ema_momentum: float = Field(default=0.0, ge=0.0, lt=1.0)
     warm_refit: float = Field(default=0.0, ge=0.0, le=1.0)
     folds: int = Field(default=2, ge=1)
+    # the share of the pre-test rows before the first fold (0: folds as long as the validation
+    # split, the newest being it); seqcast.evaluation.backtest.Folds
+    fold_start: float = Field(default=0.0, ge=0.0, lt=1.0)
     seeds: int = Field(default=3, ge=1)
     shortlist: int = Field(default=2, ge=0)
     ensemble_size: int = Field(default=10, ge=0, le=100)
