@@ -25,8 +25,8 @@ def _forecast(config: ForecastConfig, step: Step) -> str:
     data = champion.prepare
     fetched = step(p.fetch_source)(data)
     cleaned = step(p.clean)(step(p.validate)(step(p.ingest)(fetched, data), data), data)
-    step(f.score_served)(config, champion, cleaned)  # earlier forecasts whose actual arrived
-    forecast = step(f.predict_next)(champion, cleaned, config.known)
+    scored = step(f.score_served)(config, champion, cleaned)  # earlier forecasts, actuals in
+    forecast = step(f.predict_next)(champion, cleaned, config.known, scored)
     return step(f.append_forecast)(config, forecast)
 
 

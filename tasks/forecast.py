@@ -116,6 +116,7 @@ def score_served(config: ForecastConfig, champion: ChampionRef, cleaned: StageRe
         "revised": len(result.revisions),
         "waiting": result.waiting,
         "scored": len(result.scored),
+        "file": str(layout.scored),  # what predict-next adapts the intervals on
     }
     if champion.promise is None or result.scored.empty:
         return summary
@@ -215,20 +216,38 @@ def log_live_metrics(config: ForecastConfig, champion: ChampionRef, quality) -> 
         client.log_metric(champion.mlflow_run_id, key, float(value), timestamp=stamp)
 
 
+def served_history(champion: ChampionRef, scored_file: str | None) -> pd.DataFrame | None:
+    """This champion's scored forecasts (its run and registry version), None when there are
+    none to adapt on."""
+    if not scored_file or not Path(scored_file).exists():
+        return None
+    rows = storage.read_frame(Path(scored_file))
+    mine = rows[(rows["run_id"] == champion.run_id) & (rows["model_version"] == champion.version)]
+    return mine if len(mine) else None
+
+
 @task(name="predict-next", task_run_name="predict-next", cache_policy=NO_CACHE)
 def predict_next(
-    champion: ChampionRef, cleaned: StageRef, known: dict[str, float] | None = None
+    champion: ChampionRef,
+    cleaned: StageRef,
+    known: dict[str, float] | None = None,
+    scored: dict | None = None,
 ) -> dict:
     """Predict the next steps from the last window(s) of the cleaned newest data: the
     weighted mean of the champion's members, each fed as it was trained, with the champion's
-    conformal intervals (``seqcast.serving.predict``). Returns the store's ``rows`` and the
-    ``recent`` actuals (time, value) the fan chart starts from."""
+    conformal intervals (``seqcast.serving.predict``), adapted on this champion's forecasts
+    already scored (``scored``: what ``score-served`` returned) where it has an online rate.
+    Returns the store's ``rows`` and the ``recent`` actuals (time, value) the fan chart
+    starts from."""
     from seqcast.models.fitting import thread_env
 
     thread_env(1)  # deep members predict in numpy: TensorFlow starts only for a Keras fallback
     frame = storage.read_frame(Path(cleaned.frame or ""))
     spec = champion.prepare.spec
-    got = forecast_from_clean(frame, spec, champion.bundle, champion.folder, cleaned.source, known)
+    history = served_history(champion, (scored or {}).get("file"))
+    got = forecast_from_clean(
+        frame, spec, champion.bundle, champion.folder, cleaned.source, known, history
+    )
     created_at = pd.Timestamp(datetime.now(UTC)).tz_localize(None)
     recent = frame.tail(max(3 * len(got), 12))
     return {

@@ -15,6 +15,7 @@ from seqcast.config.folds import Folds
 from seqcast.evaluation.backtest import fold_names, shared_truth
 from seqcast.evaluation.calibration import calibrate, grouping_of
 from seqcast.evaluation.leaderboard import shortlist
+from seqcast.evaluation.online import clocks_of
 from seqcast.evaluation.records import FitRef
 from seqcast.evaluation.selection import Ranking, rank_fits
 from seqcast.io.paths import RANKING as RANKING  # the name run-stage and rerun take
@@ -71,6 +72,7 @@ def rank_candidates(
     times = {f: ws.target_time for f, ws in first.items()}
     if transform is not None:
         ranking = replace(ranking, transform_choice=transform)
+    clocks = {f: clocks_of(ws.origin_row, len(ws), ws.steps) for f, ws in first.items()}
     return calibrate(
         ranking,
         truth,
@@ -78,6 +80,7 @@ def rank_candidates(
         config.interval_levels,
         spec.column(spec.target).min,
         grouping_of(spec.time_index.frequency, times),
+        clocks,
     )
 
 

@@ -27,6 +27,7 @@ from seqcast.evaluation.intervals import (
     interval_scores,
     level_key,
 )
+from seqcast.evaluation.online import RATES, mean_winkler, stream_scores
 from seqcast.evaluation.selection import Ranking
 
 GLOBAL = "global"
@@ -161,6 +162,44 @@ def candidate_intervals(
     return report, methods[chosen]["served"], methods[chosen]["test_fit"]
 
 
+def online_report(
+    predictions: dict[str, np.ndarray],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    levels: Sequence[float],
+    minimum: float | None,
+    groups: dict[str, np.ndarray] | None,
+    clocks: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> dict:
+    """Intervals that adapt online (``seqcast.evaluation.online``) for one candidate, with the
+    calibration ``groups`` its intervals use (None: per step only). The rate is chosen on the
+    backtest: fold ``k`` (k >= 2) scored as a stream starting from the offsets of folds
+    ``1 .. k-1``, for every rate in ``online.RATES`` (0: static), the lowest interval score
+    averaged over the levels wins (the lower rate of equals). The test period is then scored
+    the same way from the folds' offsets. ``clocks``: fit -> (origin clock (n,), known clock
+    (n, steps)). Returns ``rate``, ``backtest`` (rate -> mean interval score) and ``test``
+    (the chosen rate's scores, as serving would have run on the test period)."""
+    res = {f: truth[f] - predictions[f] for f in predictions if f in truth}
+
+    def start(fits: list[str]) -> Intervals:
+        g = None if groups is None else [groups[f] for f in fits]
+        return _fit([res[f] for f in fits], levels, g, minimum)
+
+    def stream(fit: str, iv: Intervals, rate: float) -> dict:
+        origin, known = clocks[fit]
+        g = None if groups is None else groups[fit]
+        return stream_scores(truth[fit], predictions[fit], iv, rate, origin, known, g)
+
+    starts = [(folds[k], start(folds[:k])) for k in range(1, len(folds))]
+    backtest = {
+        rate: mean_winkler([stream(f, iv, rate) for f, iv in starts], levels)
+        for rate in RATES
+    } if starts else {}  # fmt: skip
+    rate = min(backtest, key=lambda r: (backtest[r], r)) if backtest else 0.0
+    test = stream("test", start(folds), rate) if "test" in res and "test" in clocks else None
+    return {"rate": rate, "backtest": {str(r): v for r, v in backtest.items()}, "test": test}
+
+
 def calibrate(
     ranking: Ranking,
     truth: dict[str, np.ndarray],
@@ -168,10 +207,13 @@ def calibrate(
     levels: Sequence[float],
     minimum: float | None,
     grouping: Grouping | None,
+    clocks: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Ranking:
     """The ranking with an ``intervals`` report on every evaluated candidate's leaderboard
     entry and the champion's served intervals (``Ranking.intervals``, JSON form, with the
-    method and grouping)."""
+    method and grouping). With ``clocks`` (fit -> (origin clock, known clock), see
+    :func:`online_report`) the champion's entry also gets ``intervals.online`` and its served
+    intervals the online ``rate`` a forecast run adapts them with."""
     board = []
     served: dict | None = None
     for entry in ranking.board:
@@ -182,7 +224,6 @@ def calibrate(
         report, intervals, on_test = candidate_intervals(
             preds, truth, folds, levels, minimum, grouping
         )
-        board.append({**entry, "intervals": report})
         if entry["name"] == ranking.champion:
             group = None if report["method"] == GLOBAL or grouping is None else grouping.name
             served = {
@@ -191,4 +232,10 @@ def calibrate(
                 "group": group,
                 "test_fit": {**on_test.to_dict(), "group": group},
             }
+            if clocks:
+                by = None if group is None or grouping is None else grouping.of_fit
+                online = online_report(preds, truth, folds, levels, minimum, by, clocks)
+                report = {**report, "online": online}
+                served["online"] = {"rate": online["rate"]}
+        board.append({**entry, "intervals": report})
     return replace(ranking, board=board, intervals=served)

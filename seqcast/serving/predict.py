@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqcast.evaluation.calibration import interval_bounds
+from seqcast.evaluation.calibration import calendar_groups, interval_bounds
+from seqcast.evaluation.intervals import Intervals, level_key
+from seqcast.evaluation.online import Tracker, bounds_of, catch_up, group_count
 from seqcast.models.catalog import capabilities, load
 from seqcast.models.forecaster import Ensemble, Forecaster, Settings
 from seqcast.serving.bundle import Bundle, ServedMember
@@ -38,13 +40,15 @@ def forecast_from_clean(
     folder: Path,
     source: str,
     known: dict[str, float] | None = None,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The members' weighted mean forecast from
     the last window(s) of ``clean`` (the cleaned newest data), each member fed its own window
     as it was trained (its window length and scaling), for every step, with the bundle's
-    conformal intervals. One row per step: ``origin_time``, ``step``, ``target_time``,
-    ``period`` (the target period as a person names it), ``prediction``, then ``lower_<level>``
-    and ``upper_<level>`` per interval level."""
+    conformal intervals, adapted online on ``history`` (this champion's scored forecasts)
+    where the bundle has an online rate. One row per step: ``origin_time``, ``step``,
+    ``target_time``, ``period`` (the target period as a person names it), ``prediction``, then
+    ``lower_<level>`` and ``upper_<level>`` per interval level."""
     steps = bundle.steps
     value, last = _ensemble(
         bundle, folder, spec, lambda ts, scaler: last_window(clean, spec, ts, steps, scaler,
@@ -60,7 +64,7 @@ def forecast_from_clean(
             "prediction": value[0],
         }
     )
-    for level, (lo, hi) in _bounds(bundle, spec, value, last.target_time).items():
+    for level, (lo, hi) in _bounds(bundle, spec, value, last.target_time, history).items():
         out[f"lower_{level}"] = lo[0]
         out[f"upper_{level}"] = hi[0]
     return out
@@ -113,11 +117,44 @@ def _ensemble(bundle: Bundle, folder: Path, spec: DatasetSpec, block_of):
     return value, blocks[-1]
 
 
-def _bounds(bundle: Bundle, spec: DatasetSpec, value: np.ndarray, times: np.ndarray) -> dict:
-    """The bundle's conformal intervals around ``value`` at ``times`` (none without)."""
-    if not bundle.intervals:
+def _bounds(
+    bundle: Bundle,
+    spec: DatasetSpec,
+    value: np.ndarray,
+    times: np.ndarray,
+    history: pd.DataFrame | None = None,
+) -> dict:
+    """The bundle's conformal intervals around ``value`` at ``times`` (none without). With an
+    online ``rate`` and ``history`` (this champion's served forecasts already scored: ``step``,
+    ``target_time``, ``prediction``, ``actual``), the offsets first learn every scored actual
+    in the order they arrived (``seqcast.evaluation.online``); otherwise the static offsets."""
+    doc = bundle.intervals
+    if not doc:
         return {}
-    return interval_bounds(bundle.intervals, value, times, spec.time_index.frequency)
+    frequency = spec.time_index.frequency
+    rate = float((doc.get("online") or {}).get("rate") or 0.0)
+    if not rate or history is None or history.empty:
+        return interval_bounds(doc, value, times, frequency)
+    steps = list(bundle.steps)
+    rows = history[history["step"].isin(steps)]
+    grouped = bool(doc.get("group"))
+    past_times = rows["target_time"].to_numpy("datetime64[ns]")
+    new_groups = calendar_groups(times, frequency) if grouped else None
+    old_groups = calendar_groups(past_times[:, None], frequency) if grouped else None
+    tracker = Tracker.start(Intervals.from_dict(doc), group_count(new_groups, old_groups), rate)
+    catch_up(
+        tracker,
+        past_times.astype(np.int64),
+        np.searchsorted(steps, rows["step"].to_numpy()),
+        None if old_groups is None else old_groups[:, 0],
+        (rows["actual"] - rows["prediction"]).to_numpy(float),
+    )
+    n = len(value)
+    step = np.broadcast_to(np.arange(len(steps)), (n, len(steps)))
+    g = np.zeros((n, len(steps)), np.int64) if new_groups is None else new_groups
+    offsets = tracker.offsets(step, g)
+    bounds = bounds_of(np.asarray(value, np.float64), offsets, doc.get("minimum"))
+    return {level_key(level): pair for level, pair in bounds.items()}
 
 
 def forecast_from_raw(
