@@ -18,7 +18,7 @@ dataset, so the first training of a span is done once (the train flow's caches).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ from seqcast.io import storage
 from seqcast.io.paths import Layout
 from seqcast.serving.bundle import read_bundle
 from seqcast.serving.forecast_input import usable_origins
-from seqcast.serving.predict import clean_content, forecast_at
+from seqcast.serving.predict import clean_content, forecast_at, with_online_bounds
 from seqcast.spec.timeindex import steps_from_raw, times_of
 
 
@@ -170,6 +170,7 @@ def run_replay(
         runs.append(done)
         if fresh is not None:
             current_run = done
+            bundles.append(fresh.handle)  # the champion of the next version
         return fresh
 
     def forecast(bundle_file: Path, i: int) -> pd.DataFrame:
@@ -197,8 +198,10 @@ def run_replay(
         coverage_floor=live.coverage_floor,
         cooldown_hours=live.cooldown_hours,
     )
+    bundles: list[Path] = [initial.handle]  # version v's bundle is bundles[v - 1]
     began = time.perf_counter()
     result = walk(times[rows], initial, forecast, act, history.actuals, policy, rules)
+    result = online_bounds(result, bundles, spec, times[rows][-1])
     total = time.perf_counter() - began
     action_seconds = sum(a["seconds"] for a in result.actions)
     seconds["actions"] = action_seconds
@@ -228,6 +231,20 @@ def run_replay(
     )
     write_report(folder)
     return str(folder)
+
+
+def online_bounds(result, bundles: list[Path], spec, last: pd.Timestamp):
+    """The walk with every version's served forecasts given the bounds that version would have
+    served had it adapted its offsets online (``serving.predict.with_online_bounds``)."""
+    parts = []
+    for version, rows in result.served.groupby("version", sort=True):
+        bundle = read_bundle(bundles[int(version) - 1])
+        parts.append(
+            with_online_bounds(rows, bundle.intervals, spec.time_index.frequency, bundle.steps)
+        )
+    served = pd.concat(parts, ignore_index=True)
+    done = served[served["actual"].notna() & (served["target_time"] <= last)]
+    return replace(result, served=served, scored=done.reset_index(drop=True))
 
 
 def write_report(folder: Path) -> None:

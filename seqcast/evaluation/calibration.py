@@ -92,7 +92,9 @@ def _mean_scores(scores: list[dict]) -> dict:
     """Scores averaged over folds (coverage per step and per group too)."""
     if len(scores) == 1:
         return scores[0]
-    out: dict = {"pinball": float(np.mean([s["pinball"] for s in scores]))}
+    out: dict = {}
+    if "pinball" in scores[0]:
+        out["pinball"] = float(np.mean([s["pinball"] for s in scores]))
     for key in scores[0]:
         if key == "pinball":
             continue
@@ -177,8 +179,9 @@ def online_report(
     ``1 .. k-1``, for every rate in ``online.RATES`` (0: static), the lowest interval score
     averaged over the levels wins (the lower rate of equals). The test period is then scored
     the same way from the folds' offsets. ``clocks``: fit -> (origin clock (n,), known clock
-    (n, steps)). Returns ``rate``, ``backtest`` (rate -> mean interval score) and ``test``
-    (the chosen rate's scores, as serving would have run on the test period)."""
+    (n, steps)). Returns ``rate``, ``by_rate`` (rate -> mean backtest interval score), and the
+    chosen rate's ``backtest`` scores (mean over the streams) and ``test`` scores (as serving
+    would have run on the test period)."""
     res = {f: truth[f] - predictions[f] for f in predictions if f in truth}
 
     def start(fits: list[str]) -> Intervals:
@@ -191,13 +194,16 @@ def online_report(
         return stream_scores(truth[fit], predictions[fit], iv, rate, origin, known, g)
 
     starts = [(folds[k], start(folds[:k])) for k in range(1, len(folds))]
-    backtest = {
-        rate: mean_winkler([stream(f, iv, rate) for f, iv in starts], levels)
-        for rate in RATES
-    } if starts else {}  # fmt: skip
+    streams = {rate: [stream(f, iv, rate) for f, iv in starts] for rate in RATES} if starts else {}
+    backtest = {rate: mean_winkler(scores, levels) for rate, scores in streams.items()}
     rate = min(backtest, key=lambda r: (backtest[r], r)) if backtest else 0.0
     test = stream("test", start(folds), rate) if "test" in res and "test" in clocks else None
-    return {"rate": rate, "backtest": {str(r): v for r, v in backtest.items()}, "test": test}
+    return {
+        "rate": rate,
+        "by_rate": {str(r): v for r, v in backtest.items()},
+        "backtest": _mean_scores(streams[rate]) if streams else None,
+        "test": test,
+    }
 
 
 def calibrate(

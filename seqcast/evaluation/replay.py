@@ -178,9 +178,14 @@ def summary(walk_: Walk, steps_of_interest: tuple[int, ...] = (2,)) -> dict:
     scored = walk_.scored
     err = scored["error"].abs()
     levels = sorted(
-        (c.removeprefix("lower_") for c in scored.columns if c.startswith("lower_")), key=float
+        (
+            c.removeprefix("lower_")
+            for c in scored.columns
+            if c.startswith("lower_") and not c.startswith("lower_online_")
+        ),
+        key=float,
     )
-    out = {
+    out: dict = {
         "scored": len(scored),
         "live_mae": float(err.groupby(scored["step"]).mean().mean()) if len(scored) else None,
         "refits": len(walk_.actions),
@@ -195,7 +200,35 @@ def summary(walk_: Walk, steps_of_interest: tuple[int, ...] = (2,)) -> dict:
             scored["actual"] <= scored[f"upper_{lv}"]
         )
         out[f"coverage_{lv}"] = float(inside.mean()) if len(scored) else None
+        if f"lower_online_{lv}" in scored:  # the same forecasts with online-adapted bounds
+            inside = (scored["actual"] >= scored[f"lower_online_{lv}"]) & (
+                scored["actual"] <= scored[f"upper_online_{lv}"]
+            )
+            out[f"coverage_online_{lv}"] = float(inside.mean()) if len(scored) else None
+            for name, key in (("step", scored["step"]), ("hour", _hours(scored))):
+                if key is None:
+                    continue
+                by = inside.groupby(key.to_numpy()).mean()
+                static = (
+                    (
+                        (scored["actual"] >= scored[f"lower_{lv}"])
+                        & (scored["actual"] <= scored[f"upper_{lv}"])
+                    )
+                    .groupby(key.to_numpy())
+                    .mean()
+                )
+                nominal = float(lv) / 100
+                out[f"worst_{name}_{lv}"] = {
+                    "static": float((static - nominal).abs().max()),
+                    "online": float((by - nominal).abs().max()),
+                }
     return out
+
+
+def _hours(scored: pd.DataFrame) -> pd.Series | None:
+    """The target times' hour of day, when the forecasts are hourly (else None)."""
+    times = pd.DatetimeIndex(scored["target_time"])
+    return None if (times.hour == times.hour[0]).all() else pd.Series(times.hour)
 
 
 def daily_mae(scored: pd.DataFrame, freq: str = "D") -> pd.Series:

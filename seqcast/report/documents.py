@@ -308,6 +308,10 @@ def leaderboard_rows(board: list[dict]) -> list[dict]:
             else:
                 out[f"{split}_coverage_{level}"] = round(figures["coverage"], 4)
                 out[f"{split}_interval_score_{level}"] = round(figures["winkler"], 4)
+        online = ((e.get("intervals") or {}).get("online") or {}).get(split) or {}
+        for level, figures in online.items():  # the champion's, adapting as actuals arrive
+            out[f"{split}_online_coverage_{level}"] = round(figures["coverage"], 4)
+            out[f"{split}_online_interval_score_{level}"] = round(figures["winkler"], 4)
         return out
 
     return [

@@ -175,6 +175,19 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
                 _fmt(s.get("pinball")),
             ]
         iv_rows.append(cells)
+        if online := iv.get("online"):
+            cells = [f"{e['name']}, online", f"rate {online['rate']:g} from {iv['method']}"]
+            for split in ("backtest", "test"):
+                s = online.get(split) or {}
+                first = s.get("80") or {}
+                cells += [
+                    _pct(first.get("coverage")),
+                    _pct((s.get("95") or {}).get("coverage")),
+                    _fmt(first.get("width")),
+                    _fmt(first.get("winkler")),
+                    "-",
+                ]
+            iv_rows.append(cells)
     set_head = ["setting", "value used", "from"]
     settings = [list(row) for row in r.settings]
     return [
@@ -189,13 +202,49 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
             "reference)",
             iv_head,
             iv_rows,
-            "",
+            online_note(r.board, r.champion),
         ),
         ("Split periods", per_head, per, ""),
         ("Fits: backtest folds, the refit before test, the served refit", fit_head, fit_rows, ""),
         ("Settings used", set_head, settings, ""),
         ("Feature profile (last timestep of each window, original units)", prof_head, prof, ""),
     ]
+
+
+def online_note(board: list[dict], champion: str | None) -> str:
+    """How the champion's online intervals were chosen and how far from nominal their worst
+    step and calendar group fell on test, beside the static ones."""
+    entry = next((e for e in board if e["name"] == champion), None)
+    iv = (entry or {}).get("intervals") or {}
+    online = iv.get("online")
+    if not online:
+        return ""
+
+    def worst(scores: dict | None, level: str, nominal: float) -> str:
+        s = (scores or {}).get(level) or {}
+        if not s:
+            return "-"
+        step = max(abs(c - nominal) for c in s["coverage_by_step"])
+        text = f"{100 * s['coverage']:.1f} % (worst step {100 * step:.1f} points off"
+        if s.get("coverage_by_group"):
+            group = max(abs(c - nominal) for c in s["coverage_by_group"].values())
+            text += f", worst calendar group {100 * group:.1f}"
+        return text + ")"
+
+    rate = online["rate"]
+    how = (
+        f"The champion's served intervals adapt online as actuals arrive (rate {rate:g}, "
+        "chosen on the backtest: each fold scored origin by origin from the earlier folds' "
+        "offsets, every rate in " + ", ".join(online["by_rate"]) + "; 0 keeps them static)."
+        if rate
+        else "Online adaptation did not score better on the backtest than the static offsets "
+        "(rate 0 of " + ", ".join(online["by_rate"]) + "), so the served intervals stay static."
+    )
+    static, adapted = iv.get("test"), online.get("test")
+    return (
+        f"{how} Test 80 % coverage, static: {worst(static, '80', 0.8)}; online, each origin "
+        f"from the actuals before it: {worst(adapted, '80', 0.8)}."
+    )
 
 
 def _steps_note(r: ReportInput) -> str:

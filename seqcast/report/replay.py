@@ -39,7 +39,10 @@ def rows_of(policies: dict[str, tuple[dict, pd.Series]]) -> tuple[list[str], lis
         "policy",
         "live MAE (mean over steps)",
         "live MAE step 2",
-        "80 % coverage",
+        "80 % coverage, static / online",
+        "95 % coverage, static / online",
+        "worst step, 80 % (points off), static / online",
+        "worst hour, 80 % (points off), static / online",
         "scored",
         "refits",
         "refit minutes",
@@ -48,13 +51,25 @@ def rows_of(policies: dict[str, tuple[dict, pd.Series]]) -> tuple[list[str], lis
     ]
     rows = []
     for name, (doc, _) in policies.items():
-        cover = doc.get("coverage_80")
+
+        def pair(level: str, doc: dict = doc) -> str:
+            static, online = doc.get(f"coverage_{level}"), doc.get(f"coverage_online_{level}")
+            text = "-" if static is None else f"{100 * static:.1f} %"
+            return text if online is None else f"{text} / {100 * online:.1f} %"
+
+        def worst(key: str, doc: dict = doc) -> str:
+            w = doc.get(key)
+            return "-" if not w else f"{100 * w['static']:.1f} / {100 * w['online']:.1f}"
+
         rows.append(
             [
                 name,
                 _fmt(doc["live_mae"]),
                 _fmt(doc.get("live_mae_step2")),
-                "-" if cover is None else f"{100 * cover:.1f} %",
+                pair("80"),
+                pair("95"),
+                worst("worst_step_80"),
+                worst("worst_hour_80"),
                 str(doc["scored"]),
                 str(doc["refits"]),
                 f"{doc['seconds']['actions'] / 60:.1f}",

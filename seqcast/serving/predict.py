@@ -16,7 +16,7 @@ import pandas as pd
 
 from seqcast.evaluation.calibration import calendar_groups, interval_bounds
 from seqcast.evaluation.intervals import Intervals, level_key
-from seqcast.evaluation.online import Tracker, bounds_of, catch_up, group_count
+from seqcast.evaluation.online import Tracker, bounds_of, catch_up, group_count, walk
 from seqcast.models.catalog import capabilities, load
 from seqcast.models.forecaster import Ensemble, Forecaster, Settings
 from seqcast.serving.bundle import Bundle, ServedMember
@@ -155,6 +155,35 @@ def _bounds(
     offsets = tracker.offsets(step, g)
     bounds = bounds_of(np.asarray(value, np.float64), offsets, doc.get("minimum"))
     return {level_key(level): pair for level, pair in bounds.items()}
+
+
+def with_online_bounds(
+    rows: pd.DataFrame, doc: dict | None, frequency: str, steps: list[int]
+) -> pd.DataFrame:
+    """A replay's served forecasts of one champion (long form, every step of every origin,
+    with ``actual`` where known) with ``lower_online_<level>`` and ``upper_online_<level>``:
+    the bounds a forecast run would have served had it adapted the champion's offsets on
+    its earlier forecasts, each origin learning only the actuals at or before it
+    (``seqcast.evaluation.online.walk``). Without an online rate they equal the static
+    bounds."""
+    out = rows.sort_values(["origin_time", "step"]).reset_index(drop=True)
+    if not doc:
+        return out
+    n, k = len(out) // len(steps), len(steps)
+    if n * k != len(out) or not (out["step"].to_numpy().reshape(n, k) == steps).all():
+        raise ValueError("every origin of a replayed champion must forecast every step")
+    times = out["target_time"].to_numpy("datetime64[ns]").reshape(n, k)
+    origin = out["origin_time"].to_numpy("datetime64[ns]").reshape(n, k)[:, 0]
+    predicted = out["prediction"].to_numpy(float).reshape(n, k)
+    residual = out["actual"].to_numpy(float).reshape(n, k) - predicted
+    groups = calendar_groups(times, frequency) if doc.get("group") else None
+    rate = float((doc.get("online") or {}).get("rate") or 0.0)
+    tracker = Tracker.start(Intervals.from_dict(doc), group_count(groups), rate)
+    offsets = walk(tracker, origin.astype(np.int64), times.astype(np.int64), residual, groups)
+    for level, (lo, hi) in bounds_of(predicted, offsets, doc.get("minimum")).items():
+        out[f"lower_online_{level_key(level)}"] = lo.reshape(-1)
+        out[f"upper_online_{level_key(level)}"] = hi.reshape(-1)
+    return out
 
 
 def forecast_from_raw(

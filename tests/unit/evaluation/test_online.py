@@ -102,7 +102,7 @@ def test_the_rate_is_chosen_on_the_backtest_and_test_plays_no_part():
     folds = fits[:3]
     report = online_report(preds, truth, folds, (0.8,), None, None, clocks)
     assert report["rate"] > 0  # the folds drift, so a moving offset scores better there
-    assert report["backtest"]["0.0"] > min(report["backtest"].values())
+    assert report["by_rate"]["0.0"] > min(report["by_rate"].values())
     other = {**truth, "test": truth["test"] * 0.01}  # a different test period
     assert online_report(preds, other, folds, (0.8,), None, None, clocks)["rate"] == report["rate"]
     assert set(report["test"]["80"]) >= {"coverage", "coverage_by_step", "winkler"}
@@ -126,7 +126,8 @@ def test_the_champion_gets_an_online_report_and_its_served_rate():
     )  # fmt: skip
     entry = out.board[0]["intervals"]
     assert entry["online"]["rate"] == out.intervals["online"]["rate"]
-    assert set(entry["online"]["backtest"]) == {"0.0", "0.005", "0.01", "0.02", "0.05"}
+    assert set(entry["online"]["by_rate"]) == {"0.0", "0.005", "0.01", "0.02", "0.05"}
+    assert set(entry["online"]["backtest"]) == {"80", "95"}
 
 
 def test_serving_adapts_the_offsets_on_the_scored_forecasts_in_the_order_they_arrived():
@@ -156,3 +157,30 @@ def test_serving_adapts_the_offsets_on_the_scored_forecasts_in_the_order_they_ar
     # step 1 missed twice above (1 + 0.9 + 0.9), step 2 once inside (1 - 0.1)
     np.testing.assert_allclose(got["80"][1], [[12.8, 10.9]])
     np.testing.assert_allclose(got["80"][0], [[9.2, 9.1]])  # lower: -1 + 0.1 + 0.1; -1 + 0.1
+
+
+def test_a_replay_serves_each_origin_bounds_learnt_only_from_actuals_before_it():
+    import pandas as pd
+
+    from seqcast.serving.predict import with_online_bounds
+
+    iv = Intervals((0.8,), {0.8: np.array([-1.0, -1.0])}, {0.8: np.array([1.0, 1.0])})
+    doc = {**iv.to_dict(), "group": None, "online": {"rate": 0.5}}
+    origins = pd.date_range("2024-01-01", periods=4, freq="7D")
+    rows = pd.DataFrame(
+        {
+            "origin_time": origins.repeat(2),
+            "step": [1, 2] * 4,
+            "target_time": [t + pd.Timedelta(days=7 * s) for t in origins for s in (1, 2)],
+            "prediction": 0.0,
+            "actual": [5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        }
+    )
+    got = with_online_bounds(rows, doc, "weekly", [1, 2])
+    # as in the walk above: origin 1 knows (0, step 1); origin 2 also (0, step 2) and (1, step 1)
+    np.testing.assert_allclose(got["upper_online_80"], [1.0, 1.0, 1.9, 1.0, 1.8, 1.9, 1.7, 1.8])
+    later = rows.assign(actual=[5.0, 5.0, 0.0, 100.0, 100.0, 0.0, 0.0, 0.0])  # known at 3
+    again = with_online_bounds(later, doc, "weekly", [1, 2])
+    assert again["upper_online_80"][:6].tolist() == got["upper_online_80"][:6].tolist()
+    static = with_online_bounds(rows, {**doc, "online": {"rate": 0.0}}, "weekly", [1, 2])
+    assert (static["upper_online_80"] == 1.0).all()
