@@ -26,6 +26,7 @@ from seqcast.evaluation.leaderboard import (
 from seqcast.evaluation.plan import label_of
 
 ENSEMBLE = "ensemble"
+BY_STEP = "ensemble-by-step"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class Member:
     label: str  # the variant's label (``lstm``, ``lstm-t48`` in a sweep) or the reference
     seed: int | None
     weight: float = 1.0  # its share of the candidate's forecast; a candidate's shares sum to 1
+    # its share at each step (a step-aware ensemble; ``weight`` is then their mean); None: the
+    # same share at every step
+    by_step: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,20 @@ def seed_label(label: str, seeds: int) -> str:
     return f"{label}-x{seeds}"
 
 
-def weighted_mean(values: Sequence[np.ndarray], weights: Sequence[float] | None) -> np.ndarray:
+def weighted_mean(
+    values: Sequence[np.ndarray], weights: Sequence[float | Sequence[float]] | None
+) -> np.ndarray:
     """The weighted mean of several forecasts of the same windows: how every ensemble and seed
     average combines its members, in the backtest and when served
-    (``seqcast.models.forecaster.Ensemble``)."""
-    return np.average(np.asarray(values, dtype=np.float64), axis=0, weights=weights)
+    (``seqcast.models.forecaster.Ensemble``). A member's weight may be one share per step
+    (a step-aware ensemble): values (samples, steps), weights (steps,) each."""
+    stacked = np.asarray(values, dtype=np.float64)  # (members, samples, steps)
+    if weights is None or all(np.ndim(w) == 0 for w in weights):
+        return np.average(stacked, axis=0, weights=weights)
+    steps = stacked.shape[-1]
+    w = np.stack([np.broadcast_to(np.asarray(x, np.float64), (steps,)) for x in weights])
+    w = w[:, None, :]  # (members, 1, steps)
+    return (stacked * w).sum(axis=0) / w.sum(axis=0)
 
 
 def mean_of(
@@ -195,6 +208,67 @@ def ensemble_weights(
     return weights if len(weights) >= 2 else {}
 
 
+def step_weights(
+    board: list[dict],
+    predictions: dict[str, dict[str, np.ndarray]],
+    truth: dict[str, np.ndarray],
+    folds: list[str],
+    picks: int,
+    outside: Collection[str] = NAIVE,
+) -> list[dict[str, float]]:
+    """The ``ensemble-by-step`` candidate: for each step on its own, :func:`greedy_weights` on
+    that step's column of the backtest, starting from the pool's best candidate at that step
+    (deep or reference), so at every step its backtest MAE is at most every pool member's.
+    The pool is :func:`ensemble_weights`'; each step's shares sum to 1. Empty with one step,
+    fewer than 2 picks or no usable deep candidate."""
+    pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in outside and usable(e)]
+    names = [e["name"] for e in pool]
+    steps = truth[folds[0]].shape[1] if truth[folds[0]].ndim == 2 else 1
+    if picks < 2 or steps < 2 or not any(e["kind"] == "deep" for e in pool):
+        return []
+    out = []
+    for k in range(steps):
+        column = {c: {f: predictions[c][f][:, k : k + 1] for f in folds} for c in names}
+        actual = {f: truth[f][:, k : k + 1] for f in folds}
+        first = min(names, key=lambda c: backtest_mae(column[c], actual, folds))
+        out.append(greedy_weights(column, actual, folds, first, names, picks))
+    return out
+
+
+def by_step_forecast(
+    weights: list[dict[str, float]], predictions: dict[str, dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """Each step's weighted mean of its members, on every fit all members have:
+    fit -> (samples, steps)."""
+    names = sorted({c for w in weights for c in w})
+    common = set.intersection(*(set(predictions[c]) for c in names))
+    out = {}
+    for f in sorted(common):
+        cols = [
+            sum(w * predictions[c][f][:, k] for c, w in step.items())
+            for k, step in enumerate(weights)
+        ]
+        out[f] = np.stack(cols, axis=1)  # (samples, steps)
+    return out
+
+
+def by_step_members(
+    weights: list[dict[str, float]], members: dict[str, list[Member]]
+) -> list[Member]:
+    """The fits behind a step-aware ensemble, each once, with its share at every step
+    (``by_step``) and their mean (``weight``)."""
+    per_step = [combined_members(w, members) for w in weights]
+    keys = list(dict.fromkeys((m.kind, m.label, m.seed) for ms in per_step for m in ms))
+    out = []
+    for kind, label, seed in keys:
+        shares = tuple(
+            next((m.weight for m in ms if (m.kind, m.label, m.seed) == (kind, label, seed)), 0.0)
+            for ms in per_step
+        )
+        out.append(Member(kind, label, seed, float(np.mean(shares)), shares))
+    return out
+
+
 def combined_members(weights: dict[str, float], members: dict[str, list[Member]]) -> list[Member]:
     """The fits behind a weighted mean of candidates, each once, with its total share."""
     share: dict[tuple[str, str, int | None], float] = {}
@@ -235,12 +309,35 @@ def rank(
             )
         )
         members[ENSEMBLE] = combined_members(weights, members)
+    per_step = step_weights(board, predictions, truth, folds, ensemble_size, outside)
+    if per_step:
+        predictions[BY_STEP] = by_step_forecast(per_step, predictions)
+        cands.append(
+            Candidate(
+                BY_STEP,
+                "ensemble",
+                predictions[BY_STEP],
+                {
+                    "members": list(dict.fromkeys(c for w in per_step for c in w)),
+                    "weights_by_step": [{n: round(w, 4) for n, w in s.items()} for s in per_step],
+                    "weights": _mean_shares(per_step),
+                },
+            )
+        )
+        members[BY_STEP] = by_step_members(per_step, members)
+    if weights or per_step:
         board = leaderboard(cands, truth, persistence, folds)
     for entry in board:
         if entry.get("seeds") and entry["backtest"]:
             entry["seed_mae"] = seed_spread(deep[entry["base"]], truth, folds)
     champion, reason, policy = choose_champion(board, require_deep)
     return Ranking(board, champion, reason, members, predictions, policy=policy)
+
+
+def _mean_shares(per_step: list[dict[str, float]]) -> dict[str, float]:
+    """Each candidate's share averaged over the steps (what the leaderboard lists)."""
+    names = list(dict.fromkeys(c for w in per_step for c in w))
+    return {c: round(float(np.mean([w.get(c, 0.0) for w in per_step])), 4) for c in names}
 
 
 def halves(folds: list[str]) -> list[tuple[list[str], list[str]]]:

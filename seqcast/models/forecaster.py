@@ -166,11 +166,14 @@ class Forecaster(ABC):
 
 class Ensemble:
     """A Forecaster made of Forecasters: the weighted mean of fitted members (a seed average
-    has equal weights). Each member may read its own block (its own window length and
-    scaling): :meth:`predict_each`; :meth:`predict` gives every member the same block."""
+    has equal weights; a step-aware ensemble gives a member one weight per step). Each member
+    may read its own block (its own window length and scaling): :meth:`predict_each`;
+    :meth:`predict` gives every member the same block."""
 
     def __init__(
-        self, members: Sequence[tuple[Forecaster, float]], minimum: float | None = None
+        self,
+        members: Sequence[tuple[Forecaster, float | Sequence[float]]],
+        minimum: float | None = None,
     ) -> None:
         if not members:
             raise ValueError("an ensemble needs at least one member")

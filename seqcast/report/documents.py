@@ -96,7 +96,8 @@ def bundle_document(
     ``entry``: the champion's leaderboard entry, whose backtest is the promise live quality
     is held to (``seqcast.evaluation.live``)."""
     weight = {(m.kind, m.label, m.seed): m.weight for m in shares or []}
-    members = served_members(served, weight)
+    by_step = {(m.kind, m.label, m.seed): list(m.by_step) for m in shares or [] if m.by_step}
+    members = served_members(served, weight, by_step)
     data = config.prepare_configs()[0]
     return Bundle(
         dataset=config.dataset_name,
@@ -117,11 +118,14 @@ def bundle_document(
     )
 
 
-def served_members(served: list[dict], weight: dict[tuple, float]) -> list[ServedMember]:
+def served_members(
+    served: list[dict], weight: dict[tuple, float], by_step: dict[tuple, list[float]] | None = None
+) -> list[ServedMember]:
     """The bundle's member documents of the served fits (``FitRef`` dumps): each one's
     registered forecaster, model file, window length, units, weight (``weight`` by (kind,
-    label, seed); equal when missing) and the epochs it was fitted for (what a refresh
-    refits it for)."""
+    label, seed); equal when missing), its share per step where a step-aware ensemble gives
+    one (``by_step``) and the epochs it was fitted for (what a refresh refits it for)."""
+    by_step = by_step or {}
     members = []
     for f in served:
         able = capabilities(f["forecaster"])
@@ -134,6 +138,7 @@ def served_members(served: list[dict], weight: dict[tuple, float]) -> list[Serve
                 label=f["label"],
                 seed=seed,
                 weight=weight.get((f["kind"], f["label"], seed), 1.0 / len(served)),
+                by_step=by_step.get((f["kind"], f["label"], seed)),
                 timesteps=f["timesteps"],
                 file=f"{f['label']}{tail}{able.suffix}",
                 units=f["scaler"],

@@ -119,7 +119,8 @@ def refresh_documents(
     order."""
     old = plan.bundle
     weight = {(m.kind, m.label, m.seed): m.weight for m in old.members}
-    members = served_members(served, weight)
+    by_step = {(m.kind, m.label, m.seed): m.by_step for m in old.members if m.by_step}
+    members = served_members(served, weight, by_step)
     trained_on = served[0]["scaler"]["fitted_on"]
     source = {"run_id": plan.run_id, "version": plan.version, "trained_on": old.trained_on}
     bundle = old.model_copy(

@@ -24,7 +24,8 @@ from seqcast.evaluation.leaderboard import Policy
 from seqcast.spec.choices import LongGapAction
 from seqcast.spec.dataset import DatasetSpec
 
-SCHEMA_VERSION = 3  # 3: deep members may carry their weights; the spec its warm_refit
+SCHEMA_VERSION = 4  # 3: deep members may carry their weights; the spec its warm_refit
+# 4: members may carry a share per step (a step-aware ensemble), the intervals an online rate
 
 
 class ServedMember(BaseModel):
@@ -38,6 +39,9 @@ class ServedMember(BaseModel):
     label: str  # the candidate label (``lstm``, ``lstm-t48``) or the reference's name
     seed: int | None  # None for a reference (fitted once, not per seed)
     weight: float = Field(ge=0.0)  # its share of the champion's weighted mean
+    # its share at each step (a step-aware ensemble; ``weight`` is their mean); None: ``weight``
+    # at every step
+    by_step: list[float] | None = None
     timesteps: int = Field(ge=1)  # its window length
     file: str  # its model file in the bundle's folder
     units: FitUnits  # the fit's own units (``seqcast.evaluation.backtest.fit_units``)
@@ -90,6 +94,8 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
         )
     if version == SCHEMA_VERSION:
         return doc
+    if version == 3:  # 4 only added optional fields
+        return {**doc, "schema_version": SCHEMA_VERSION}
     out = dict(doc)
     out["steps"] = list(doc.get("steps") or [doc["horizon"]])  # before paths: one horizon
     out["policy"] = doc.get("policy") or "deep"

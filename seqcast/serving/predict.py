@@ -109,7 +109,7 @@ def _ensemble(bundle: Bundle, folder: Path, spec: DatasetSpec, block_of):
     for member in bundle.members:
         scaler = member.units.feature_scaler()
         blocks.append(block_of(member.timesteps, scaler))
-        members.append((load_member(member, folder), member.weight))
+        members.append((load_member(member, folder), member.by_step or member.weight))
     minimum = spec.column(spec.target).min
     value = Ensemble(members, minimum).predict_each(blocks)
     if minimum is not None:  # never below the target's minimum

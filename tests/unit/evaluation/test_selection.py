@@ -285,3 +285,65 @@ def test_the_report_says_how_many_forecasts_were_raised_to_the_minimum():
     assert clipped_note(board).endswith("as served: ridge 1,234 (forecasts of every step, "
                                         "backtest folds and test).")  # fmt: skip
     assert clipped_note([{"name": "gru", "clipped": 0}]) == ""
+
+
+def test_the_step_aware_ensemble_takes_each_steps_best_and_never_loses_a_step():
+    """Two steps, truth 0: the deep model errs 2 at step 1 and 0.5 at step 2, ridge the other
+    way round. Each step's weights come from that step alone: ridge at step 1, the deep model
+    at step 2, so at each step the combination is as good as the best there; the whole-path
+    ensemble cannot do both."""
+    from seqcast.evaluation.selection import BY_STEP, weighted_mean
+
+    fits = [*FOLDS, "test"]
+    truth = {f: np.zeros((2, 2)) for f in fits}
+
+    def path(s1: float, s2: float) -> dict:
+        return {f: np.array([[s1, s2], [-s1, -s2]]) for f in fits}
+
+    references = {"persistence": path(5, 5), "ridge": path(0.5, 2)}
+    r = rank({"lstm": {1: path(2, 0.5)}}, references, truth, FOLDS, 1, 10)
+    board = {e["name"]: e for e in r.board}
+    entry = board[BY_STEP]
+    assert entry["weights_by_step"] == [{"ridge": 1.0}, {"lstm": 1.0}]
+    assert entry["backtest"]["mae_by_step"] == pytest.approx([0.5, 0.5])
+    assert r.predictions[BY_STEP]["test"].tolist() == [[0.5, 0.5], [-0.5, -0.5]]
+    shares = {m.label: m.by_step for m in r.members[BY_STEP]}
+    assert shares == {"ridge": (1.0, 0.0), "lstm": (0.0, 1.0)}
+    assert r.champion == BY_STEP  # it beats ridge and persistence on the backtest
+    # served: each member's share per step, the same numbers
+    served = weighted_mean([path(2, 0.5)["test"], path(0.5, 2)["test"]], [(0, 1), (1, 0)])
+    assert served.tolist() == r.predictions[BY_STEP]["test"].tolist()
+
+
+def test_one_step_has_no_step_aware_ensemble():
+    from seqcast.evaluation.selection import BY_STEP
+
+    r = rank({"lstm": {1: off(3.0)}}, refs(), TRUTH, FOLDS, 1, 10)
+    assert BY_STEP not in {e["name"] for e in r.board}
+
+
+def test_the_nested_check_chooses_on_half_the_folds_and_scores_on_the_others():
+    """Four folds: on the odd ones lstm errs 1 and ridge 2, on the even ones lstm errs 5.
+    Chosen on the odd folds the rule promotes lstm and it scores 5 on the even ones, losing
+    to ridge (2), which the same folds pick as the best reference."""
+    from seqcast.evaluation.selection import nested_check
+
+    folds = ["fold-1", "fold-2", "fold-3", "fold-4"]
+    truth = {f: np.array([0.0, 10.0, 20.0, 30.0]) for f in [*folds, "test"]}
+    signs = np.array([1.0, -1.0, 1.0, -1.0])
+
+    def err(by: dict) -> dict:
+        return {f: truth[f] + by[f] * signs for f in truth}
+
+    lstm = err({"fold-1": 1, "fold-2": 5, "fold-3": 1, "fold-4": 5, "test": 1})
+    references = {
+        "persistence": err(dict.fromkeys(truth, 8)),
+        "ridge": err(dict.fromkeys(truth, 2)),
+    }
+    rows = nested_check({"lstm": {1: lstm}}, references, truth, folds, 1, 0)
+    odd, even = rows
+    assert odd["chosen_on"] == ["fold-1", "fold-3"] and odd["scored_on"] == ["fold-2", "fold-4"]
+    assert odd["champion"] == "lstm" and odd["champion_mae"] == pytest.approx(5.0)
+    assert odd["reference"] == "ridge" and odd["reference_mae"] == pytest.approx(2.0)
+    # chosen on the even folds lstm loses to ridge there: ridge is promoted as the fallback
+    assert even["champion"] == "ridge" and even["champion_mae"] == pytest.approx(2.0)

@@ -57,7 +57,7 @@ def test_a_version_2_bundle_reads_with_no_weights_and_no_warm_refits():
         del m["weights"], m["weights_sha256"]
     del doc["spec"]["training"]["warm_refit"]
     got = bundle_of(doc)
-    assert got.schema_version == SCHEMA_VERSION == 3
+    assert got.schema_version == SCHEMA_VERSION == 4
     assert [m.weights for m in got.members] == [None, None]
     assert got.spec.training.warm_refit == 0.0
 
