@@ -36,8 +36,9 @@ def leaderboard(
 ) -> list[dict]:
     """One entry per candidate, sorted by mean backtest MAE: ``backtest`` (every metric
     averaged over the steps and then over the folds, ``fold_mae`` and ``mae_by_step``),
-    ``val`` (the newest fold, which is the validation split) and ``test`` (the refit's test
-    period, with ``mae_by_step``). ``truth`` and ``persistence``: fit -> (samples, steps).
+    ``val`` (the newest fold: the validation split in the default fold layout) and ``test``
+    (the refit's test period, with ``mae_by_step``). ``truth`` and ``persistence``: fit ->
+    (samples, steps).
 
     A candidate whose predictions are not all finite (a seasonal-naive forecast with too little
     history, say) is kept with ``unavailable`` set and no metrics.

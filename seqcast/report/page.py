@@ -45,8 +45,7 @@ def _columns_at_one_precision(rows: list[list], first: int, one_fold: bool) -> l
 
 ONE_FOLD_NOTE = (
     "The backtest has one fold: its MAE is the backtest's mean, the fold's MAE and the "
-    "validation MAE at once (the newest fold is the validation split), so one column shows "
-    "all three."
+    "validation MAE at once (val is the newest fold's MAE), so one column shows all three."
 )
 
 
