@@ -698,7 +698,13 @@ def write(sections: list[dict], trend_runs: list[dict] | None = None) -> None:
             f"run every time by design: {', '.join(s['ran'])}) | {s['rerun_wall']:.1f} |",
             f"| rerun / first run | {s['rerun_wall'] / s['first_wall']:.3f} |",
         ]
-    lines += trend_lines(trend_runs or [])
+    if trend_runs:
+        lines += trend_lines(trend_runs)
+    elif TREND_TITLE in old:  # not measured this time (--trend ''): the last section, as dated
+        start = old.find(TREND_TITLE)
+        end = old.find("\n## ", start + len(TREND_TITLE))
+        kept = old[start : end if end >= 0 else len(old)].split("\n<!-- keep:", 1)[0]
+        lines += ["", kept.rstrip("\n")]
     out.parent.mkdir(exist_ok=True)
     # keep what other scripts and hand measurements wrote between their markers: the command
     # timings (scripts/bench_cli.py) and every <!-- keep:NAME:start --> .. :end --> block
