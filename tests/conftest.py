@@ -108,7 +108,7 @@ def tiny_in_process(dataset: str, out: Path, variant: str = "rnn", epochs: int =
             "seed": kw.pop("seed", 1),
             "warm_refit": kw.pop("warm_refit", None),
         },
-        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+        selection={"folds": 1, "fold_start": 0, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
         task_runner="thread",
         workers=1,
         **kw,

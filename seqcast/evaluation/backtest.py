@@ -107,12 +107,18 @@ def fold_bounds(pre: int, n_val: int, folds: int | Folds) -> list[int]:
     """The ``K + 1`` window positions that bound the folds' scored blocks: fold ``k`` is scored
     on ``range(b[k - 1], b[k])``, and ``b[K]`` is ``pre`` (the first test window).
 
+    With a ``start`` share the first block begins after ``start`` of the windows, and never
+    before ``n_val`` of them, so the first fold trains on at least as many windows as the
+    validation split holds (a short file keeps a usable first fold).
+
     >>> fold_bounds(100, 10, 2), fold_bounds(100, 10, Folds(4, 0.2))
-    ([80, 90, 100], [20, 40, 60, 80, 100])"""
+    ([80, 90, 100], [20, 40, 60, 80, 100])
+    >>> fold_bounds(100, 30, Folds(2, 0.2))
+    [30, 65, 100]"""
     layout = as_folds(folds)
     if layout.start is None:
         return [pre - (layout.count - k) * n_val for k in range(layout.count + 1)]
-    first = round(pre * layout.start)
+    first = max(round(pre * layout.start), n_val)
     return [first + round(k * (pre - first) / layout.count) for k in range(layout.count + 1)]
 
 

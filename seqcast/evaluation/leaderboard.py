@@ -63,7 +63,7 @@ def leaderboard(
             "fold_mae": [p["mae"] for p in per_fold],
             "mae_by_step": np.mean([steps for _, steps in paths], axis=0).tolist(),
         }
-        entry["val"] = per_fold[-1]
+        entry["val"] = {**per_fold[-1], "mae_by_step": paths[-1][1]}  # the newest fold
         if "test" in c.predictions:
             means, steps = _scores(truth["test"], c.predictions["test"], naive_mae["test"])
             entry["test"] = {**means, "mae_by_step": steps}

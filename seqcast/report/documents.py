@@ -151,11 +151,14 @@ def served_members(
 
 
 def promise_of(entry: dict) -> dict:
-    """What a leaderboard entry's backtest promises the live forecasts: MAE per step and each
-    interval level's coverage (a ``seqcast.evaluation.live.Promise`` document)."""
+    """What a leaderboard entry's backtest promises the live forecasts: MAE per step on the
+    newest fold (the one nearest the period it serves: with folds spanning the year, the mean
+    over them would promise winter's small errors in summer) and each interval level's
+    coverage (a ``seqcast.evaluation.live.Promise`` document)."""
     backtest = (entry.get("intervals") or {}).get("backtest") or {}
+    newest = entry.get("val") or {}
     return {
-        "mae_by_step": entry["backtest"]["mae_by_step"],
+        "mae_by_step": newest.get("mae_by_step") or entry["backtest"]["mae_by_step"],
         "coverage": {level: v["coverage"] for level, v in backtest.items() if isinstance(v, dict)},
     }
 

@@ -302,3 +302,41 @@ def _fold_1(target: str):
     }
     plan = plan_fits(10, 5, 5, folds=2, steps=1)["fold-1"]
     return fit_units(_windows(20), plan, identity, "minmax", target)
+
+
+def test_folds_that_span_the_training_period_divide_it_after_the_start_share():
+    """100 pre-test windows, validation 10, 4 folds from 0.2: the blocks 20-40, 40-60, 60-80 and
+    80-100 score every window after the first fifth; each fold trains only on windows whose
+    every target is known before its block, early-stopping on the newest of them."""
+    from seqcast.config.folds import Folds
+    from seqcast.evaluation.backtest import plan_fits
+
+    steps = [1, 2, 3]
+    plans = plan_fits(90, 10, 10, Folds(4, 0.2), steps)
+    blocks = [plans[f"fold-{k}"].scored for k in range(1, 5)]
+    assert [(b.start, b.stop) for b in blocks] == [(20, 40), (40, 60), (60, 80), (80, 100)]
+    for k, block in enumerate(blocks, start=1):
+        plan = plans[f"fold-{k}"]
+        assert plan.early_stop is not None
+        # the last training target (window + 2 steps) lies before the early-stopping targets
+        assert plan.train.stop - 1 + 2 < plan.early_stop.start
+        # the newest early-stopping window's last target is known at the block's first origin
+        assert plan.early_stop.stop - 1 + 2 < block.start
+    assert plans["pretest"].scored == range(100, 110)
+
+
+def test_a_short_file_keeps_a_first_fold_as_long_as_the_validation_split():
+    """With 100 pre-test windows and a validation split of 30, a start of 0.2 would leave the
+    first fold 20 windows: it starts after 30 instead."""
+    from seqcast.config.folds import Folds
+    from seqcast.evaluation.backtest import fold_bounds
+
+    assert fold_bounds(100, 30, Folds(2, 0.2)) == [30, 65, 100]
+    assert fold_bounds(100, 10, 2) == [80, 90, 100]  # the default layout: validation-length
+
+
+def test_a_start_share_outside_0_1_is_refused():
+    from seqcast.config.folds import Folds
+
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Folds(2, 1.0)
