@@ -129,6 +129,17 @@ def test_train_publishes_metrics_report_and_caches_per_fit(out):
     html_text = (run_dir / "report.html").read_text()
     assert all(w.split(":")[0] in html_text for w in metrics["warnings"])
     assert metrics["champion_label"].startswith(metrics["champion"])
+    # the nested check: the champion rule chosen on fold 1 scored on fold 2, and back
+    assert [r["chosen_on"] for r in metrics["nested_check"]] == [["fold-1"], ["fold-2"]]
+    assert all(r["scored_on"] != r["chosen_on"] for r in metrics["nested_check"])
+    # the champion's intervals adapt online at a rate chosen on the backtest, served with it
+    champ = next(m for m in metrics["models"] if m["name"] == metrics["champion"])
+    online = champ["intervals"]["online"]
+    assert online["rate"] in (0.0, 0.005, 0.01, 0.02, 0.05)
+    assert len(online["test"]["80"]["coverage_by_step"]) == 4
+    bundle = json.loads((run_dir / "champion" / "bundle.json").read_text())
+    assert bundle["intervals"]["online"] == {"rate": online["rate"]}
+    assert "Nested check: chosen on fold-1 only" in (run_dir / "report.md").read_text()
     assert set(metrics["periods"]) == {"train", "val", "test"}
     assert list(metrics["fits"]) == ["fold-1", "fold-2", "pretest", "all"]
     # the newest fold is scored on exactly the validation split
@@ -321,7 +332,7 @@ def test_log1p_target_units_of_every_fit(out):
         references=CHEAP_REFERENCES,
         variant={"units": 8, "learning_rate": 0.01},
         training={"max_epochs": 3, "patience": 2, "batch_size": 64, "seed": 1},
-        selection={"folds": 1, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
+        selection={"folds": 1, "fold_start": 0, "seeds": 1, "shortlist": 0, "ensemble_size": 0},
     )
     assert cfg.resolved_training.target_transform == "log1p"
     assert cfg.resolved_training.loss == "mae"
