@@ -172,16 +172,19 @@ def online_report(
     minimum: float | None,
     groups: dict[str, np.ndarray] | None,
     clocks: dict[str, tuple[np.ndarray, np.ndarray]],
+    rates: Sequence[float] = RATES,
 ) -> dict:
     """Intervals that adapt online (``seqcast.evaluation.online``) for one candidate, with the
-    calibration ``groups`` its intervals use (None: per step only). The rate is chosen on the
-    backtest: fold ``k`` (k >= 2) scored as a stream starting from the offsets of folds
-    ``1 .. k-1``, for every rate in ``online.RATES`` (0: static), the lowest interval score
-    averaged over the levels wins (the lower rate of equals). The test period is then scored
-    the same way from the folds' offsets. ``clocks``: fit -> (origin clock (n,), known clock
-    (n, steps)). Returns ``rate``, ``by_rate`` (rate -> mean backtest interval score), and the
-    chosen rate's ``backtest`` scores (mean over the streams) and ``test`` scores (as serving
-    would have run on the test period)."""
+    calibration ``groups`` its intervals use (None: per step only).
+
+    The rate is chosen on the backtest: fold ``k`` (k >= 2) scored as a stream starting from
+    the offsets of folds ``1 .. k-1``, for every rate in ``rates`` (``online.RATES``; 0:
+    static); the lowest interval score averaged over the levels wins (the lower rate of
+    equals). The test period is then scored the same way from the folds' offsets.
+    ``clocks``: fit -> (origin clock (n,), known clock (n, steps)). Returns ``rate``,
+    ``by_rate`` (rate -> mean backtest interval score), and the chosen rate's ``backtest``
+    scores (mean over the streams) and ``test`` scores (as serving would have run on the test
+    period)."""
     res = {f: truth[f] - predictions[f] for f in predictions if f in truth}
 
     def start(fits: list[str]) -> Intervals:
@@ -194,7 +197,7 @@ def online_report(
         return stream_scores(truth[fit], predictions[fit], iv, rate, origin, known, g)
 
     starts = [(folds[k], start(folds[:k])) for k in range(1, len(folds))]
-    streams = {rate: [stream(f, iv, rate) for f, iv in starts] for rate in RATES} if starts else {}
+    streams = {rate: [stream(f, iv, rate) for f, iv in starts] for rate in rates} if starts else {}
     backtest = {rate: mean_winkler(scores, levels) for rate, scores in streams.items()}
     rate = min(backtest, key=lambda r: (backtest[r], r)) if backtest else 0.0
     test = stream("test", start(folds), rate) if "test" in res and "test" in clocks else None

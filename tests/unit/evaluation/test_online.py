@@ -126,7 +126,16 @@ def test_the_champion_gets_an_online_report_and_its_served_rate():
     )  # fmt: skip
     entry = out.board[0]["intervals"]
     assert entry["online"]["rate"] == out.intervals["online"]["rate"]
-    assert set(entry["online"]["by_rate"]) == {"0.0", "0.005", "0.01", "0.02", "0.05"}
+    assert set(entry["online"]["by_rate"]) == {
+        "0.0",
+        "0.005",
+        "0.01",
+        "0.02",
+        "0.05",
+        "0.1",
+        "0.2",
+        "0.5",
+    }
     assert set(entry["online"]["backtest"]) == {"80", "95"}
 
 
