@@ -8,7 +8,7 @@ OUT ?= outputs
 # The quick start's settings: a 1-fold backtest of three variants, 2 seeds for the best one.
 # `make run RUN_OPTS=` trains with the full defaults (every variant, the dataset's folds, 3 seeds
 # for 2).
-RUN_OPTS ?= --variants lstm,gru,multi-input --folds 1 --fold-start 0 --seeds 2 --shortlist 1
+RUN_OPTS ?= --variants lstm,gru,multi-input --folds 1 --seeds 2 --shortlist 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 

@@ -39,8 +39,10 @@ def arrays(run: Path, model: str) -> tuple[dict, dict, dict, dict]:
 
         preds[fit], truth[fit] = wide("predicted").to_numpy(), wide("actual").to_numpy()
         target = wide("target_time").to_numpy().astype("datetime64[ns]")  # (samples, steps)
-        period = (target[0, 1] - target[0, 0]).astype(np.int64) if target.shape[1] > 1 else 0
-        clocks[fit] = (target[:, 0].astype(np.int64) - period, target.astype(np.int64))
+        first = target[:, 0].astype(np.int64)
+        period = int(np.median(np.diff(first)))  # origins are one period apart
+        step = int(wide("predicted").columns[0])  # the first step forecast
+        clocks[fit] = (first - step * period, target.astype(np.int64))
         times[fit] = target
     return preds, truth, clocks, times
 
@@ -53,7 +55,7 @@ def study(run: Path, rates: tuple[float, ...]) -> dict:
     frequency = spec["time_index"]["frequency"]
     minimum = next((c.get("min") for c in spec["columns"] if c["name"] == spec["target"]), None)
     preds, truth, clocks, times = arrays(run, champion)
-    folds = sorted(f for f in preds if f.startswith("fold-"))
+    folds = sorted((f for f in preds if f.startswith("fold-")), key=lambda f: int(f[5:]))
     grouped = entry["intervals"]["method"] != "global" and group_name(frequency)
     groups = {f: calendar_groups(t, frequency) for f, t in times.items()} if grouped else None
     report = online_report(preds, truth, folds, (0.8, 0.95), minimum, groups, clocks, rates)

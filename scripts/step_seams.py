@@ -33,8 +33,8 @@ def main(argv: list[str]) -> int:
     model = argv[1] if len(argv) > 1 else "ensemble-by-step"
     frame = pd.read_parquet(run / "predictions.parquet")
     board = {e["name"]: e for e in json.loads((run / "metrics.json").read_text())["models"]}
-    if model not in board:
-        print(f"{model} is not in {run}/metrics.json")
+    if model not in board or "ensemble" not in board:
+        print(f"{run}/metrics.json needs both {model} and the whole-path ensemble")
         return 1
     by_step = board[model].get("weights_by_step") or []
     change = [

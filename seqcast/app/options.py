@@ -301,8 +301,8 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
         "--fold-start",
         type=float,
         help="the share of the pre-test rows that only train before the first fold; the folds "
-        "divide the rest equally, e.g. 0.2; 0: folds as long as the validation split "
-        "(default: the dataset's)",
+        "divide the rest equally, e.g. 0.2; 0 (or --folds 1): folds as long as the validation "
+        "split (default: the dataset's)",
     )
     t.add_argument(
         "--seeds", type=int, help="seeds per shortlisted variant (default: the dataset's)"

@@ -86,8 +86,8 @@ class SelectionConfig(Form):
         title="Backtest start",
         description="The share of the pre-test rows that only train before the first fold: "
         "the folds divide the rest equally, so they score every season of the training "
-        "period (0.2: the first fifth). 0: each fold as long as the validation split, the "
-        "newest being it. Empty: the dataset's.",
+        "period (0.2: the first fifth). 0, or one fold: each fold as long as the validation "
+        "split, the newest being it. Empty: the dataset's.",
     )
     seeds: int | None = Field(
         default=None,
@@ -448,7 +448,9 @@ class TrainConfig(PrepareConfig):
         """The backtest's layout (one fold when the selection sets none;
         ``seqcast.evaluation.backtest.Folds``)."""
         sel = self.resolved_selection
-        return Folds(sel.folds or 1, sel.fold_start or None)
+        count = sel.folds or 1
+        # one fold is the validation split: a start share only spreads two or more
+        return Folds(count, (sel.fold_start or None) if count > 1 else None)
 
     @property
     def seed_list(self) -> list[int]:

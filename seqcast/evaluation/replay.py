@@ -196,32 +196,30 @@ def summary(walk_: Walk, steps_of_interest: tuple[int, ...] = (2,)) -> dict:
         mine = err[scored["step"] == s]
         out[f"live_mae_step{s}"] = float(mine.mean()) if len(mine) else None
     for lv in levels:
+        has = scored[f"lower_{lv}"].notna()  # a version served without intervals has none
         inside = (scored["actual"] >= scored[f"lower_{lv}"]) & (
             scored["actual"] <= scored[f"upper_{lv}"]
         )
-        out[f"coverage_{lv}"] = float(inside.mean()) if len(scored) else None
-        if f"lower_online_{lv}" in scored:  # the same forecasts with online-adapted bounds
-            inside = (scored["actual"] >= scored[f"lower_online_{lv}"]) & (
-                scored["actual"] <= scored[f"upper_online_{lv}"]
-            )
-            out[f"coverage_online_{lv}"] = float(inside.mean()) if len(scored) else None
-            for name, key in (("step", scored["step"]), ("hour", _hours(scored))):
-                if key is None:
-                    continue
-                by = inside.groupby(key.to_numpy()).mean()
-                static = (
-                    (
-                        (scored["actual"] >= scored[f"lower_{lv}"])
-                        & (scored["actual"] <= scored[f"upper_{lv}"])
-                    )
-                    .groupby(key.to_numpy())
-                    .mean()
-                )
-                nominal = float(lv) / 100
-                out[f"worst_{name}_{lv}"] = {
-                    "static": float((static - nominal).abs().max()),
-                    "online": float((by - nominal).abs().max()),
-                }
+        out[f"coverage_{lv}"] = float(inside[has].mean()) if has.any() else None
+        online = f"lower_online_{lv}"
+        if online not in scored or not scored[online].notna().any():
+            continue
+        has = scored[online].notna()  # the same forecasts with online-adapted bounds
+        adapted = (scored["actual"] >= scored[online]) & (
+            scored["actual"] <= scored[f"upper_online_{lv}"]
+        )
+        out[f"coverage_online_{lv}"] = float(adapted[has].mean())
+        part = scored[has]
+        nominal = float(lv) / 100
+        for name, key in (("step", part["step"]), ("hour", _hours(part))):
+            if key is None:
+                continue
+            by = adapted[has].groupby(key.to_numpy()).mean()
+            static = inside[has].groupby(key.to_numpy()).mean()
+            out[f"worst_{name}_{lv}"] = {
+                "static": float((static - nominal).abs().max()),
+                "online": float((by - nominal).abs().max()),
+            }
     return out
 
 

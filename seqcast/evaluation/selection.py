@@ -220,7 +220,8 @@ def step_weights(
     that step's column of the backtest, starting from the pool's best candidate at that step
     (deep or reference), so at every step its backtest MAE is at most every pool member's.
     The pool is :func:`ensemble_weights`'; each step's shares sum to 1. Empty with one step,
-    fewer than 2 picks or no usable deep candidate."""
+    fewer than 2 picks, no usable deep candidate, or when no step gives a deep candidate any
+    weight (references alone are no deep champion)."""
     pool = [e for e in board if e["kind"] != "ensemble" and e["name"] not in outside and usable(e)]
     names = [e["name"] for e in pool]
     steps = truth[folds[0]].shape[1] if truth[folds[0]].ndim == 2 else 1
@@ -232,6 +233,9 @@ def step_weights(
         actual = {f: truth[f][:, k : k + 1] for f in folds}
         first = min(names, key=lambda c: backtest_mae(column[c], actual, folds))
         out.append(greedy_weights(column, actual, folds, first, names, picks))
+    deep = {e["name"] for e in pool if e["kind"] == "deep"}
+    if not any(c in deep for step in out for c in step):
+        return []  # references alone: not an ensemble the champion rule may call deep
     return out
 
 

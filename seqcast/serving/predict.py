@@ -136,7 +136,9 @@ def _bounds(
     if not rate or history is None or history.empty:
         return interval_bounds(doc, value, times, frequency)
     steps = list(bundle.steps)
-    rows = history[history["step"].isin(steps)]
+    first = np.asarray(times, dtype="datetime64[ns]").min()  # the new path's first target
+    # only actuals known at the new origin (a source rolled back leaves later ones scored)
+    rows = history[history["step"].isin(steps) & (history["target_time"] < first)]
     grouped = bool(doc.get("group"))
     past_times = rows["target_time"].to_numpy("datetime64[ns]")
     new_groups = calendar_groups(times, frequency) if grouped else None

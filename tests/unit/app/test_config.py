@@ -179,3 +179,16 @@ def test_a_rerun_is_matched_to_the_train_run_with_the_same_fit_settings(tmp_path
         matching_train_run(other)
     assert "the newest train run, 20261201T000000Z-a, differs in:" in str(err.value)
     assert "training.max_epochs: 7 here, 300 in the run" in str(err.value)
+
+
+def test_the_fold_layout_comes_from_the_dataset_and_one_fold_is_the_validation_split():
+    from seqcast.config.folds import Folds
+
+    bike = TrainConfig(dataset="bike-hourly")
+    assert bike.backtest_folds == Folds(4, 0.2)  # the spec: 4 folds spanning from 0.2
+    assert TrainConfig(dataset="weekly-temperature").backtest_folds == Folds(2, None)
+    assert TrainConfig(dataset="bike-hourly", selection={"fold_start": 0}).backtest_folds == Folds(
+        4, None
+    )
+    # one fold is the validation split: the start share only spreads two or more
+    assert TrainConfig(dataset="bike-hourly", selection={"folds": 1}).backtest_folds == Folds(1)

@@ -193,3 +193,56 @@ def test_a_replay_serves_each_origin_bounds_learnt_only_from_actuals_before_it()
     assert again["upper_online_80"][:6].tolist() == got["upper_online_80"][:6].tolist()
     static = with_online_bounds(rows, {**doc, "online": {"rate": 0.0}}, "weekly", [1, 2])
     assert (static["upper_online_80"] == 1.0).all()
+
+
+def test_serving_never_learns_an_actual_at_or_after_the_new_paths_first_target():
+    """A scored row whose target lies at the new path's first target or later (a source
+    rolled back behind scored.parquet) is left out: the offsets are the static ones."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from seqcast.serving.predict import _bounds
+
+    iv = Intervals((0.8,), {0.8: np.array([-1.0])}, {0.8: np.array([1.0])})
+    doc = {**iv.to_dict(), "group": None, "online": {"rate": 0.5}}
+    spec = SimpleNamespace(time_index=SimpleNamespace(frequency="weekly"))
+    times = np.array([["2024-03-04"]], "datetime64[ns]")
+    later = pd.DataFrame(
+        {
+            "step": [1, 1],
+            "target_time": pd.to_datetime(["2024-03-04", "2024-03-11"]),
+            "prediction": [0.0, 0.0],
+            "actual": [5.0, 5.0],
+        }
+    )
+    bundle = SimpleNamespace(intervals=doc, steps=[1])
+    got = _bounds(bundle, spec, np.array([[10.0]]), times, later)
+    assert got["80"][1].tolist() == [[11.0]]
+
+
+def test_a_replay_summary_counts_only_forecasts_that_had_bounds():
+    import pandas as pd
+
+    from seqcast.evaluation.replay import Walk, summary
+
+    scored = pd.DataFrame(
+        {
+            "origin_time": pd.to_datetime(["2024-01-01"] * 2 + ["2024-01-02"] * 2),
+            "step": [1, 2, 1, 2],
+            "target_time": pd.to_datetime(["2024-01-02", "2024-01-03"] * 2),
+            "prediction": 0.0,
+            "actual": [0.0, 5.0, 0.0, 0.0],
+            "error": [0.0, -5.0, 0.0, 0.0],
+            "version": [1, 1, 2, 2],
+            "lower_80": [-1.0, -1.0, np.nan, np.nan],  # version 2 served no intervals
+            "upper_80": [1.0, 1.0, np.nan, np.nan],
+            "lower_online_80": [-1.0, -1.0, np.nan, np.nan],
+            "upper_online_80": [1.0, 6.0, np.nan, np.nan],
+        }
+    )
+    got = summary(Walk(scored, scored))
+    assert got["coverage_80"] == 0.5 and got["coverage_online_80"] == 1.0
+    assert got["worst_step_80"] == {"static": pytest.approx(0.8), "online": pytest.approx(0.2)}
+    empty = summary(Walk(scored.iloc[0:0], scored.iloc[0:0]))
+    assert empty["coverage_80"] is None and "coverage_online_80" not in empty

@@ -347,3 +347,25 @@ def test_the_nested_check_chooses_on_half_the_folds_and_scores_on_the_others():
     assert odd["reference"] == "ridge" and odd["reference_mae"] == pytest.approx(2.0)
     # chosen on the even folds lstm loses to ridge there: ridge is promoted as the fallback
     assert even["champion"] == "ridge" and even["champion_mae"] == pytest.approx(2.0)
+
+
+def test_a_step_aware_mix_of_references_alone_is_no_candidate():
+    """Ridge is best at step 1 and gradient boosting at step 2; the deep model is worse at
+    both, so no step gives it weight: references alone are no deep champion, and the rule
+    falls back as it would without the step-aware ensemble."""
+    from seqcast.evaluation.selection import BY_STEP
+
+    fits = [*FOLDS, "test"]
+    truth = {f: np.zeros((2, 2)) for f in fits}
+
+    def path(s1: float, s2: float) -> dict:
+        return {f: np.array([[s1, s2], [-s1, -s2]]) for f in fits}
+
+    references = {
+        "persistence": path(9, 9),
+        "ridge": path(0.5, 3),
+        "gradient-boosting": path(3, 0.5),
+    }
+    r = rank({"lstm": {1: path(6, 6)}}, references, truth, FOLDS, 1, 10)
+    assert BY_STEP not in {e["name"] for e in r.board}
+    assert r.policy == "fallback"
