@@ -3,6 +3,7 @@ a week of the sample at a time, as a deployment would see the file grow."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -58,7 +59,22 @@ def test_served_forecasts_are_scored_once_when_their_actuals_arrive(tmp_path, mo
     assert "live quality over 2 scored forecast(s)" in lines[2]
     assert lines[-2].startswith("  step 1: 1 scored, live MAE")
 
-    forecast_in_process(cfg)  # the same file: nothing new to score
+    # a champion whose intervals adapt online (rate 0.5: every move is half the 80 % width
+    # times miss - 0.1) serves the next path with step 1's offsets moved by its one scored
+    # step-1 forecast, and step 3's, which has none scored, at the static ones
+    (served,) = base.rglob("artifacts/champion/bundle.json")
+    doc = json.loads(served.read_text())
+    lower, upper = (doc["intervals"]["offsets"]["0.8"][k] for k in ("lower", "upper"))
+    doc["intervals"]["online"] = {"rate": 0.5}
+    served.write_text(json.dumps(doc))
+    forecast_in_process(cfg)  # the same file: nothing new to score, the path made again
+    path = pd.read_parquet(base / "forecasts.parquet")
+    path = path[path["origin_time"] == path["origin_time"].max()].set_index("step")
+    r = -float(scored.set_index("step").loc[1, "error"])  # actual - forecast
+    eta = 0.5 * (upper[0] - lower[0])
+    moved = upper[0] + eta * (float(r > upper[0]) - 0.1)
+    assert path.loc[1, "upper_80"] - path.loc[1, "prediction"] == pytest.approx(moved)
+    assert path.loc[3, "upper_80"] - path.loc[3, "prediction"] == pytest.approx(upper[2])
     pd.testing.assert_frame_equal(pd.read_parquet(base / "scored.parquet"), scored)
 
     fixed = raw.iloc[:-6].copy()
