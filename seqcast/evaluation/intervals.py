@@ -182,6 +182,32 @@ def pinball_loss(actual: np.ndarray, quantile: np.ndarray, q: float) -> np.ndarr
     return loss.reshape(len(diff), -1).mean(axis=0)
 
 
+def level_scores(
+    actual: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    level: float,
+    groups: np.ndarray | None = None,
+) -> dict:
+    """How one level's bounds did on ``actual`` (all (samples, steps)): the coverage (mean and
+    per step), the mean width, the interval (Winkler) score and, with ``groups``, the
+    coverage per group."""
+    cov = coverage(actual, lower, upper)
+    entry = {
+        "coverage": float(cov.mean()),
+        "coverage_by_step": cov.tolist(),
+        "width": float(mean_width(lower, upper).mean()),
+        "winkler": float(interval_score(actual, lower, upper, level).mean()),
+    }
+    if groups is not None:
+        inside = (actual >= lower) & (actual <= upper)
+        g = np.asarray(groups)
+        entry["coverage_by_group"] = {
+            str(int(v)): float(inside[g == v].mean()) for v in np.unique(g)
+        }
+    return entry
+
+
 def interval_scores(
     actual: np.ndarray,
     predicted: np.ndarray,
@@ -201,20 +227,7 @@ def interval_scores(
     out: dict = {}
     quantiles: dict[float, np.ndarray] = {0.5: pred}
     for i, (level, (lo, hi)) in enumerate(bounds.items()):
-        cov = coverage(a, lo, hi)
-        entry = {
-            "coverage": float(cov.mean()),
-            "coverage_by_step": cov.tolist(),
-            "width": float(mean_width(lo, hi).mean()),
-            "winkler": float(interval_score(a, lo, hi, level).mean()),
-        }
-        if i == 0 and groups is not None:
-            inside = (a >= lo) & (a <= hi)
-            g = np.asarray(groups)
-            entry["coverage_by_group"] = {
-                str(int(v)): float(inside[g == v].mean()) for v in np.unique(g)
-            }
-        out[level_key(level)] = entry
+        out[level_key(level)] = level_scores(a, lo, hi, level, groups if i == 0 else None)
         tail = (1.0 - level) / 2.0
         quantiles[tail], quantiles[1.0 - tail] = lo, hi
     out["pinball"] = float(

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqcast.evaluation.intervals import Intervals, interval_score
+from seqcast.evaluation.intervals import Intervals, level_key, level_scores
 
 # the rates a run chooses from on the backtest (0: the static offsets). Up to 0.05 first: every
 # bench run (both datasets, 3 seeds) chose 0.05, the top; with 0.1 .. 0.5 the backtest finds its
@@ -193,33 +193,16 @@ def stream_scores(
     """A block scored as serving would run it: each origin's intervals from ``start`` adapted
     on the actuals known at that origin. Per level (``"80"``): coverage (mean, per step,
     per group), mean width and interval score, as :func:`intervals.interval_scores` gives them."""
-    from seqcast.evaluation.intervals import coverage, level_key, mean_width
-
     a = np.asarray(actual, np.float64).reshape(len(actual), -1)
     pred = np.asarray(predicted, np.float64).reshape(a.shape)
     tracker = Tracker.start(start, group_count(groups), rate)
     offsets = walk(tracker, origin_clock, known_clock, a - pred, groups)
-    out: dict = {}
-    for level, (lo, hi) in bounds_of(pred, offsets, start.minimum).items():
-        cov = coverage(a, lo, hi)
-        entry = {
-            "coverage": float(cov.mean()),
-            "coverage_by_step": cov.tolist(),
-            "width": float(mean_width(lo, hi).mean()),
-            "winkler": float(interval_score(a, lo, hi, level).mean()),
-        }
-        if groups is not None:
-            inside = (a >= lo) & (a <= hi)
-            g = np.asarray(groups)
-            entry["coverage_by_group"] = {
-                str(int(v)): float(inside[g == v].mean()) for v in np.unique(g)
-            }
-        out[level_key(level)] = entry
-    return out
+    return {
+        level_key(level): level_scores(a, lo, hi, level, groups)
+        for level, (lo, hi) in bounds_of(pred, offsets, start.minimum).items()
+    }
 
 
 def mean_winkler(scores: Sequence[dict], levels: Sequence[float]) -> float:
     """The interval score averaged over levels and over blocks (streams)."""
-    from seqcast.evaluation.intervals import level_key
-
     return float(np.mean([[s[level_key(lv)]["winkler"] for lv in levels] for s in scores]))

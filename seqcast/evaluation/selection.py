@@ -373,23 +373,27 @@ def nested_check(
     only, and what it promotes scored on the ``scored_on`` folds (mean fold MAE), beside the
     reference the same folds would have picked (the best on ``chosen_on``) and the best
     reference in hindsight on ``scored_on``. Test plays no part."""
+    # the references with every fold, all finite: the same for both halves
+    finite = {
+        n: p
+        for n, p in references.items()
+        if all(f in p and np.isfinite(p[f]).all() for f in folds)
+    }
+
+    def scored(pred: dict[str, np.ndarray], on: list[str]) -> float:
+        return backtest_mae(pred, truth, on)
+
     out = []
     for chosen_on, scored_on in halves(folds):
         sub = rank(
             deep, references, truth, chosen_on, base_seed, ensemble_size, info, outside,
             require_deep,
         )  # fmt: skip
-        refs = {n: p for n, p in references.items() if all(f in p for f in folds)}
-
-        def scored(pred: dict[str, np.ndarray], on: list[str]) -> float:
-            return backtest_mae(pred, truth, on)
-
         row: dict = {"chosen_on": chosen_on, "scored_on": scored_on, "champion": sub.champion}
         if sub.champion is not None:
             row["champion_mae"] = scored(sub.predictions[sub.champion], scored_on)
             row["champion_mae_chosen_on"] = scored(sub.predictions[sub.champion], chosen_on)
             row["champion_weights"] = {m.label: round(m.weight, 4) for m in sub.champion_members}
-        finite = {n: p for n, p in refs.items() if all(np.isfinite(p[f]).all() for f in folds)}
         if finite:
             picked = min(finite, key=lambda n: scored(finite[n], chosen_on))
             hindsight = min(finite, key=lambda n: scored(finite[n], scored_on))

@@ -162,31 +162,10 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
         iv = e.get("intervals")
         if not iv or (e["kind"] != "reference" and e["name"] != r.champion):
             continue
-        cells = [e["name"], iv["method"]]
-        for split in ("backtest", "test"):
-            s = iv.get(split) or {}
-            first = s.get("80") or {}
-            cells += [
-                _pct(first.get("coverage")),
-                _pct((s.get("95") or {}).get("coverage")),
-                _fmt(first.get("width")),
-                _fmt(first.get("winkler")),
-                _fmt(s.get("pinball")),
-            ]
-        iv_rows.append(cells)
-        if online := iv.get("online"):
-            cells = [f"{e['name']}, online", f"rate {online['rate']:g} from {iv['method']}"]
-            for split in ("backtest", "test"):
-                s = online.get(split) or {}
-                first = s.get("80") or {}
-                cells += [
-                    _pct(first.get("coverage")),
-                    _pct((s.get("95") or {}).get("coverage")),
-                    _fmt(first.get("width")),
-                    _fmt(first.get("winkler")),
-                    "-",
-                ]
-            iv_rows.append(cells)
+        iv_rows.append([e["name"], iv["method"], *_interval_cells(iv)])
+        if online := iv.get("online"):  # no pinball: the online report has none ("-")
+            how = f"rate {online['rate']:g} from {iv['method']}"
+            iv_rows.append([f"{e['name']}, online", how, *_interval_cells(online)])
     set_head = ["setting", "value used", "from"]
     settings = [list(row) for row in r.settings]
     return [
@@ -208,6 +187,23 @@ def _tables(r: ReportInput) -> list[tuple[str, list[str], list[list[str]], str]]
         ("Settings used", set_head, settings, ""),
         ("Feature profile (last timestep of each window, original units)", prof_head, prof, ""),
     ]
+
+
+def _interval_cells(report: dict) -> list[str]:
+    """An interval report's cells, backtest then test: coverage 80 % and 95 %, width and
+    interval score 80 %, pinball."""
+    cells = []
+    for split in ("backtest", "test"):
+        s = report.get(split) or {}
+        first = s.get("80") or {}
+        cells += [
+            _pct(first.get("coverage")),
+            _pct((s.get("95") or {}).get("coverage")),
+            _fmt(first.get("width")),
+            _fmt(first.get("winkler")),
+            _fmt(s.get("pinball")),
+        ]
+    return cells
 
 
 def online_note(board: list[dict], champion: str | None) -> str:
