@@ -358,6 +358,26 @@ def _pts(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _misses(scores: dict, aims: tuple) -> list[tuple[str, tuple]]:
+    """How far test coverage fell from nominal, against the aims (mean, every step, every
+    hour-of-day group, in points; None: no aim): per level ``(coverage, points off, worst
+    step's points off, within the aims)``, then ``"hour"`` with the worst 80 % group's
+    ``(None, points off, None, within its aim)`` where there are groups."""
+    mean_tol, step_tol, group_tol = aims
+    out: list[tuple[str, tuple]] = []
+    for level in ("80", "95"):
+        got, nominal = scores[level], float(level) / 100
+        off = abs(got["coverage"] - nominal) * 100
+        worst_step = max(abs(c - nominal) * 100 for c in got["coverage_by_step"])
+        fits = off <= mean_tol and (step_tol is None or worst_step <= step_tol)
+        out.append((level, (got["coverage"], off, worst_step, fits)))
+    groups = scores["80"].get("coverage_by_group")
+    if groups:
+        worst = max(abs(v - 0.8) * 100 for v in groups.values())
+        out.append(("hour", (None, worst, None, group_tol is None or worst <= group_tol)))
+    return out
+
+
 def _interval_lines(dataset: str, run: dict, champ: str) -> list[str]:
     """The champion's interval coverage on test against the tolerances, and its interval
     score against the best reference's with the same method, on the backtest and test."""
@@ -369,39 +389,26 @@ def _interval_lines(dataset: str, run: dict, champ: str) -> list[str]:
     mean_tol, step_tol, group_tol = COVERAGE_AIMS[dataset]
     parts = []
     ok = True
-    for level in ("80", "95"):
-        got = iv["test"][level]
-        nominal = float(level) / 100
-        off = abs(got["coverage"] - nominal) * 100
-        worst_step = max(abs(c - nominal) * 100 for c in got["coverage_by_step"])
-        ok &= off <= mean_tol and (step_tol is None or worst_step <= step_tol)
+    for level, (cov, off, worst_step, fits) in _misses(iv["test"], COVERAGE_AIMS[dataset]):
+        ok &= fits
+        if level == "hour":
+            parts.append(f"80 % by hour of day: worst hour off by {off:.1f} points")
+            continue
         parts.append(
-            f"{level} %: {_pts(got['coverage'])} over the steps (off by {off:.1f} points; "
+            f"{level} %: {_pts(cov)} over the steps (off by {off:.1f} points; "
             f"worst step off by {worst_step:.1f})"
         )
-    groups = iv["test"]["80"].get("coverage_by_group")
-    if groups:
-        worst = max(abs(v - 0.8) * 100 for v in groups.values())
-        ok &= group_tol is None or worst <= group_tol
-        parts.append(f"80 % by hour of day: worst hour off by {worst:.1f} points")
     online = iv.get("online") or {}
     if online.get("test"):
         o_parts, o_ok = [], True
-        for level in ("80", "95"):
-            got = online["test"][level]
-            nominal = float(level) / 100
-            off = abs(got["coverage"] - nominal) * 100
-            worst_step = max(abs(c - nominal) * 100 for c in got["coverage_by_step"])
-            o_ok &= off <= mean_tol and (step_tol is None or worst_step <= step_tol)
+        for level, (cov, off, worst_step, fits) in _misses(online["test"], COVERAGE_AIMS[dataset]):
+            o_ok &= fits
+            if level == "hour":
+                o_parts.append(f"80 % worst hour off by {off:.1f}")
+                continue
             o_parts.append(
-                f"{level} %: {_pts(got['coverage'])} (off by {off:.1f}; worst step "
-                f"{worst_step:.1f})"
+                f"{level} %: {_pts(cov)} (off by {off:.1f}; worst step {worst_step:.1f})"
             )
-        o_groups = online["test"]["80"].get("coverage_by_group")
-        if o_groups:
-            o_worst = max(abs(v - 0.8) * 100 for v in o_groups.values())
-            o_ok &= group_tol is None or o_worst <= group_tol
-            o_parts.append(f"80 % worst hour off by {o_worst:.1f}")
         static_w, online_w = iv["test"]["80"]["winkler"], online["test"]["80"]["winkler"]
         o_ok &= online_w <= static_w
         online_line = (
