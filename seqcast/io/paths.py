@@ -14,6 +14,9 @@ Layout under the output root ``DIR``::
     DIR/<dataset>/forecasts.parquet  served forecasts: one row per origin time and step
     DIR/<dataset>/scored.parquet     served forecasts scored against their actuals
     DIR/<dataset>/logs/<stamp>-<command>.log   everything a command and its workers logged
+    DIR/<dataset>/panel-runs/<run_id>/   a many-series (panel) train: metrics, scores, report
+    DIR/<dataset>/panel-champion/        the served panel champion (models, intervals)
+    DIR/<dataset>/panel-forecasts.parquet  a panel forecast: one row per series, origin, step
 """
 
 from __future__ import annotations
@@ -159,6 +162,21 @@ class Layout:
         """Serialises creating or upgrading the output root's own MLflow database (one per
         root, shared by its datasets) and its experiments."""
         return self.root / ".mlflow.lock"
+
+    def panel_run_dir(self, run_id: str) -> Path:
+        """A panel train's run: metrics.json, scores.parquet (per series and candidate),
+        forecasts.parquet (every scored block), windows.parquet, report.html, champion/."""
+        return self.base / "panel-runs" / run_id
+
+    @property
+    def panel_champion(self) -> Path:
+        """The served panel champion: a copy of the newest panel run's champion/."""
+        return self.base / "panel-champion"
+
+    @property
+    def panel_forecasts(self) -> Path:
+        """A panel forecast run's output: one row per series, origin and step."""
+        return self.base / "panel-forecasts.parquet"
 
     def failure_cases(self, key: str) -> Path:
         return self.base / "validation" / key / "failure_cases.csv"

@@ -1,0 +1,77 @@
+"""The panel flows: train every series of a long-format file at once, and forecast every
+series. The outer flow picks the task runner from the config (local worker processes, or an
+existing Dask cluster through prefect-dask) and runs the inner flow on it."""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.task_runners import ProcessPoolTaskRunner
+
+from seqcast.panel.config import PanelRunConfig
+from tasks.panel import (
+    chunks,
+    fit_global,
+    fit_references,
+    forecast_all,
+    publish,
+    read_panel,
+    run_dir,
+)
+
+
+def _runner(cfg: PanelRunConfig):
+    if cfg.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=cfg.dask_address)
+    return ProcessPoolTaskRunner(max_workers=cfg.workers)
+
+
+@flow(name="train-panel-tasks")
+def _train(cfg: PanelRunConfig) -> str:
+    from tasks.panel import evaluations
+
+    spec = cfg.spec()
+    evs = evaluations(spec)
+    panel = read_panel(cfg, spec)
+    folder = run_dir(cfg)
+    parts = chunks(panel, spec.training.chunk_size)
+    refs = [
+        fit_references.submit(ids, values, spec, evs, first=i * spec.training.chunk_size)
+        for i, (ids, values) in enumerate(parts)
+    ]
+    fits = []
+    for k in range(spec.training.seeds):
+        for v in spec.training.variants:
+            seed = cfg.seed + k
+            path = folder / "models" / f"{v}-s{seed}.keras"
+            fits.append(fit_global.submit(panel, spec, v, seed, evs, path))
+    facts = {
+        "seeds": [cfg.seed + k for k in range(spec.training.seeds)],
+        "runner": _runner_name(cfg),
+    }
+    return publish(
+        cfg, spec, panel, [r.result() for r in refs], [f.result() for f in fits], folder, facts
+    )
+
+
+def _runner_name(cfg: PanelRunConfig) -> str:
+    return f"dask {cfg.dask_address}" if cfg.dask_address else f"{cfg.workers} local processes"
+
+
+@flow(name="train-panel", log_prints=True)
+def train_panel(cfg: PanelRunConfig) -> str:
+    """Train the global deep models and the local references on every series, choose the
+    champion on the backtest, publish the report and serve the champion."""
+    return _train.with_options(task_runner=_runner(cfg))(cfg)
+
+
+@flow(name="forecast-panel")
+def forecast_panel(cfg: PanelRunConfig) -> str:
+    """Every series' next steps with intervals from the served panel champion."""
+    spec = cfg.spec()
+    panel = read_panel(cfg, spec)
+    return forecast_all(cfg, panel)
+
+
+__all__ = ["forecast_panel", "train_panel"]

@@ -1,0 +1,140 @@
+"""Local references: fitted on each series alone, from the rows known at each origin.
+
+- ``naive``: the last value, at every step.
+- ``seasonal-naive``: the last season repeated (``naive`` when the period is 1).
+- ``ets``: exponential smoothing (statsmodels' ``ETSModel``, additive errors, heuristic
+  initial states), the form with the lowest AICc of: no trend or a damped additive trend, no
+  season or an additive one where the history holds two seasons and more (as the
+  single-series ``ets`` reference chooses).
+- ``theta``: the standard Theta method (statsmodels' ``ThetaModel``, deseasonalised by its own
+  test at the period).
+- ``arima``: the stepwise AICc search of the single-series ``arima`` reference
+  (:func:`seqcast.models.arima.stepwise`) and its forecast; a second or two per series, so
+  not in the default list.
+
+Each reference that fails on a series (too short for its form, an optimiser error) falls back
+to ``seasonal-naive`` there, and says so in the chunk's notes; a reference never reads a row at
+or after its block's start.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from seqcast.panel.spec import PanelSpec
+from seqcast.panel.windows import block_starts
+
+
+def naive(y: np.ndarray, h: int, period: int) -> np.ndarray:
+    return np.full(h, y[-1], dtype=np.float64)
+
+
+def seasonal_naive(y: np.ndarray, h: int, period: int) -> np.ndarray:
+    if period <= 1 or len(y) < period:
+        return naive(y, h, period)
+    last = y[-period:]
+    return last[np.arange(h) % period].astype(np.float64)
+
+
+def ets(y: np.ndarray, h: int, period: int) -> np.ndarray:
+    from seqcast.models.statistical import _model, ets_rows
+
+    forms: list[tuple[str | None, str | None]] = [(None, None), ("add", None)]
+    if period > 1 and len(y) >= ets_rows(True, period):
+        forms += [(None, "add"), ("add", "add")]
+    best, best_aicc = None, np.inf
+    series = pd.Series(np.asarray(y, dtype=np.float64))
+    for trend, season in forms:
+        fitted = _model(series, trend, season, period).fit(disp=False)
+        aicc = float(fitted.aicc)
+        if np.isfinite(aicc) and aicc < best_aicc:
+            best, best_aicc = fitted, aicc
+    if best is None:
+        raise ValueError(f"ets: no form fits {len(y)} rows")
+    return np.asarray(best.forecast(h), dtype=np.float64)
+
+
+def theta(y: np.ndarray, h: int, period: int) -> np.ndarray:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    seasonal = period > 1 and len(y) >= 2 * period
+    model = ThetaModel(
+        np.asarray(y, dtype=np.float64),
+        period=period if seasonal else 1,
+        deseasonalize=seasonal,
+        method="auto" if np.min(y) > 0 else "additive",
+    )
+    return np.asarray(model.fit().forecast(h), dtype=np.float64)
+
+
+def arima(y: np.ndarray, h: int, period: int) -> np.ndarray:
+    from seqcast.models.arima import _arma, differenced, integrated, stepwise
+
+    form = stepwise(np.asarray(y, dtype=np.float64), period)
+    (_, d, _), (_, sd, _), m = form["order"], form["seasonal_order"], int(form["season"])
+    z = differenced(y, d, sd, m)
+    run = _arma(z, form).filter(np.asarray(form["params"]), cov_type="none")
+    return integrated(y, np.asarray(run.forecast(h)), d, sd, m)
+
+
+REFERENCES: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
+    "naive": naive,
+    "seasonal-naive": seasonal_naive,
+    "ets": ets,
+    "theta": theta,
+    "arima": arima,
+}
+
+
+def forecast(name: str, history: np.ndarray, h: int, period: int) -> tuple[np.ndarray, bool]:
+    """``name``'s forecast of ``h`` steps from ``history``; (path, fell back to snaive)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence and start-value notes
+            path = REFERENCES[name](history, h, period)
+        if path.shape == (h,) and np.all(np.isfinite(path)):
+            return path, False
+    except (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError):
+        pass
+    return seasonal_naive(history, h, period), True
+
+
+def chunk_forecasts(
+    ids: list[str],
+    values: list[np.ndarray],
+    spec: PanelSpec,
+    names: list[str],
+    evaluations: list[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every reference's forecasts for every series of a chunk at every evaluation's blocks
+    (``serve``: from the last row). Returns the long frame (series, evaluation, start, step,
+    one column per reference) and notes on fallbacks."""
+    h = spec.horizon
+    rows: dict[str, list] = {"series": [], "evaluation": [], "start": [], "step": []}
+    paths: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    fallbacks: dict[str, int] = {n: 0 for n in names}
+    for sid, y in zip(ids, values, strict=True):
+        for ev in evaluations:
+            starts = [len(y)] if ev == "serve" else block_starts(len(y), spec, ev)
+            for s in starts:
+                rows["series"] += [sid] * h
+                rows["evaluation"] += [ev] * h
+                rows["start"] += [s] * h
+                rows["step"] += list(range(1, h + 1))
+                for n in names:
+                    path, fell = forecast(n, y[:s], h, spec.period)
+                    paths[n].append(path)
+                    fallbacks[n] += fell
+    frame = pd.DataFrame(rows)
+    for n in names:
+        frame[n] = np.concatenate(paths[n]) if paths[n] else np.zeros(0)
+    notes = [
+        f"{n}: seasonal-naive on {k} block(s) where it could not be fitted"
+        for n, k in fallbacks.items()
+        if k
+    ]
+    return frame, notes

@@ -1,0 +1,223 @@
+"""Tasks of the panel flows: read and check the long file, fit the local references per
+chunk of series, fit each global deep variant and seed, publish the run; and serve a
+forecast for every series. Each loads, calls ``seqcast.panel`` and saves."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+
+from seqcast.errors import ConfigError, DataError, Problem
+from seqcast.io import storage
+from seqcast.io.paths import run_name
+from seqcast.panel import evaluate, local
+from seqcast.panel import model as global_model
+from seqcast.panel.config import PanelRunConfig
+from seqcast.panel.data import Panel, read_long
+from seqcast.panel.metrics import mase_scale
+from seqcast.panel.run import combine, served_paths, summarise
+from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
+from seqcast.panel.train import GlobalFit, as_frame, fit_windows, forecast_windows, global_fit
+from tasks.logs import run_logger
+
+BUNDLE = "bundle.json"
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """The long file as text cells (a number column with a stray word is reported, not
+    coerced), CSV or parquet."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise DataError(
+            str(path), "read", [Problem("(file)", f"not a readable CSV: {err}")]
+        ) from None
+
+
+@task(name="read-panel", cache_policy=NO_CACHE)
+def read_panel(cfg: PanelRunConfig, spec: PanelSpec) -> Panel:
+    """Read the long file and check it series by series; a series that fails is left out."""
+    path = cfg.source_path()
+    panel = read_long(read_file(path), spec, str(path))
+    log = run_logger("read-panel")
+    log.info("%d series, %d rows from %s", len(panel), panel.rows(), path)
+    for x in panel.left_out:
+        log.warning("left out: %s", x.text())
+    return panel
+
+
+def chunks(panel: Panel, size: int) -> list[tuple[list[str], list[np.ndarray]]]:
+    """The panel's series in chunks of ``size`` (the unit a reference task fits)."""
+    return [
+        (panel.ids[i : i + size], panel.values[i : i + size]) for i in range(0, len(panel), size)
+    ]
+
+
+@task(name="fit-references", task_run_name="fit-references-{first}", cache_policy=NO_CACHE)
+def fit_references(
+    ids: list[str], values: list[np.ndarray], spec: PanelSpec, evs: list[str], first: int = 0
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every reference of the spec on a chunk of series, at every evaluation's blocks."""
+    return local.chunk_forecasts(ids, values, spec, list(spec.training.references), evs)
+
+
+@task(name="fit-global", task_run_name="fit-global-{variant}-s{seed}", cache_policy=NO_CACHE)
+def fit_global(
+    panel: Panel, spec: PanelSpec, variant: str, seed: int, evs: list[str], model_path: Path
+) -> GlobalFit:
+    """One deep variant and seed trained across every series, once per evaluation; the test
+    fit (the one served) is saved to ``model_path``."""
+    from seqcast.models.fitting import start_tensorflow
+
+    start_tensorflow()
+    fit = global_fit(panel, spec, variant, seed, evs)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = model_path.with_name(f".{model_path.stem}.partial.keras")
+    fit.served.save(partial)  # type: ignore[attr-defined]
+    partial.replace(model_path)  # whole or absent, never half-written
+    fit.served = None  # the file stands for it (a Keras model need not cross processes)
+    run_logger("fit-global").info(
+        "%s seed %d: %s",
+        variant,
+        seed,
+        ", ".join(f"{f['evaluation']} {f['epochs']} epochs {f['seconds']} s" for f in fit.fits),
+    )
+    return fit
+
+
+def run_dir(cfg: PanelRunConfig) -> Path:
+    ctx = FlowRunContext.get()
+    flow_run_id = ctx.flow_run.id if ctx and ctx.flow_run else None
+    return cfg.layout().panel_run_dir(run_name(datetime.now(UTC), flow_run_id))
+
+
+@task(name="publish-panel", cache_policy=NO_CACHE)
+def publish(
+    cfg: PanelRunConfig,
+    spec: PanelSpec,
+    panel: Panel,
+    references: list[tuple[pd.DataFrame, list[str]]],
+    fits: list[GlobalFit],
+    folder: Path,
+    facts: dict,
+) -> str:
+    """Score, choose, calibrate, write the run (metrics, scores, forecasts, report,
+    champion) and make its champion the served one."""
+    notes = [n for _, ns in references for n in ns]
+    forecasts = combine([f for f, _ in references], fits)
+    summary = summarise(panel, spec, forecasts, fits, notes, facts)
+    champion = summary.metrics["champion"]
+    use = summary.members if champion == evaluate.ENSEMBLE else [champion]
+    folder.mkdir(parents=True, exist_ok=True)
+    storage.write_frame(folder / "scores.parquet", summary.scores)
+    storage.write_frame(folder / "forecasts.parquet", summary.bounded)
+    train, _ = fit_windows(panel, spec, "test")
+    storage.write_frame(folder / "windows.parquet", windows_table(train, panel, spec))
+    storage.write_text(folder / "report.html", summary.page)
+    bundle = {
+        "spec": spec.model_dump(mode="json"),
+        "champion": champion,
+        "members": use,
+        "models": {
+            v: sorted(p.name for p in (folder / "models").glob(f"{v}-s*.keras")) for v in use
+        },
+        "offsets": {str(k): v for k, v in summary.offsets.items()},
+        "run": folder.name,
+    }
+    with storage.staged_dir(folder / "champion") as tmp:
+        storage.write_json(tmp / BUNDLE, bundle)
+        for names in bundle["models"].values():
+            for n in names:
+                shutil.copy2(folder / "models" / n, tmp / n)
+    storage.write_json(folder / "metrics.json", summary.metrics)
+    served = cfg.layout().panel_champion
+    with storage.staged_dir(served) as tmp:
+        shutil.copytree(folder / "champion", tmp, dirs_exist_ok=True)
+    run_logger("publish-panel").info(
+        "champion %s: backtest MASE %.3f, test MASE %.3f",
+        champion,
+        summary.metrics["candidates"][champion]["backtest MASE"],
+        summary.metrics["candidates"][champion]["test MASE"],
+    )
+    return str(folder)
+
+
+def windows_table(w, panel: Panel, spec: PanelSpec) -> pd.DataFrame:
+    """The windows as a parquet table: series id, origin, scale, then x (value and observed
+    per timestep) and y (the scaled targets)."""
+    cols: dict[str, np.ndarray] = {
+        "series": np.asarray(panel.ids, dtype=object)[w.series],
+        "origin": w.origin,
+        "scale": w.scale,
+    }
+    for t in range(spec.window):
+        cols[f"x{t}"] = w.x[:, t, 0]
+    for t in range(spec.window):
+        cols[f"observed{t}"] = w.x[:, t, 1]
+    for j in range(spec.horizon):
+        cols[f"y{j + 1}"] = w.y[:, j]
+    return pd.DataFrame(cols)
+
+
+@task(name="forecast-panel", cache_policy=NO_CACHE)
+def forecast_all(cfg: PanelRunConfig, panel: Panel) -> str:
+    """Every series' next ``horizon`` steps from its last row, with the champion's intervals:
+    one row per series, origin and step."""
+    import keras
+
+    layout = cfg.layout()
+    folder = layout.panel_champion
+    if not (folder / BUNDLE).is_file():
+        raise ConfigError(
+            f"no panel champion under {folder}: run seqcast train --dataset {cfg.dataset} first"
+        )
+    bundle = storage.read_json(folder / BUNDLE)
+    spec = PanelSpec.model_validate(bundle["spec"])
+    members = bundle["members"]
+    refs = [m for m in members if m in local.REFERENCES]
+    ref_frame = None
+    if refs:
+        ref_frame, _ = local.chunk_forecasts(panel.ids, panel.values, spec, refs, ["serve"])
+    w = forecast_windows(panel, spec, "serve")
+    deep = {}
+    for v, names in bundle["models"].items():
+        if v in local.REFERENCES:
+            continue
+        paths = [global_model.predict(keras.models.load_model(folder / n), w, spec) for n in names]
+        deep[v] = as_frame(panel, w, np.mean(paths, axis=0), "serve", "forecast")
+    frame = served_paths(ref_frame, deep, bundle["champion"], members)
+    scale = {
+        sid: mase_scale(y, spec.period) for sid, y in zip(panel.ids, panel.values, strict=True)
+    }
+    frame["scale"] = frame["series"].map(scale)
+    frame = evaluate.with_bounds(
+        frame, "forecast", {int(k): v for k, v in bundle["offsets"].items()}
+    )
+    last = dict(zip(panel.ids, [t[-1] for t in panel.times], strict=True))
+    frame["origin"] = frame["series"].map(last)
+    frame["time"] = target_times(frame["origin"], frame["step"], spec)
+    frame = frame.drop(columns=["evaluation", "start", "scale"])
+    frame.insert(0, "champion", bundle["champion"])
+    frame.insert(1, "run", bundle["run"])
+    storage.write_frame(layout.panel_forecasts, frame)
+    return str(layout.panel_forecasts)
+
+
+def target_times(origin: pd.Series, step: pd.Series, spec: PanelSpec) -> pd.Series:
+    """The time each forecast is for: the origin plus ``step`` periods."""
+    if spec.time.kind == "step":
+        return origin.astype("int64") + step
+    offset = pd.tseries.frequencies.to_offset(PANDAS_FREQUENCY[spec.time.frequency])
+    return pd.Series(
+        [pd.Timestamp(o) + k * offset for o, k in zip(origin, step, strict=True)],
+        index=origin.index,
+    )
