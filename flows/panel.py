@@ -5,11 +5,12 @@ existing Dask cluster through prefect-dask) and runs the inner flow on it."""
 from __future__ import annotations
 
 from prefect import flow
-from prefect.task_runners import ProcessPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from seqcast.panel.config import PanelRunConfig
 from tasks.panel import (
     chunks,
+    evaluation_names,
     fit_global,
     fit_references,
     forecast_all,
@@ -20,19 +21,23 @@ from tasks.panel import (
 
 
 def _runner(cfg: PanelRunConfig):
-    if cfg.dask_address:
+    if cfg.dask_address or cfg.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        return DaskTaskRunner(address=cfg.dask_address)
+        if cfg.dask_address:
+            return DaskTaskRunner(address=cfg.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": cfg.workers, "threads_per_worker": 1, "processes": True}
+        )
+    if cfg.task_runner == "thread":
+        return ThreadPoolTaskRunner(max_workers=cfg.workers)
     return ProcessPoolTaskRunner(max_workers=cfg.workers)
 
 
 @flow(name="train-panel-tasks")
 def _train(cfg: PanelRunConfig) -> str:
-    from tasks.panel import evaluations
-
     spec = cfg.spec()
-    evs = evaluations(spec)
+    evs = evaluation_names(spec)
     panel = read_panel(cfg, spec)
     folder = run_dir(cfg)
     parts = chunks(panel, spec.training.chunk_size)
@@ -46,6 +51,8 @@ def _train(cfg: PanelRunConfig) -> str:
             seed = cfg.seed + k
             path = folder / "models" / f"{v}-s{seed}.keras"
             fits.append(fit_global.submit(panel, spec, v, seed, evs, path))
+            if cfg.task_runner == "thread" and not cfg.dask_address:
+                fits[-1].wait()  # Keras's random state is per process: one fit at a time
     facts = {
         "seeds": [cfg.seed + k for k in range(spec.training.seeds)],
         "runner": _runner_name(cfg),
@@ -56,7 +63,9 @@ def _train(cfg: PanelRunConfig) -> str:
 
 
 def _runner_name(cfg: PanelRunConfig) -> str:
-    return f"dask {cfg.dask_address}" if cfg.dask_address else f"{cfg.workers} local processes"
+    if cfg.dask_address:
+        return f"dask cluster {cfg.dask_address}"
+    return f"{cfg.task_runner}: {cfg.workers} worker(s)"
 
 
 @flow(name="train-panel", log_prints=True)

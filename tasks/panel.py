@@ -25,6 +25,7 @@ from seqcast.panel.metrics import mase_scale
 from seqcast.panel.run import combine, served_paths, summarise
 from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
 from seqcast.panel.train import GlobalFit, as_frame, fit_windows, forecast_windows, global_fit
+from seqcast.panel.windows import evaluations
 from tasks.logs import run_logger
 
 BUNDLE = "bundle.json"
@@ -53,6 +54,11 @@ def read_panel(cfg: PanelRunConfig, spec: PanelSpec) -> Panel:
     for x in panel.left_out:
         log.warning("left out: %s", x.text())
     return panel
+
+
+def evaluation_names(spec: PanelSpec) -> list[str]:
+    """What a panel train scores: the backtest folds, then the test."""
+    return evaluations(spec)
 
 
 def chunks(panel: Panel, size: int) -> list[tuple[list[str], list[np.ndarray]]]:

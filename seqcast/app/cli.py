@@ -36,6 +36,7 @@ from seqcast.app.options import (
     _pydantic_message,
     _train_config,
 )
+from seqcast.app.panel_cli import is_panel
 from seqcast.config import ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import RANKING, STAGES, Layout
@@ -401,6 +402,30 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Command]] = {
 }
 
 
+def _panel_command(args: argparse.Namespace) -> Command:
+    """train / forecast on a many-series dataset (``seqcast.app.panel_cli``)."""
+    from seqcast.app import panel_cli
+
+    defaults = _build_parser(plain=True).parse_args([args.command, "--dataset", args.dataset])
+    cfg = panel_cli.panel_config(args, defaults)
+    name = cfg.layout().dataset
+    if args.command == "train":
+
+        def train() -> str:
+            from flows.panel import train_panel
+
+            return train_panel(cfg)
+
+        return Command("train", name, cfg.out, train, panel_cli.train_summary)
+
+    def forecast() -> str:
+        from flows.panel import forecast_panel
+
+        return forecast_panel(cfg)
+
+    return Command("forecast", name, cfg.out, forecast, panel_cli.forecast_summary)
+
+
 def _execute(command: Command, console: Console, verbosity: Verbosity) -> str:
     """Run the command's flow with the API up; with the progress view unless quiet/verbose."""
     if not command.needs_api:
@@ -557,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity: Verbosity = "verbose" if args.verbose else "quiet" if args.quiet else "normal"
     try:
         _check_source(args)
-        command = COMMANDS[args.command](args)
+        command = _panel_command(args) if is_panel(args) else COMMANDS[args.command](args)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         log = Layout.of(command.out, command.dataset).log_file(command.name, stamp)
     except SeqcastError as exc:

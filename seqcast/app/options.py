@@ -332,6 +332,19 @@ def _add_train_options(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--dask-address", help="existing Dask scheduler, e.g. tcp://HOST:8786")
     t.add_argument(
+        "--windows-per-series",
+        type=int,
+        help="many-series datasets: the newest training windows of each series per fit "
+        "(default: the spec's)",
+    )
+    t.add_argument(
+        "--series-identity",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="many-series datasets: give the global models a learned series-identity input "
+        "(default: the spec's)",
+    )
+    t.add_argument(
         "--mlflow-uri",
         help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else DIR/mlflow.db)",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,6 +70,13 @@ class PanelRunConfig(BaseModel):
         "there. Empty: local worker processes.",
     )
     workers: int = Field(default=2, ge=1, le=64, title="Local worker processes")
+    task_runner: Literal["process", "thread", "dask"] = Field(
+        default="process",
+        title="Run tasks in",
+        description="process: local worker processes; thread: threads of the flow's process "
+        "(the deep fits one after another, so seeds reproduce); dask: the Dask cluster at "
+        "the address, or a temporary local one without it.",
+    )
 
     def spec_file(self) -> Path:
         p = panel_spec_path(self.dataset)

@@ -38,7 +38,7 @@ def distribution_png(scores: pd.DataFrame, champion: str, reference: str | None)
     test = scores[scores["split"] == "test"]
     fig, ax = plt.subplots(figsize=(7, 3.2))
     top = float(np.nanquantile(test["mase"], 0.99)) if len(test) else 1.0
-    bins = np.linspace(0, max(top, 1e-9), 40)
+    bins = np.linspace(0, max(top, 1e-9), 40).tolist()
     for name, color in ((champion, "#1f77b4"), (reference, "#ff7f0e")):
         if name is None:
             continue

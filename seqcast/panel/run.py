@@ -52,7 +52,7 @@ def summarise(
 ) -> Summary:
     """Score every candidate, choose the champion on the backtest, calibrate its intervals
     on the backtest, and score everything on the test."""
-    references = [r for r in spec.training.references if r in forecasts.columns]
+    references: list[str] = [r for r in spec.training.references if r in forecasts.columns]
     deep = sorted({f.variant for f in fits})
     candidates = references + deep
     scored = evaluate.with_actuals(forecasts, panel, spec)
@@ -130,7 +130,7 @@ def summarise(
         "champion": champion,
         "ensemble_members": choice.members,
         "candidates": {
-            r["candidate"].replace(" (champion)", ""): {
+            str(r["candidate"]).replace(" (champion)", ""): {
                 k: r[k]
                 for k in ("kind", "backtest MASE", "test MASE", "test median MASE", "test sMAPE")
             }

@@ -1,0 +1,92 @@
+"""Reading a long-format file: each series checked alone, a bad one left out with its lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqcast.errors import DataError
+from seqcast.panel.data import read_long
+from seqcast.panel.spec import PanelSpec, PanelTime
+
+
+def spec(**kw) -> PanelSpec:
+    base = dict(
+        name="t",
+        series="id",
+        time=PanelTime(column="t"),
+        target="y",
+        period=2,
+        horizon=2,
+        folds=1,
+        window=3,
+    )
+    return PanelSpec(**{**base, **kw})
+
+
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    """Cells as text, the way the CSV reader gives them."""
+    return pd.DataFrame(rows, columns=["id", "t", "y"]).astype(str)
+
+
+def good(sid: str, n: int = 8, start: int = 0) -> list[tuple]:
+    return [(sid, start + i, float(i + 1)) for i in range(n)]
+
+
+def test_min_rows_counts_test_folds_and_a_season():
+    # test 2 + one fold of 2 + period 2 + 1 = 7
+    assert spec().min_rows == 7
+
+
+def test_series_are_kept_in_time_order_whatever_the_file_order():
+    rows = good("a")[::-1] + good("b", 9, start=5)
+    p = read_long(frame(rows), spec(), "f.csv")
+    assert p.ids == ["a", "b"]
+    np.testing.assert_array_equal(p.values[0], np.arange(1, 9))
+    np.testing.assert_array_equal(p.times[1], np.arange(5, 14))
+    assert p.left_out == []
+
+
+def test_a_bad_series_is_left_out_with_its_reason_and_lines_and_the_others_go_on():
+    rows = good("a")  # lines 2..9
+    rows += [("text", i, "oops" if i == 3 else str(i)) for i in range(8)]  # lines 10..17
+    rows += good("short", 4)  # lines 18..21
+    rows += [*good("dup", 8), ("dup", 2, 9.0)]  # lines 22..29, 30
+    p = read_long(frame(rows), spec(), "f.csv")
+    assert p.ids == ["a"]
+    why = {x.series: x for x in p.left_out}
+    assert why["text"].reason == "text in target 'y'" and why["text"].lines == (13,)
+    assert "4 rows, too short: needs 7" in why["short"].reason
+    assert why["dup"].lines == (24, 30)  # both rows of time 2
+    assert why["text"].text() == "series 'text': text in target 'y' (line 13)"
+
+
+def test_a_short_gap_is_filled_and_a_long_one_leaves_its_series_out():
+    rows = [r for r in good("a", 9) if r[1] != 4]  # one missing step
+    rows += [r for r in good("b", 10) if r[1] not in (4, 5)]  # two
+    p = read_long(frame(rows), spec(max_fill_steps=1), "f.csv")
+    assert p.ids == ["a"] and p.filled == [1]
+    assert p.values[0][4] == pytest.approx(5.0)  # interpolated between 4 and 6
+    assert "a gap of 2 missing step(s)" in p.left_out[0].reason
+
+
+def test_datetime_times_off_the_frequency_are_reported():
+    s = spec(time=PanelTime(column="t", kind="datetime", frequency="monthly"))
+    dates = pd.date_range("2020-01-01", periods=8, freq="MS").strftime("%Y-%m-%d").tolist()
+    rows = [("a", d, i) for i, d in enumerate(dates)]
+    rows += [("b", d, i) for i, d in enumerate([*dates[:-1], "2020-08-15"])]
+    p = read_long(frame(rows), s, "f.csv")
+    assert p.ids == ["a"]
+    assert p.left_out[0].reason == "times off the monthly frequency"
+    assert p.left_out[0].lines == (17,)
+
+
+def test_no_usable_series_or_a_missing_column_is_an_error_naming_them():
+    with pytest.raises(DataError) as err:
+        read_long(frame(good("short", 3)), spec(), "f.csv")
+    assert "series 'short': 3 rows, too short" in err.value.report()
+    with pytest.raises(DataError) as err:
+        read_long(frame(good("a")).rename(columns={"y": "value"}), spec(), "f.csv")
+    assert "column 'y': column missing" in err.value.report()
+    assert "f.csv" in err.value.report()
