@@ -41,11 +41,7 @@ def _train(cfg: PanelRunConfig) -> str:
     panel = read_panel(cfg, spec)
     folder = run_dir(cfg)
     parts = chunks(panel, spec.training.chunk_size)
-    refs = [
-        fit_references.submit(ids, values, spec, evs, first=i * spec.training.chunk_size)
-        for i, (ids, values) in enumerate(parts)
-    ]
-    fits = []
+    fits = []  # submitted first: a long deep fit starts while the references run
     for k in range(spec.training.seeds):
         for v in spec.training.variants:
             seed = cfg.seed + k
@@ -53,6 +49,10 @@ def _train(cfg: PanelRunConfig) -> str:
             fits.append(fit_global.submit(panel, spec, v, seed, evs, path))
             if cfg.task_runner == "thread" and not cfg.dask_address:
                 fits[-1].wait()  # Keras's random state is per process: one fit at a time
+    refs = [
+        fit_references.submit(ids, values, spec, evs, first=i * spec.training.chunk_size)
+        for i, (ids, values) in enumerate(parts)
+    ]
     facts = {
         "seeds": [cfg.seed + k for k in range(spec.training.seeds)],
         "runner": _runner_name(cfg),

@@ -449,6 +449,8 @@ def _init_spec(args: argparse.Namespace) -> int:
     from seqcast.data.draft import draft_spec
     from seqcast.data.ingest import parse_csv
     from seqcast.io import storage
+    from seqcast.panel.draft import draft_panel_spec
+    from seqcast.panel.spec import load_panel_spec
     from seqcast.spec.dataset import load_spec
 
     source = Path(args.source)
@@ -463,7 +465,10 @@ def _init_spec(args: argparse.Namespace) -> int:
             raise ConfigError(f"{source} cannot be read as a CSV: {err}") from None
         name = args.name or source.stem
         try:
-            draft = draft_spec(table.frame, name, args.target, args.horizon)
+            draft = draft_panel_spec(table.frame, name, args.target, args.horizon)
+            panel = draft is not None
+            if draft is None:
+                draft = draft_spec(table.frame, name, args.target, args.horizon)
         except ValueError as err:
             raise ConfigError(f"{source}: {err}") from None
         draft.notes.insert(0, f"file: {table.layout}")
@@ -472,7 +477,8 @@ def _init_spec(args: argparse.Namespace) -> int:
             raise ConfigError(f"{target} exists; give --force to overwrite it or --spec PATH")
         trial = target.with_name(f".{target.name}.draft.toml")
         try:
-            load_spec(storage.write_text(trial, draft.text))  # what is written always loads
+            written = storage.write_text(trial, draft.text)
+            (load_panel_spec if panel else load_spec)(written)  # what is written always loads
             trial.replace(target)
         finally:
             trial.unlink(missing_ok=True)

@@ -5,7 +5,9 @@
 - ``ets``: exponential smoothing (statsmodels' ``ETSModel``, additive errors, heuristic
   initial states), the form with the lowest AICc of: no trend or a damped additive trend, no
   season or an additive one where the history holds two seasons and more (as the
-  single-series ``ets`` reference chooses).
+  single-series ``ets`` reference chooses). The form is chosen at a series' earliest origin
+  and refitted at each later one (four fits, then one per origin, instead of four each: the
+  choice reads only rows before the earliest block).
 - ``theta``: the standard Theta method (statsmodels' ``ThetaModel``, deseasonalised by its own
   test at the period).
 - ``arima``: the stepwise AICc search of the single-series ``arima`` reference
@@ -40,22 +42,33 @@ def seasonal_naive(y: np.ndarray, h: int, period: int) -> np.ndarray:
     return last[np.arange(h) % period].astype(np.float64)
 
 
-def ets(y: np.ndarray, h: int, period: int) -> np.ndarray:
+def ets_form(y: np.ndarray, period: int) -> tuple[str | None, str | None]:
+    """The (trend, season) form with the lowest AICc on ``y``."""
     from seqcast.models.statistical import _model, ets_rows
 
     forms: list[tuple[str | None, str | None]] = [(None, None), ("add", None)]
     if period > 1 and len(y) >= ets_rows(True, period):
         forms += [(None, "add"), ("add", "add")]
-    best, best_aicc = None, np.inf
     series = pd.Series(np.asarray(y, dtype=np.float64))
+    best, best_aicc = None, np.inf
     for trend, season in forms:
-        fitted = _model(series, trend, season, period).fit(disp=False)
-        aicc = float(fitted.aicc)
+        aicc = float(_model(series, trend, season, period).fit(disp=False).aicc)
         if np.isfinite(aicc) and aicc < best_aicc:
-            best, best_aicc = fitted, aicc
+            best, best_aicc = (trend, season), aicc
     if best is None:
         raise ValueError(f"ets: no form fits {len(y)} rows")
-    return np.asarray(best.forecast(h), dtype=np.float64)
+    return best
+
+
+def ets(
+    y: np.ndarray, h: int, period: int, form: tuple[str | None, str | None] | None = None
+) -> np.ndarray:
+    """The forecast of ``form`` (default: the lowest-AICc form on ``y``) refitted on ``y``."""
+    from seqcast.models.statistical import _model
+
+    trend, season = form or ets_form(y, period)
+    fitted = _model(pd.Series(np.asarray(y, dtype=np.float64)), trend, season, period)
+    return np.asarray(fitted.fit(disp=False).forecast(h), dtype=np.float64)
 
 
 def theta(y: np.ndarray, h: int, period: int) -> np.ndarray:
@@ -90,12 +103,21 @@ REFERENCES: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
 }
 
 
-def forecast(name: str, history: np.ndarray, h: int, period: int) -> tuple[np.ndarray, bool]:
-    """``name``'s forecast of ``h`` steps from ``history``; (path, fell back to snaive)."""
+def forecast(
+    name: str, history: np.ndarray, h: int, period: int, forms: dict | None = None
+) -> tuple[np.ndarray, bool]:
+    """``name``'s forecast of ``h`` steps from ``history``; (path, fell back to snaive).
+    ``forms``: where given, ets's form is chosen on the first history it sees (the earliest
+    origin) and kept in it for the later origins of the same series, which refit only it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence and start-value notes
-            path = REFERENCES[name](history, h, period)
+            if name == "ets" and forms is not None:
+                if "ets" not in forms:
+                    forms["ets"] = ets_form(history, period)
+                path = ets(history, h, period, forms["ets"])
+            else:
+                path = REFERENCES[name](history, h, period)
         if path.shape == (h,) and np.all(np.isfinite(path)):
             return path, False
     except (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError):
@@ -118,17 +140,21 @@ def chunk_forecasts(
     paths: dict[str, list[np.ndarray]] = {n: [] for n in names}
     fallbacks: dict[str, int] = {n: 0 for n in names}
     for sid, y in zip(ids, values, strict=True):
-        for ev in evaluations:
-            starts = [len(y)] if ev == "serve" else block_starts(len(y), spec, ev)
-            for s in starts:
-                rows["series"] += [sid] * h
-                rows["evaluation"] += [ev] * h
-                rows["start"] += [s] * h
-                rows["step"] += list(range(1, h + 1))
-                for n in names:
-                    path, fell = forecast(n, y[:s], h, spec.period)
-                    paths[n].append(path)
-                    fallbacks[n] += fell
+        forms: dict = {}  # ets's form, chosen at this series' earliest origin
+        blocks = [
+            (ev, s)
+            for ev in evaluations
+            for s in ([len(y)] if ev == "serve" else block_starts(len(y), spec, ev))
+        ]
+        for ev, s in sorted(blocks, key=lambda b: b[1]):  # the earliest origin first
+            rows["series"] += [sid] * h
+            rows["evaluation"] += [ev] * h
+            rows["start"] += [s] * h
+            rows["step"] += list(range(1, h + 1))
+            for n in names:
+                path, fell = forecast(n, y[:s], h, spec.period, forms)
+                paths[n].append(path)
+                fallbacks[n] += fell
     frame = pd.DataFrame(rows)
     for n in names:
         frame[n] = np.concatenate(paths[n]) if paths[n] else np.zeros(0)
