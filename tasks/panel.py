@@ -15,9 +15,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from seqcast.errors import ConfigError, DataError, Problem
+from seqcast.evaluation.live import DEGRADED_EVENT
 from seqcast.io import storage
 from seqcast.io.paths import run_name
-from seqcast.panel import evaluate, local
+from seqcast.panel import evaluate, live, local
 from seqcast.panel import model as global_model
 from seqcast.panel.config import PanelRunConfig
 from seqcast.panel.data import Panel, read_long
@@ -138,6 +139,7 @@ def publish(
         },
         "offsets": {str(k): v for k, v in summary.offsets.items()},
         "run": folder.name,
+        "promise": summary.metrics["candidates"][champion]["backtest MASE"],
     }
     with storage.staged_dir(folder / "champion") as tmp:
         storage.write_json(tmp / BUNDLE, bundle)
@@ -214,8 +216,65 @@ def forecast_all(cfg: PanelRunConfig, panel: Panel) -> str:
     frame = frame.drop(columns=["evaluation", "start", "scale"])
     frame.insert(0, "champion", bundle["champion"])
     frame.insert(1, "run", bundle["run"])
+    served = storage.read_frame(layout.panel_served) if layout.panel_served.is_file() else None
+    if served is not None:
+        score_served(cfg, spec, bundle, served, panel)
+    storage.write_frame(layout.panel_served, live.append_served(served, frame))
     storage.write_frame(layout.panel_forecasts, frame)
     return str(layout.panel_forecasts)
+
+
+def score_served(
+    cfg: PanelRunConfig, spec: PanelSpec, bundle: dict, served: pd.DataFrame, panel: Panel
+) -> live.LiveQuality:
+    """Score what was served before against the new file's actuals; write the live quality
+    per series and over series; emit ``seqcast.forecast.degraded`` when it broke the
+    promise."""
+    layout = cfg.layout()
+    scored = live.score(served, panel)
+    if layout.panel_scored.is_file():
+        old = storage.read_frame(layout.panel_scored)
+        scored = pd.concat([old, scored], ignore_index=True).drop_duplicates(live.KEY, keep="last")
+    storage.write_frame(layout.panel_scored, scored)
+    q = live.quality(scored, panel, spec.period, float(bundle.get("promise", float("nan"))))
+    storage.write_json(
+        layout.panel_status,
+        {
+            "scored_series": q.series,
+            "live_mase": q.mase,
+            "promised_mase": q.promised,
+            "ratio": q.ratio,
+            "degraded": q.degraded,
+            "worst": q.worst,
+            "per_series": q.per_series,
+            "champion": bundle["champion"],
+            "run": bundle["run"],
+        },
+    )
+    log = run_logger("forecast-panel")
+    log.info(
+        "live: %d series scored, mean MASE %.3f against the promised %.3f",
+        q.series,
+        q.mase,
+        q.promised,
+    )
+    if q.degraded:
+        from prefect.events import emit_event
+
+        name = layout.dataset
+        emit_event(
+            event=DEGRADED_EVENT,
+            resource={"prefect.resource.id": f"seqcast.dataset.{name}", "dataset": name},
+            payload={
+                "dataset": name,
+                "live_mase": q.mase,
+                "promised_mase": q.promised,
+                "ratio": q.ratio,
+                "worst_series": q.worst,
+            },
+        )
+        log.warning("degraded: live MASE %.3f is %.2f x the promise", q.mase, q.ratio)
+    return q
 
 
 def target_times(origin: pd.Series, step: pd.Series, spec: PanelSpec) -> pd.Series:

@@ -174,6 +174,21 @@ class Layout:
         return self.base / "panel-champion"
 
     @property
+    def panel_served(self) -> Path:
+        """Every panel forecast served so far (one row per series, origin and step)."""
+        return self.base / "panel-served.parquet"
+
+    @property
+    def panel_scored(self) -> Path:
+        """Served panel forecasts scored against the actuals that came after them."""
+        return self.base / "panel-scored.parquet"
+
+    @property
+    def panel_status(self) -> Path:
+        """The newest forecast run's live quality: per series and over series."""
+        return self.base / "panel-status.json"
+
+    @property
     def panel_forecasts(self) -> Path:
         """A panel forecast run's output: one row per series, origin and step."""
         return self.base / "panel-forecasts.parquet"

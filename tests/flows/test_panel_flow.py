@@ -99,3 +99,30 @@ def test_the_forecast_serves_every_series_with_intervals(panel_run):
     last = frame.groupby("series")["time"].max()
     one = f[f["series"] == "s00001"]
     np.testing.assert_array_equal(one["time"], last["s00001"] + np.arange(1, 5))
+
+
+def test_the_next_forecast_scores_what_was_served_and_flags_a_broken_promise(panel_run):
+    """New actuals arrive (each series' four served steps, ten times the forecast): the next
+    forecast run scores them per series, over series, and says the promise is broken."""
+    from flows.panel import forecast_panel
+    from seqcast.panel.config import PanelRunConfig
+
+    cfg, _, served, frame = panel_run
+    first = pd.read_parquet(served)
+    good = frame[frame["series"] != "s00002"]
+    arrived = first.rename(columns={"time": "time"})[["series", "time", "forecast"]]
+    arrived = arrived.assign(value=arrived["forecast"] * 10).drop(columns="forecast")
+    newer = pd.concat([good, arrived], ignore_index=True)
+    source = Path(cfg.out).parent / "newer.csv"
+    newer.to_csv(source, index=False)
+    again = PanelRunConfig(**{**cfg.model_dump(), "source": str(source)})
+    forecast_panel(again)
+    base = Path(cfg.out) / "mini-panel"
+    scored = pd.read_parquet(base / "panel-scored.parquet")
+    assert len(scored) == 5 * 4
+    np.testing.assert_allclose(scored["abs_error"], 9 * scored["forecast"].abs())
+    status = json.loads((base / "panel-status.json").read_text())
+    assert status["scored_series"] == 5 and status["degraded"] is True
+    assert status["ratio"] > 1.5
+    history = pd.read_parquet(base / "panel-served.parquet")
+    assert len(history) == 2 * 5 * 4  # both runs' forecasts, one row per series/origin/step
