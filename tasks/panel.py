@@ -18,18 +18,17 @@ from seqcast.errors import ConfigError, DataError, Problem
 from seqcast.evaluation.live import DEGRADED_EVENT
 from seqcast.io import storage
 from seqcast.io.paths import run_name
-from seqcast.panel import evaluate, live, local
-from seqcast.panel import model as global_model
+from seqcast.panel import evaluate, live, local, serve
 from seqcast.panel.config import PanelRunConfig
 from seqcast.panel.data import Panel, read_long
-from seqcast.panel.metrics import mase_scale
-from seqcast.panel.run import combine, served_paths, summarise
-from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
-from seqcast.panel.train import GlobalFit, as_frame, fit_windows, forecast_windows, global_fit
+from seqcast.panel.registry import log_panel_champion
+from seqcast.panel.run import combine, summarise
+from seqcast.panel.spec import PanelSpec
+from seqcast.panel.train import GlobalFit, fit_windows, global_fit
 from seqcast.panel.windows import evaluations
 from tasks.logs import run_logger
 
-BUNDLE = "bundle.json"
+BUNDLE = serve.BUNDLE
 
 
 def read_file(path: Path) -> pd.DataFrame:
@@ -146,6 +145,10 @@ def publish(
         for names in bundle["models"].values():
             for n in names:
                 shutil.copy2(folder / "models" / n, tmp / n)
+    example = panel_example(panel, spec)
+    summary.metrics["mlflow"] = log_panel_champion(
+        cfg.layout().root, spec.name, folder / "champion", summary.metrics, example
+    )
     storage.write_json(folder / "metrics.json", summary.metrics)
     served = cfg.layout().panel_champion
     with storage.staged_dir(served) as tmp:
@@ -157,6 +160,16 @@ def publish(
         summary.metrics["candidates"][champion]["test MASE"],
     )
     return str(folder)
+
+
+def panel_example(panel: Panel, spec: PanelSpec) -> pd.DataFrame:
+    """The pyfunc model's input example: the first two series' rows, as the file names
+    them."""
+    frame = panel.to_frame()
+    frame = frame[frame["series"].isin(panel.ids[:2])]
+    return frame.rename(
+        columns={"series": spec.series, "time": spec.time.column, "value": spec.target}
+    ).astype(str)
 
 
 def windows_table(w, panel: Panel, spec: PanelSpec) -> pd.DataFrame:
@@ -178,44 +191,17 @@ def windows_table(w, panel: Panel, spec: PanelSpec) -> pd.DataFrame:
 
 @task(name="forecast-panel", cache_policy=NO_CACHE)
 def forecast_all(cfg: PanelRunConfig, panel: Panel) -> str:
-    """Every series' next ``horizon`` steps from its last row, with the champion's intervals:
-    one row per series, origin and step."""
-    import keras
-
+    """Every series' next ``horizon`` steps from its last row, with the champion's intervals
+    (one row per series, origin and step); what was served before is scored first."""
     layout = cfg.layout()
     folder = layout.panel_champion
-    if not (folder / BUNDLE).is_file():
+    if not (folder / serve.BUNDLE).is_file():
         raise ConfigError(
             f"no panel champion under {folder}: run seqcast train --dataset {cfg.dataset} first"
         )
-    bundle = storage.read_json(folder / BUNDLE)
+    bundle = serve.read_bundle(folder)
     spec = PanelSpec.model_validate(bundle["spec"])
-    members = bundle["members"]
-    refs = [m for m in members if m in local.REFERENCES]
-    ref_frame = None
-    if refs:
-        ref_frame, _ = local.chunk_forecasts(panel.ids, panel.values, spec, refs, ["serve"])
-    w = forecast_windows(panel, spec, "serve")
-    deep = {}
-    for v, names in bundle["models"].items():
-        if v in local.REFERENCES:
-            continue
-        paths = [global_model.predict(keras.models.load_model(folder / n), w, spec) for n in names]
-        deep[v] = as_frame(panel, w, np.mean(paths, axis=0), "serve", "forecast")
-    frame = served_paths(ref_frame, deep, bundle["champion"], members)
-    scale = {
-        sid: mase_scale(y, spec.period) for sid, y in zip(panel.ids, panel.values, strict=True)
-    }
-    frame["scale"] = frame["series"].map(scale)
-    frame = evaluate.with_bounds(
-        frame, "forecast", {int(k): v for k, v in bundle["offsets"].items()}
-    )
-    last = dict(zip(panel.ids, [t[-1] for t in panel.times], strict=True))
-    frame["origin"] = frame["series"].map(last)
-    frame["time"] = target_times(frame["origin"], frame["step"], spec)
-    frame = frame.drop(columns=["evaluation", "start", "scale"])
-    frame.insert(0, "champion", bundle["champion"])
-    frame.insert(1, "run", bundle["run"])
+    frame = serve.forecast_frame(panel, bundle, folder)
     served = storage.read_frame(layout.panel_served) if layout.panel_served.is_file() else None
     if served is not None:
         score_served(cfg, spec, bundle, served, panel)
@@ -275,14 +261,3 @@ def score_served(
         )
         log.warning("degraded: live MASE %.3f is %.2f x the promise", q.mase, q.ratio)
     return q
-
-
-def target_times(origin: pd.Series, step: pd.Series, spec: PanelSpec) -> pd.Series:
-    """The time each forecast is for: the origin plus ``step`` periods."""
-    if spec.time.kind == "step":
-        return origin.astype("int64") + step
-    offset = pd.tseries.frequencies.to_offset(PANDAS_FREQUENCY[spec.time.frequency])
-    return pd.Series(
-        [pd.Timestamp(o) + k * offset for o, k in zip(origin, step, strict=True)],
-        index=origin.index,
-    )

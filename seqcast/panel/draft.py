@@ -77,8 +77,9 @@ def draft_panel_spec(
         times = pd.to_datetime(frame.loc[frame[sid] == longest, tcol], format="mixed")
         inferred = pd.infer_freq(times.sort_values()) if len(times) >= 3 else None
         code = (inferred or "").split("-")[0]
-        frequency = _FREQ_NAMES.get(code, {"ME": "monthly", "QE": "quarterly", "YE": "yearly",
-                                           "W": "weekly"}.get(code, ""))
+        frequency = _FREQ_NAMES.get(
+            code, {"ME": "monthly", "QE": "quarterly", "YE": "yearly", "W": "weekly"}.get(code, "")
+        )
         if not frequency:
             raise ValueError(f"the frequency of {tcol!r} could not be read (pandas: {inferred})")
     period = PERIODS.get(frequency, 1)

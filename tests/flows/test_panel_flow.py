@@ -56,7 +56,7 @@ def panel_run(prefect_server, tmp_path_factory):
         dataset=str(root / "mini.toml"), out=str(root / "out"), task_runner="thread"
     )
     run = Path(train_panel(cfg))
-    served = Path(forecast_panel(cfg))
+    served = pd.read_parquet(forecast_panel(cfg))  # read now: a later test forecasts again
     return cfg, run, served, frame
 
 
@@ -91,8 +91,8 @@ def test_scored_blocks_are_each_series_last_rows_and_never_leak(panel_run):
 
 
 def test_the_forecast_serves_every_series_with_intervals(panel_run):
-    _cfg, _run, served, frame = panel_run
-    f = pd.read_parquet(served)
+    _cfg, _run, f, frame = panel_run
+
     assert sorted(f["series"].unique()) == ["s00001", "s00003", "s00004", "s00005", "s00006"]
     assert len(f) == 5 * 4
     assert (f["lower_80"] <= f["forecast"]).all() and (f["forecast"] <= f["upper_95"]).all()
@@ -107,8 +107,7 @@ def test_the_next_forecast_scores_what_was_served_and_flags_a_broken_promise(pan
     from flows.panel import forecast_panel
     from seqcast.panel.config import PanelRunConfig
 
-    cfg, _, served, frame = panel_run
-    first = pd.read_parquet(served)
+    cfg, _, first, frame = panel_run
     good = frame[frame["series"] != "s00002"]
     arrived = first.rename(columns={"time": "time"})[["series", "time", "forecast"]]
     arrived = arrived.assign(value=arrived["forecast"] * 10).drop(columns="forecast")
@@ -126,3 +125,20 @@ def test_the_next_forecast_scores_what_was_served_and_flags_a_broken_promise(pan
     assert status["ratio"] > 1.5
     history = pd.read_parquet(base / "panel-served.parquet")
     assert len(history) == 2 * 5 * 4  # both runs' forecasts, one row per series/origin/step
+
+
+def test_the_registered_pyfunc_model_takes_a_long_frame(panel_run):
+    """The MLflow model forecasts exactly what the forecast run served, from the same rows."""
+    import mlflow
+
+    cfg, run, first, frame = panel_run
+    m = json.loads((run / "metrics.json").read_text())["mlflow"]
+    mlflow.set_tracking_uri(m["tracking_uri"])
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{m['model']}@champion")
+    finally:
+        mlflow.set_tracking_uri(None)
+    good = frame[frame["series"].isin(["s00001", "s00003"])].astype(str)
+    out = model.predict(good)
+    expected = first[first["series"].isin(["s00001", "s00003"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expected, check_dtype=False)

@@ -1,0 +1,74 @@
+"""Every series' next ``horizon`` steps from a panel champion's folder (``bundle.json`` and
+the deep members' ``.keras`` files): the one code path of ``seqcast forecast`` and the MLflow
+pyfunc model. Deep members read each series' newest window; reference members are refitted
+on each series' rows; the intervals are the champion's per-step offsets times each series'
+MASE scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seqcast.io import storage
+from seqcast.panel import evaluate, local
+from seqcast.panel import model as global_model
+from seqcast.panel.data import Panel
+from seqcast.panel.metrics import mase_scale
+from seqcast.panel.run import served_paths
+from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
+from seqcast.panel.train import as_frame, forecast_windows
+
+BUNDLE = "bundle.json"
+
+
+def read_bundle(folder: Path) -> dict:
+    return storage.read_json(folder / BUNDLE)
+
+
+def forecast_frame(panel: Panel, bundle: dict, folder: Path) -> pd.DataFrame:
+    """One row per series and step: forecast, lower/upper per level, origin, time, champion,
+    run."""
+    import keras
+
+    spec = PanelSpec.model_validate(bundle["spec"])
+    members = bundle["members"]
+    refs = [m for m in members if m in local.REFERENCES]
+    ref_frame = None
+    if refs:
+        ref_frame, _ = local.chunk_forecasts(panel.ids, panel.values, spec, refs, ["serve"])
+    w = forecast_windows(panel, spec, "serve")
+    deep = {}
+    for v, names in bundle["models"].items():
+        if v in local.REFERENCES:
+            continue
+        paths = [
+            global_model.predict(keras.models.load_model(folder / n), w, spec) for n in names
+        ]  # each (series, horizon)
+        deep[v] = as_frame(panel, w, np.mean(paths, axis=0), "serve", "forecast")
+    frame = served_paths(ref_frame, deep, bundle["champion"], members)
+    scale = {
+        sid: mase_scale(y, spec.period) for sid, y in zip(panel.ids, panel.values, strict=True)
+    }
+    frame["scale"] = frame["series"].map(scale)
+    offsets = {int(k): v for k, v in bundle["offsets"].items()}
+    frame = evaluate.with_bounds(frame, "forecast", offsets)
+    last = dict(zip(panel.ids, [t[-1] for t in panel.times], strict=True))
+    frame["origin"] = frame["series"].map(last)
+    frame["time"] = target_times(frame["origin"], frame["step"], spec)
+    frame = frame.drop(columns=["evaluation", "start", "scale"])
+    frame.insert(0, "champion", bundle["champion"])
+    frame.insert(1, "run", bundle["run"])
+    return frame
+
+
+def target_times(origin: pd.Series, step: pd.Series, spec: PanelSpec) -> pd.Series:
+    """The time each forecast is for: the origin plus ``step`` periods."""
+    if spec.time.kind == "step":
+        return origin.astype("int64") + step
+    offset = pd.tseries.frequencies.to_offset(PANDAS_FREQUENCY[spec.time.frequency])
+    return pd.Series(
+        [pd.Timestamp(o) + k * offset for o, k in zip(origin, step, strict=True)],
+        index=origin.index,
+    )
