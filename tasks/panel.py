@@ -71,7 +71,7 @@ def chunks(panel: Panel, size: int) -> list[tuple[list[str], list[np.ndarray]]]:
 @task(name="fit-references", task_run_name="fit-references-{first}", cache_policy=NO_CACHE)
 def fit_references(
     ids: list[str], values: list[np.ndarray], spec: PanelSpec, evs: list[str], first: int = 0
-) -> tuple[pd.DataFrame, list[str]]:
+) -> local.Chunk:
     """Every reference of the spec on a chunk of series, at every evaluation's blocks."""
     return local.chunk_forecasts(ids, values, spec, list(spec.training.references), evs)
 
@@ -111,15 +111,15 @@ def publish(
     cfg: PanelRunConfig,
     spec: PanelSpec,
     panel: Panel,
-    references: list[tuple[pd.DataFrame, list[str]]],
+    references: list[local.Chunk],
     fits: list[GlobalFit],
     folder: Path,
     facts: dict,
 ) -> str:
     """Score, choose, calibrate, write the run (metrics, scores, forecasts, report,
     champion) and make its champion the served one."""
-    notes = [n for _, ns in references for n in ns]
-    forecasts = combine([f for f, _ in references], fits)
+    notes = [n for c in references for n in c.notes]
+    forecasts = combine([c.frame for c in references], fits)
     summary = summarise(panel, spec, forecasts, fits, notes, facts)
     champion = summary.metrics["champion"]
     use = summary.members if champion == evaluate.ENSEMBLE else [champion]
@@ -140,8 +140,14 @@ def publish(
         "run": folder.name,
         "promise": summary.metrics["candidates"][champion]["backtest MASE"],
     }
+    states = {
+        r: {sid: st for c in references for sid, st in c.states.get(r, {}).items()}
+        for r in use
+        if r in local.STATEFUL
+    }
     with storage.staged_dir(folder / "champion") as tmp:
         storage.write_json(tmp / BUNDLE, bundle)
+        storage.write_json(tmp / serve.STATES, states)
         for names in bundle["models"].values():
             for n in names:
                 shutil.copy2(folder / "models" / n, tmp / n)

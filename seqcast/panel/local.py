@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,55 @@ def arima(y: np.ndarray, h: int, period: int) -> np.ndarray:
     return integrated(y, np.asarray(run.forecast(h)), d, sd, m)
 
 
+def fitted_state(name: str, y: np.ndarray, period: int, forms: dict) -> dict | None:
+    """What a served reference keeps from its fit on ``y`` (the rows before the test): ets's
+    form and smoothing parameters, theta's drift, smoothing and season verdict (JSON). The
+    served forecast runs them over the newest rows without fitting (``from_state``)."""
+    from seqcast.models.statistical import THETA, _model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "ets":
+            trend, season = forms.get("ets") or ets_form(y, period)
+            fitted = _model(pd.Series(np.asarray(y, float)), trend, season, period).fit(disp=False)
+            return {"trend": trend, "season": season, "params": [float(v) for v in fitted.params]}
+        if name == "theta":
+            from statsmodels.tsa.forecasting.theta import ThetaModel
+
+            seasonal = period > 1 and len(y) >= 2 * period
+            model = ThetaModel(
+                np.asarray(y, float),
+                period=period if seasonal else 1,
+                deseasonalize=seasonal,
+                method="auto" if np.min(y) > 0 else "additive",
+            )
+            fitted = model.fit()
+            return {
+                "season": period,
+                "seasonal": bool(seasonal and model._has_seasonality),
+                "method": model.method,
+                "theta": THETA,
+                "b0": float(fitted.params["b0"]),
+                "alpha": float(fitted.params["alpha"]),
+            }
+    return None
+
+
+def from_state(name: str, state: dict, y: np.ndarray, h: int, period: int) -> np.ndarray:
+    """``name``'s forecast from ``y``'s last row with a stored state (no fitting)."""
+    from seqcast.models.statistical import _model, theta_path
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "ets":
+            model = _model(pd.Series(np.asarray(y, float)), state["trend"], state["season"], period)
+            return np.asarray(model.smooth(np.asarray(state["params"])).forecast(h), float)
+        return theta_path(np.asarray(y, float), state, h)
+
+
+STATEFUL = ("ets", "theta")  # the references a served champion keeps a fitted state of
+
+
 REFERENCES: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "naive": naive,
     "seasonal-naive": seasonal_naive,
@@ -125,20 +175,62 @@ def forecast(
     return seasonal_naive(history, h, period), True
 
 
+@dataclass
+class Chunk:
+    frame: pd.DataFrame
+    notes: list[str]
+    states: dict[str, dict[str, dict]]  # reference -> series -> state (ets, theta)
+
+
+def served_forecasts(
+    ids: list[str],
+    values: list[np.ndarray],
+    spec: PanelSpec,
+    names: list[str],
+    states: dict[str, dict[str, dict]],
+) -> pd.DataFrame:
+    """Each reference's path from every series' last row: from its stored state where the
+    train kept one for the series, else fitted on the series' rows."""
+    h = spec.horizon
+    rows: dict[str, list] = {"series": [], "evaluation": [], "start": [], "step": []}
+    paths: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    for sid, y in zip(ids, values, strict=True):
+        rows["series"] += [sid] * h
+        rows["evaluation"] += ["serve"] * h
+        rows["start"] += [len(y)] * h
+        rows["step"] += list(range(1, h + 1))
+        for n in names:
+            state = states.get(n, {}).get(sid)
+            path = None
+            if state is not None:
+                try:
+                    path = from_state(n, state, y, h, spec.period)
+                except (ValueError, np.linalg.LinAlgError, KeyError):
+                    path = None
+            if path is None or not np.all(np.isfinite(path)):
+                path, _ = forecast(n, y, h, spec.period)
+            paths[n].append(path)
+    frame = pd.DataFrame(rows)
+    for n in names:
+        frame[n] = np.concatenate(paths[n]) if paths[n] else np.zeros(0)
+    return frame
+
+
 def chunk_forecasts(
     ids: list[str],
     values: list[np.ndarray],
     spec: PanelSpec,
     names: list[str],
     evaluations: list[str],
-) -> tuple[pd.DataFrame, list[str]]:
+) -> Chunk:
     """Every reference's forecasts for every series of a chunk at every evaluation's blocks
-    (``serve``: from the last row). Returns the long frame (series, evaluation, start, step,
-    one column per reference) and notes on fallbacks."""
+    (``serve``: from the last row): the long frame (series, evaluation, start, step, one
+    column per reference), notes on fallbacks, and the states fitted at the test's origin."""
     h = spec.horizon
     rows: dict[str, list] = {"series": [], "evaluation": [], "start": [], "step": []}
     paths: dict[str, list[np.ndarray]] = {n: [] for n in names}
     fallbacks: dict[str, int] = {n: 0 for n in names}
+    states: dict[str, dict[str, dict]] = {n: {} for n in names if n in STATEFUL}
     for sid, y in zip(ids, values, strict=True):
         forms: dict = {}  # ets's form, chosen at this series' earliest origin
         blocks = [
@@ -155,6 +247,13 @@ def chunk_forecasts(
                 path, fell = forecast(n, y[:s], h, spec.period, forms)
                 paths[n].append(path)
                 fallbacks[n] += fell
+                if n in states and ev == "test" and s == min(block_starts(len(y), spec, "test")):
+                    try:
+                        state = fitted_state(n, y[:s], spec.period, forms)
+                    except (ValueError, np.linalg.LinAlgError):
+                        state = None
+                    if state is not None:
+                        states[n][sid] = state
     frame = pd.DataFrame(rows)
     for n in names:
         frame[n] = np.concatenate(paths[n]) if paths[n] else np.zeros(0)
@@ -163,4 +262,4 @@ def chunk_forecasts(
         for n, k in fallbacks.items()
         if k
     ]
-    return frame, notes
+    return Chunk(frame, notes, states)

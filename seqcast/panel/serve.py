@@ -1,7 +1,9 @@
 """Every series' next ``horizon`` steps from a panel champion's folder (``bundle.json`` and
 the deep members' ``.keras`` files): the one code path of ``seqcast forecast`` and the MLflow
-pyfunc model. Deep members read each series' newest window; reference members are refitted
-on each series' rows; the intervals are the champion's per-step offsets times each series'
+pyfunc model. Deep members read each series' newest window; reference members (ets, theta)
+run the states they were fitted to at the test's origin over each series' newest rows
+(no fitting: a few milliseconds a series), the others (and a series the train never saw) are
+fitted on its rows; the intervals are the champion's per-step offsets times each series'
 MASE scale."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
 from seqcast.panel.train import as_frame, forecast_windows
 
 BUNDLE = "bundle.json"
+STATES = "reference_states.json"  # ets / theta members' states, fitted before the test
 
 
 def read_bundle(folder: Path) -> dict:
@@ -37,7 +40,9 @@ def forecast_frame(panel: Panel, bundle: dict, folder: Path) -> pd.DataFrame:
     refs = [m for m in members if m in local.REFERENCES]
     ref_frame = None
     if refs:
-        ref_frame, _ = local.chunk_forecasts(panel.ids, panel.values, spec, refs, ["serve"])
+        states_file = folder / STATES
+        states = storage.read_json(states_file) if states_file.is_file() else {}
+        ref_frame = local.served_forecasts(panel.ids, panel.values, spec, refs, states)
     w = forecast_windows(panel, spec, "serve")
     deep = {}
     for v, names in bundle["models"].items():

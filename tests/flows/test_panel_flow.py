@@ -131,7 +131,7 @@ def test_the_registered_pyfunc_model_takes_a_long_frame(panel_run):
     """The MLflow model forecasts exactly what the forecast run served, from the same rows."""
     import mlflow
 
-    cfg, run, first, frame = panel_run
+    _cfg, run, first, frame = panel_run
     m = json.loads((run / "metrics.json").read_text())["mlflow"]
     mlflow.set_tracking_uri(m["tracking_uri"])
     try:

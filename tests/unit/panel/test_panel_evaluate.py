@@ -40,8 +40,8 @@ def test_a_reference_never_reads_its_block_or_later(name):
     changed = y.copy()
     changed[34:] *= 50  # the fold block (34, 35) and the test (36 .. 39) changed
     s = spec(test=4)
-    a, _ = chunk_forecasts(["x"], [y], s, [name], ["fold-1"])
-    b, _ = chunk_forecasts(["x"], [changed], s, [name], ["fold-1"])
+    a = chunk_forecasts(["x"], [y], s, [name], ["fold-1"]).frame
+    b = chunk_forecasts(["x"], [changed], s, [name], ["fold-1"]).frame
     np.testing.assert_allclose(a[name], b[name])
     assert list(a["start"].unique()) == [34]
 
@@ -92,3 +92,20 @@ def test_interval_offsets_are_quantiles_of_scaled_backtest_errors_per_step():
     assert row["upper_80"] - row["b"] == pytest.approx(1.0)  # 0.5 x scale 2
     cover = evaluate.coverage(bounded, (80,))
     assert cover["cover_80"].tolist() == [100.0, 100.0]  # b is exact on test
+
+
+@pytest.mark.parametrize("name", [pytest.param("ets", marks=pytest.mark.slow), "theta"])
+def test_a_stored_state_forecasts_what_the_fit_at_the_test_origin_forecasts(name):
+    """At the test's origin the stored state gives the fitted model's forecast; served, it
+    runs over newer rows without fitting."""
+    from seqcast.panel.local import served_forecasts
+
+    rng = np.random.default_rng(1)
+    y = 50 + 5 * np.sin(np.arange(48) * np.pi / 2) + rng.normal(0, 0.5, 48)
+    s = spec(period=4, horizon=4, test=4)
+    chunk = chunk_forecasts(["x"], [y], s, [name], ["test"])
+    state = chunk.states[name]["x"]
+    at_origin = served_forecasts(["x"], [y[:44]], s, [name], {name: {"x": state}})
+    np.testing.assert_allclose(at_origin[name], chunk.frame[name], rtol=1e-6)
+    newer = served_forecasts(["x"], [y], s, [name], {name: {"x": state}})
+    assert newer["start"].tolist() == [48] * 4 and np.isfinite(newer[name]).all()
