@@ -40,6 +40,7 @@ from seqcast.app.panel_cli import is_panel
 from seqcast.config import ForecastConfig, PrepareConfig, TrainConfig
 from seqcast.errors import ConfigError, SeqcastError
 from seqcast.io.paths import RANKING, STAGES, Layout
+from seqcast.panel.config import panel_spec_path
 from seqcast.report.summaries import (
     forecast_summary,
     prepared_summary,
@@ -498,6 +499,13 @@ def _status(args: argparse.Namespace) -> int:
     from seqcast.serving.status import status_lines
 
     try:
+        if panel_spec_path(args.dataset) is not None:
+            from seqcast.app.panel_cli import panel_config
+            from seqcast.app.panel_cli import status_lines as panel_status
+
+            for line in panel_status(panel_config(args, args)):
+                print(line)
+            return 0
         cfg = ForecastConfig(dataset=args.dataset, out=args.out)
         lines = status_lines(Layout.of(cfg.out, cfg.dataset_name), cfg.live)
     except ValidationError as exc:

@@ -48,7 +48,7 @@ def panel_config(args: argparse.Namespace, defaults: argparse.Namespace) -> Pane
             f"datasets only: {', '.join(sorted(unused))}"
         )
     given = {
-        field: getattr(args, dest)
+        field: getattr(args, dest, None)
         for dest, field in PANEL_OPTIONS.items()
         if getattr(args, dest, None) is not None
     }
@@ -56,7 +56,9 @@ def panel_config(args: argparse.Namespace, defaults: argparse.Namespace) -> Pane
         if isinstance(given.get(key), str):
             given[key] = [v.strip() for v in given[key].split(",") if v.strip()]
     try:
-        return PanelRunConfig(dataset=args.dataset, source=args.source, out=args.out, **given)
+        return PanelRunConfig(
+            dataset=args.dataset, source=getattr(args, "source", None), out=args.out, **given
+        )
     except ValidationError as exc:
         lines = [f"  - {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("invalid options for a many-series run:\n" + "\n".join(lines)) from None
@@ -103,3 +105,22 @@ def forecast_summary(path: str) -> list[str]:
         f"{f['series'].nunique()} series x {f['step'].max()} steps from champion "
         f"{f['champion'].iloc[0]} (run {f['run'].iloc[0]})"
     ]
+
+
+def status_lines(cfg: PanelRunConfig) -> list[str]:
+    """``seqcast status`` on a many-series dataset: the newest forecast run's live quality."""
+    layout = cfg.layout()
+    if not layout.panel_status.is_file():
+        return [
+            f"{layout.dataset}: nothing scored yet ({layout.panel_status} is written by a "
+            "forecast run once actuals have arrived for forecasts served before it)"
+        ]
+    s = storage.read_json(layout.panel_status)
+    verdict = "DEGRADED" if s["degraded"] else "within the promise"
+    lines = [
+        f"{layout.dataset}: champion {s['champion']} (run {s['run']}); {s['scored_series']} "
+        f"series scored; live MASE {s['live_mase']:.3f} against the promised "
+        f"{s['promised_mase']:.3f} ({s['ratio']:.2f} x): {verdict}",
+    ]
+    lines += [f"  worst: {sid} MASE {v:.3f}" for sid, v in s["worst"]]
+    return lines

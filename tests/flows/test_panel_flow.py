@@ -127,6 +127,15 @@ def test_the_next_forecast_scores_what_was_served_and_flags_a_broken_promise(pan
     assert len(history) == 2 * 5 * 4  # both runs' forecasts, one row per series/origin/step
 
 
+def test_status_prints_the_live_quality(panel_run, capsys):
+    from seqcast.app.cli import main
+
+    cfg, _, _, _ = panel_run
+    assert main(["status", "--dataset", cfg.dataset, "--out", cfg.out]) == 0
+    out = capsys.readouterr().out
+    assert "mini-panel: champion" in out and "5 series scored" in out and "DEGRADED" in out
+
+
 def test_the_registered_pyfunc_model_takes_a_long_frame(panel_run):
     """The MLflow model forecasts exactly what the forecast run served, from the same rows."""
     import mlflow
