@@ -97,12 +97,14 @@ def timed_train(cfg) -> tuple[float, str, float, str]:
     return train_s, run, time.perf_counter() - start, served
 
 
-def tourism(frequency: str, out: Path, sf_dir: Path) -> dict:
+def tourism(frequency: str, out: Path, sf_dir: Path, identity: bool = False) -> dict:
     from seqcast.panel.competition import write_tourism
     from seqcast.panel.config import PanelRunConfig
 
     write_tourism(frequency, ROOT / "data" / "tourism")
-    cfg = PanelRunConfig(dataset=f"tourism-{frequency}", out=str(out))
+    cfg = PanelRunConfig(
+        dataset=f"tourism-{frequency}", out=str(out), series_identity=identity or None
+    )
     train_s, run, forecast_s, _served = timed_train(cfg)
     m = json.loads((Path(run) / "metrics.json").read_text())
     result = {
@@ -206,7 +208,34 @@ def scale_in_child(n: int, folder: Path, runner: str) -> dict:
     return result
 
 
-def page(tourism_runs: dict, scales: list[dict], dask: dict | None, stamp: str) -> str:
+def identity_lines(plain: dict, with_id: dict, frequency: str) -> list[str]:
+    a, b = plain["metrics"]["candidates"], with_id["metrics"]["candidates"]
+    lines = [
+        "",
+        f"### The series-identity input (tourism {frequency})",
+        "",
+        "The same train with `series_identity = true` (a learned 8-wide embedding of the series "
+        "beside the window), every other setting equal:",
+        "",
+        "| | gru backtest MASE | gru test MASE | champion | champion test MASE | train s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r, c in (("without (default)", plain, a), ("with", with_id, b)):
+        champ = r["metrics"]["champion"]
+        lines.append(
+            f"| {label} | {c['gru']['backtest MASE']:.3f} | {c['gru']['test MASE']:.3f} | "
+            f"{champ} | {c[champ]['test MASE']:.3f} | {r['train_s']:.0f} |"
+        )
+    return lines
+
+
+def page(
+    tourism_runs: dict,
+    scales: list[dict],
+    dask: dict | None,
+    stamp: str,
+    identity: dict | None = None,
+) -> str:
     lines = [
         "<!-- keep:panel:start -->",
         "## Many series (scripts/bench_panel.py)",
@@ -263,6 +292,9 @@ def page(tourism_runs: dict, scales: list[dict], dask: dict | None, stamp: str) 
             f"Champion's interval coverage on test (mean over series): {cov}. It beats every "
             f"reference of the run on {w.get('all', 0)} of {w['series']} series.",
         ]
+    if identity:
+        for frequency, with_id in identity.items():
+            lines += identity_lines(tourism_runs[frequency], with_id, frequency)
     if scales:
         lines += [
             "",
@@ -307,6 +339,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tourism", default="monthly,quarterly")
     p.add_argument("--scale", default="100,1000,10000")
+    p.add_argument(
+        "--identity", default="quarterly", help="tourism frequencies rerun with series identity"
+    )
     p.add_argument("--dask", type=int, default=1000, help="the scale size rerun on Dask (0: none)")
     p.add_argument(
         "--statsforecast-dir", default=str(ROOT.parent), help="where sf_tourism_*.json are"
@@ -325,6 +360,12 @@ def main() -> int:
     for frequency in [f for f in args.tourism.split(",") if f]:
         runs[frequency] = tourism(frequency, work / "tourism", Path(args.statsforecast_dir))
         print(f"tourism {frequency}: {runs[frequency]['train_s']:.0f} s", flush=True)
+    identity = {}
+    for frequency in [f for f in args.identity.split(",") if f and f in runs]:
+        identity[frequency] = tourism(
+            frequency, work / "identity", Path(args.statsforecast_dir), identity=True
+        )
+        print(f"tourism {frequency} with series identity: {identity[frequency]['train_s']:.0f} s")
     scales = []
     for n in [int(x) for x in args.scale.split(",") if x]:
         scales.append(scale_in_child(n, work / f"scale-{n}", "thread"))
@@ -338,7 +379,7 @@ def main() -> int:
             "dask": scale_in_child(args.dask, work / f"scale-{args.dask}", "dask"),
         }
     stamp = time.strftime("%Y-%m-%d")
-    block = page(runs, scales, dask, stamp)
+    block = page(runs, scales, dask, stamp, identity)
     print(block)
     print(f"wrote {write_page(block)} (work files in {work})")
     return 0

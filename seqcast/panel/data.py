@@ -23,6 +23,8 @@ from seqcast.errors import DataError, Problem
 from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
 
 EXAMPLE_ROWS = 5  # rows named in a reason
+# frequencies of a fixed length in nanoseconds (the others follow the calendar)
+FIXED_STEP = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,23 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
         g = g.sort_values("time")
         if spec.time.kind == "step":
             full = np.arange(int(g["time"].iloc[0]), int(g["time"].iloc[-1]) + 1)
+        elif freq in FIXED_STEP:  # a fixed length of time: whole multiples of it from the first
+            t = g["time"].to_numpy().astype("datetime64[ns]")
+            size = np.timedelta64(FIXED_STEP[freq], "ns")
+            phase = (t - t[0]) % size  # the rows' place within a step; most share one
+            phases, counts = np.unique(phase, return_counts=True)
+            off = pd.Series(phase != phases[np.argmax(counts)], index=g.index)
+            if off.any():
+                left.append(
+                    LeftOut(
+                        sid,
+                        f"times off the {spec.time.frequency} frequency",
+                        _lines(g.index[off]),
+                    )
+                )
+                continue
+            on = t[~off.to_numpy()]
+            full = np.arange(on[0], on[-1] + size, size)
         else:
             first = g["time"].iloc[0]
             full = pd.date_range(first, g["time"].iloc[-1], freq=freq)

@@ -69,11 +69,15 @@ def forecast_frame(panel: Panel, bundle: dict, folder: Path) -> pd.DataFrame:
 
 
 def target_times(origin: pd.Series, step: pd.Series, spec: PanelSpec) -> pd.Series:
-    """The time each forecast is for: the origin plus ``step`` periods."""
+    """The time each forecast is for: the origin plus ``step`` periods (vectorised: one
+    calendar addition per step number, not per row)."""
     if spec.time.kind == "step":
         return origin.astype("int64") + step
     offset = pd.tseries.frequencies.to_offset(PANDAS_FREQUENCY[spec.time.frequency])
-    return pd.Series(
-        [pd.Timestamp(o) + k * offset for o, k in zip(origin, step, strict=True)],
-        index=origin.index,
-    )
+    stamps = pd.DatetimeIndex(pd.to_datetime(origin))
+    out = pd.Series(pd.NaT, index=origin.index, dtype="datetime64[ns]")
+    steps = step.to_numpy()
+    for k in np.unique(steps):
+        at = steps == k
+        out[at] = stamps[at] + int(k) * offset
+    return out

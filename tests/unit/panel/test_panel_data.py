@@ -90,3 +90,13 @@ def test_no_usable_series_or_a_missing_column_is_an_error_naming_them():
         read_long(frame(good("a")).rename(columns={"y": "value"}), spec(), "f.csv")
     assert "column 'y': column missing" in err.value.report()
     assert "f.csv" in err.value.report()
+
+
+def test_an_hourly_time_off_the_hour_is_named_and_the_rest_are_not():
+    s = spec(time=PanelTime(column="t", kind="datetime", frequency="hourly"))
+    hours = pd.date_range("2020-01-01", periods=8, freq="h").strftime("%Y-%m-%d %H:%M").tolist()
+    rows = [("a", h, i) for i, h in enumerate(hours)]
+    rows[3] = ("a", "2020-01-01 03:30", 3)  # line 5
+    rows += [("b", h, i) for i, h in enumerate(hours)]
+    p = read_long(frame(rows), s, "f.csv")
+    assert p.ids == ["b"] and p.left_out[0].lines == (5,)
