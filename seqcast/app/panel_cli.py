@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -47,17 +48,19 @@ def panel_config(args: argparse.Namespace, defaults: argparse.Namespace) -> Pane
             f"{args.dataset} is a many-series dataset; these options apply to single-series "
             f"datasets only: {', '.join(sorted(unused))}"
         )
-    given = {
+    given: dict[str, Any] = {
         field: getattr(args, dest, None)
         for dest, field in PANEL_OPTIONS.items()
         if getattr(args, dest, None) is not None
     }
     for key in ("variants", "references"):
-        if isinstance(given.get(key), str):
-            given[key] = [v.strip() for v in given[key].split(",") if v.strip()]
+        value = given.get(key)
+        if isinstance(value, str):
+            given[key] = [v.strip() for v in value.split(",") if v.strip()]
     try:
-        return PanelRunConfig(
-            dataset=args.dataset, source=getattr(args, "source", None), out=args.out, **given
+        return PanelRunConfig.model_validate(
+            {"dataset": args.dataset, "source": getattr(args, "source", None), "out": args.out}
+            | given
         )
     except ValidationError as exc:
         lines = [f"  - {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
