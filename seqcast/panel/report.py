@@ -35,7 +35,7 @@ def _png(fig) -> str:
 
 def distribution_png(scores: pd.DataFrame, champion: str, reference: str | None) -> str:
     """Histogram of per-series test MASE: the champion and the best reference."""
-    test = scores[scores["split"] == "test"]
+    test = scores[(scores["split"] == "test") & scores["candidate"].isin([champion, reference])]
     fig, ax = plt.subplots(figsize=(7, 3.2))
     top = float(np.nanquantile(test["mase"], 0.99)) if len(test) else 1.0
     bins = np.linspace(0, max(top, 1e-9), 40).tolist()
@@ -76,12 +76,15 @@ function draw(id) {
   const line = (vals, off) => vals.map((v, i) => v === null ? '' : `${x(i + off)},${y(v)}`)
     .filter(p => p).join(' ');
   const h0 = s.history.length;
+  const last = h0 ? [s.history[h0 - 1]] : [];  // the test lines start at the last known row
   const band = s.upper.map((v, i) => `${x(i + h0)},${y(v)}`).concat(
     s.lower.map((v, i) => `${x(i + h0)},${y(v)}`).reverse()).join(' ');
   svg.innerHTML = `<polygon points="${band}" fill="#1f77b4" opacity="0.18"/>` +
     `<polyline points="${line(s.history, 0)}" fill="none" stroke="#333"/>` +
-    `<polyline points="${line(s.actual, h0)}" fill="none" stroke="#333" stroke-dasharray="4 3"/>` +
-    `<polyline points="${line(s.forecast, h0)}" fill="none" stroke="#1f77b4" stroke-width="2"/>` +
+    `<polyline points="${line(last.concat(s.actual), h0 - last.length)}" fill="none"
+      stroke="#333" stroke-dasharray="4 3"/>` +
+    `<polyline points="${line(last.concat(s.forecast), h0 - last.length)}" fill="none"
+      stroke="#1f77b4" stroke-width="2"/>` +
     `<text x="${P}" y="16" font-size="12">${id}: test MASE ${s.mase.toFixed(3)}` +
     ` (range ${lo.toPrecision(4)} to ${hi.toPrecision(4)})</text>`;
 }
