@@ -9,6 +9,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from seqcast.panel.config import PanelRunConfig
 from tasks.panel import (
+    champion_spec,
     chunks,
     evaluation_names,
     fit_global,
@@ -78,7 +79,7 @@ def train_panel(cfg: PanelRunConfig) -> str:
 @flow(name="forecast-panel")
 def forecast_panel(cfg: PanelRunConfig) -> str:
     """Every series' next steps with intervals from the served panel champion."""
-    spec = cfg.spec()
+    spec = champion_spec(cfg)
     panel = read_panel(cfg, spec)
     return forecast_all(cfg, panel)
 

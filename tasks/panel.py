@@ -35,7 +35,7 @@ def read_file(path: Path) -> pd.DataFrame:
     """The long file as text cells (a number column with a stray word is reported, not
     coerced), CSV or parquet."""
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        return pd.read_parquet(path).reset_index(drop=True)  # lines count from the first row
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, UnicodeDecodeError) as err:
@@ -139,6 +139,7 @@ def publish(
         "offsets": {str(k): v for k, v in summary.offsets.items()},
         "run": folder.name,
         "promise": summary.metrics["candidates"][champion]["backtest MASE"],
+        "ids": list(panel.ids),  # a series-identity input's index is its place here
     }
     states = {
         r: {sid: st for c in references for sid, st in c.states.get(r, {}).items()}
@@ -193,6 +194,20 @@ def windows_table(w, panel: Panel, spec: PanelSpec) -> pd.DataFrame:
     for j in range(spec.horizon):
         cols[f"y{j + 1}"] = w.y[:, j]
     return pd.DataFrame(cols)
+
+
+@task(name="champion-spec", cache_policy=NO_CACHE)
+def champion_spec(cfg: PanelRunConfig) -> PanelSpec:
+    """The spec the served champion was trained with (its file is read with it, as the
+    MLflow model reads it); the spec file's when nothing is served yet."""
+    folder = cfg.layout().panel_champion
+    if (folder / serve.BUNDLE).is_file():
+        bundle = serve.read_bundle(folder)
+        try:
+            return PanelSpec.model_validate(bundle["spec"])
+        except (KeyError, ValueError):
+            pass  # an unreadable champion: forecast-panel says so
+    return cfg.spec()
 
 
 @task(name="forecast-panel", cache_policy=NO_CACHE)

@@ -7,8 +7,11 @@ Checks, per series (rows are the file's line numbers, the header being line 1):
 - the target holds numbers (a text cell leaves its series out);
 - the time column parses (whole numbers for a ``step`` index, dates for ``datetime``);
 - no two rows share a (series, time);
-- the rows lie on the frequency: a missing time or an empty target is a gap, interpolated
-  when no run of it is longer than ``max_fill_steps``, else the series is left out;
+- the rows lie on the frequency: a missing time or an empty target is a gap, filled by
+  carrying the last value forward (never from a later row) when no run of it is longer than
+  ``max_fill_steps``, else the series is left out; a filled value is never scored;
+- monthly, quarterly and yearly dates stand for their period (a month-end date is its month);
+  dates with a zone or an offset are read as UTC;
 - the series holds :attr:`PanelSpec.min_rows` rows (its test, the backtest and a season).
 """
 
@@ -24,6 +27,7 @@ from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
 
 EXAMPLE_ROWS = 5  # rows named in a reason
 # frequencies of a fixed length in nanoseconds (the others follow the calendar)
+PERIOD_CODE = {"monthly": "M", "quarterly": "Q", "yearly": "Y"}
 FIXED_STEP = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
 
 
@@ -47,8 +51,8 @@ class LeftOut:
 @dataclass
 class Panel:
     """Every usable series: ``values[i]`` (rows,) float64 in time order, ``times[i]`` its
-    time labels (int64 steps or datetime64), ``filled[i]`` how many values were
-    interpolated."""
+    time labels (int64 steps or datetime64), ``filled[i]`` how many values were filled
+    (carried forward) and ``gaps[i]`` where."""
 
     ids: list[str]
     values: list[np.ndarray]
@@ -56,6 +60,8 @@ class Panel:
     filled: list[int] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     source: str = ""
+    # True where a value was filled (never scored as an actual); empty: none recorded
+    gaps: list[np.ndarray] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -112,14 +118,20 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
     raw = frame[spec.target]
     text = raw.astype("string").str.strip()
     work["value"] = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype("float64")
-    work["text"] = text.notna() & (text != "") & work["value"].isna()
+    number = work["value"]
+    not_finite = number.notna() & ~np.isfinite(number.fillna(0.0))
+    work["text"] = (text.notna() & (text != "") & number.isna()) | not_finite
     if spec.time.kind == "step":
         t = pd.to_numeric(frame[spec.time.column].astype("string").str.strip(), errors="coerce")
         bad_time = t.isna() | (t != np.floor(t))
         work["time"] = t.where(~bad_time, 0).astype("int64")
     else:
-        t = pd.to_datetime(frame[spec.time.column], errors="coerce")
+        # utc=True: offsets that change (daylight saving) or a zone read as one instant each;
+        # the zone is then dropped, so every series lies on one naive UTC axis
+        t = pd.to_datetime(frame[spec.time.column], errors="coerce", utc=True).dt.tz_localize(None)
         bad_time = t.isna()
+        if spec.time.frequency in PERIOD_CODE:  # a date anywhere in its month is that month
+            t = t.dt.to_period(PERIOD_CODE[spec.time.frequency]).dt.to_timestamp()
         work["time"] = t
     work["bad_time"] = bad_time.to_numpy()
     left: list[LeftOut] = []
@@ -127,11 +139,18 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
     values: list[np.ndarray] = []
     times: list[np.ndarray] = []
     filled: list[int] = []
+    gap_masks: list[np.ndarray] = []
     freq = PANDAS_FREQUENCY.get(spec.time.frequency)
     # one pass over the groups in their first-seen order; each check is vectorised in a group
     for sid, g in work.groupby("series", sort=False):
         if g["text"].any():
-            left.append(LeftOut(sid, f"text in target {spec.target!r}", _lines(g.index[g["text"]])))
+            left.append(
+                LeftOut(
+                    sid,
+                    f"text or a value that is not finite in target {spec.target!r}",
+                    _lines(g.index[g["text"]]),
+                )
+            )
             continue
         if g["bad_time"].any():
             kind = "whole step numbers" if spec.time.kind == "step" else "dates"
@@ -203,13 +222,16 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
                 )
             )
             continue
-        n_missing = int(y.isna().sum())
+        gaps = y.isna().to_numpy()
+        n_missing = int(gaps.sum())
         if n_missing:
-            y = y.interpolate(limit_direction="both")
+            # carried forward (a value never reads a later row); a leading gap takes the first
+            y = y.ffill().bfill()
         keep_ids.append(sid)
         values.append(y.to_numpy(dtype=np.float64))
         times.append(np.asarray(full))
         filled.append(n_missing)
+        gap_masks.append(gaps)
     if not keep_ids:
         raise DataError(
             source,
@@ -217,7 +239,7 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
             [Problem(spec.series, "no usable series", len(left), [x.text() for x in left])],
             hint="every series was left out; the reasons above name the series and lines",
         )
-    return Panel(keep_ids, values, times, filled, left, source)
+    return Panel(keep_ids, values, times, filled, left, source, gap_masks)
 
 
 def _longest_gap(missing: np.ndarray) -> int:

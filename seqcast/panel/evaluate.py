@@ -32,7 +32,8 @@ ENSEMBLE = "ensemble"
 
 
 def with_actuals(forecasts: pd.DataFrame, panel: Panel, spec: PanelSpec) -> pd.DataFrame:
-    """``forecasts`` with ``actual`` (NaN past a series' end) and ``scale`` (the series' MASE
+    """``forecasts`` with ``actual`` (NaN past a series' end and where a gap was filled) and
+    ``scale`` (the series' MASE
     scale from the rows before the block) columns."""
     index = {sid: i for i, sid in enumerate(panel.ids)}
     blocks = forecasts[BLOCK].drop_duplicates()
@@ -43,9 +44,12 @@ def with_actuals(forecasts: pd.DataFrame, panel: Panel, spec: PanelSpec) -> pd.D
     out = forecasts.merge(blocks.assign(scale=scales), on=BLOCK, how="left")
     actual = np.full(len(out), np.nan)
     for sid, rows in out.groupby("series", sort=False).indices.items():
-        y = panel.values[index[sid]]
+        i = index[sid]
+        y = panel.values[i]
         at = out["start"].to_numpy()[rows] + out["step"].to_numpy()[rows] - 1
         inside = at < len(y)
+        if panel.gaps and panel.gaps[i].any():  # a filled value is not an actual
+            inside[inside] &= ~panel.gaps[i][at[inside]]
         actual[rows[inside]] = y[at[inside]]
     out["actual"] = actual
     return out

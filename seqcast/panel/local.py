@@ -170,7 +170,7 @@ def forecast(
                 path = REFERENCES[name](history, h, period)
         if path.shape == (h,) and np.all(np.isfinite(path)):
             return path, False
-    except (ValueError, np.linalg.LinAlgError, IndexError, ZeroDivisionError):
+    except Exception:
         pass
     return seasonal_naive(history, h, period), True
 

@@ -12,15 +12,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
+from seqcast.errors import ConfigError
 from seqcast.io import storage
 from seqcast.panel import evaluate, local
 from seqcast.panel import model as global_model
-from seqcast.panel.data import Panel
+from seqcast.panel.data import FIXED_STEP, Panel
 from seqcast.panel.metrics import mase_scale
 from seqcast.panel.run import served_paths
 from seqcast.panel.spec import PANDAS_FREQUENCY, PanelSpec
 from seqcast.panel.train import as_frame, forecast_windows
+from seqcast.panel.windows import Windows
 
 BUNDLE = "bundle.json"
 STATES = "reference_states.json"  # ets / theta members' states, fitted before the test
@@ -35,7 +38,20 @@ def forecast_frame(panel: Panel, bundle: dict, folder: Path) -> pd.DataFrame:
     run."""
     import keras
 
-    spec = PanelSpec.model_validate(bundle["spec"])
+    missing = [
+        k for k in ("spec", "champion", "members", "models", "offsets", "run") if k not in bundle
+    ]
+    if missing:
+        raise ConfigError(
+            f"the champion in {folder} lacks {missing}: it was written by another version; "
+            "train again"
+        )
+    try:
+        spec = PanelSpec.model_validate(bundle["spec"])
+    except ValidationError as err:
+        raise ConfigError(
+            f"the champion in {folder} holds a spec this version cannot read: {err}"
+        ) from None
     members = bundle["members"]
     refs = [m for m in members if m in local.REFERENCES]
     ref_frame = None
@@ -44,12 +60,24 @@ def forecast_frame(panel: Panel, bundle: dict, folder: Path) -> pd.DataFrame:
         states = storage.read_json(states_file) if states_file.is_file() else {}
         ref_frame = local.served_forecasts(panel.ids, panel.values, spec, refs, states)
     w = forecast_windows(panel, spec, "serve")
+    fed = w
+    if spec.training.series_identity and any(v not in local.REFERENCES for v in bundle["models"]):
+        known = {sid: i for i, sid in enumerate(bundle.get("ids", []))}
+        unknown = [sid for sid in panel.ids if sid not in known]
+        if unknown:
+            raise ConfigError(
+                f"the champion's deep models learned an identity for each training series; "
+                f"{len(unknown)} series were not among them ({', '.join(unknown[:5])}"
+                f"{' ...' if len(unknown) > 5 else ''}): train again to forecast them"
+            )
+        trained = np.asarray([known[sid] for sid in panel.ids], dtype=np.int64)
+        fed = Windows(w.x, w.y, w.scale, trained[w.series], w.origin)  # identity by name
     deep = {}
     for v, names in bundle["models"].items():
         if v in local.REFERENCES:
             continue
         paths = [
-            global_model.predict(keras.models.load_model(folder / n), w, spec) for n in names
+            global_model.predict(keras.models.load_model(folder / n), fed, spec) for n in names
         ]  # each (series, horizon)
         deep[v] = as_frame(panel, w, np.mean(paths, axis=0), "serve", "forecast")
     frame = served_paths(ref_frame, deep, bundle["champion"], members)
@@ -73,7 +101,14 @@ def target_times(origin: pd.Series, step: pd.Series, spec: PanelSpec) -> pd.Seri
     calendar addition per step number, not per row)."""
     if spec.time.kind == "step":
         return origin.astype("int64") + step
-    offset = pd.tseries.frequencies.to_offset(PANDAS_FREQUENCY[spec.time.frequency])
+    code = PANDAS_FREQUENCY[spec.time.frequency]
+    # a fixed length (hours, days, weeks) is added as a duration: "W" as an offset would roll
+    # a Monday series onto Sundays
+    offset = (
+        pd.Timedelta(FIXED_STEP[code], "ns")
+        if code in FIXED_STEP
+        else pd.tseries.frequencies.to_offset(code)
+    )
     stamps = pd.DatetimeIndex(pd.to_datetime(origin))
     out = pd.Series(pd.NaT, index=origin.index, dtype="datetime64[ns]")
     steps = step.to_numpy()

@@ -108,6 +108,11 @@ class PanelSpec(Frozen):
             raise ValueError("series, time.column and target must be three different columns")
         if any(not 0 < level < 100 for level in self.levels):
             raise ValueError("levels: each must lie between 0 and 100")
+        if self.test is not None and self.test % self.horizon:
+            raise ValueError(
+                f"test: {self.test} rows are not whole blocks of the horizon ({self.horizon}); "
+                "each test block is forecast from the row before it"
+            )
         return self
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from seqcast.errors import DataError, Problem
 from seqcast.panel import model as global_model
 from seqcast.panel.data import Panel
 from seqcast.panel.spec import PanelSpec
-from seqcast.panel.windows import Windows, block_starts, build, training_origins
+from seqcast.panel.windows import Windows, block_starts, build, first_origin, training_origins
 
 
 @dataclass
@@ -82,6 +83,21 @@ def global_fit(
     frames, fits, served = [], [], None
     for ev in evaluations:
         train, val = fit_windows(panel, spec, ev)
+        if len(train) == 0:
+            raise DataError(
+                panel.source,
+                "train",
+                [
+                    Problem(
+                        "(windows)",
+                        f"no series holds a whole training window before its {ev} block "
+                        f"(window {spec.window}, horizon {spec.horizon}, a season and a row "
+                        f"of history: {first_origin(spec) + 1 + spec.horizon} rows before the "
+                        "block)",
+                    )
+                ],
+                hint="use fewer folds, a smaller window or horizon, or longer series",
+            )
         result = global_model.fit(variant, spec, train, val, seed, len(panel))
         w = forecast_windows(panel, spec, ev)
         frames.append(

@@ -65,7 +65,7 @@ def test_the_train_scores_every_good_series_and_reports_the_bad_ones(panel_run):
     m = json.loads((run / "metrics.json").read_text())
     assert m["series"] == 5
     reasons = " | ".join(m["left_out"])
-    assert "series 's00002': text in target 'value' (line" in reasons
+    assert "series 's00002': text or a value that is not finite in target 'value' (line" in reasons
     assert "series 'tiny': 6 rows, too short: needs 17" in reasons
     assert set(m["candidates"]) >= {"naive", "seasonal-naive", "theta", "gru"}
     assert m["champion"] in m["candidates"]

@@ -56,10 +56,11 @@ def test_a_bad_series_is_left_out_with_its_reason_and_lines_and_the_others_go_on
     p = read_long(frame(rows), spec(), "f.csv")
     assert p.ids == ["a"]
     why = {x.series: x for x in p.left_out}
-    assert why["text"].reason == "text in target 'y'" and why["text"].lines == (13,)
+    assert why["text"].reason == "text or a value that is not finite in target 'y'"
+    assert why["text"].lines == (13,)
     assert "4 rows, too short: needs 7" in why["short"].reason
     assert why["dup"].lines == (24, 30)  # both rows of time 2
-    assert why["text"].text() == "series 'text': text in target 'y' (line 13)"
+    assert why["text"].text().endswith("in target 'y' (line 13)")
 
 
 def test_a_short_gap_is_filled_and_a_long_one_leaves_its_series_out():
@@ -67,19 +68,30 @@ def test_a_short_gap_is_filled_and_a_long_one_leaves_its_series_out():
     rows += [r for r in good("b", 10) if r[1] not in (4, 5)]  # two
     p = read_long(frame(rows), spec(max_fill_steps=1), "f.csv")
     assert p.ids == ["a"] and p.filled == [1]
-    assert p.values[0][4] == pytest.approx(5.0)  # interpolated between 4 and 6
+    assert p.values[0][4] == pytest.approx(4.0)  # carried forward: never read from a later row
+    assert p.gaps[0].tolist() == [False] * 4 + [True] + [False] * 4
     assert "a gap of 2 missing step(s)" in p.left_out[0].reason
 
 
-def test_datetime_times_off_the_frequency_are_reported():
+def test_monthly_dates_stand_for_their_month_and_two_in_one_month_are_duplicates():
     s = spec(time=PanelTime(column="t", kind="datetime", frequency="monthly"))
-    dates = pd.date_range("2020-01-01", periods=8, freq="MS").strftime("%Y-%m-%d").tolist()
-    rows = [("a", d, i) for i, d in enumerate(dates)]
-    rows += [("b", d, i) for i, d in enumerate([*dates[:-1], "2020-08-15"])]
+    ends = pd.date_range("2020-01-31", periods=8, freq="ME").strftime("%Y-%m-%d").tolist()
+    rows = [("a", d, i) for i, d in enumerate(ends)]  # month ends: read as their months
+    rows += [("b", d, i) for i, d in enumerate([*ends, "2020-08-15"])]  # two in August
     p = read_long(frame(rows), s, "f.csv")
     assert p.ids == ["a"]
-    assert p.left_out[0].reason == "times off the monthly frequency"
-    assert p.left_out[0].lines == (17,)
+    assert str(p.times[0][0])[:10] == "2020-01-01"
+    assert p.left_out[0].reason == "duplicate 't' rows" and p.left_out[0].lines == (17, 18)
+
+
+def test_offsets_and_infinities_are_read_with_care():
+    s = spec(time=PanelTime(column="t", kind="datetime", frequency="hourly"))
+    stamps = pd.date_range("2020-03-29 00:00", periods=8, freq="h", tz="Europe/Berlin")
+    rows = [("a", t.isoformat(), i) for i, t in enumerate(stamps)]  # +01:00 then +02:00
+    rows += [("b", t.isoformat(), "inf" if i == 2 else i) for i, t in enumerate(stamps)]
+    p = read_long(frame(rows), s, "f.csv")
+    assert p.ids == ["a"] and len(p.values[0]) == 8  # one instant each, no false gap
+    assert "not finite" in p.left_out[0].reason and p.left_out[0].lines == (12,)
 
 
 def test_no_usable_series_or_a_missing_column_is_an_error_naming_them():

@@ -64,3 +64,30 @@ def test_mase_smape_by_hand():
     assert mase(np.array([4.0, 4.0]), np.array([3.0, 6.0]), 2.0) == pytest.approx(0.75)
     assert smape(np.array([1.0, 0.0]), np.array([3.0, 0.0])) == pytest.approx(50.0)
     assert mase_scale(np.array([5.0, 5.0, 5.0]), 2) == 1.0  # constant: scaled by 1
+
+
+def test_a_test_period_must_be_whole_horizons():
+    with pytest.raises(ValueError, match="not whole blocks of the horizon"):
+        spec(test=5)
+
+
+def test_weekly_forecast_times_keep_the_series_weekday():
+    import pandas as pd
+
+    from seqcast.panel.serve import target_times
+
+    weekly = spec(time=PanelTime(column="t", kind="datetime", frequency="weekly"))
+    monday = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-01"]))
+    out = target_times(monday, pd.Series([1, 2]), weekly)
+    assert [str(t)[:10] for t in out] == ["2024-01-08", "2024-01-15"]
+
+
+def test_a_fit_without_any_training_window_is_a_clear_error():
+    from seqcast.errors import DataError
+    from seqcast.panel.data import Panel
+    from seqcast.panel.train import global_fit
+
+    s = spec(window=3)  # min_rows 9: fold-2 starts at row 3, before any whole window
+    panel = Panel(["a"], [np.arange(1.0, 10.0)], [np.arange(9)], source="f.csv")
+    with pytest.raises(DataError, match="no series holds a whole training window before its"):
+        global_fit(panel, s, "gru", 0, ["fold-2"])
