@@ -169,27 +169,19 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
         g = g.sort_values("time")
         if spec.time.kind == "step":
             full = np.arange(int(g["time"].iloc[0]), int(g["time"].iloc[-1]) + 1)
-        elif freq in FIXED_STEP:  # a fixed length of time: whole multiples of it from the first
-            t = g["time"].to_numpy().astype("datetime64[ns]")
-            size = np.timedelta64(FIXED_STEP[freq], "ns")
-            phase = (t - t[0]) % size  # the rows' place within a step; most share one
-            phases, counts = np.unique(phase, return_counts=True)
-            off = pd.Series(phase != phases[np.argmax(counts)], index=g.index)
-            if off.any():
-                left.append(
-                    LeftOut(
-                        sid,
-                        f"times off the {spec.time.frequency} frequency",
-                        _lines(g.index[off]),
-                    )
-                )
-                continue
-            on = t[~off.to_numpy()]
-            full = np.arange(on[0], on[-1] + size, size)
         else:
-            first = g["time"].iloc[0]
-            full = pd.date_range(first, g["time"].iloc[-1], freq=freq)
-            off = ~g["time"].isin(full)
+            if freq in FIXED_STEP:  # a fixed length of time: whole multiples of it
+                t = g["time"].to_numpy().astype("datetime64[ns]")
+                size = np.timedelta64(FIXED_STEP[freq], "ns")
+                phase = (t - t[0]) % size  # the rows' place within a step; most share one
+                phases, counts = np.unique(phase, return_counts=True)
+                off = pd.Series(phase != phases[np.argmax(counts)], index=g.index)
+                on = t[~off.to_numpy()]
+                full = np.arange(on[0], on[-1] + size, size)
+            else:  # the calendar's months, quarters and years
+                full = pd.date_range(g["time"].iloc[0], g["time"].iloc[-1], freq=freq)
+                off = ~g["time"].isin(full)
+                full = full.to_numpy()
             if off.any():
                 left.append(
                     LeftOut(
@@ -199,7 +191,6 @@ def read_long(frame: pd.DataFrame, spec: PanelSpec, source: str) -> Panel:
                     )
                 )
                 continue
-            full = full.to_numpy()
         y = pd.Series(g["value"].to_numpy(), index=g["time"].to_numpy()).reindex(full)
         gap = _longest_gap(y.isna().to_numpy())
         if gap > spec.max_fill_steps:

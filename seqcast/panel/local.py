@@ -61,28 +61,38 @@ def ets_form(y: np.ndarray, period: int) -> tuple[str | None, str | None]:
     return best
 
 
+def _ets_fit(y: np.ndarray, form: tuple[str | None, str | None], period: int):
+    """ETSModel of ``form`` fitted on ``y`` (what ets forecasts from and stores)."""
+    from seqcast.models.statistical import _model
+
+    trend, season = form
+    return _model(pd.Series(np.asarray(y, dtype=np.float64)), trend, season, period).fit(disp=False)
+
+
 def ets(
     y: np.ndarray, h: int, period: int, form: tuple[str | None, str | None] | None = None
 ) -> np.ndarray:
     """The forecast of ``form`` (default: the lowest-AICc form on ``y``) refitted on ``y``."""
-    from seqcast.models.statistical import _model
-
-    trend, season = form or ets_form(y, period)
-    fitted = _model(pd.Series(np.asarray(y, dtype=np.float64)), trend, season, period)
-    return np.asarray(fitted.fit(disp=False).forecast(h), dtype=np.float64)
+    fitted = _ets_fit(y, form or ets_form(y, period), period)
+    return np.asarray(fitted.forecast(h), dtype=np.float64)
 
 
-def theta(y: np.ndarray, h: int, period: int) -> np.ndarray:
+def _theta_model(y: np.ndarray, period: int):
+    """statsmodels' ThetaModel on ``y``: deseasonalised at ``period`` when two seasons are
+    there, multiplicatively tested when every value is positive."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     seasonal = period > 1 and len(y) >= 2 * period
-    model = ThetaModel(
+    return ThetaModel(
         np.asarray(y, dtype=np.float64),
         period=period if seasonal else 1,
         deseasonalize=seasonal,
         method="auto" if np.min(y) > 0 else "additive",
     )
-    return np.asarray(model.fit().forecast(h), dtype=np.float64)
+
+
+def theta(y: np.ndarray, h: int, period: int) -> np.ndarray:
+    return np.asarray(_theta_model(y, period).fit().forecast(h), dtype=np.float64)
 
 
 def arima(y: np.ndarray, h: int, period: int) -> np.ndarray:
@@ -99,28 +109,24 @@ def fitted_state(name: str, y: np.ndarray, period: int, forms: dict) -> dict | N
     """What a served reference keeps from its fit on ``y`` (the rows before the test): ets's
     form and smoothing parameters, theta's drift, smoothing and season verdict (JSON). The
     served forecast runs them over the newest rows without fitting (``from_state``)."""
-    from seqcast.models.statistical import THETA, _model
+    from seqcast.models.statistical import THETA
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if name == "ets":
-            trend, season = forms.get("ets") or ets_form(y, period)
-            fitted = _model(pd.Series(np.asarray(y, float)), trend, season, period).fit(disp=False)
-            return {"trend": trend, "season": season, "params": [float(v) for v in fitted.params]}
+            form = forms.get("ets") or ets_form(y, period)
+            fitted = _ets_fit(y, form, period)
+            return {
+                "trend": form[0],
+                "season": form[1],
+                "params": [float(v) for v in fitted.params],
+            }
         if name == "theta":
-            from statsmodels.tsa.forecasting.theta import ThetaModel
-
-            seasonal = period > 1 and len(y) >= 2 * period
-            model = ThetaModel(
-                np.asarray(y, float),
-                period=period if seasonal else 1,
-                deseasonalize=seasonal,
-                method="auto" if np.min(y) > 0 else "additive",
-            )
+            model = _theta_model(y, period)
             fitted = model.fit()
             return {
                 "season": period,
-                "seasonal": bool(seasonal and model._has_seasonality),
+                "seasonal": bool(model.deseasonalize and model._has_seasonality),
                 "method": model.method,
                 "theta": THETA,
                 "b0": float(fitted.params["b0"]),

@@ -66,6 +66,8 @@ def summarise(
     test_wins = evaluate.wins(scores, champion, references, "test")
     back_wins = evaluate.wins(scores, champion, references, "backtest")
     table = agg.pivot(index="candidate", columns="split")
+    others = [c for c in choice.candidates if c != champion]
+    beaten = evaluate.wins(scores, champion, others, "test")  # per candidate, on test
     rows = []
     for c in choice.candidates:
         rows.append(
@@ -76,9 +78,7 @@ def summarise(
                 "test MASE": float(table.loc[c, ("mase", "test")]),
                 "test median MASE": float(table.loc[c, ("median_mase", "test")]),
                 "test sMAPE": float(table.loc[c, ("smape", "test")]),
-                "champion better on (series)": ""
-                if c == champion
-                else str(int(_beats(scores, champion, c))),
+                "champion better on (series)": "" if c == champion else str(beaten[c]),
             }
         )
     board = pd.DataFrame(rows).sort_values("backtest MASE", ignore_index=True)
@@ -169,11 +169,6 @@ def summarise(
         notes,
     )
     return Summary(metrics, scores, bounded, page, offsets, choice.members)
-
-
-def _beats(scores: pd.DataFrame, champion: str, other: str) -> int:
-    s = scores[scores["split"] == "test"].pivot(index="series", columns="candidate", values="mase")
-    return int((s[champion] < s[other]).sum())
 
 
 def served_paths(

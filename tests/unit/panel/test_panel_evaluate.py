@@ -10,21 +10,7 @@ import pytest
 from seqcast.panel import evaluate
 from seqcast.panel.data import Panel
 from seqcast.panel.local import chunk_forecasts, seasonal_naive
-from seqcast.panel.spec import PanelSpec, PanelTime
-
-
-def spec(**kw) -> PanelSpec:
-    base = dict(
-        name="t",
-        series="id",
-        time=PanelTime(column="t"),
-        target="y",
-        period=2,
-        horizon=2,
-        folds=1,
-        window=3,
-    )
-    return PanelSpec(**{**base, **kw})
+from tests.unit.panel.specs import tiny_spec
 
 
 def test_seasonal_naive_repeats_the_last_season():
@@ -39,7 +25,7 @@ def test_a_reference_never_reads_its_block_or_later(name):
     y = 100 + 10 * np.sin(np.arange(40) * np.pi) + rng.normal(0, 1, 40)
     changed = y.copy()
     changed[34:] *= 50  # the fold block (34, 35) and the test (36 .. 39) changed
-    s = spec(test=4)
+    s = tiny_spec(test=4)
     a = chunk_forecasts(["x"], [y], s, [name], ["fold-1"]).frame
     b = chunk_forecasts(["x"], [changed], s, [name], ["fold-1"]).frame
     np.testing.assert_allclose(a[name], b[name])
@@ -60,7 +46,7 @@ def scored_frame() -> tuple[pd.DataFrame, Panel]:
                 b = actual + (1.0 if ev == "fold-1" else 0.0)
                 rows.append((sid, ev, start, step, a, b))
     frame = pd.DataFrame(rows, columns=[*evaluate.KEYS, "a", "b"])
-    return evaluate.with_actuals(frame, panel, spec(test=2)), panel
+    return evaluate.with_actuals(frame, panel, tiny_spec(test=2)), panel
 
 
 def test_the_champion_is_chosen_on_the_backtest_never_the_test():
@@ -102,7 +88,7 @@ def test_a_stored_state_forecasts_what_the_fit_at_the_test_origin_forecasts(name
 
     rng = np.random.default_rng(1)
     y = 50 + 5 * np.sin(np.arange(48) * np.pi / 2) + rng.normal(0, 0.5, 48)
-    s = spec(period=4, horizon=4, test=4)
+    s = tiny_spec(period=4, horizon=4, test=4)
     chunk = chunk_forecasts(["x"], [y], s, [name], ["test"])
     state = chunk.states[name]["x"]
     at_origin = served_forecasts(["x"], [y[:44]], s, [name], {name: {"x": state}})

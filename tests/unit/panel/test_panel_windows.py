@@ -8,20 +8,11 @@ import pytest
 from seqcast.panel.metrics import mase, mase_scale, smape
 from seqcast.panel.spec import PanelSpec, PanelTime
 from seqcast.panel.windows import block_starts, build, fold_start, training_origins
+from tests.unit.panel.specs import tiny_spec
 
 
 def spec(**kw) -> PanelSpec:
-    base = dict(
-        name="t",
-        series="id",
-        time=PanelTime(column="t"),
-        target="y",
-        period=2,
-        horizon=2,
-        folds=2,
-        window=3,
-    )
-    return PanelSpec(**{**base, **kw})
+    return tiny_spec(**{"folds": 2, **kw})
 
 
 def test_blocks_are_the_test_then_the_folds_before_it():
